@@ -1,0 +1,3 @@
+#include "engine/error.h"
+
+G_DEFINE_QUARK (vks-error-quark, vks_error)

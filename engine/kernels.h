@@ -1,0 +1,33 @@
+/* The embedded compute kernels and their pipelines: one VkPipeline per (kernel, specialisation
+ * constants), created on first use and kept for the context's lifetime; the driver's
+ * VkPipelineCache is persisted under the user cache dir (see context.c). */
+#pragma once
+#include "engine/context-private.h"
+
+typedef enum {
+  VKS_KERNEL_IM2COL,
+  VKS_KERNEL_GEMM,
+  VKS_KERNEL_NORM,
+  VKS_KERNEL_ELTWISE,
+  VKS_KERNEL_COUNT
+} VksKernel;
+
+#define VKS_MAX_SPEC 8
+#define VKS_MAX_BINDINGS 6
+#define VKS_PUSH_BYTES 128   /* the minimum maxPushConstantsSize every device has */
+
+typedef struct {
+  VksKernel kernel;
+  VkPipeline pipeline;
+  VkPipelineLayout layout;
+  VkDescriptorSetLayout set_layout;
+  guint n_bindings;
+  VkDescriptorType binding_types[VKS_MAX_BINDINGS];
+} VksPipeline;
+
+/* spec[0] is the workgroup size (constant_id 0), spec[i] constant_id i. The returned pipeline is
+ * owned by ctx. */
+VksPipeline *vks_pipeline_get (VksContext *ctx, VksKernel kernel, const int32_t *spec,
+                               guint n_spec, GError **error);
+/* Destroys every pipeline and layout (called by vks_context_free). */
+void vks_kernels_release (VksContext *ctx);

@@ -1,0 +1,385 @@
+#include "engine/ops.h"
+
+#include <string.h>
+
+/* Push-constant blocks, laid out as the std430 blocks in the shaders. */
+typedef struct {
+  int32_t in_h, in_w, in_plane, src_base, grid_w, n_begin, n_count, col_row4, step_y, step_x;
+  int32_t off_y[VKS_MAX_KERNEL], off_x[VKS_MAX_KERNEL];
+} Im2colPush;
+
+typedef struct {
+  int32_t m, k, n_begin, n_count, w_row4, col_row4, dst_base, dst_plane;
+  int32_t grid_w, out_w, step, off_y, off_x;
+  float slope;
+} GemmPush;
+
+typedef struct {
+  int32_t channels, count, plane, src_base, res_base, dst_base;
+  float eps, slope;
+} NormPush;
+
+typedef struct {
+  int32_t texels, a_base4, b_base4, dst_base4;
+  float slope;
+} EltwisePush;
+
+static inline int
+ceil_div (long a, long b)
+{
+  return (int) ((a + b - 1) / b);
+}
+
+static VksView
+tensor_view (const VksTensor *t, VkFormat format)
+{
+  return (VksView) { t->buf, t->offset, vks_tensor_bytes (t), format };
+}
+
+static VksView
+weights_view (const VksBuffer *buf, VkDeviceSize offset, VkDeviceSize floats, VkFormat format)
+{
+  VkDeviceSize bytes = (floats * sizeof (float) + 15) / 16 * 16;
+  return (VksView) { buf, offset, bytes, format };
+}
+
+/* --- convolution ------------------------------------------------------------------------ */
+
+static int
+rows_for (int cout)
+{
+  /* Enough accumulators per invocation to reuse each column fetch many times, but no more
+   * padding rows than needed for narrow layers (the last layer has 3 output channels). */
+  if (cout <= 4) return 4;
+  if (cout <= 8) return 8;
+  if (cout <= 16) return 16;
+  return 32;
+}
+
+static void
+plan_pass (VksConvPass *pass, const VksConvDesc *d, int phase_y, int phase_x)
+{
+  memset (pass, 0, sizeof *pass);
+  pass->phase_y = phase_y;
+  pass->phase_x = phase_x;
+  if (!d->transposed) {
+    pass->taps_y = d->kh;
+    pass->taps_x = d->kw;
+    for (int t = 0; t < d->kh; t++) {
+      pass->tap_y[t] = t;
+      pass->off_y[t] = t - d->pad;
+    }
+    for (int t = 0; t < d->kw; t++) {
+      pass->tap_x[t] = t;
+      pass->off_x[t] = t - d->pad;
+    }
+  } else {
+    /* Output row oy = s*qy + phase gets input row iy = (oy + pad - ky) / s from every tap ky
+     * for which that division is exact: iy = qy + (phase + pad - ky) / s. */
+    int s = d->stride;
+    for (int ky = 0; ky < d->kh; ky++)
+      if (((phase_y + d->pad - ky) % s + s) % s == 0) {
+        pass->tap_y[pass->taps_y] = ky;
+        pass->off_y[pass->taps_y++] = (phase_y + d->pad - ky) / s;
+      }
+    for (int kx = 0; kx < d->kw; kx++)
+      if (((phase_x + d->pad - kx) % s + s) % s == 0) {
+        pass->tap_x[pass->taps_x] = kx;
+        pass->off_x[pass->taps_x++] = (phase_x + d->pad - kx) / s;
+      }
+  }
+  pass->k = d->cin * pass->taps_y * pass->taps_x;
+}
+
+gboolean
+vks_conv_init (VksConv *conv, const VksConvDesc *d, VksArena *weights, GError **error)
+{
+  memset (conv, 0, sizeof *conv);
+  if (d->cin < 1 || d->cout < 1 || d->kh < 1 || d->kw < 1 || d->kh > VKS_MAX_KERNEL ||
+      d->kw > VKS_MAX_KERNEL || d->stride < 1 || d->pad < 0 || d->pad >= MAX (d->kh, d->kw) + 1 ||
+      (d->transposed && (d->stride > 2 || d->reflect || d->kh < d->stride ||
+                         d->kw < d->stride || d->output_pad >= d->stride)) ||
+      (!d->transposed && (d->stride > 4 || d->output_pad != 0))) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                 "unsupported convolution: %d->%d channels, kernel %dx%d, stride %d, padding %d%s",
+                 d->cin, d->cout, d->kh, d->kw, d->stride, d->pad,
+                 d->transposed ? " (transposed)" : "");
+    return FALSE;
+  }
+  conv->d = *d;
+  conv->rows = rows_for (d->cout);
+  conv->m_pad = ceil_div (d->cout, conv->rows) * conv->rows;
+  int phases = d->transposed ? d->stride : 1;
+  conv->n_passes = phases * phases;
+  for (int py = 0; py < phases; py++)
+    for (int px = 0; px < phases; px++) {
+      VksConvPass *pass = &conv->pass[py * phases + px];
+      plan_pass (pass, d, py, px);
+      pass->a_offset = vks_arena_reserve (weights, (VkDeviceSize) pass->k * conv->m_pad * 4);
+    }
+  conv->bias_offset = vks_arena_reserve (weights, (VkDeviceSize) conv->m_pad * 4);
+  return TRUE;
+}
+
+void
+vks_conv_pack (const VksConv *conv, const float *weight, const float *bias, guint8 *host)
+{
+  const VksConvDesc *d = &conv->d;
+  for (int p = 0; p < conv->n_passes; p++) {
+    const VksConvPass *pass = &conv->pass[p];
+    float *a = (float *) (host + pass->a_offset);
+    memset (a, 0, (size_t) pass->k * conv->m_pad * sizeof (float));
+    for (int ci = 0; ci < d->cin; ci++)
+      for (int ty = 0; ty < pass->taps_y; ty++)
+        for (int tx = 0; tx < pass->taps_x; tx++) {
+          int k = (ci * pass->taps_y + ty) * pass->taps_x + tx;
+          int ky = pass->tap_y[ty], kx = pass->tap_x[tx];
+          for (int m = 0; m < d->cout; m++) {
+            size_t src = d->transposed
+              ? (((size_t) ci * d->cout + m) * d->kh + ky) * d->kw + kx
+              : (((size_t) m * d->cin + ci) * d->kh + ky) * d->kw + kx;
+            a[(size_t) k * conv->m_pad + m] = weight[src];
+          }
+        }
+  }
+  float *b = (float *) (host + conv->bias_offset);
+  memset (b, 0, (size_t) conv->m_pad * sizeof (float));
+  if (bias != NULL)
+    memcpy (b, bias, (size_t) d->cout * sizeof (float));
+}
+
+gboolean
+vks_conv_output_size (const VksConv *conv, int h, int w, int *ho, int *wo, GError **error)
+{
+  const VksConvDesc *d = &conv->d;
+  if (d->transposed) {
+    *ho = (h - 1) * d->stride - 2 * d->pad + d->kh + d->output_pad;
+    *wo = (w - 1) * d->stride - 2 * d->pad + d->kw + d->output_pad;
+  } else {
+    *ho = (h + 2 * d->pad - d->kh) / d->stride + 1;
+    *wo = (w + 2 * d->pad - d->kw) / d->stride + 1;
+    if (h + 2 * d->pad < d->kh || w + 2 * d->pad < d->kw)
+      *ho = *wo = 0;
+  }
+  if (*ho < 1 || *wo < 1 || h < 1 || w < 1 || (d->reflect && (d->pad >= h || d->pad >= w))) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                 "a %dx%d input is too small for a %dx%d convolution with padding %d", w, h, d->kw,
+                 d->kh, d->pad);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static int
+pass_grid (int out, int phase, int step)
+{
+  return out > phase ? (out - phase + step - 1) / step : 0;
+}
+
+VkDeviceSize
+vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget)
+{
+  int ho, wo;
+  if (!vks_conv_output_size (conv, h, w, &ho, &wo, NULL))
+    return 0;
+  VkDeviceSize need = 0;
+  int s = conv->d.transposed ? conv->d.stride : 1;
+  for (int p = 0; p < conv->n_passes; p++) {
+    const VksConvPass *pass = &conv->pass[p];
+    long cols = (long) pass_grid (ho, pass->phase_y, s) * pass_grid (wo, pass->phase_x, s);
+    VkDeviceSize row = (VkDeviceSize) ceil_div (cols, 4) * 16;
+    VkDeviceSize full = row * pass->k;
+    VkDeviceSize chunk = MAX ((VkDeviceSize) pass->k * 16, MIN (full, budget));
+    need = MAX (need, chunk);
+  }
+  return need;
+}
+
+gboolean
+vks_conv_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x, const VksTensor *y,
+                  const VksBuffer *scratch, VkDeviceSize scratch_offset,
+                  VkDeviceSize scratch_bytes, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  const VksConvDesc *d = &conv->d;
+  int ho, wo;
+  if (!vks_conv_output_size (conv, x->h, x->w, &ho, &wo, error))
+    return FALSE;
+  g_return_val_if_fail (x->c == d->cin && y->c == d->cout && y->h == ho && y->w == wo &&
+                        y->n == x->n && conv->weights != NULL, FALSE);
+
+  const int32_t wg = (int32_t) ctx->workgroup_size;
+  int32_t im2col_spec[] = { wg, 0, 0, d->reflect };
+  int32_t gemm_spec[] = { wg, conv->rows, d->act, d->transposed };
+  int s = d->transposed ? d->stride : 1;
+
+  VksView x_view = tensor_view (x, VK_FORMAT_R32_SFLOAT);
+  VksView y4 = tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT);
+  VksView y1 = tensor_view (y, VK_FORMAT_R32_SFLOAT);
+  VksView bias = weights_view (conv->weights, conv->bias_offset, conv->m_pad, VK_FORMAT_R32_SFLOAT);
+
+  for (int p = 0; p < conv->n_passes; p++) {
+    const VksConvPass *pass = &conv->pass[p];
+    int grid_h = pass_grid (ho, pass->phase_y, s), grid_w = pass_grid (wo, pass->phase_x, s);
+    long n_total = (long) grid_h * grid_w;
+    if (n_total == 0)
+      continue;
+    /* Columns per chunk: as many as the scratch holds, a multiple of 4. */
+    long chunk = (long) (scratch_bytes / ((VkDeviceSize) pass->k * 16)) * 4;
+    chunk = MIN (chunk, (long) ceil_div (n_total, 4) * 4);
+    if (chunk < 4) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                   "internal error: convolution scratch of %" G_GUINT64_FORMAT " bytes is too small",
+                   (guint64) scratch_bytes);
+      return FALSE;
+    }
+    int32_t col_row4 = (int32_t) (chunk / 4);
+    im2col_spec[1] = pass->taps_y;
+    im2col_spec[2] = pass->taps_x;
+    VksPipeline *im2col = vks_pipeline_get (ctx, VKS_KERNEL_IM2COL, im2col_spec,
+                                            G_N_ELEMENTS (im2col_spec), error);
+    VksPipeline *gemm = vks_pipeline_get (ctx, VKS_KERNEL_GEMM, gemm_spec,
+                                          G_N_ELEMENTS (gemm_spec), error);
+    if (im2col == NULL || gemm == NULL)
+      return FALSE;
+    VksView cols = { scratch, scratch_offset, (VkDeviceSize) pass->k * col_row4 * 16,
+                     VK_FORMAT_R32G32B32A32_SFLOAT };
+    VksView wmat = weights_view (conv->weights, pass->a_offset, (VkDeviceSize) pass->k * conv->m_pad,
+                                 VK_FORMAT_R32G32B32A32_SFLOAT);
+
+    for (int img = 0; img < x->n; img++)
+      for (long n_begin = 0; n_begin < n_total; n_begin += chunk) {
+        int32_t n_count = (int32_t) MIN (chunk, n_total - n_begin);
+        int32_t texels = ceil_div (n_count, 4);
+        Im2colPush ip = {
+          .in_h = x->h, .in_w = x->w, .in_plane = x->plane,
+          .src_base = img * x->c * x->plane,
+          .grid_w = grid_w, .n_begin = (int32_t) n_begin, .n_count = n_count,
+          .col_row4 = col_row4,
+          .step_y = d->transposed ? 1 : d->stride, .step_x = d->transposed ? 1 : d->stride,
+        };
+        memcpy (ip.off_y, pass->off_y, sizeof ip.off_y);
+        memcpy (ip.off_x, pass->off_x, sizeof ip.off_x);
+        VksView iv[] = { x_view, cols };
+        uint32_t ig[3] = { (uint32_t) ceil_div (texels, wg), (uint32_t) pass->k, 1 };
+        if (!vks_recorder_dispatch (rec, im2col, iv, &ip, sizeof ip, ig, error))
+          return FALSE;
+
+        GemmPush gp = {
+          .m = d->cout, .k = pass->k, .n_begin = (int32_t) n_begin, .n_count = n_count,
+          .w_row4 = conv->m_pad / 4, .col_row4 = col_row4,
+          .dst_base = img * y->c * y->plane, .dst_plane = y->plane,
+          .grid_w = grid_w, .out_w = wo, .step = s, .off_y = pass->phase_y,
+          .off_x = pass->phase_x, .slope = d->slope,
+        };
+        VksView gv[] = { wmat, cols, bias, y4, y1 };
+        uint32_t gg[3] = { (uint32_t) ceil_div (texels, wg), (uint32_t) (conv->m_pad / conv->rows), 1 };
+        if (!vks_recorder_dispatch (rec, gemm, gv, &gp, sizeof gp, gg, error))
+          return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+/* --- normalisation --------------------------------------------------------------------- */
+
+void
+vks_norm_init (VksNorm *norm, int channels, gboolean instance, gboolean affine, VksActivation act,
+               float slope, float eps, VksArena *weights)
+{
+  memset (norm, 0, sizeof *norm);
+  norm->channels = channels;
+  norm->instance = instance;
+  norm->affine = affine;
+  norm->act = act;
+  norm->slope = slope;
+  norm->eps = eps;
+  if (affine || !instance)
+    norm->params_offset = vks_arena_reserve (weights, (VkDeviceSize) channels * 4 * sizeof (float));
+}
+
+void
+vks_norm_pack (const VksNorm *norm, const float *gamma, const float *beta, const float *mean,
+               const float *var, guint8 *host)
+{
+  if (!norm->affine && norm->instance)
+    return;
+  float *p = (float *) (host + norm->params_offset);
+  const float *src[4] = { gamma, beta, mean, var };
+  const float dflt[4] = { 1.0f, 0.0f, 0.0f, 1.0f };
+  for (int i = 0; i < 4; i++)
+    for (int c = 0; c < norm->channels; c++)
+      p[i * norm->channels + c] = src[i] ? src[i][c] : dflt[i];
+}
+
+gboolean
+vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
+                  const VksTensor *residual, const VksTensor *y, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  g_return_val_if_fail (x->c == norm->channels && y->c == x->c && y->h == x->h && y->w == x->w &&
+                        y->n == x->n, FALSE);
+  g_return_val_if_fail (residual == NULL || (residual->c == x->c && residual->h == x->h &&
+                                             residual->w == x->w && residual->n == x->n), FALSE);
+  int32_t spec[] = { (int32_t) ctx->workgroup_size, norm->instance, norm->affine, norm->act,
+                     residual != NULL };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_NORM, spec, G_N_ELEMENTS (spec), error);
+  if (pipe == NULL)
+    return FALSE;
+  gboolean has_params = norm->affine || !norm->instance;
+  VksView views[] = {
+    tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (residual ? residual : x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    /* Unused bindings still need a valid descriptor: point them at x. */
+    has_params ? weights_view (norm->params, norm->params_offset, 4 * (VkDeviceSize) norm->channels,
+                               VK_FORMAT_R32_SFLOAT)
+               : tensor_view (x, VK_FORMAT_R32_SFLOAT),
+    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
+  };
+  NormPush push = {
+    .channels = x->c, .count = x->h * x->w, .plane = x->plane,
+    .eps = norm->eps, .slope = norm->slope,
+  };
+  uint32_t groups[3] = { (uint32_t) x->c, (uint32_t) x->n, 1 };
+  return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
+}
+
+/* --- element-wise ----------------------------------------------------------------------- */
+
+static gboolean
+eltwise (VksRecorder *rec, int op, VksActivation act, float slope, const VksTensor *a,
+         const VksTensor *b, const VksTensor *y, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  g_return_val_if_fail (vks_tensor_bytes (a) == vks_tensor_bytes (y) &&
+                        vks_tensor_bytes (b) == vks_tensor_bytes (y), FALSE);
+  int32_t spec[] = { (int32_t) ctx->workgroup_size, op, act };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_ELTWISE, spec, G_N_ELEMENTS (spec), error);
+  if (pipe == NULL)
+    return FALSE;
+  VksView views[] = {
+    tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (b, VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
+  };
+  long texels = (long) (vks_tensor_bytes (y) / 16);
+  EltwisePush push = { .texels = (int32_t) texels, .slope = slope };
+  long groups_total = ceil_div (texels, ctx->workgroup_size);
+  uint32_t gx = (uint32_t) MIN (groups_total, 65535);
+  uint32_t groups[3] = { gx, (uint32_t) ceil_div (groups_total, gx), 1 };
+  return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
+}
+
+gboolean
+vks_activation_forward (VksRecorder *rec, VksActivation act, float slope, const VksTensor *x,
+                        const VksTensor *y, GError **error)
+{
+  return eltwise (rec, 0, act, slope, x, x, y, error);
+}
+
+gboolean
+vks_add_forward (VksRecorder *rec, const VksTensor *a, const VksTensor *b, const VksTensor *y,
+                 GError **error)
+{
+  return eltwise (rec, 1, VKS_ACT_NONE, 0.0f, a, b, y, error);
+}

@@ -1,0 +1,88 @@
+/* Host functions that record the engine's operations into a VksRecorder. Each layer is
+ * described once (…_init reserves its packed parameters in a model's weight arena and
+ * …_pack fills them), then recorded for a given tensor shape (…_forward). Nothing here waits for
+ * the device. */
+#pragma once
+#include "engine/recorder.h"
+#include "engine/tensor.h"
+
+typedef enum {
+  VKS_ACT_NONE = 0,        /* values match shaders/common.glsl */
+  VKS_ACT_RELU = 1,
+  VKS_ACT_LEAKY_RELU = 2,
+  VKS_ACT_TANH = 3,
+} VksActivation;
+
+#define VKS_MAX_KERNEL 7
+
+typedef struct {
+  int cin, cout, kh, kw;
+  int stride, pad;
+  gboolean reflect;        /* reflect padding (plain convolution only), else zeros */
+  gboolean transposed;     /* ConvTranspose2d: weight [cin][cout][kh][kw] */
+  int output_pad;          /* transposed only */
+  VksActivation act;       /* applied after the bias */
+  float slope;             /* LeakyReLU */
+} VksConvDesc;
+
+/* One GEMM over a column matrix: a plain convolution has one pass, a stride-s transposed
+ * convolution s*s passes, one per output phase (sub-pixel decomposition), each using only the
+ * kernel taps that land on its phase: no multiplications by inserted zeros. */
+typedef struct {
+  int k;                   /* reduction length: cin * taps_y * taps_x */
+  int taps_y, taps_x;
+  int tap_y[VKS_MAX_KERNEL], tap_x[VKS_MAX_KERNEL];   /* kernel indices used */
+  int off_y[VKS_MAX_KERNEL], off_x[VKS_MAX_KERNEL];   /* input offset of each tap */
+  int phase_y, phase_x;    /* output phase (transposed) */
+  VkDeviceSize a_offset;   /* packed weights [k][m_pad] in the weight buffer */
+} VksConvPass;
+
+typedef struct {
+  VksConvDesc d;
+  int rows;                /* output channels per GEMM invocation */
+  int m_pad;               /* cout rounded up to rows */
+  int n_passes;
+  VksConvPass pass[4];
+  VkDeviceSize bias_offset;
+  const VksBuffer *weights;  /* set by the model once its weight buffer exists */
+} VksConv;
+
+gboolean vks_conv_init (VksConv *conv, const VksConvDesc *desc, VksArena *weights,
+                        GError **error);
+/* weight in PyTorch layout, bias may be NULL; host is the weight arena's host image. */
+void vks_conv_pack (const VksConv *conv, const float *weight, const float *bias, guint8 *host);
+gboolean vks_conv_output_size (const VksConv *conv, int h, int w, int *ho, int *wo,
+                               GError **error);
+/* Column-matrix bytes one chunk of this convolution wants at input size h x w, capped at
+ * `budget` (the scratch a run provides); at least one 4-column chunk. */
+VkDeviceSize vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget);
+/* y must have the output shape; scratch is a device region of at least
+ * vks_conv_scratch_bytes(); x and y must not overlap. */
+gboolean vks_conv_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
+                           const VksTensor *y, const VksBuffer *scratch,
+                           VkDeviceSize scratch_offset, VkDeviceSize scratch_bytes,
+                           GError **error);
+
+typedef struct {
+  int channels;
+  gboolean instance;       /* statistics of each plane, else running statistics (batch norm) */
+  gboolean affine;
+  VksActivation act;
+  float slope, eps;
+  VkDeviceSize params_offset;  /* gamma, beta, mean, var: 4 * channels floats */
+  const VksBuffer *params;
+} VksNorm;
+
+void vks_norm_init (VksNorm *norm, int channels, gboolean instance, gboolean affine,
+                    VksActivation act, float slope, float eps, VksArena *weights);
+/* Any of the arrays may be NULL (gamma 1, beta 0, mean 0, var 1). */
+void vks_norm_pack (const VksNorm *norm, const float *gamma, const float *beta, const float *mean,
+                    const float *var, guint8 *host);
+/* y = act(norm(x)) (+ residual). y may alias x or residual. */
+gboolean vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
+                           const VksTensor *residual, const VksTensor *y, GError **error);
+
+gboolean vks_activation_forward (VksRecorder *rec, VksActivation act, float slope,
+                                 const VksTensor *x, const VksTensor *y, GError **error);
+gboolean vks_add_forward (VksRecorder *rec, const VksTensor *a, const VksTensor *b,
+                          const VksTensor *y, GError **error);

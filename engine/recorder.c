@@ -1,0 +1,298 @@
+#include "engine/recorder.h"
+
+#include <string.h>
+
+#define SETS_PER_POOL 128
+
+struct VksRecorder {
+  VksContext *ctx;
+  VkCommandBuffer cmd;
+  VkFence fence;
+  GArray *pools;          /* VkDescriptorPool */
+  GHashTable *views;      /* ViewKey -> VkBufferView */
+  guint n_commands;
+  guint n_dispatches;
+  gboolean finished;
+};
+
+typedef struct {
+  VkBuffer buffer;
+  VkDeviceSize offset, range;
+  VkFormat format;
+} ViewKey;
+
+static guint
+view_key_hash (gconstpointer p)
+{
+  const ViewKey *k = p;
+  return g_direct_hash (k->buffer) ^ (guint) (k->offset * 2654435761u) ^ (guint) k->range ^
+         (guint) k->format;
+}
+
+static gboolean
+view_key_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, sizeof (ViewKey)) == 0;
+}
+
+VksRecorder *
+vks_recorder_new (VksContext *ctx, GError **error)
+{
+  g_autoptr (VksRecorder) rec = g_new0 (VksRecorder, 1);
+  rec->ctx = ctx;
+  rec->pools = g_array_new (FALSE, FALSE, sizeof (VkDescriptorPool));
+  rec->views = g_hash_table_new_full (view_key_hash, view_key_equal, g_free, g_free);
+  VkCommandBufferAllocateInfo ainfo = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = ctx->command_pool,
+    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 1,
+  };
+  if (!vks_check (vkAllocateCommandBuffers (ctx->device, &ainfo, &rec->cmd),
+                  "Allocating a command buffer", error))
+    return NULL;
+  VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+  if (!vks_check (vkCreateFence (ctx->device, &finfo, NULL, &rec->fence), "Creating a fence",
+                  error))
+    return NULL;
+  VkCommandBufferBeginInfo binfo = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+  if (!vks_check (vkBeginCommandBuffer (rec->cmd, &binfo), "Recording commands", error))
+    return NULL;
+  return g_steal_pointer (&rec);
+}
+
+void
+vks_recorder_free (VksRecorder *rec)
+{
+  if (rec == NULL)
+    return;
+  VkDevice dev = rec->ctx->device;
+  if (rec->fence != VK_NULL_HANDLE)
+    vkDestroyFence (dev, rec->fence, NULL);
+  if (rec->cmd != VK_NULL_HANDLE)
+    vkFreeCommandBuffers (dev, rec->ctx->command_pool, 1, &rec->cmd);
+  for (guint i = 0; i < rec->pools->len; i++)
+    vkDestroyDescriptorPool (dev, g_array_index (rec->pools, VkDescriptorPool, i), NULL);
+  g_array_unref (rec->pools);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, rec->views);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    vkDestroyBufferView (dev, *(VkBufferView *) value, NULL);
+  g_hash_table_unref (rec->views);
+  g_free (rec);
+}
+
+VksContext *
+vks_recorder_context (VksRecorder *rec)
+{
+  return rec->ctx;
+}
+
+guint
+vks_recorder_n_dispatches (const VksRecorder *rec)
+{
+  return rec->n_dispatches;
+}
+
+static gboolean
+add_pool (VksRecorder *rec, GError **error)
+{
+  VkDescriptorPoolSize sizes[] = {
+    { VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * VKS_MAX_BINDINGS },
+    { VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, SETS_PER_POOL * VKS_MAX_BINDINGS },
+  };
+  VkDescriptorPoolCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+    .maxSets = SETS_PER_POOL,
+    .poolSizeCount = G_N_ELEMENTS (sizes),
+    .pPoolSizes = sizes,
+  };
+  VkDescriptorPool pool;
+  if (!vks_check (vkCreateDescriptorPool (rec->ctx->device, &info, NULL, &pool),
+                  "Creating a descriptor pool", error))
+    return FALSE;
+  g_array_append_val (rec->pools, pool);
+  return TRUE;
+}
+
+static VkDescriptorSet
+allocate_set (VksRecorder *rec, VkDescriptorSetLayout layout, GError **error)
+{
+  VkDescriptorSetAllocateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+    .descriptorSetCount = 1,
+    .pSetLayouts = &layout,
+  };
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  if (rec->pools->len > 0) {
+    info.descriptorPool = g_array_index (rec->pools, VkDescriptorPool, rec->pools->len - 1);
+    VkResult r = vkAllocateDescriptorSets (rec->ctx->device, &info, &set);
+    if (r == VK_SUCCESS)
+      return set;
+    if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL) {
+      vks_check (r, "Allocating a descriptor set", error);
+      return VK_NULL_HANDLE;
+    }
+  }
+  if (!add_pool (rec, error))
+    return VK_NULL_HANDLE;
+  info.descriptorPool = g_array_index (rec->pools, VkDescriptorPool, rec->pools->len - 1);
+  if (!vks_check (vkAllocateDescriptorSets (rec->ctx->device, &info, &set),
+                  "Allocating a descriptor set", error))
+    return VK_NULL_HANDLE;
+  return set;
+}
+
+static VkBufferView
+get_view (VksRecorder *rec, const VksView *v, GError **error)
+{
+  VkDeviceSize texel = v->format == VK_FORMAT_R32G32B32A32_SFLOAT ? 16 : 4;
+  const VkPhysicalDeviceLimits *lim = &rec->ctx->props.limits;
+  if (v->range == 0 || v->range % texel != 0 || v->offset % lim->minTexelBufferOffsetAlignment ||
+      v->offset + v->range > v->buf->size) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_VULKAN,
+                 "internal error: bad texel view (offset %" G_GUINT64_FORMAT ", range %"
+                 G_GUINT64_FORMAT ", buffer %" G_GUINT64_FORMAT ")",
+                 (guint64) v->offset, (guint64) v->range, (guint64) v->buf->size);
+    return VK_NULL_HANDLE;
+  }
+  if (v->range / texel > lim->maxTexelBufferElements) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "a tensor of %.0f MiB exceeds this device's texel buffer limit of %u elements "
+                 "(try a smaller image or processing scale)",
+                 v->range / 1048576.0, lim->maxTexelBufferElements);
+    return VK_NULL_HANDLE;
+  }
+  ViewKey key = { v->buf->buffer, v->offset, v->range, v->format };
+  VkBufferView *found = g_hash_table_lookup (rec->views, &key);
+  if (found != NULL)
+    return *found;
+  VkBufferViewCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+    .buffer = v->buf->buffer,
+    .format = v->format,
+    .offset = v->offset,
+    .range = v->range,
+  };
+  VkBufferView view;
+  if (!vks_check (vkCreateBufferView (rec->ctx->device, &info, NULL, &view),
+                  "Creating a buffer view", error))
+    return VK_NULL_HANDLE;
+  g_hash_table_insert (rec->views, g_memdup2 (&key, sizeof key), g_memdup2 (&view, sizeof view));
+  return view;
+}
+
+static void
+barrier (VksRecorder *rec)
+{
+  if (rec->n_commands == 0)
+    return;
+  VkMemoryBarrier mb = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                     VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+  };
+  VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT |
+                                VK_PIPELINE_STAGE_TRANSFER_BIT;
+  vkCmdPipelineBarrier (rec->cmd, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+gboolean
+vks_recorder_dispatch (VksRecorder *rec, VksPipeline *pipeline, const VksView *views,
+                       const void *push, size_t push_size, const uint32_t groups[3],
+                       GError **error)
+{
+  g_return_val_if_fail (!rec->finished && push_size <= VKS_PUSH_BYTES, FALSE);
+  const VkPhysicalDeviceLimits *lim = &rec->ctx->props.limits;
+  for (int i = 0; i < 3; i++)
+    if (groups[i] > lim->maxComputeWorkGroupCount[i]) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                   "this image needs %u workgroups in dimension %d; the device allows %u "
+                   "(try a smaller image or processing scale)",
+                   groups[i], i, lim->maxComputeWorkGroupCount[i]);
+      return FALSE;
+    }
+  if (groups[0] == 0 || groups[1] == 0 || groups[2] == 0)
+    return TRUE;
+
+  VkDescriptorSet set = allocate_set (rec, pipeline->set_layout, error);
+  if (set == VK_NULL_HANDLE)
+    return FALSE;
+  VkWriteDescriptorSet writes[VKS_MAX_BINDINGS];
+  VkBufferView bviews[VKS_MAX_BINDINGS];
+  for (guint i = 0; i < pipeline->n_bindings; i++) {
+    bviews[i] = get_view (rec, &views[i], error);
+    if (bviews[i] == VK_NULL_HANDLE)
+      return FALSE;
+    writes[i] = (VkWriteDescriptorSet) {
+      .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+      .dstSet = set,
+      .dstBinding = i,
+      .descriptorCount = 1,
+      .descriptorType = pipeline->binding_types[i],
+      .pTexelBufferView = &bviews[i],
+    };
+  }
+  vkUpdateDescriptorSets (rec->ctx->device, pipeline->n_bindings, writes, 0, NULL);
+
+  barrier (rec);
+  vkCmdBindPipeline (rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
+  vkCmdBindDescriptorSets (rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set,
+                           0, NULL);
+  uint8_t pushed[VKS_PUSH_BYTES] = { 0 };
+  memcpy (pushed, push, push_size);
+  vkCmdPushConstants (rec->cmd, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, VKS_PUSH_BYTES,
+                      pushed);
+  vkCmdDispatch (rec->cmd, groups[0], groups[1], groups[2]);
+  rec->n_commands++;
+  rec->n_dispatches++;
+  return TRUE;
+}
+
+void
+vks_recorder_copy (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offset,
+                   const VksBuffer *dst, VkDeviceSize dst_offset, VkDeviceSize size)
+{
+  g_return_if_fail (!rec->finished);
+  barrier (rec);
+  VkBufferCopy region = { src_offset, dst_offset, size };
+  vkCmdCopyBuffer (rec->cmd, src->buffer, dst->buffer, 1, &region);
+  rec->n_commands++;
+}
+
+gboolean
+vks_recorder_finish (VksRecorder *rec, GError **error)
+{
+  g_return_val_if_fail (!rec->finished, FALSE);
+  /* Make the last writes visible to the host, which maps the readback buffer after the fence. */
+  VkMemoryBarrier mb = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+  };
+  vkCmdPipelineBarrier (rec->cmd,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                        VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+  rec->finished = TRUE;
+  return vks_check (vkEndCommandBuffer (rec->cmd), "Recording commands", error);
+}
+
+gboolean
+vks_recorder_run (VksRecorder *rec, GError **error)
+{
+  g_return_val_if_fail (rec->finished, FALSE);
+  VkSubmitInfo info = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &rec->cmd,
+  };
+  VkDevice dev = rec->ctx->device;
+  if (!vks_check (vkResetFences (dev, 1, &rec->fence), "Resetting a fence", error) ||
+      !vks_check (vkQueueSubmit (rec->ctx->queue, 1, &info, rec->fence), "Submitting work to the device",
+                  error))
+    return FALSE;
+  return vks_check (vkWaitForFences (dev, 1, &rec->fence, VK_TRUE, UINT64_MAX),
+                    "Waiting for the device", error);
+}

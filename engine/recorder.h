@@ -1,0 +1,37 @@
+/* Records a whole computation into one command buffer, once per shape; running it is then one
+ * submit and one fence wait, as often as wanted. Dispatches are separated by full compute
+ * memory barriers: our networks are chains where each step reads what the previous wrote. */
+#pragma once
+#include "engine/kernels.h"
+#include "engine/memory.h"
+
+/* A texel-buffer view of part of a buffer; format RGBA32F (4 floats per texel) or R32F. */
+typedef struct {
+  const VksBuffer *buf;
+  VkDeviceSize offset;
+  VkDeviceSize range;
+  VkFormat format;
+} VksView;
+
+typedef struct VksRecorder VksRecorder;
+
+VksRecorder *vks_recorder_new (VksContext *ctx, GError **error);
+void vks_recorder_free (VksRecorder *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksRecorder, vks_recorder_free)
+
+VksContext *vks_recorder_context (VksRecorder *rec);
+
+/* Binds views[i] to binding i of the pipeline (types must match its layout), pushes `push`
+ * (<= VKS_PUSH_BYTES) and dispatches groups[0..2] workgroups. Checks every limit it depends on
+ * (texel-buffer size, workgroup counts) and fails with VKS_ERROR_TOO_LARGE instead of handing the
+ * device an invalid command. */
+gboolean vks_recorder_dispatch (VksRecorder *rec, VksPipeline *pipeline, const VksView *views,
+                                const void *push, size_t push_size, const uint32_t groups[3],
+                                GError **error);
+void vks_recorder_copy (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offset,
+                        const VksBuffer *dst, VkDeviceSize dst_offset, VkDeviceSize size);
+/* Ends recording. */
+gboolean vks_recorder_finish (VksRecorder *rec, GError **error);
+/* Submits the recorded commands and waits for them. */
+gboolean vks_recorder_run (VksRecorder *rec, GError **error);
+guint vks_recorder_n_dispatches (const VksRecorder *rec);

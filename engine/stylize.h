@@ -1,0 +1,26 @@
+/* What the CLI and the GIMP plug-in call: load a style model once, stylize images with it. */
+#pragma once
+#include "engine/context.h"
+
+typedef struct VksStyle VksStyle;
+
+/* Return FALSE to cancel; fraction in [0,1]; message is translated-ready English
+ * ("Compiling shaders (first use)", "Stylizing tile 3/12"). */
+typedef gboolean (*VksProgressFunc) (double fraction, const char *message, gpointer user_data);
+
+/* Loads and validates a generator checkpoint and uploads its weights to ctx's device. */
+VksStyle *vks_style_load (VksContext *ctx, const char *path, GError **error);
+void vks_style_free (VksStyle *style);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksStyle, vks_style_free)
+
+/* Human name and description from the checkpoint metadata (vkstyle.name falls back to the file
+ * name without extension; description may be ""). */
+const char *vks_style_name (const VksStyle *style);
+const char *vks_style_description (const VksStyle *style);
+
+/* rgb_in and rgb_out: width*height pixels of 3 floats, interleaved R'G'B' (gamma-encoded sRGB) in
+ * [0,1], rows packed; rgb_out may equal rgb_in. Any size >= 1x1: sizes not divisible by 4 are
+ * reflect-padded internally and cropped back. progress may be NULL. On error or cancel rgb_out is
+ * left untouched... unless rgb_out == rgb_in, in which case its content is unspecified. */
+gboolean vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width,
+                          int height, VksProgressFunc progress, gpointer user_data, GError **error);

@@ -1,0 +1,122 @@
+#include "rig.h"
+
+#include <math.h>
+#include <string.h>
+
+static VksContext *shared_ctx;
+
+VksContext *
+test_context (void)
+{
+  if (shared_ctx == NULL) {
+    GError *error = NULL;
+    shared_ctx = vks_context_new (NULL, &error);
+    g_assert_no_error (error);
+  }
+  return shared_ctx;
+}
+
+void
+test_context_release (void)
+{
+  g_clear_pointer (&shared_ctx, vks_context_free);
+}
+
+void
+rig_init (TestRig *rig, VksContext *ctx)
+{
+  memset (rig, 0, sizeof *rig);
+  rig->ctx = ctx;
+  vks_arena_init (&rig->arena, ctx);
+}
+
+VksTensor
+rig_tensor (TestRig *rig, int n, int c, int h, int w)
+{
+  VksTensor t = vks_tensor_shape (n, c, h, w);
+  t.offset = vks_arena_reserve (&rig->arena, vks_tensor_bytes (&t));
+  return t;
+}
+
+VkDeviceSize
+rig_reserve (TestRig *rig, VkDeviceSize bytes)
+{
+  return vks_arena_reserve (&rig->arena, bytes);
+}
+
+void
+rig_alloc (TestRig *rig, VksTensor **tensors, int n)
+{
+  GError *error = NULL;
+  VkDeviceSize size = rig->arena.size;
+  rig->dev = vks_buffer_new (rig->ctx, size, VKS_MEMORY_DEVICE, "test tensors", &error);
+  g_assert_no_error (error);
+  rig->up = vks_buffer_new (rig->ctx, size, VKS_MEMORY_UPLOAD, "test upload", &error);
+  g_assert_no_error (error);
+  rig->down = vks_buffer_new (rig->ctx, size, VKS_MEMORY_READBACK, "test readback", &error);
+  g_assert_no_error (error);
+  memset (rig->up->mapped, 0, size);
+  for (int i = 0; i < n; i++)
+    tensors[i]->buf = rig->dev;
+  rig->rec = vks_recorder_new (rig->ctx, &error);
+  g_assert_no_error (error);
+  vks_recorder_copy (rig->rec, rig->up, 0, rig->dev, 0, size);
+}
+
+guint8 *
+rig_host (TestRig *rig)
+{
+  return rig->up->mapped;
+}
+
+void
+rig_set (TestRig *rig, const VksTensor *t, const float *nchw)
+{
+  vks_tensor_pack (t, nchw, (float *) (rig_host (rig) + t->offset));
+}
+
+void
+rig_run (TestRig *rig)
+{
+  GError *error = NULL;
+  vks_recorder_copy (rig->rec, rig->dev, 0, rig->down, 0, rig->arena.size);
+  vks_recorder_finish (rig->rec, &error);
+  g_assert_no_error (error);
+  vks_recorder_run (rig->rec, &error);
+  g_assert_no_error (error);
+}
+
+void
+rig_get (TestRig *rig, const VksTensor *t, float *nchw)
+{
+  vks_tensor_unpack (t, (const float *) ((guint8 *) rig->down->mapped + t->offset), nchw);
+}
+
+void
+rig_free (TestRig *rig)
+{
+  vks_recorder_free (rig->rec);
+  vks_buffer_free (rig->ctx, rig->dev);
+  vks_buffer_free (rig->ctx, rig->up);
+  vks_buffer_free (rig->ctx, rig->down);
+  memset (rig, 0, sizeof *rig);
+}
+
+void
+fill_uniform (float *x, long n, float lo, float hi, GRand *rng)
+{
+  for (long i = 0; i < n; i++)
+    x[i] = (float) g_rand_double_range (rng, lo, hi);
+}
+
+double
+max_rel_error (const float *a, const float *b, long n)
+{
+  double worst = 0;
+  for (long i = 0; i < n; i++) {
+    double e = fabs ((double) a[i] - b[i]) / (1.0 + fabs ((double) b[i]));
+    if (!(e <= worst))   /* NaN counts as the worst */
+      worst = isnan (e) ? INFINITY : e;
+  }
+  return worst;
+}

@@ -1,0 +1,198 @@
+"""Our PyTorch definition of the CycleGAN networks, for fixtures, the converter and benchmarks.
+
+The module tree (hence every state_dict key) matches pytorch-CycleGAN-and-pix2pix
+models/networks.py, so its checkpoints load here unchanged and our engine can use the same key
+names: ResnetGenerator (padding 'reflect', no dropout) and NLayerDiscriminator (PatchGAN).
+With instance norm the convolutions carry a bias and the norm has no parameters or running
+statistics; with batch norm the convolutions before a norm have no bias.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    input_nc: int = 3
+    output_nc: int = 3
+    ngf: int = 64
+    n_blocks: int = 9
+    norm: str = "instance"   # "instance" or "batch"
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    input_nc: int = 3
+    ndf: int = 64
+    n_layers: int = 3
+    norm: str = "instance"
+
+
+def _norm_layer(norm, channels):
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if norm == "batch":
+        return nn.BatchNorm2d(channels, affine=True, track_running_stats=True)
+    raise ValueError("norm must be 'instance' or 'batch', not %r" % (norm,))
+
+
+class ResnetBlock(nn.Module):
+    """x + [pad, conv3x3, norm, relu, pad, conv3x3, norm](x)."""
+
+    def __init__(self, dim, norm):
+        super().__init__()
+        bias = norm == "instance"
+        self.conv_block = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=bias),
+            _norm_layer(norm, dim),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=bias),
+            _norm_layer(norm, dim),
+        )
+
+    def forward(self, x):
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module):
+    """7x7 stem, two stride-2 downsamplings, n_blocks residual blocks at ngf*4 channels, two
+    stride-2 transposed convolutions, 7x7 head and tanh. Layer indices inside `model`:
+    1 stem conv, 4 and 7 down convs, 10..10+n_blocks-1 blocks, then up convs at
+    10+n_blocks and 13+n_blocks, head conv at 17+n_blocks."""
+
+    def __init__(self, cfg=GeneratorConfig()):
+        super().__init__()
+        self.cfg = cfg
+        ngf, norm = cfg.ngf, cfg.norm
+        bias = norm == "instance"
+        layers = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(cfg.input_nc, ngf, kernel_size=7, padding=0, bias=bias),
+            _norm_layer(norm, ngf),
+            nn.ReLU(True),
+        ]
+        for i in range(2):
+            ch = ngf * 2 ** i
+            layers += [
+                nn.Conv2d(ch, ch * 2, kernel_size=3, stride=2, padding=1, bias=bias),
+                _norm_layer(norm, ch * 2),
+                nn.ReLU(True),
+            ]
+        for _ in range(cfg.n_blocks):
+            layers.append(ResnetBlock(ngf * 4, norm))
+        for i in range(2):
+            ch = ngf * 2 ** (2 - i)
+            layers += [
+                nn.ConvTranspose2d(ch, ch // 2, kernel_size=3, stride=2, padding=1,
+                                   output_padding=1, bias=bias),
+                _norm_layer(norm, ch // 2),
+                nn.ReLU(True),
+            ]
+        layers += [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(ngf, cfg.output_nc, kernel_size=7, padding=0),
+            nn.Tanh(),
+        ]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+class NLayerDiscriminator(nn.Module):
+    """PatchGAN: 4x4 convs with LeakyReLU 0.2; stride 2 for the stem and the next n_layers-1,
+    then two stride-1 convs. For n_layers >= 1 the conv indices inside `model` are 0, then
+    2, 5, ..., 3*n_layers-1 (each followed by a norm), and the 1-channel output conv at
+    3*n_layers+2; n_layers = 0 has the same indices as 1 with ndf channels at model.2."""
+
+    def __init__(self, cfg=DiscriminatorConfig()):
+        super().__init__()
+        self.cfg = cfg
+        ndf, norm = cfg.ndf, cfg.norm
+        bias = norm == "instance"
+        layers = [nn.Conv2d(cfg.input_nc, ndf, kernel_size=4, stride=2, padding=1),
+                  nn.LeakyReLU(0.2, True)]
+        mult = 1
+        for n in range(1, cfg.n_layers + 1):
+            prev, mult = mult, min(2 ** n, 8)
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, kernel_size=4, stride=2 if n < cfg.n_layers else 1,
+                          padding=1, bias=bias),
+                _norm_layer(norm, ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
+        if cfg.n_layers == 0:
+            # The reference still adds its stride-1 conv + norm (at 1x ndf) in this case.
+            layers += [
+                nn.Conv2d(ndf, ndf, kernel_size=4, stride=1, padding=1, bias=bias),
+                _norm_layer(norm, ndf),
+                nn.LeakyReLU(0.2, True),
+            ]
+        layers.append(nn.Conv2d(ndf * mult, 1, kernel_size=4, stride=1, padding=1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def init_weights(net, gain=0.02):
+    """The reference's 'normal' init: conv weights N(0, gain), biases 0; batch-norm weights
+    N(1, gain), biases 0."""
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+    return net
+
+
+def exported_state_dict(net):
+    """state_dict without num_batches_tracked: the tensors our checkpoints hold."""
+    return {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+
+
+def generator_metadata(cfg, name, description, source):
+    """vkstyle.* metadata for a generator checkpoint; all values strings."""
+    return {
+        "vkstyle.arch": "cyclegan_resnet_generator",
+        "vkstyle.ngf": str(cfg.ngf),
+        "vkstyle.n_blocks": str(cfg.n_blocks),
+        "vkstyle.norm": cfg.norm,
+        "vkstyle.input_nc": str(cfg.input_nc),
+        "vkstyle.output_nc": str(cfg.output_nc),
+        "vkstyle.name": name,
+        "vkstyle.description": description,
+        "vkstyle.source": source,
+    }
+
+
+def discriminator_metadata(cfg, name, description, source):
+    return {
+        "vkstyle.arch": "patchgan_discriminator",
+        "vkstyle.ndf": str(cfg.ndf),
+        "vkstyle.n_layers": str(cfg.n_layers),
+        "vkstyle.norm": cfg.norm,
+        "vkstyle.input_nc": str(cfg.input_nc),
+        "vkstyle.name": name,
+        "vkstyle.description": description,
+        "vkstyle.source": source,
+    }
+
+
+def tensor_to_f32_bytes(t):
+    """Little-endian float32 bytes of a tensor, for tools/safetensors.py."""
+    return t.detach().to(torch.float32).contiguous().cpu().numpy().astype("<f4").tobytes()
+
+
+def tensor_from_safetensors(t):
+    """float32 torch tensor from a tools/safetensors.Tensor."""
+    import numpy as np
+    arr = np.frombuffer(t.raw, dtype="<f4" if t.dtype == "F32" else "<f2")
+    return torch.from_numpy(arr.astype(np.float32)).reshape(t.shape)
