@@ -294,9 +294,9 @@ vks_checkpoint_add_tensor (VksCheckpoint *ckpt, const char *name, int ndim, cons
   g_return_val_if_fail (ndim == 0 || shape != NULL, NULL);
   for (int i = 0; i < ndim; i++)
     g_return_val_if_fail (shape[i] >= 0, NULL);
-  int64_t n;
-  g_return_val_if_fail (count_elements (ndim, shape, &n), NULL);
-  g_return_val_if_fail ((guint64) n <= G_MAXSIZE / sizeof (float), NULL);
+  int64_t n = 0;
+  gboolean countable = count_elements (ndim, shape, &n);
+  g_return_val_if_fail (countable && (guint64) n <= G_MAXSIZE / sizeof (float), NULL);
 
   VksCheckpointTensor *t = g_new0 (VksCheckpointTensor, 1);
   t->name = g_strdup (name);

@@ -297,7 +297,7 @@ static char *
 pipeline_cache_path (const VkPhysicalDeviceProperties *p)
 {
   GString *uuid = g_string_new (NULL);
-  for (int i = 0; i < VK_UUID_SIZE; i++)
+  for (guint i = 0; i < VK_UUID_SIZE; i++)
     g_string_append_printf (uuid, "%02x", p->pipelineCacheUUID[i]);
   g_autofree char *file = g_strdup_printf ("pipelines-%04x-%04x-%s.bin", p->vendorID,
                                            p->deviceID, uuid->str);

@@ -37,6 +37,7 @@ pipeline_destroy (VksContext *ctx, VksPipeline *p)
 {
   if (p->pipeline != VK_NULL_HANDLE)
     vkDestroyPipeline (ctx->device, p->pipeline, NULL);
+  g_free (p->label);
   g_free (p);
 }
 
@@ -136,6 +137,7 @@ vks_pipeline_get (VksContext *ctx, VksKernel kernel, const int32_t *spec, guint 
   };
   p = g_new0 (VksPipeline, 1);
   p->kernel = kernel;
+  p->label = g_strdup (key->str);
   p->layout = kl->layout;
   p->set_layout = kl->set_layout;
   p->n_bindings = kernel_info[kernel].n_bindings;

@@ -18,6 +18,7 @@ typedef enum {
 
 typedef struct {
   VksKernel kernel;
+  char *label;             /* "kernel:spec,..." for profiles */
   VkPipeline pipeline;
   VkPipelineLayout layout;
   VkDescriptorSetLayout set_layout;

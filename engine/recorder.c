@@ -13,7 +13,12 @@ struct VksRecorder {
   guint n_commands;
   guint n_dispatches;
   gboolean finished;
+  /* VKSTYLE_PROFILE=1: a timestamp after every dispatch, summed per kernel after each run. */
+  VkQueryPool timestamps;
+  GPtrArray *labels;      /* label of the dispatch ending at timestamp i + 1 */
 };
+
+#define MAX_TIMESTAMPS 8192
 
 typedef struct {
   VkBuffer buffer;
@@ -58,6 +63,18 @@ vks_recorder_new (VksContext *ctx, GError **error)
   VkCommandBufferBeginInfo binfo = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
   if (!vks_check (vkBeginCommandBuffer (rec->cmd, &binfo), "Recording commands", error))
     return NULL;
+  if (g_getenv ("VKSTYLE_PROFILE") != NULL && ctx->props.limits.timestampComputeAndGraphics) {
+    VkQueryPoolCreateInfo qinfo = {
+      .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+      .queryType = VK_QUERY_TYPE_TIMESTAMP,
+      .queryCount = MAX_TIMESTAMPS,
+    };
+    if (vkCreateQueryPool (ctx->device, &qinfo, NULL, &rec->timestamps) == VK_SUCCESS) {
+      rec->labels = g_ptr_array_new_with_free_func (g_free);
+      vkCmdResetQueryPool (rec->cmd, rec->timestamps, 0, MAX_TIMESTAMPS);
+      vkCmdWriteTimestamp (rec->cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, rec->timestamps, 0);
+    }
+  }
   return g_steal_pointer (&rec);
 }
 
@@ -69,6 +86,10 @@ vks_recorder_free (VksRecorder *rec)
   VkDevice dev = rec->ctx->device;
   if (rec->fence != VK_NULL_HANDLE)
     vkDestroyFence (dev, rec->fence, NULL);
+  if (rec->timestamps != VK_NULL_HANDLE)
+    vkDestroyQueryPool (dev, rec->timestamps, NULL);
+  if (rec->labels != NULL)
+    g_ptr_array_unref (rec->labels);
   if (rec->cmd != VK_NULL_HANDLE)
     vkFreeCommandBuffers (dev, rec->ctx->command_pool, 1, &rec->cmd);
   for (guint i = 0; i < rec->pools->len; i++)
@@ -223,17 +244,17 @@ vks_recorder_dispatch (VksRecorder *rec, VksPipeline *pipeline, const VksView *v
   VkWriteDescriptorSet writes[VKS_MAX_BINDINGS];
   VkBufferView bviews[VKS_MAX_BINDINGS];
   for (guint i = 0; i < pipeline->n_bindings; i++) {
-    bviews[i] = get_view (rec, &views[i], error);
-    if (bviews[i] == VK_NULL_HANDLE)
-      return FALSE;
     writes[i] = (VkWriteDescriptorSet) {
       .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
       .dstSet = set,
       .dstBinding = i,
       .descriptorCount = 1,
       .descriptorType = pipeline->binding_types[i],
-      .pTexelBufferView = &bviews[i],
     };
+    bviews[i] = get_view (rec, &views[i], error);
+    if (bviews[i] == VK_NULL_HANDLE)
+      return FALSE;
+    writes[i].pTexelBufferView = &bviews[i];
   }
   vkUpdateDescriptorSets (rec->ctx->device, pipeline->n_bindings, writes, 0, NULL);
 
@@ -248,6 +269,11 @@ vks_recorder_dispatch (VksRecorder *rec, VksPipeline *pipeline, const VksView *v
   vkCmdDispatch (rec->cmd, groups[0], groups[1], groups[2]);
   rec->n_commands++;
   rec->n_dispatches++;
+  if (rec->labels != NULL && rec->labels->len + 1 < MAX_TIMESTAMPS) {
+    vkCmdWriteTimestamp (rec->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, rec->timestamps,
+                         rec->labels->len + 1);
+    g_ptr_array_add (rec->labels, g_strdup (pipeline->label));
+  }
   return TRUE;
 }
 
@@ -279,6 +305,36 @@ vks_recorder_finish (VksRecorder *rec, GError **error)
   return vks_check (vkEndCommandBuffer (rec->cmd), "Recording commands", error);
 }
 
+static void
+print_profile (VksRecorder *rec)
+{
+  guint n = rec->labels->len + 1;
+  g_autofree guint64 *ts = g_new0 (guint64, n);
+  if (vkGetQueryPoolResults (rec->ctx->device, rec->timestamps, 0, n, n * sizeof (guint64), ts,
+                             sizeof (guint64), VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+    return;
+  g_autoptr (GHashTable) sums = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  double period = rec->ctx->props.limits.timestampPeriod * 1e-6;   /* ns -> ms */
+  for (guint i = 1; i < n; i++) {
+    const char *label = rec->labels->pdata[i - 1];
+    double *sum = g_hash_table_lookup (sums, label);
+    if (sum == NULL) {
+      sum = g_new0 (double, 2);
+      g_hash_table_insert (sums, (gpointer) label, sum);
+    }
+    sum[0] += (ts[i] - ts[i - 1]) * period;
+    sum[1] += 1;
+  }
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, sums);
+  g_printerr ("profile: %.1f ms in %u dispatches\n", (ts[n - 1] - ts[0]) * period, n - 1);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    double *sum = value;
+    g_printerr ("profile: %9.1f ms %5.0fx %s\n", sum[0], sum[1], (const char *) key);
+  }
+}
+
 gboolean
 vks_recorder_run (VksRecorder *rec, GError **error)
 {
@@ -293,6 +349,10 @@ vks_recorder_run (VksRecorder *rec, GError **error)
       !vks_check (vkQueueSubmit (rec->ctx->queue, 1, &info, rec->fence), "Submitting work to the device",
                   error))
     return FALSE;
-  return vks_check (vkWaitForFences (dev, 1, &rec->fence, VK_TRUE, UINT64_MAX),
-                    "Waiting for the device", error);
+  if (!vks_check (vkWaitForFences (dev, 1, &rec->fence, VK_TRUE, UINT64_MAX),
+                  "Waiting for the device", error))
+    return FALSE;
+  if (rec->labels != NULL)
+    print_profile (rec);
+  return TRUE;
 }

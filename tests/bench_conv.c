@@ -1,0 +1,49 @@
+/* Times one convolution layer on the device (not a test: a tool for kernel work and for the
+ * per-layer table of docs/performance.md). Usage: bench-conv CIN COUT SIZE K STRIDE [RUNS] */
+#include "rig.h"
+
+#include <stdlib.h>
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 6) {
+    g_printerr ("usage: %s CIN COUT SIZE K STRIDE [RUNS] [transposed]\n", argv[0]);
+    return 2;
+  }
+  int cin = atoi (argv[1]), cout = atoi (argv[2]), size = atoi (argv[3]), k = atoi (argv[4]);
+  int stride = atoi (argv[5]), runs = argc > 6 ? atoi (argv[6]) : 5;
+  gboolean transposed = argc > 7;
+  GError *error = NULL;
+  VksContext *ctx = vks_context_new (NULL, &error);
+  g_assert_no_error (error);
+  TestRig rig;
+  rig_init (&rig, ctx);
+  VksConvDesc d = { .cin = cin, .cout = cout, .kh = k, .kw = k, .stride = stride, .pad = k / 2,
+                    .reflect = !transposed && stride == 1, .transposed = transposed,
+                    .output_pad = transposed ? stride - 1 : 0 };
+  VksConv conv;
+  g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
+  int ho, wo;
+  g_assert_true (vks_conv_output_size (&conv, size, size, &ho, &wo, &error));
+  VksTensor x = rig_tensor (&rig, 1, cin, size, size), y = rig_tensor (&rig, 1, cout, ho, wo);
+  VkDeviceSize scratch = vks_conv_scratch_bytes (&conv, size, size, 64u << 20);
+  VkDeviceSize scratch_offset = rig_reserve (&rig, scratch);
+  VksTensor *ts[] = { &x, &y };
+  rig_alloc (&rig, ts, 2);
+  conv.weights = rig.dev;
+  for (int r = 0; r < runs; r++)
+    g_assert_true (vks_conv_forward (rig.rec, &conv, &x, &y, rig.dev, scratch_offset, scratch,
+                                     &error));
+  rig_run (&rig);   /* warm-up: compiles the shaders */
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_true (vks_recorder_run (rig.rec, &error));
+  double ms = (g_get_monotonic_time () - t0) / 1000.0 / runs;
+  double macs = transposed ? (double) size * size * cin * cout * k * k
+                           : (double) ho * wo * cin * cout * k * k;
+  g_print ("conv %d->%d %dx%d k%d s%d%s: %.1f ms, %.1f GFLOP/s\n", cin, cout, size, size, k,
+           stride, transposed ? " transposed" : "", ms, 2 * macs / ms / 1e6);
+  rig_free (&rig);
+  vks_context_free (ctx);
+  return 0;
+}
