@@ -1,6 +1,8 @@
 /* Loading and saving images with GEGL for the CLI (see image_io.h). */
 #include "tools/image_io.h"
 #include "engine/error.h"
+#include "tools/gegl_chatter.h"
+#include "tools/jpeg_check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,132 +18,17 @@
 /* Pixels converted per gegl_buffer_get/set call: bounds the scratch memory for images with alpha. */
 #define BAND_PIXELS (1 << 20)
 
-/* ---- GEGL's own messages ----
- * GEGL's loaders and savers report problems with g_warning in their own log domains and, via
- * libpng/libtiff, by printing straight to stderr, often twice and with internal details
- * ("Eeek: processing 0px rectangle"). While GEGL reads or writes a file we collect all of that and
- * use it only as the reason in our own error message. */
-
-typedef struct {
-  GMutex lock;          /* GEGL may log from its worker threads */
-  GString *messages;
-  GLogFunc previous_handler;
-  int saved_stderr;
-  FILE *captured_stderr;
-} GeglChatter;
-
-static void
-chatter_log (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
-{
-  GeglChatter *chatter = data;
-
-  /* Our own warnings (e.g. from the Vulkan validation layer) and fatal errors are never hidden. */
-  if ((domain && strcmp (domain, G_LOG_DOMAIN) == 0) || (level & G_LOG_LEVEL_ERROR)) {
-    g_log_default_handler (domain, level, message, NULL);
-    return;
-  }
-  if (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG))
-    return;
-  g_mutex_lock (&chatter->lock);
-  g_string_append_printf (chatter->messages, "%s\n", message);
-  g_mutex_unlock (&chatter->lock);
-}
-
-static void
-chatter_begin (GeglChatter *chatter)
-{
-  g_mutex_init (&chatter->lock);
-  chatter->messages = g_string_new (NULL);
-  chatter->previous_handler = g_log_set_default_handler (chatter_log, chatter);
-  chatter->saved_stderr = -1;
-  fflush (stderr);
-  chatter->captured_stderr = tmpfile ();
-  if (chatter->captured_stderr) {
-    chatter->saved_stderr = dup (STDERR_FILENO);
-    if (chatter->saved_stderr >= 0)
-      dup2 (fileno (chatter->captured_stderr), STDERR_FILENO);
-  }
-}
-
-/* Restores logging and stderr; returns everything collected (g_free). */
-static char *
-chatter_end (GeglChatter *chatter)
-{
-  fflush (stderr);
-  if (chatter->saved_stderr >= 0) {
-    dup2 (chatter->saved_stderr, STDERR_FILENO);
-    close (chatter->saved_stderr);
-  }
-  g_log_set_default_handler (chatter->previous_handler, NULL);
-  if (chatter->captured_stderr) {
-    char text[4096];
-    rewind (chatter->captured_stderr);
-    size_t n = fread (text, 1, sizeof text - 1, chatter->captured_stderr);
-    text[n] = '\0';
-    g_string_append (chatter->messages, text);
-    fclose (chatter->captured_stderr);
-  }
-  g_mutex_clear (&chatter->lock);
-  return g_string_free (chatter->messages, FALSE);
-}
-
-/* The one or two lines of GEGL's output that say what went wrong, or NULL. */
-static char *
-chatter_reason (const char *chatter)
-{
-  g_auto (GStrv) lines = g_strsplit (chatter, "\n", -1);
-  GPtrArray *kept = g_ptr_array_new ();
-
-  for (int i = 0; lines[i] && kept->len < 2; i++) {
-    char *line = g_strstrip (lines[i]);
-    /* GEGL's libpng handler prints "LIBPNG ERROR: x" and libpng adds "libpng error: x". */
-    g_autofree char *lower = g_ascii_strdown (line, -1);
-    const char *libpng = g_strrstr (lower, "libpng error: ");
-    if (libpng)
-      line += (libpng - lower) + strlen ("libpng error: ");
-    gsize len = strlen (line);
-    while (len > 0 && line[len - 1] == '.')
-      line[--len] = '\0';
-    /* GEGL's complaint about the empty result of a failed load says nothing to a user. */
-    if (len == 0 || strstr (line, "Eeek") || strstr (line, "0px rectangle"))
-      continue;
-    gboolean seen = FALSE;
-    for (guint k = 0; k < kept->len; k++)
-      seen = seen || strcmp (kept->pdata[k], line) == 0;
-    if (!seen)
-      g_ptr_array_add (kept, line);
-  }
-  char *reason = NULL;
-  if (kept->len > 0) {
-    g_ptr_array_add (kept, NULL);
-    reason = g_strjoinv ("; ", (char **) kept->pdata);
-  }
-  g_ptr_array_free (kept, TRUE);
-  return reason;
-}
-
-/* A saver that ran but failed usually still leaves a file; its messages are how we know. */
-static gboolean
-chatter_reports_failure (const char *chatter)
-{
-  g_autofree char *lower = g_ascii_strdown (chatter, -1);
-  static const char *const words[] = { "error", "fail", "unable", "cannot", "can't", "could not" };
-  for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
-    if (strstr (lower, words[i]))
-      return TRUE;
-  return FALSE;
-}
-
 /* ---- VksImage ---- */
 
+/* path may be NULL (an image made in memory). */
 static gboolean
 check_size (const char *path, gint64 width, gint64 height, GError **error)
 {
   if (width * height * 3 > VKS_IMAGE_MAX_FLOATS) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
-                 "%s: image too large (%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT
+                 "%s%simage too large (%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
                  " pixels); at most %" G_GINT64_FORMAT " pixels can be processed",
-                 path, width, height, VKS_IMAGE_MAX_FLOATS / 3);
+                 path ? path : "", path ? ": " : "", width, height, VKS_IMAGE_MAX_FLOATS / 3);
     return FALSE;
   }
   return TRUE;
@@ -151,10 +38,10 @@ VksImage *
 vks_image_new (int width, int height, const Babl *file_format, GError **error)
 {
   if (width < 1 || height < 1) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "image size %d×%d is empty", width, height);
+    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "image size %dx%d is empty", width, height);
     return NULL;
   }
-  if (!check_size ("image", width, height, error))
+  if (!check_size (NULL, width, height, error))
     return NULL;
   gsize n_pixels = (gsize) width * (gsize) height;
   float *rgb = g_try_new0 (float, n_pixels * 3);
@@ -163,7 +50,7 @@ vks_image_new (int width, int height, const Babl *file_format, GError **error)
     g_free (rgb);
     g_free (alpha);
     g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
-                 "not enough memory for a %d×%d image", width, height);
+                 "not enough memory for a %dx%d image", width, height);
     return NULL;
   }
   VksImage *image = g_new0 (VksImage, 1);
@@ -289,41 +176,85 @@ register_handlers (void)
   g_once_init_leave (&done, 1);
 }
 
-/* The loader gegl:load would pick (content type from the name, then from the first bytes, then
- * the bare extension), chosen here so that we can refuse what gegl:load would quietly turn into
- * something else: a picture of the words "Failed to find a loader" via gegl:text, or
- * gegl:magick-load, which passes the file name through a shell to ImageMagick and writes a fixed
- * name in /tmp. NULL when there is no proper loader. Call inside chatter_begin/end: GEGL warns
- * about every unknown type. */
+/* MIME type of a file: its first bytes when they are conclusive (a PNG named .jpg is a PNG),
+ * else its name; failing both, the bare lower-case extension, which GEGL also registers. */
+static char *
+file_type (const char *path)
+{
+  guchar head[4096];
+  gsize length = 0;
+  FILE *file = g_fopen (path, "rb");
+  if (file) {
+    length = fread (head, 1, sizeof head, file);
+    fclose (file);
+  }
+  gboolean uncertain = TRUE;
+  char *type = g_content_type_guess (NULL, head, length, &uncertain);
+  if (!uncertain && g_str_has_prefix (type, "image/"))
+    return type;
+  g_free (type);
+  type = g_content_type_guess (path, NULL, 0, NULL);
+  if (g_str_has_prefix (type, "image/"))
+    return type;
+  g_free (type);
+  g_autofree char *base = g_path_get_basename (path);
+  const char *dot = strrchr (base, '.');
+  return dot ? g_ascii_strdown (dot, -1) : NULL;
+}
+
+/* The loader for path, picked here rather than by gegl:load so that we can refuse what gegl:load
+ * would quietly turn into something else: a picture of the words "Failed to find a loader" (via
+ * gegl:text), or gegl:magick-load, which passes the file name through a shell to ImageMagick and
+ * writes a fixed name in /tmp. NULL when there is no proper loader. */
 static const char *
 loader_for_file (const char *path)
 {
   register_handlers ();
-  gboolean uncertain = TRUE;
-  char *type = g_content_type_guess (path, NULL, 0, &uncertain);
-  if (uncertain || !g_str_has_prefix (type, "image/")) {
-    guchar head[4096];
-    gsize length = 0;
-    FILE *file = g_fopen (path, "rb");
-    if (file) {
-      length = fread (head, 1, sizeof head, file);
-      fclose (file);
-    }
-    g_free (type);
-    type = g_content_type_guess (path, head, length, NULL);
-  }
-  if (!g_str_has_prefix (type, "image/")) {
-    g_autofree char *base = g_path_get_basename (path);
-    const char *dot = strrchr (base, '.');
-    g_free (type);
-    type = dot ? g_ascii_strdown (dot, -1) : NULL;
-  }
-  const char *loader = type ? gegl_operation_handlers_get_loader (type) : NULL;
-  g_free (type);
+  g_autofree char *type = file_type (path);
+  if (!type)
+    return NULL;
+  /* GEGL warns about every type it has no loader for; that is our error to report. */
+  VksGeglChatter *chatter = vks_gegl_chatter_begin ("cannot choose an image loader", NULL);
+  const char *loader = gegl_operation_handlers_get_loader (type);
+  g_free (vks_gegl_chatter_end (chatter));
   if (!loader || strcmp (loader, "gegl:magick-load") == 0 || !gegl_has_operation (loader) ||
       !gegl_operation_find_property (loader, "path"))
     return NULL;
   return loader;
+}
+
+/* Runs the loader into a buffer in the file's own pixel format; NULL with an error when it
+ * produced nothing. */
+static GeglBuffer *
+run_loader (const char *path, const char *loader, GError **error)
+{
+  g_autofree char *failure = g_strdup_printf ("%s: cannot read image", path);
+  VksGeglChatter *chatter = vks_gegl_chatter_begin (failure, NULL);
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *load = gegl_node_new_child (graph, "operation", loader, "path", path, NULL);
+  /* Loaders read only the header here, so an absurd size is refused before any decoding. */
+  const GeglRectangle box = gegl_node_get_bounding_box (load);
+  const gboolean has_size = box.width > 0 && box.height > 0;
+  GeglBuffer *buffer = NULL;
+  if (has_size && check_size (path, box.width, box.height, NULL)) {
+    GeglNode *sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
+                                          "buffer", &buffer, NULL);
+    gegl_node_link (load, sink);
+    gegl_node_process (sink);
+  }
+  g_object_unref (graph);
+  g_autofree char *messages = vks_gegl_chatter_end (chatter);
+
+  if (has_size && !check_size (path, box.width, box.height, error))
+    return NULL;
+  const GeglRectangle *extent = buffer ? gegl_buffer_get_extent (buffer) : NULL;
+  if (!extent || extent->width <= 0 || extent->height <= 0) {
+    g_autofree char *reason = vks_gegl_chatter_reason (messages);
+    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "%s: %s", failure,
+                 reason ? reason : "not an image GEGL can read");
+    g_clear_object (&buffer);
+  }
+  return buffer;
 }
 
 VksImage *
@@ -331,42 +262,19 @@ vks_image_load (const char *path, GError **error)
 {
   if (!check_readable (path, error))
     return NULL;
-
-  GeglChatter chatter;
-  chatter_begin (&chatter);
   const char *loader = loader_for_file (path);
   if (!loader) {
-    g_free (chatter_end (&chatter));
     g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
                  "%s: cannot read image: not a format GEGL has a loader for", path);
     return NULL;
   }
-  GeglNode *graph = gegl_node_new ();
-  GeglNode *load = gegl_node_new_child (graph, "operation", loader, "path", path, NULL);
-  /* Loaders read only the header here, so an absurd size is refused before any decoding. */
-  const GeglRectangle box = gegl_node_get_bounding_box (load);
-  GeglBuffer *buffer = NULL;
-  gboolean size_ok = box.width > 0 && box.height > 0;
-  if (size_ok && check_size (path, box.width, box.height, NULL)) {
-    GeglNode *sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
-                                          "buffer", &buffer, NULL);
-    gegl_node_link (load, sink);
-    gegl_node_process (sink);
-  }
-  g_object_unref (graph);
-  g_autofree char *messages = chatter_end (&chatter);
-
-  if (size_ok && !check_size (path, box.width, box.height, error))
+  if (strcmp (loader, "gegl:jpg-load") == 0 && !vks_jpeg_check_complete (path, error))
     return NULL;
-  const GeglRectangle *extent = buffer ? gegl_buffer_get_extent (buffer) : NULL;
-  if (!extent || extent->width <= 0 || extent->height <= 0) {
-    g_autofree char *reason = chatter_reason (messages);
-    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "%s: cannot read image: %s", path,
-                 reason ? reason : "not an image GEGL can read");
-    g_clear_object (&buffer);
+  GeglBuffer *buffer = run_loader (path, loader, error);
+  if (!buffer)
     return NULL;
-  }
 
+  const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
   VksImage *image = vks_image_new (extent->width, extent->height, gegl_buffer_get_format (buffer),
                                    error);
   if (image)
@@ -395,10 +303,9 @@ saver_for_path (const char *path, GError **error)
   register_handlers ();
 
   /* For an extension it does not know GEGL warns and answers gegl:png-save anyway. */
-  GeglChatter chatter;
-  chatter_begin (&chatter);
+  VksGeglChatter *chatter = vks_gegl_chatter_begin ("cannot choose an image saver", NULL);
   const char *saver = gegl_operation_handlers_get_saver (ext);
-  g_free (chatter_end (&chatter));
+  g_free (vks_gegl_chatter_end (chatter));
 
   gboolean fallback = saver && strcmp (saver, "gegl:png-save") == 0 && strcmp (ext, ".png") != 0;
   /* Video and colour-profile writers are savers too, but not of a still image. */
@@ -556,17 +463,17 @@ vks_image_save (const VksImage *image, const char *path, GError **error)
   set_saver_options (save, saver, image);
   gegl_node_link (source, save);
 
-  GeglChatter chatter;
-  chatter_begin (&chatter);
+  g_autofree char *failure = g_strdup_printf ("cannot write %s", path);
+  VksGeglChatter *chatter = vks_gegl_chatter_begin (failure, temp_path);
   gegl_node_process (save);
   g_object_unref (graph);
   g_object_unref (buffer);
-  g_autofree char *messages = chatter_end (&chatter);
+  g_autofree char *messages = vks_gegl_chatter_end (chatter);
 
   GStatBuf st;
   gboolean ok = TRUE;
-  if (g_stat (temp_path, &st) != 0 || st.st_size == 0 || chatter_reports_failure (messages)) {
-    g_autofree char *reason = chatter_reason (messages);
+  if (g_stat (temp_path, &st) != 0 || st.st_size == 0 || vks_gegl_chatter_reports_failure (messages)) {
+    g_autofree char *reason = vks_gegl_chatter_reason (messages);
     g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "cannot write %s: %s", path,
                  reason ? reason : "GEGL wrote no image");
     ok = FALSE;

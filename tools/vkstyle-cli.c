@@ -3,6 +3,7 @@
 #include "config.h"
 #include "tools/cli.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,10 @@ run_command (const VksCommand *command, int argc, char **argv)
 int
 main (int argc, char **argv)
 {
+  /* The user's language and charset for GLib's messages, but '.' decimals always: bench output
+   * is read by scripts. */
+  setlocale (LC_ALL, "");
+  setlocale (LC_NUMERIC, "C");
   g_set_prgname ("vkstyle");
   if (argc < 2) {
     print_usage (stderr);
