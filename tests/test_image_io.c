@@ -96,8 +96,11 @@ test_round_trip (gconstpointer data)
   g_assert_cmpstr (babl_format_get_encoding (back->file_format), ==, trip->loaded_as);
   g_assert_cmpint (vks_image_bits_per_channel (back), ==, vks_image_bits_per_channel (image));
   g_assert_cmpint (back->alpha != NULL, ==, image->alpha != NULL);
-  if (image->alpha)   /* bit-exact: both are on the file's integer grid */
-    g_assert_cmpfloat (max_difference (image->alpha, back->alpha, 23 * 17), ==, 0.0f);
+  /* Exact on the file's integer grid: babl may pick a float conversion path that is off by an
+   * ulp (it chooses by timing, cached in XDG_CACHE_HOME), so compare to within half a 16-bit
+   * step, which still tells every stored value apart. */
+  if (image->alpha)
+    g_assert_cmpfloat (max_difference (image->alpha, back->alpha, 23 * 17), <, 0.5f / 65535);
   if (!vks_image_is_grayscale (image))
     g_assert_cmpfloat (max_difference (image->rgb, back->rgb, 23 * 17 * 3), <=,
                        trip->rgb_tolerance);
