@@ -185,7 +185,13 @@ get_view (VksRecorder *rec, const VksView *v, GError **error)
                  v->range / 1048576.0, lim->maxTexelBufferElements);
     return VK_NULL_HANDLE;
   }
-  ViewKey key = { v->buf->buffer, v->offset, v->range, v->format };
+  /* Zeroed first: the struct has padding, and the hash table compares keys with memcmp. */
+  ViewKey key;
+  memset (&key, 0, sizeof key);
+  key.buffer = v->buf->buffer;
+  key.offset = v->offset;
+  key.range = v->range;
+  key.format = v->format;
   VkBufferView *found = g_hash_table_lookup (rec->views, &key);
   if (found != NULL)
     return *found;

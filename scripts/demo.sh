@@ -37,7 +37,7 @@ gimp-console-2.10 -i -d -f -b "
     (car (gimp-image-get-active-drawable image)) \"$out\" \"$out\")
   (gimp-image-delete image))" -b "(gimp-quit 0)" >"$log" 2>&1 || true
 # GIMP exits 0 even when a batch command failed: judge by the log and the file.
-if grep -q "execution error\|Error" "$log" || [ ! -s "$out" ]; then
+if grep -q "execution error" "$log" || [ ! -s "$out" ]; then
   cat "$log" >&2
   echo "Stylizing through GIMP failed (log above)." >&2
   rm -f "$log"

@@ -1,0 +1,12 @@
+/* The interactive dialog: choose a style and settings, preview on the canvas, apply. */
+#pragma once
+#include "plug-in/render.h"
+#include "plug-in/settings.h"
+#include "plug-in/stylizer.h"
+
+/* Shows the dialog for `region` starting from `settings`. On Apply the dialog itself renders and
+ * writes the result (so its progress bar and Cancel button cover the whole run), stores the
+ * chosen values in `settings` and returns TRUE. On Cancel (or closing the window) the image is
+ * left as it was and FALSE is returned. */
+gboolean vkstyle_dialog_run (const RenderRegion *region, Stylizer *stylizer,
+                             const char *plugin_dir, VkstyleSettings *settings);

@@ -1,0 +1,170 @@
+#include "config.h"
+
+#include "engine/error.h"
+#include "plug-in/job.h"
+#include "plug-in/resample.h"
+
+float *
+job_stylize (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+             VksProgressFunc progress, gpointer user_data, char **style_name, GError **error)
+{
+  int width, height;
+  g_autofree float *input = NULL;
+
+  render_network_size (region, request->scale, &width, &height);
+  input = render_network_input (region, width, height);
+  /* in place: the engine allows rgb_out == rgb_in, which saves one network-sized buffer */
+  if (!stylizer_run (stylizer, request->device, request->model_path, input, input, width, height,
+                     progress, user_data, error))
+    return NULL;
+  *style_name = g_strdup (stylizer_style_name (stylizer));
+  return resample_rgb (input, width, height, region->width, region->height);
+}
+
+gboolean
+job_request_equal (const JobRequest *a, const JobRequest *b)
+{
+  return g_strcmp0 (a->model_path, b->model_path) == 0 && g_strcmp0 (a->device, b->device) == 0
+         && a->scale == b->scale;
+}
+
+void
+job_request_copy (JobRequest *dest, const JobRequest *src)
+{
+  job_request_clear (dest);
+  dest->model_path = g_strdup (src->model_path);
+  dest->device = g_strdup (src->device);
+  dest->scale = src->scale;
+}
+
+void
+job_request_clear (JobRequest *request)
+{
+  g_clear_pointer (&request->model_path, g_free);
+  g_clear_pointer (&request->device, g_free);
+  request->scale = 0.0;
+}
+
+void
+job_result_free (JobResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->styled);
+  g_free (result->style_name);
+  g_free (result);
+}
+
+typedef struct {
+  Stylizer *stylizer;
+  const RenderRegion *region;
+  JobRequest request;
+  JobProgressFunc progress;
+  gpointer user_data;
+} JobData;
+
+static void
+job_data_free (JobData *data)
+{
+  job_request_clear (&data->request);
+  g_free (data);
+}
+
+typedef struct {
+  GTask *task;
+  double fraction;
+  char *message;
+} ProgressUpdate;
+
+static gboolean
+deliver_progress (gpointer user_data)
+{
+  ProgressUpdate *update = user_data;
+  JobData *data = g_task_get_task_data (update->task);
+
+  /* a cancelled job's late updates would overwrite what the next job shows, and once `done`
+   * ran the receiver may be gone */
+  if (!g_cancellable_is_cancelled (g_task_get_cancellable (update->task))
+      && !g_task_get_completed (update->task))
+    data->progress (update->fraction, update->message, data->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_update_free (gpointer user_data)
+{
+  ProgressUpdate *update = user_data;
+
+  g_object_unref (update->task);
+  g_free (update->message);
+  g_free (update);
+}
+
+/* Runs in the worker: hands the update to the main thread and answers the engine's "go on?". */
+static gboolean
+worker_progress (double fraction, const char *message, gpointer user_data)
+{
+  GTask *task = user_data;
+  JobData *data = g_task_get_task_data (task);
+
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    return FALSE;
+  if (data->progress != NULL)
+    {
+      ProgressUpdate *update = g_new0 (ProgressUpdate, 1);
+
+      update->task = g_object_ref (task);
+      update->fraction = fraction;
+      update->message = g_strdup (message);
+      g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
+                                  deliver_progress, update, progress_update_free);
+    }
+  return TRUE;
+}
+
+static void
+worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  JobData *data = task_data;
+  GError *error = NULL;
+  JobResult *result = g_new0 (JobResult, 1);
+
+  (void) source_object;
+  (void) cancellable;
+  result->styled = job_stylize (data->stylizer, data->region, &data->request, worker_progress,
+                                task, &result->style_name, &error);
+  if (result->styled == NULL)
+    {
+      job_result_free (result);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, result, (GDestroyNotify) job_result_free);
+}
+
+GTask *
+job_start (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+           JobProgressFunc progress, GAsyncReadyCallback done, gpointer user_data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  GTask *task = g_task_new (NULL, cancellable, done, user_data);
+  JobData *data = g_new0 (JobData, 1);
+
+  data->stylizer = stylizer;
+  data->region = region;
+  job_request_copy (&data->request, request);
+  data->progress = progress;
+  data->user_data = user_data;
+  g_task_set_task_data (task, data, (GDestroyNotify) job_data_free);
+  /* a cancelled task still waits for the worker: stylizer and region stay in use until then */
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, worker);
+  return task;
+}
+
+JobResult *
+job_finish (GTask *task, GError **error)
+{
+  return g_task_propagate_pointer (task, error);
+}

@@ -1,0 +1,41 @@
+/* One stylization of a region at a processing scale: shrink, run the network, enlarge back.
+ * Touches no libgimp function, so the dialog can run it in a worker thread and stay responsive
+ * (the engine reports progress only between tiles, which can be seconds apart on a CPU). */
+#pragma once
+#include <gio/gio.h>
+#include "plug-in/render.h"
+#include "plug-in/stylizer.h"
+
+typedef struct {
+  char *model_path;
+  char *device;
+  double scale;
+} JobRequest;
+
+/* Returns region-sized R'G'B' (width*height*3 floats, g_free), *style_name set to the loaded
+ * style's name (g_free). The caller's thread does the work; progress as in vks_style_apply. */
+float *job_stylize (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+                    VksProgressFunc progress, gpointer user_data, char **style_name,
+                    GError **error);
+
+/* Called in the main thread with the engine's latest (untranslated) progress message. */
+typedef void (*JobProgressFunc) (double fraction, const char *message, gpointer user_data);
+
+typedef struct {
+  float *styled;
+  char *style_name;
+} JobResult;
+
+void job_result_free (JobResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobResult, job_result_free)
+
+/* Runs job_stylize in a worker thread. stylizer and region must stay untouched until `done`
+ * runs (in the main thread), which happens even when cancelled: only then is the worker gone.
+ * Cancel with g_cancellable_cancel (g_task_get_cancellable (task)). */
+GTask *job_start (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+                  JobProgressFunc progress, GAsyncReadyCallback done, gpointer user_data);
+JobResult *job_finish (GTask *task, GError **error);
+
+gboolean job_request_equal (const JobRequest *a, const JobRequest *b);
+void job_request_copy (JobRequest *dest, const JobRequest *src);
+void job_request_clear (JobRequest *request);

@@ -1,0 +1,188 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gi18n-lib.h>
+#include <libgimp/gimp.h>
+
+#include "engine/checkpoint.h"
+#include "engine/error.h"
+#include "plug-in/models.h"
+
+#define MODEL_SUFFIX ".safetensors"
+
+void
+model_info_free (ModelInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->path);
+  g_free (info->name);
+  g_free (info->description);
+  g_free (info);
+}
+
+static char *
+file_stem (const char *path)
+{
+  char *base = g_path_get_basename (path);
+
+  if (g_str_has_suffix (base, MODEL_SUFFIX))
+    base[strlen (base) - strlen (MODEL_SUFFIX)] = '\0';
+  return base;
+}
+
+ModelInfo *
+model_info_from_file (const char *path, GError **error)
+{
+  g_autoptr (VksCheckpoint) header = vks_checkpoint_load_header (path, error);
+  const char *name, *description;
+  ModelInfo *info;
+
+  if (header == NULL)
+    return NULL;
+  name = vks_checkpoint_get_metadata (header, "vkstyle.name");
+  description = vks_checkpoint_get_metadata (header, "vkstyle.description");
+  info = g_new0 (ModelInfo, 1);
+  info->path = g_strdup (path);
+  info->name = (name && name[0]) ? g_strdup (name) : file_stem (path);
+  info->description = g_strdup (description ? description : "");
+  return info;
+}
+
+char **
+models_search_dirs (const char *plugin_dir)
+{
+  GPtrArray *dirs = g_ptr_array_new ();
+
+  g_ptr_array_add (dirs, g_build_filename (gimp_directory (), "vkstyle", "models", NULL));
+  if (plugin_dir != NULL)
+    g_ptr_array_add (dirs, g_build_filename (plugin_dir, "weights", NULL));
+  g_ptr_array_add (dirs, g_strdup (VKSTYLE_WEIGHTS_DIR));
+  g_ptr_array_add (dirs, NULL);
+  return (char **) g_ptr_array_free (dirs, FALSE);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Model files of one folder, sorted by file name so the search order is reproducible. */
+static GPtrArray *
+list_model_files (const char *dir_path)
+{
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *entry;
+
+  if (dir == NULL)
+    return files;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (entry, MODEL_SUFFIX))
+      g_ptr_array_add (files, g_build_filename (dir_path, entry, NULL));
+  g_ptr_array_sort (files, compare_strings);
+  return files;
+}
+
+static int
+compare_by_name (gconstpointer a, gconstpointer b)
+{
+  const ModelInfo *ma = *(ModelInfo *const *) a;
+  const ModelInfo *mb = *(ModelInfo *const *) b;
+  g_autofree char *ka = g_utf8_collate_key (ma->name, -1);
+  g_autofree char *kb = g_utf8_collate_key (mb->name, -1);
+  int order = strcmp (ka, kb);
+
+  return order != 0 ? order : strcmp (ma->path, mb->path);
+}
+
+GPtrArray *
+models_find_all (const char *plugin_dir)
+{
+  GPtrArray *models = g_ptr_array_new_with_free_func ((GDestroyNotify) model_info_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto (GStrv) dirs = models_search_dirs (plugin_dir);
+
+  for (char **dir = dirs; *dir; dir++)
+    {
+      g_autoptr (GPtrArray) files = list_model_files (*dir);
+
+      for (guint i = 0; i < files->len; i++)
+        {
+          const char *path = files->pdata[i];
+          g_autoptr (GError) error = NULL;
+          /* realpath folds symlinks and "a/../a"; a dangling link keeps its own name */
+          char *real = realpath (path, NULL);
+          ModelInfo *info;
+
+          if (!g_hash_table_add (seen, real ? real : g_strdup (path)))
+            continue;
+          info = model_info_from_file (path, &error);
+          if (info == NULL)
+            {
+              g_message (_("Skipping style model %s: %s"), path, error->message);
+              continue;
+            }
+          g_ptr_array_add (models, info);
+        }
+    }
+  g_ptr_array_sort (models, compare_by_name);
+  return models;
+}
+
+static gboolean
+names_equal (const char *a, const char *b)
+{
+  g_autofree char *fa = g_utf8_casefold (a, -1);
+  g_autofree char *fb = g_utf8_casefold (b, -1);
+
+  return g_utf8_collate (fa, fb) == 0;
+}
+
+char *
+models_resolve (const char *model, const char *plugin_dir, GError **error)
+{
+  g_auto (GStrv) dirs = NULL;
+  g_autofree char *searched = NULL;
+
+  if (model == NULL || model[0] == '\0')
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("No style model was given."));
+      return NULL;
+    }
+  if (g_file_test (model, G_FILE_TEST_IS_REGULAR))
+    return g_strdup (model);
+  if (strchr (model, G_DIR_SEPARATOR) != NULL || g_str_has_suffix (model, MODEL_SUFFIX))
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("The style model file %s does not exist."),
+                   model);
+      return NULL;
+    }
+
+  /* Search order, not alphabetical order, decides between equal names: a model in the user's
+   * own folder overrides an installed one of the same name. */
+  dirs = models_search_dirs (plugin_dir);
+  for (char **dir = dirs; *dir; dir++)
+    {
+      g_autoptr (GPtrArray) files = list_model_files (*dir);
+
+      for (guint i = 0; i < files->len; i++)
+        {
+          const char *path = files->pdata[i];
+          g_autofree char *stem = file_stem (path);
+          g_autoptr (ModelInfo) info = NULL;
+
+          if (names_equal (stem, model))
+            return g_strdup (path);
+          info = model_info_from_file (path, NULL);
+          if (info != NULL && names_equal (info->name, model))
+            return g_strdup (path);
+        }
+    }
+  searched = g_strjoinv (", ", dirs);
+  g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
+               _("No style model named “%s” was found (looked in %s)."), model, searched);
+  return NULL;
+}

@@ -1,0 +1,32 @@
+/* What one run of the plug-in is asked to do: the PDB arguments, also what "Repeat" replays. */
+#pragma once
+#include <glib.h>
+
+#define VKSTYLE_PROC   "plug-in-vkstyle"
+#define VKSTYLE_BINARY "vkstyle"
+#define VKSTYLE_ROLE   "vkstyle"
+
+#define VKSTYLE_SCALE_MIN 0.05
+#define VKSTYLE_SCALE_MAX 1.0
+
+/* Stored verbatim with gimp_set_data(), so fixed-size arrays and no pointers; bump the magic when
+ * the layout changes so an old blob from the previous version is ignored instead of misread. */
+#define VKSTYLE_SETTINGS_MAGIC 0x766b7301u
+
+typedef struct {
+  guint32 magic;
+  char model[4096];     /* a file path, or a style name / file stem found in the model folders */
+  double strength;      /* 0..100 %: blend of the stylized result over the original */
+  double scale;         /* VKSTYLE_SCALE_MIN..MAX: fraction of the region size the network sees */
+  gint32 new_layer;     /* 0 replace the drawable's pixels, 1 put the result on a new layer */
+  char device[256];     /* Vulkan device selector, "" = automatic */
+  gint32 preview;       /* dialog only: "Preview on canvas" was on */
+} VkstyleSettings;
+
+void vkstyle_settings_init_defaults (VkstyleSettings *settings);
+/* Returns FALSE when nothing (or an incompatible blob) was stored. */
+gboolean vkstyle_settings_load_last (VkstyleSettings *settings);
+void vkstyle_settings_save_last (const VkstyleSettings *settings);
+/* FALSE with a message when a number is out of range or a string does not fit its array. */
+gboolean vkstyle_settings_set (VkstyleSettings *settings, const char *model, double strength,
+                               double scale, int new_layer, const char *device, GError **error);

@@ -1,0 +1,29 @@
+/* The engine side of the plug-in: keeps the Vulkan context and the loaded style between runs
+ * (the dialog's preview re-runs often), and turns engine errors into advice for GIMP users.
+ * Knows nothing of GIMP's images, so it may run in a worker thread; one call at a time. */
+#pragma once
+#include "engine/stylize.h"
+
+typedef struct Stylizer Stylizer;
+
+Stylizer *stylizer_new (void);
+void stylizer_free (Stylizer *stylizer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stylizer, stylizer_free)
+
+/* Creates the context for `device` ("" = automatic) and loads `model_path` unless the ones from
+ * the previous call still fit, then stylizes rgb_in (see vks_style_apply) into rgb_out.
+ * progress also receives "loading" messages before the engine's own. */
+gboolean stylizer_run (Stylizer *stylizer, const char *device, const char *model_path,
+                       const float *rgb_in, float *rgb_out, int width, int height,
+                       VksProgressFunc progress, gpointer user_data, GError **error);
+
+/* Name of the style loaded by the last successful run, or NULL. */
+const char *stylizer_style_name (const Stylizer *stylizer);
+
+/* A message for people, not programmers: the engine's message plus what to do about it. Returns
+ * NULL for a cancellation (nothing to tell). g_free. */
+char *stylizer_describe_error (const GError *error);
+
+/* The engine reports progress in English ("Stylizing tile 3/12"); this gives the same text in
+ * the user's language when we know it, else the English. g_free. */
+char *stylizer_translate_progress (const char *message);
