@@ -6,6 +6,7 @@
 #include "shaders/gemm_spv.h"
 #include "shaders/norm_spv.h"
 #include "shaders/eltwise_spv.h"
+#include "shaders/winograd_spv.h"
 
 #define U VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
 #define S VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
@@ -20,10 +21,11 @@ typedef struct {
 
 /* Binding lists mirror the layout(binding = N) declarations of each shader. */
 static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
-  [VKS_KERNEL_IM2COL] = { "im2col", im2col_spv, sizeof im2col_spv, 2, { U, S } },
+  [VKS_KERNEL_IM2COL] = { "im2col", im2col_spv, sizeof im2col_spv, 3, { U, S, U } },
   [VKS_KERNEL_GEMM] = { "gemm", gemm_spv, sizeof gemm_spv, 5, { U, U, U, S, S } },
   [VKS_KERNEL_NORM] = { "norm", norm_spv, sizeof norm_spv, 4, { U, U, U, S } },
   [VKS_KERNEL_ELTWISE] = { "eltwise", eltwise_spv, sizeof eltwise_spv, 3, { U, U, S } },
+  [VKS_KERNEL_WINOGRAD] = { "winograd", winograd_spv, sizeof winograd_spv, 4, { U, U, S, S } },
 };
 
 struct VksKernelLayout {

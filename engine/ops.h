@@ -15,6 +15,12 @@ typedef enum {
 
 #define VKS_MAX_KERNEL 7
 
+typedef enum {
+  VKS_CONV_AUTO = 0,       /* vks_conv_init picks the fastest that applies */
+  VKS_CONV_DIRECT,         /* im2col + GEMM, any convolution */
+  VKS_CONV_WINOGRAD,       /* F(4x4, 3x3), 3x3 stride-1 plain convolutions only */
+} VksConvAlgo;
+
 typedef struct {
   int cin, cout, kh, kw;
   int stride, pad;
@@ -23,6 +29,7 @@ typedef struct {
   int output_pad;          /* transposed only */
   VksActivation act;       /* applied after the bias */
   float slope;             /* LeakyReLU */
+  VksConvAlgo algo;        /* normally VKS_CONV_AUTO; tests and benchmarks force one */
 } VksConvDesc;
 
 /* One GEMM over a column matrix: a plain convolution has one pass, a stride-s transposed
@@ -39,7 +46,11 @@ typedef struct {
 
 typedef struct {
   VksConvDesc d;
+  VksConvAlgo algo;        /* chosen: DIRECT or WINOGRAD (then pass[0] holds the transformed
+                            * weights [36][cin][m_pad] and its k is cin) */
   int rows;                /* output channels per GEMM invocation */
+  int cols4;               /* column texels per GEMM invocation; column-matrix rows are padded
+                            * to a multiple of it */
   int m_pad;               /* cout rounded up to rows */
   int n_passes;
   VksConvPass pass[4];
@@ -54,7 +65,7 @@ void vks_conv_pack (const VksConv *conv, const float *weight, const float *bias,
 gboolean vks_conv_output_size (const VksConv *conv, int h, int w, int *ho, int *wo,
                                GError **error);
 /* Column-matrix bytes one chunk of this convolution wants at input size h x w, capped at
- * `budget` (the scratch a run provides); at least one 4-column chunk. */
+ * `budget` (the scratch a run provides); at least one chunk of the smallest size. */
 VkDeviceSize vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget);
 /* y must have the output shape; scratch is a device region of at least
  * vks_conv_scratch_bytes(); x and y must not overlap. */

@@ -16,6 +16,7 @@ layout(constant_id = 3) const bool REFLECT = false;   // reflect padding, else z
 
 layout(binding = 0) uniform samplerBuffer src;             // R32F view of the input tensor
 layout(binding = 1, rgba32f) uniform writeonly imageBuffer col;  // RGBA32F view of the column matrix
+layout(binding = 2) uniform samplerBuffer src4;            // RGBA32F view of the input tensor
 
 layout(push_constant) uniform Params {
   int in_h, in_w, in_plane;   // input geometry (plane = padded floats per channel)
@@ -26,6 +27,7 @@ layout(push_constant) uniform Params {
   int step_y, step_x;
   int off_y[7];
   int off_x[7];
+  int src_texels;             // size of src4
 } p;
 
 int reflect_index(int i, int size)
@@ -47,21 +49,44 @@ void main()
   int ci = k / (TAPS_X * TAPS_Y);
   int plane = p.src_base + ci * p.in_plane;
 
+  // One division per texel: the 4 columns advance along the output row, wrapping at grid_w.
+  int n = p.n_begin + col4 * 4;
+  int oy = n / p.grid_w;
+  int ox = n - oy * p.grid_w;
+  int iy = oy * p.step_y + p.off_y[tap_y];
+  int ix = ox * p.step_x + p.off_x[tap_x];
   vec4 v = vec4(0.0);
-  for (int j = 0; j < 4; j++) {
-    int n = p.n_begin + col4 * 4 + j;
-    if (col4 * 4 + j >= p.n_count)
-      break;
-    int oy = n / p.grid_w;
-    int ox = n - oy * p.grid_w;
-    int iy = oy * p.step_y + p.off_y[tap_y];
-    int ix = ox * p.step_x + p.off_x[tap_x];
-    if (REFLECT) {
+  if (p.step_x == 1 && ox + 3 < p.grid_w && col4 * 4 + 3 < p.n_count && ix >= 0 &&
+      ix + 3 < p.in_w && (REFLECT || (iy >= 0 && iy < p.in_h))) {
+    // Stride 1 inside one row, away from the left and right borders: 4 consecutive input
+    // floats, read as 2 aligned texels instead of 4 scalar fetches.
+    if (REFLECT)
       iy = reflect_index(iy, p.in_h);
-      ix = reflect_index(ix, p.in_w);
+    int a = plane + iy * p.in_w + ix;
+    int t = a >> 2;
+    vec4 t0 = texelFetch(src4, t);
+    vec4 t1 = texelFetch(src4, min(t + 1, p.src_texels - 1));
+    int sh = a & 3;
+    v = sh == 0 ? t0 : sh == 1 ? vec4(t0.yzw, t1.x) : sh == 2 ? vec4(t0.zw, t1.xy)
+                                                    : vec4(t0.w, t1.xyz);
+  } else {
+    for (int j = 0; j < 4; j++) {
+      if (col4 * 4 + j >= p.n_count)
+        break;
+      int y = iy, x = ix;
+      if (REFLECT) {
+        y = reflect_index(y, p.in_h);
+        x = reflect_index(x, p.in_w);
+      }
+      if (y >= 0 && y < p.in_h && x >= 0 && x < p.in_w)
+        v[j] = texelFetch(src, plane + y * p.in_w + x).r;
+      ix += p.step_x;
+      if (++ox == p.grid_w) {
+        ox = 0;
+        ix = p.off_x[tap_x];
+        iy += p.step_y;
+      }
     }
-    if (iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w)
-      v[j] = texelFetch(src, plane + iy * p.in_w + ix).r;
   }
   imageStore(col, k * p.col_row4 + col4, v);
 }

@@ -1,8 +1,10 @@
 /* Times one convolution layer on the device (not a test: a tool for kernel work and for the
- * per-layer table of docs/performance.md). Usage: bench-conv CIN COUT SIZE K STRIDE [RUNS] */
+ * per-layer table of docs/performance.md). Usage: bench-conv CIN COUT SIZE K STRIDE [RUNS]
+ * [transposed]; VKSTYLE_BENCH_ALGO=direct|winograd forces the algorithm vks_conv_init picks. */
 #include "rig.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int
 main (int argc, char **argv)
@@ -22,6 +24,10 @@ main (int argc, char **argv)
   VksConvDesc d = { .cin = cin, .cout = cout, .kh = k, .kw = k, .stride = stride, .pad = k / 2,
                     .reflect = !transposed && stride == 1, .transposed = transposed,
                     .output_pad = transposed ? stride - 1 : 0 };
+  const char *algo = g_getenv ("VKSTYLE_BENCH_ALGO");
+  if (algo != NULL)
+    d.algo = strcmp (algo, "winograd") == 0 ? VKS_CONV_WINOGRAD
+           : strcmp (algo, "direct") == 0 ? VKS_CONV_DIRECT : VKS_CONV_AUTO;
   VksConv conv;
   g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
   int ho, wo;
@@ -41,8 +47,9 @@ main (int argc, char **argv)
   double ms = (g_get_monotonic_time () - t0) / 1000.0 / runs;
   double macs = transposed ? (double) size * size * cin * cout * k * k
                            : (double) ho * wo * cin * cout * k * k;
-  g_print ("conv %d->%d %dx%d k%d s%d%s: %.1f ms, %.1f GFLOP/s\n", cin, cout, size, size, k,
-           stride, transposed ? " transposed" : "", ms, 2 * macs / ms / 1e6);
+  g_print ("conv %d->%d %dx%d k%d s%d%s %s: %.1f ms, %.1f GFLOP/s (direct-equivalent)\n", cin,
+           cout, size, size, k, stride, transposed ? " transposed" : "",
+           conv.algo == VKS_CONV_WINOGRAD ? "winograd" : "direct", ms, 2 * macs / ms / 1e6);
   rig_free (&rig);
   vks_context_free (ctx);
   return 0;

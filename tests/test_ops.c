@@ -1,7 +1,10 @@
 /* Every forward op on the device against the naive CPU reference (tests/reference/), on seeded
  * random data and shapes: odd sizes, 1x1 planes, channel counts that are not multiples of 4,
  * batches of 2. Tolerance: max |gpu - ref| / (1 + |ref|) <= 1e-4 (fp32 sums of at most a few
- * thousand products of values in [-1, 1]; observed errors are ~1e-6). */
+ * thousand products of values in [-1, 1]; observed errors are ~1e-6). Every 3x3 stride-1
+ * convolution runs through both algorithms; Winograd F(4,3) gets 1e-3: its transforms multiply
+ * and divide by up to 8 and 24 and sum 36 terms with cancellation, so fp32 rounding grows by about
+ * two orders of magnitude (observed ~1e-5 at 256 channels). */
 #include "rig.h"
 #include "reference/ref_ops.h"
 
@@ -9,6 +12,7 @@
 #include <string.h>
 
 #define TOLERANCE 1e-4
+#define WINOGRAD_TOLERANCE 1e-3
 
 typedef struct {
   int n, cin, h, w, cout, k, stride, pad;
@@ -16,7 +20,7 @@ typedef struct {
   int output_pad;
   VksActivation act;
   gboolean bias;
-  gboolean tiny_scratch;   /* force many column chunks */
+  gboolean tiny_scratch;   /* force many column (or tile) chunks */
 } ConvCase;
 
 static void
@@ -28,7 +32,7 @@ ref_activate (VksActivation act, float slope, float *y, long n)
 }
 
 static void
-check_conv (const ConvCase *c, GRand *rng)
+check_conv (const ConvCase *c, VksConvAlgo algo, GRand *rng)
 {
   GError *error = NULL;
   TestRig rig;
@@ -36,11 +40,12 @@ check_conv (const ConvCase *c, GRand *rng)
   VksConvDesc d = {
     .cin = c->cin, .cout = c->cout, .kh = c->k, .kw = c->k, .stride = c->stride, .pad = c->pad,
     .reflect = c->reflect, .transposed = c->transposed, .output_pad = c->output_pad,
-    .act = c->act, .slope = 0.2f,
+    .act = c->act, .slope = 0.2f, .algo = algo,
   };
   VksConv conv;
   g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
   g_assert_no_error (error);
+  g_assert_true (conv.algo == algo);
   int ho, wo;
   g_assert_true (vks_conv_output_size (&conv, c->h, c->w, &ho, &wo, &error));
   VksTensor x = rig_tensor (&rig, c->n, c->cin, c->h, c->w);
@@ -65,8 +70,7 @@ check_conv (const ConvCase *c, GRand *rng)
   fill_uniform (bs, c->cout, -0.5, 0.5, rng);
   rig_set (&rig, &x, xs);
   vks_conv_pack (&conv, ws, c->bias ? bs : NULL, rig_host (&rig));
-  g_assert_true (vks_conv_forward (rig.rec, &conv, &x, &y, rig.dev, scratch_offset, scratch,
-                                   &error));
+  vks_conv_forward (rig.rec, &conv, &x, &y, rig.dev, scratch_offset, scratch, &error);
   g_assert_no_error (error);
   rig_run (&rig);
   rig_get (&rig, &y, got);
@@ -79,12 +83,25 @@ check_conv (const ConvCase *c, GRand *rng)
                 c->stride, c->pad, c->reflect ? REF_PAD_REFLECT : REF_PAD_ZERO, want);
   ref_activate (c->act, 0.2f, want, ny);
   double err = max_rel_error (got, want, ny);
-  if (err > TOLERANCE)
-    g_error ("conv n%d %d->%d %dx%d k%d s%d p%d%s%s: error %g", c->n, c->cin, c->cout, c->h, c->w,
-             c->k, c->stride, c->pad, c->reflect ? " reflect" : "",
-             c->transposed ? " transposed" : "", err);
+  gboolean winograd = conv.algo == VKS_CONV_WINOGRAD;
+  if (err > (winograd ? WINOGRAD_TOLERANCE : TOLERANCE))
+    g_error ("conv n%d %d->%d %dx%d k%d s%d p%d%s%s%s: error %g", c->n, c->cin, c->cout, c->h,
+             c->w, c->k, c->stride, c->pad, c->reflect ? " reflect" : "",
+             c->transposed ? " transposed" : "", winograd ? " winograd" : "", err);
+  if (g_test_verbose ())
+    g_printerr ("conv n%d %d->%d %dx%d k%d s%d p%d %s: error %.2g\n", c->n, c->cin, c->cout, c->h,
+                c->w, c->k, c->stride, c->pad, winograd ? "winograd" : "direct", err);
   g_free (xs); g_free (ws); g_free (bs); g_free (got); g_free (want);
   rig_free (&rig);
+}
+
+/* Runs a case with every algorithm that applies to it. */
+static void
+run_conv (const ConvCase *c, GRand *rng)
+{
+  check_conv (c, VKS_CONV_DIRECT, rng);
+  if (!c->transposed && c->k == 3 && c->stride == 1)
+    check_conv (c, VKS_CONV_WINOGRAD, rng);
 }
 
 static void
@@ -110,7 +127,33 @@ test_conv_fixed (void)
   };
   GRand *rng = g_rand_new_with_seed (1);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    check_conv (&cases[i], rng);
+    run_conv (&cases[i], rng);
+  g_rand_free (rng);
+}
+
+/* Shapes aimed at Winograd's tiling: planes smaller than one 4x4 tile, sizes that are not
+ * multiples of 4 (partial edge tiles, unaligned output rows), widths that are (whole-row
+ * stores), several row groups of output channels, chunks of tiles, padding 0. */
+static void
+test_conv_winograd (void)
+{
+  static const ConvCase cases[] = {
+    /* n cin  h   w cout k s p reflect transposed op act bias tiny */
+    { 1, 3, 1, 1, 4, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },    /* 1x1 plane */
+    { 2, 4, 2, 2, 5, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE },     /* 2x2 plane */
+    { 1, 6, 2, 3, 7, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, FALSE, FALSE },
+    { 1, 5, 3, 3, 2, 3, 1, 0, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },    /* 1x1 output */
+    { 1, 9, 13, 11, 35, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_LEAKY_RELU, TRUE, FALSE },
+    { 2, 9, 13, 11, 35, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_TANH, TRUE, TRUE },
+    { 2, 16, 16, 16, 16, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },  /* aligned */
+    { 1, 16, 18, 14, 24, 3, 1, 0, FALSE, FALSE, 0, VKS_ACT_RELU, TRUE, TRUE },
+    { 1, 7, 21, 9, 3, 3, 1, 2, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },   /* padding 2 */
+    { 1, 64, 32, 36, 72, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },  /* > 1 group */
+    { 1, 256, 12, 12, 256, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE }, /* ResNet */
+  };
+  GRand *rng = g_rand_new_with_seed (5);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    run_conv (&cases[i], rng);
   g_rand_free (rng);
 }
 
@@ -142,7 +185,7 @@ test_conv_random (void)
     c.act = (VksActivation) g_rand_int_range (rng, 0, 4);
     c.bias = g_rand_boolean (rng);
     c.tiny_scratch = g_rand_int_range (rng, 0, 3) == 0;
-    check_conv (&c, rng);
+    run_conv (&c, rng);
   }
   g_rand_free (rng);
 }
@@ -286,6 +329,11 @@ test_bad_conv_desc (void)
   g_assert_false (vks_conv_init (&conv, &d, &arena, &error));
   g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
   g_clear_error (&error);
+  VksConvDesc w = { .cin = 3, .cout = 8, .kh = 3, .kw = 3, .stride = 2, .pad = 1,
+                    .algo = VKS_CONV_WINOGRAD };
+  g_assert_false (vks_conv_init (&conv, &w, &arena, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
   VksConvDesc r = { .cin = 3, .cout = 8, .kh = 7, .kw = 7, .stride = 1, .pad = 3, .reflect = TRUE };
   g_assert_true (vks_conv_init (&conv, &r, &arena, &error));
   int ho, wo;
@@ -301,6 +349,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ops/conv/fixed", test_conv_fixed);
   g_test_add_func ("/ops/conv/random", test_conv_random);
+  g_test_add_func ("/ops/conv/winograd", test_conv_winograd);
   g_test_add_func ("/ops/norm", test_norm);
   g_test_add_func ("/ops/eltwise", test_eltwise);
   g_test_add_func ("/ops/conv/bad-desc", test_bad_conv_desc);

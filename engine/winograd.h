@@ -1,0 +1,38 @@
+/* Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions: 36 multiplications per 4x4 output tile and
+ * channel pair instead of 144. Three dispatches per tile chunk: the input transform
+ * (shaders/winograd.comp), 36 independent GEMMs as one batched gemm.comp dispatch, the output
+ * transform with bias and activation. The weights are transformed once, at pack time. Used by
+ * ops.c when a VksConv chose this algorithm (vks_conv_init). */
+#pragma once
+#include "engine/ops.h"
+
+#define VKS_WINO_TILE 4                       /* output tile side */
+#define VKS_WINO_ALPHA (VKS_WINO_TILE + 2)    /* input tile side */
+#define VKS_WINO_POINTS (VKS_WINO_ALPHA * VKS_WINO_ALPHA)
+
+/* gemm.comp's register tile: up to 16 output channels x 4 * 2 columns (VksConv.rows, .cols4).
+ * Measured on lavapipe (CPU time per conv): 16 x 8 is 25-35 % faster than 32 x 4 (fewer texel
+ * fetches per multiply-add), 32 x 8 is 4x slower (spills), and for 4-channel layers 4 x 8 beats
+ * 4 x 4 and 4 x 16. */
+#define VKS_GEMM_COLS4 2
+#define VKS_GEMM_MAX_ROWS 16
+
+/* gemm.comp's push block (std430), shared by the direct and the Winograd paths. The batch
+ * strides apply per gl_WorkGroupID.z. */
+typedef struct {
+  int32_t m, k, n_begin, n_count, w_row4, col_row4, dst_base, dst_plane;
+  int32_t grid_w, out_w, step, off_y, off_x;
+  float slope;
+  int32_t a_batch4, b_batch4, dst_batch;
+} VksGemmPush;
+
+gboolean vks_winograd_applies (const VksConvDesc *d);
+/* Floats of transformed weights: [36][cin][m_pad]. */
+VkDeviceSize vks_winograd_weight_floats (const VksConv *conv);
+/* weight in PyTorch layout [cout][cin][3][3]; u receives vks_winograd_weight_floats() floats. */
+void vks_winograd_pack (const VksConv *conv, const float *weight, float *u);
+VkDeviceSize vks_winograd_scratch_bytes (const VksConv *conv, int ho, int wo, VkDeviceSize budget);
+gboolean vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
+                               const VksTensor *y, const VksBuffer *scratch,
+                               VkDeviceSize scratch_offset, VkDeviceSize scratch_bytes,
+                               GError **error);
