@@ -8,6 +8,7 @@
 #include "shaders/eltwise_spv.h"
 #include "shaders/winograd_spv.h"
 #include "shaders/shuffle_spv.h"
+#include "shaders/norm_backward_spv.h"
 
 #define U VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
 #define S VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
@@ -28,6 +29,8 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_ELTWISE] = { "eltwise", eltwise_spv, sizeof eltwise_spv, 3, { U, U, S } },
   [VKS_KERNEL_WINOGRAD] = { "winograd", winograd_spv, sizeof winograd_spv, 4, { U, U, S, S } },
   [VKS_KERNEL_SHUFFLE] = { "shuffle", shuffle_spv, sizeof shuffle_spv, 2, { U, S } },
+  [VKS_KERNEL_NORM_BACKWARD] = { "norm_backward", norm_backward_spv, sizeof norm_backward_spv, 6,
+                                 { U, U, U, U, S, S } },
 };
 
 struct VksKernelLayout {

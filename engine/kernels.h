@@ -11,6 +11,7 @@ typedef enum {
   VKS_KERNEL_ELTWISE,
   VKS_KERNEL_WINOGRAD,
   VKS_KERNEL_SHUFFLE,
+  VKS_KERNEL_NORM_BACKWARD,   /* norm.comp built with NORM_BACKWARD (engine/backward.c) */
   VKS_KERNEL_COUNT
 } VksKernel;
 

@@ -303,7 +303,7 @@ record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, con
   }
   int32_t col_row4 = (int32_t) (chunk / 4);
   int32_t im2col_spec[] = { wg, pass->taps_y, pass->taps_x, d->reflect };
-  int32_t gemm_spec[] = { wg, conv->rows, d->act, FALSE, TRUE, conv->cols4 };
+  int32_t gemm_spec[] = { wg, conv->rows, d->act, TRUE, conv->cols4 };
   VksPipeline *im2col = vks_pipeline_get (ctx, VKS_KERNEL_IM2COL, im2col_spec,
                                           G_N_ELEMENTS (im2col_spec), error);
   VksPipeline *gemm = vks_pipeline_get (ctx, VKS_KERNEL_GEMM, gemm_spec,

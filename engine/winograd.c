@@ -124,7 +124,7 @@ vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
   const int32_t wg = (int32_t) ctx->workgroup_size;
   int32_t in_spec[] = { wg, 0, d->reflect, VKS_ACT_NONE };
   int32_t out_spec[] = { wg, 1, FALSE, d->act };
-  int32_t gemm_spec[] = { wg, conv->rows, VKS_ACT_NONE, FALSE, FALSE, conv->cols4 };
+  int32_t gemm_spec[] = { wg, conv->rows, VKS_ACT_NONE, FALSE, conv->cols4 };
   VksPipeline *in_pipe = vks_pipeline_get (ctx, VKS_KERNEL_WINOGRAD, in_spec,
                                            G_N_ELEMENTS (in_spec), error);
   VksPipeline *out_pipe = in_pipe == NULL ? NULL

@@ -21,7 +21,6 @@
  * strides apply per gl_WorkGroupID.z. */
 typedef struct {
   int32_t m, k, n_begin, n_count, w_row4, col_row4, dst_base, dst_plane;
-  int32_t grid_w, out_w, step, off_y, off_x;
   float slope;
   int32_t a_batch4, b_batch4, dst_batch;
 } VksGemmPush;

@@ -12,9 +12,16 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int ROWS = 32;        // multiple of 4
 layout(constant_id = 2) const int ACT = ACT_NONE;
-layout(constant_id = 3) const bool SCATTER = false; // output columns are a strided sub-grid
-layout(constant_id = 4) const bool BIAS = true;     // false: plain products (Winograd domain)
-layout(constant_id = 5) const int COLS4 = 1;        // column texels per invocation
+layout(constant_id = 3) const bool BIAS = true;     // false: plain products (Winograd domain)
+layout(constant_id = 4) const int COLS4 = 1;        // column texels per invocation
+// Weight gradient of a convolution (engine/backward.c): dW[m][n] = sum_j A[m][j] * B[n][j], the
+// reduction running along the rows of both matrices (the pixels), A = the output gradient (or, for
+// a transposed convolution, its input), B = the column matrix. The push block is reused:
+// m, k = rows and columns of dW; n_count = reduction length of this chunk (B's valid columns);
+// w_row4 / col_row4 = texels per row of A / B; a_batch4 = A's first texel; dst_base / dst_plane =
+// dW's first float and row stride. BIAS means accumulate: add what binding 2 (the same region as
+// dst1) holds, so chunks and images, or several uses of one weight, sum up across dispatches.
+layout(constant_id = 5) const bool WEIGHT_GRAD = false;
 
 layout(binding = 0) uniform samplerBuffer wmat;     // RGBA32F: [K][m_pad / 4], transposed weights
 layout(binding = 1) uniform samplerBuffer cols;     // RGBA32F: [K][col_row4]
@@ -27,16 +34,63 @@ layout(push_constant) uniform Params {
   int n_begin, n_count;     // column chunk (n_begin is a multiple of 4)
   int w_row4, col_row4;     // texels per row of wmat / cols
   int dst_base, dst_plane;  // first float of this image in dst, floats per output channel
-  // SCATTER: column n = (qy, qx) on a grid_w-wide grid goes to pixel
-  // (qy * step + off_y, qx * step + off_x) of an out_w-wide plane
-  int grid_w, out_w, step, off_y, off_x;
   float slope;
   // batched GEMM (Winograd): texels / floats between the matrices of gl_WorkGroupID.z
   int a_batch4, b_batch4, dst_batch;
 } p;
 
+void weight_grad()
+{
+  int n0 = int(gl_GlobalInvocationID.x) * 4;   // 4 columns of dW (rows of B)
+  int m0 = int(gl_WorkGroupID.y) * ROWS;       // ROWS rows of dW (rows of A)
+  if (n0 >= p.k)
+    return;
+  vec4 acc[ROWS * 4];
+  for (int r = 0; r < ROWS * 4; r++)
+    acc[r] = vec4(0.0);
+  int b_row[4], a_row[ROWS];
+  // Rows past the matrices' ends are clamped (their results are dropped): no fetch leaves a view.
+  for (int c = 0; c < 4; c++)
+    b_row[c] = min(n0 + c, p.k - 1) * p.col_row4;
+  for (int r = 0; r < ROWS; r++)
+    a_row[r] = p.a_batch4 + min(m0 + r, p.m - 1) * p.w_row4;
+  int texels = (p.n_count + 3) / 4;
+  for (int t = 0; t < texels; t++) {
+    // B is zero past n_count (im2col writes zeros there) but A's plane padding may hold anything,
+    // even NaN: select, do not multiply.
+    bvec4 valid = lessThan(ivec4(t * 4) + ivec4(0, 1, 2, 3), ivec4(p.n_count));
+    vec4 bv[4];
+    for (int c = 0; c < 4; c++)
+      bv[c] = texelFetch(cols, b_row[c] + t);
+    for (int r = 0; r < ROWS; r++) {
+      vec4 av = mix(vec4(0.0), texelFetch(wmat, a_row[r] + t), valid);
+      for (int c = 0; c < 4; c++)
+        acc[r * 4 + c] += av * bv[c];
+    }
+  }
+  for (int r = 0; r < ROWS; r++) {
+    int m = m0 + r;
+    if (m >= p.m)
+      break;
+    for (int c = 0; c < 4; c++) {
+      int n = n0 + c;
+      if (n >= p.k)
+        break;
+      int at = p.dst_base + m * p.dst_plane + n;
+      float v = dot(acc[r * 4 + c], vec4(1.0));
+      if (BIAS)
+        v += texelFetch(bias, at).r;
+      imageStore(dst1, at, vec4(v));
+    }
+  }
+}
+
 void main()
 {
+  if (WEIGHT_GRAD) {
+    weight_grad();
+    return;
+  }
   int col4 = int(gl_GlobalInvocationID.x) * COLS4;
   int m0 = int(gl_WorkGroupID.y) * ROWS;
   if (col4 * 4 >= p.n_count)
@@ -77,22 +131,9 @@ void main()
       if (n4 * 4 >= p.n_count)
         break;
       vec4 v = activate4(acc[r * COLS4 + c] + bm, ACT, p.slope);
-      if (!SCATTER) {
-        // Columns past n_count land in the plane's padding (or are overwritten by the next
-        // chunk).
-        imageStore(dst4, (plane + p.n_begin) / 4 + n4, v);
-      } else {
-        for (int j = 0; j < 4; j++) {
-          if (n4 * 4 + j >= p.n_count)
-            break;
-          int n = p.n_begin + n4 * 4 + j;
-          int qy = n / p.grid_w;
-          int qx = n - qy * p.grid_w;
-          int y = qy * p.step + p.off_y;
-          int x = qx * p.step + p.off_x;
-          imageStore(dst1, plane + y * p.out_w + x, vec4(v[j]));
-        }
-      }
+      // Columns past n_count land in the plane's padding (or are overwritten by the next
+      // chunk).
+      imageStore(dst4, (plane + p.n_begin) / 4 + n4, v);
     }
   }
 }

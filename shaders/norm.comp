@@ -10,6 +10,8 @@
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
+
+#ifndef NORM_BACKWARD
 layout(constant_id = 1) const bool INSTANCE = true;
 layout(constant_id = 2) const bool AFFINE = false;
 layout(constant_id = 3) const int ACT = ACT_NONE;
@@ -28,6 +30,41 @@ layout(push_constant) uniform Params {
   float eps, slope;
 } p;
 
+#else
+// The backward compile: engine/meson.build builds this file a second time with NORM_BACKWARD,
+// because it needs two outputs and so a different descriptor layout than the forward pipelines
+// ops.c binds. Per-channel work, one workgroup per channel looping over the images, so the
+// per-channel parameter gradients need no second reduction pass:
+//   MODE 0, instance norm backward: g = dy * act'(z), z = gamma * xhat + beta recomputed from x
+//           (the forward applied act after normalising); dbeta = sum g, dgamma = sum g * xhat,
+//           dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat)). A fused residual's gradient
+//           is dy itself: the caller fans it out.
+//   MODE 1, channel sum (convolution bias gradient): out[c] = sum over images and pixels of src.
+//   MODE 2, reflect-padding fold (input gradient of a reflect-padded convolution), one workgroup
+//           per (channel, image): each in_h x in_w pixel gets the sum of the pixels of the padded
+//           gradient (in_h + 2 pad rows, in_w + 2 pad columns) that reflect onto it.
+#define MODE_NORM 0
+#define MODE_CHANNEL_SUM 1
+#define MODE_REFLECT_FOLD 2
+layout(constant_id = 1) const int MODE = MODE_NORM;
+layout(constant_id = 2) const bool AFFINE = false;
+layout(constant_id = 3) const int ACT = ACT_NONE;
+layout(constant_id = 4) const bool ACCUMULATE = false;  // dst1 += instead of =
+
+layout(binding = 0) uniform samplerBuffer src;      // RGBA32F x (0), dy (1); R32F padded grad (2)
+layout(binding = 1) uniform samplerBuffer dy;       // RGBA32F (MODE 0)
+layout(binding = 2) uniform samplerBuffer params;   // R32F: gamma[C], beta[C] (MODE 0, AFFINE)
+layout(binding = 3) uniform samplerBuffer prev;     // R32F: the region dst1 writes (ACCUMULATE)
+layout(binding = 4, rgba32f) uniform writeonly imageBuffer dst4;  // dx (MODE 0, 2)
+layout(binding = 5, r32f) uniform writeonly imageBuffer dst1;     // dgamma[C], dbeta[C]; sums
+
+layout(push_constant) uniform Params {
+  int channels, count, plane, images;   // MODE 0, 1: geometry of the planes read
+  float eps, slope;
+  int pad, in_h, in_w, src_plane;       // MODE 2: output size, padding, floats per src plane
+} p;
+#endif
+
 shared float partial[gl_WorkGroupSize.x];
 
 float workgroup_sum(float v)
@@ -45,6 +82,7 @@ float workgroup_sum(float v)
   return total;
 }
 
+#ifndef NORM_BACKWARD
 vec4 valid_mask(int t)
 {
   int first = t * 4;
@@ -94,3 +132,141 @@ void main()
     imageStore(dst, dst4 + t, v);
   }
 }
+
+#else
+// Zero outside the plane's h * w valid floats; a select, so padding garbage (even NaN) never
+// reaches a sum.
+vec4 keep_valid(vec4 v, int t)
+{
+  return mix(vec4(0.0), v, lessThan(ivec4(t * 4) + ivec4(0, 1, 2, 3), ivec4(p.count)));
+}
+
+// act' as a function of the pre-activation z (PyTorch's choice at z = 0: the zero/slope side).
+vec4 activation_grad4(vec4 z, int act, float slope)
+{
+  if (act == ACT_RELU) return vec4(greaterThan(z, vec4(0.0)));
+  if (act == ACT_LEAKY_RELU) return mix(vec4(slope), vec4(1.0), greaterThan(z, vec4(0.0)));
+  if (act == ACT_TANH) {
+    vec4 y = tanh(z);
+    return 1.0 - y * y;
+  }
+  return vec4(1.0);
+}
+
+void write_param_grad(int at, float v)
+{
+  if (ACCUMULATE)
+    v += texelFetch(prev, at).r;
+  imageStore(dst1, at, vec4(v));
+}
+
+void norm_backward(int c, int lid, int wg)
+{
+  int texels = (p.count + 3) / 4;
+  float gamma = AFFINE ? texelFetch(params, c).r : 1.0;
+  float beta = AFFINE ? texelFetch(params, p.channels + c).r : 0.0;
+  float dgamma = 0.0, dbeta = 0.0;
+  for (int img = 0; img < p.images; img++) {
+    int base = (img * p.channels + c) * p.plane / 4;
+    vec4 s = vec4(0.0);
+    for (int t = lid; t < texels; t += wg)
+      s += keep_valid(texelFetch(src, base + t), t);
+    float mean = workgroup_sum(s.x + s.y + s.z + s.w) / float(p.count);
+    vec4 q = vec4(0.0);
+    for (int t = lid; t < texels; t += wg) {
+      vec4 d = keep_valid(texelFetch(src, base + t) - mean, t);
+      q += d * d;
+    }
+    float rstd = inversesqrt(workgroup_sum(q.x + q.y + q.z + q.w) / float(p.count) + p.eps);
+    vec4 sg = vec4(0.0), sgx = vec4(0.0);
+    for (int t = lid; t < texels; t += wg) {
+      vec4 xhat = (texelFetch(src, base + t) - mean) * rstd;
+      vec4 g = keep_valid(texelFetch(dy, base + t) * activation_grad4(xhat * gamma + beta, ACT,
+                                                                      p.slope), t);
+      sg += g;
+      sgx += g * keep_valid(xhat, t);
+    }
+    float sum_g = workgroup_sum(sg.x + sg.y + sg.z + sg.w);
+    float sum_gx = workgroup_sum(sgx.x + sgx.y + sgx.z + sgx.w);
+    dbeta += sum_g;
+    dgamma += sum_gx;
+    float mean_g = sum_g / float(p.count), mean_gx = sum_gx / float(p.count);
+    float scale = gamma * rstd;
+    for (int t = lid; t < texels; t += wg) {
+      vec4 xhat = (texelFetch(src, base + t) - mean) * rstd;
+      vec4 g = texelFetch(dy, base + t) * activation_grad4(xhat * gamma + beta, ACT, p.slope);
+      imageStore(dst4, base + t, keep_valid(scale * (g - mean_g - xhat * mean_gx), t));
+    }
+  }
+  if (AFFINE && lid == 0) {
+    write_param_grad(c, dgamma);
+    write_param_grad(p.channels + c, dbeta);
+  }
+}
+
+void channel_sum(int c, int lid, int wg)
+{
+  int texels = (p.count + 3) / 4;
+  vec4 s = vec4(0.0);
+  for (int img = 0; img < p.images; img++) {
+    int base = (img * p.channels + c) * p.plane / 4;
+    for (int t = lid; t < texels; t += wg)
+      s += keep_valid(texelFetch(src, base + t), t);
+  }
+  float total = workgroup_sum(s.x + s.y + s.z + s.w);
+  if (lid == 0)
+    write_param_grad(c, total);
+}
+
+// The padded rows (or columns) that reflect onto row y of an n-row input with padding `pad`
+// (PyTorch ReflectionPad: padded row i + pad holds input row i, rows mirror about 0 and n - 1);
+// returns how many, at most 3 (pad < n).
+int reflect_sources(int y, int n, int pad, out int r[3])
+{
+  int k = 0;
+  r[k++] = y + pad;
+  if (y >= 1 && y <= pad)
+    r[k++] = pad - y;
+  if (y <= n - 2 && y >= n - 1 - pad)
+    r[k++] = 2 * n - 2 - y + pad;
+  return k;
+}
+
+void reflect_fold(int c, int img, int lid, int wg)
+{
+  int count = p.in_h * p.in_w;
+  int plane = (count + 3) / 4 * 4;
+  int dst = (img * p.channels + c) * plane;
+  int src_w = p.in_w + 2 * p.pad;
+  int srcp = (img * p.channels + c) * p.src_plane;
+  for (int t = lid; t < plane / 4; t += wg) {
+    vec4 v = vec4(0.0);
+    for (int j = 0; j < 4; j++) {
+      int i = t * 4 + j;
+      if (i >= count)
+        break;
+      int y = i / p.in_w, x = i - y * p.in_w;
+      int ry[3], rx[3];
+      int ny = reflect_sources(y, p.in_h, p.pad, ry);
+      int nx = reflect_sources(x, p.in_w, p.pad, rx);
+      for (int a = 0; a < ny; a++)
+        for (int b = 0; b < nx; b++)
+          v[j] += texelFetch(src, srcp + ry[a] * src_w + rx[b]).r;
+    }
+    imageStore(dst4, dst / 4 + t, v);
+  }
+}
+
+void main()
+{
+  int c = int(gl_WorkGroupID.x);
+  int lid = int(gl_LocalInvocationID.x);
+  int wg = int(gl_WorkGroupSize.x);
+  if (MODE == MODE_NORM)
+    norm_backward(c, lid, wg);
+  else if (MODE == MODE_CHANNEL_SUM)
+    channel_sum(c, lid, wg);
+  else
+    reflect_fold(c, int(gl_WorkGroupID.y), lid, wg);
+}
+#endif

@@ -1,0 +1,398 @@
+#include "engine/backward.h"
+
+#include "engine/winograd.h"
+
+#include <string.h>
+
+/* Push blocks, laid out as the std430 blocks of the shaders. Im2colPush and EltwisePush mirror
+ * ops.c's (the shaders are the contract); NormBackwardPush is norm.comp's NORM_BACKWARD block. */
+typedef struct {
+  int32_t in_h, in_w, in_plane, src_base, grid_w, n_begin, n_count, col_row4, step_y, step_x;
+  int32_t off_y[VKS_MAX_KERNEL], off_x[VKS_MAX_KERNEL];
+  int32_t src_texels;
+} Im2colPush;
+
+typedef struct {
+  int32_t texels, a_base4, b_base4, dst_base4;
+  float slope;
+} EltwisePush;
+
+typedef struct {
+  int32_t channels, count, plane, images;
+  float eps, slope;
+  int32_t pad, in_h, in_w, src_plane;
+} NormBackwardPush;
+
+enum { ELTWISE_ADD = 1, ELTWISE_ACT_BACKWARD = 2 };                  /* eltwise.comp OP */
+enum { NORM_BW_NORM = 0, NORM_BW_CHANNEL_SUM = 1, NORM_BW_REFLECT_FOLD = 2 };  /* norm.comp MODE */
+
+/* Output rows per invocation of gemm.comp's WEIGHT_GRAD mode (x 4 columns): 16 vec4
+ * accumulators, the register budget the forward tile measured as safe. */
+#define WEIGHT_GRAD_ROWS 4
+
+/* Vulkan's largest minTexelBufferOffsetAlignment: sub-regions of a scratch start this aligned. */
+#define VIEW_ALIGN 256
+
+static inline long
+ceil_div (long a, long b)
+{
+  return (a + b - 1) / b;
+}
+
+static inline VkDeviceSize
+align_view (VkDeviceSize bytes)
+{
+  return (bytes + VIEW_ALIGN - 1) / VIEW_ALIGN * VIEW_ALIGN;
+}
+
+static VksView
+tensor_view (const VksTensor *t, VkFormat format)
+{
+  return (VksView) { t->buf, t->offset, vks_tensor_bytes (t), format };
+}
+
+static VksView
+floats_view (const VksBuffer *buf, VkDeviceSize offset, VkDeviceSize floats)
+{
+  return (VksView) { buf, offset, floats * sizeof (float), VK_FORMAT_R32_SFLOAT };
+}
+
+static gboolean
+same_shape (const VksTensor *a, const VksTensor *b)
+{
+  return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+/* --- element-wise ----------------------------------------------------------------------- */
+
+static gboolean
+eltwise (VksRecorder *rec, int op, VksActivation act, float slope, const VksTensor *a,
+         const VksTensor *b, const VksTensor *y, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  g_return_val_if_fail (same_shape (a, y) && same_shape (b, y), FALSE);
+  int32_t spec[] = { (int32_t) ctx->workgroup_size, op, act };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_ELTWISE, spec, G_N_ELEMENTS (spec), error);
+  if (pipe == NULL)
+    return FALSE;
+  VksView views[] = {
+    tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (b, VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
+  };
+  long texels = (long) (vks_tensor_bytes (y) / 16);
+  EltwisePush push = { .texels = (int32_t) texels, .slope = slope };
+  long groups_total = ceil_div (texels, ctx->workgroup_size);
+  uint32_t gx = (uint32_t) MIN (groups_total, 65535);
+  uint32_t groups[3] = { gx, (uint32_t) ceil_div (groups_total, gx), 1 };
+  return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
+}
+
+gboolean
+vks_activation_backward (VksRecorder *rec, VksActivation act, float slope, const VksTensor *y,
+                         const VksTensor *dy, const VksTensor *dx, GError **error)
+{
+  if (act == VKS_ACT_LEAKY_RELU && !(slope > 0.0f)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                 "the LeakyReLU backward needs a positive slope, not %g", slope);
+    return FALSE;
+  }
+  return eltwise (rec, ELTWISE_ACT_BACKWARD, act, slope, y, dy, dx, error);
+}
+
+gboolean
+vks_add_accumulate (VksRecorder *rec, const VksTensor *a, const VksTensor *dst, GError **error)
+{
+  /* OP_ADD with dst aliasing b: each invocation reads its texel before writing it. */
+  return eltwise (rec, ELTWISE_ADD, VKS_ACT_NONE, 0.0f, a, dst, dst, error);
+}
+
+/* --- normalisation and per-channel reductions ------------------------------------------ */
+
+static gboolean
+norm_backward_dispatch (VksRecorder *rec, int mode, gboolean affine, VksActivation act,
+                        gboolean accumulate, const VksView views[6],
+                        const NormBackwardPush *push, uint32_t gx, uint32_t gy, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  int32_t spec[] = { (int32_t) ctx->workgroup_size, mode, affine, act, accumulate };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_NORM_BACKWARD, spec, G_N_ELEMENTS (spec),
+                                        error);
+  if (pipe == NULL)
+    return FALSE;
+  uint32_t groups[3] = { gx, gy, 1 };
+  return vks_recorder_dispatch (rec, pipe, views, push, sizeof *push, groups, error);
+}
+
+gboolean
+vks_norm_backward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x, const VksTensor *dy,
+                   const VksTensor *dx, const VksBuffer *dparams, VkDeviceSize dparams_offset,
+                   gboolean accumulate, GError **error)
+{
+  g_return_val_if_fail (x->c == norm->channels && same_shape (x, dy) && same_shape (x, dx), FALSE);
+  g_return_val_if_fail (!norm->affine || (norm->params != NULL && dparams != NULL), FALSE);
+  if (!norm->instance) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                 "batch normalisation with running statistics has no backward pass (inference only)");
+    return FALSE;
+  }
+  VksView x1 = tensor_view (x, VK_FORMAT_R32_SFLOAT);
+  VksView dx1 = tensor_view (dx, VK_FORMAT_R32_SFLOAT);
+  /* Bindings a mode does not use still need a valid descriptor: x, or dx for outputs. */
+  VksView views[6] = {
+    tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (dy, VK_FORMAT_R32G32B32A32_SFLOAT),
+    norm->affine ? floats_view (norm->params, norm->params_offset, 2 * (VkDeviceSize) x->c) : x1,
+    norm->affine ? floats_view (dparams, dparams_offset, 2 * (VkDeviceSize) x->c) : x1,
+    tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT),
+    norm->affine ? floats_view (dparams, dparams_offset, 2 * (VkDeviceSize) x->c) : dx1,
+  };
+  NormBackwardPush push = {
+    .channels = x->c, .count = x->h * x->w, .plane = x->plane, .images = x->n,
+    .eps = norm->eps, .slope = norm->slope,
+  };
+  return norm_backward_dispatch (rec, NORM_BW_NORM, norm->affine, norm->act,
+                                 accumulate && norm->affine, views, &push, (uint32_t) x->c, 1,
+                                 error);
+}
+
+gboolean
+vks_conv_backward_bias (VksRecorder *rec, const VksTensor *dy, const VksBuffer *db,
+                        VkDeviceSize db_offset, gboolean accumulate, GError **error)
+{
+  VksView dy4 = tensor_view (dy, VK_FORMAT_R32G32B32A32_SFLOAT);
+  VksView dbv = floats_view (db, db_offset, (VkDeviceSize) dy->c);
+  VksView views[6] = { dy4, dy4, dbv, dbv, dy4, dbv };
+  NormBackwardPush push = {
+    .channels = dy->c, .count = dy->h * dy->w, .plane = dy->plane, .images = dy->n,
+  };
+  return norm_backward_dispatch (rec, NORM_BW_CHANNEL_SUM, FALSE, VKS_ACT_NONE, accumulate, views,
+                                 &push, (uint32_t) dy->c, 1, error);
+}
+
+/* --- convolution ------------------------------------------------------------------------ */
+
+gboolean
+vks_conv_backward_init (VksConvBackward *bw, const VksConv *conv, int h, int w, VksArena *weights,
+                        GError **error)
+{
+  memset (bw, 0, sizeof *bw);
+  const VksConvDesc *f = &conv->d;
+  bw->fwd = *f;
+  bw->h = h;
+  bw->w = w;
+  if (!vks_conv_output_size (conv, h, w, &bw->ho, &bw->wo, error))
+    return FALSE;
+  VksConvDesc d = {
+    .cin = f->cout, .cout = f->cin, .kh = f->kh, .kw = f->kw, .stride = f->stride,
+    .pad = f->reflect ? 0 : f->pad, .algo = VKS_CONV_AUTO,
+  };
+  int want_h = h, want_w = w;
+  if (!f->transposed) {
+    /* Input rows the forward's stride left past its last window (at the bottom, right) still
+     * get gradient through the padding-side taps: extra zero taps make the transposed
+     * convolution's output reach them, per axis. */
+    int ph = h + (f->reflect ? 2 * f->pad : 0), pw = w + (f->reflect ? 2 * f->pad : 0);
+    d.transposed = TRUE;
+    d.algo = VKS_CONV_DIRECT;
+    d.kh = f->kh + (h + 2 * f->pad - f->kh) % f->stride;
+    d.kw = f->kw + (w + 2 * f->pad - f->kw) % f->stride;
+    want_h = ph;
+    want_w = pw;
+    if (f->stride > 2 || d.kh > VKS_MAX_KERNEL || d.kw > VKS_MAX_KERNEL) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                   "no backward pass for a %dx%d stride-%d convolution at %dx%d", f->kw, f->kh,
+                   f->stride, w, h);
+      return FALSE;
+    }
+  }
+  if (!vks_conv_init (&bw->data, &d, weights, error))
+    return FALSE;
+  bw->data_kh = d.kh;
+  bw->data_kw = d.kw;
+  int dh, dw;
+  if (!vks_conv_output_size (&bw->data, bw->ho, bw->wo, &dh, &dw, error))
+    return FALSE;
+  g_return_val_if_fail (dh == want_h && dw == want_w, FALSE);
+  return TRUE;
+}
+
+void
+vks_conv_backward_pack (const VksConvBackward *bw, const float *weight, guint8 *host)
+{
+  const VksConvDesc *f = &bw->fwd;
+  if (f->transposed || (bw->data_kh == f->kh && bw->data_kw == f->kw)) {
+    /* The same array, read as the other kind of convolution's layout (backward.h). */
+    vks_conv_pack (&bw->data, weight, NULL, host);
+    return;
+  }
+  int kh = bw->data_kh, kw = bw->data_kw;
+  float *padded = g_new0 (float, (size_t) f->cout * f->cin * kh * kw);
+  for (int oc = 0; oc < f->cout * f->cin; oc++)
+    for (int ky = 0; ky < f->kh; ky++)
+      memcpy (padded + ((size_t) oc * kh + ky) * kw, weight + ((size_t) oc * f->kh + ky) * f->kw,
+              (size_t) f->kw * sizeof (float));
+  vks_conv_pack (&bw->data, padded, NULL, host);
+  g_free (padded);
+}
+
+/* The weight gradient's column matrix: im2col of the forward's input (plain convolution) or of
+ * dy (transposed: dW[ci][co][k] pairs x[ci] at an input pixel with the dy pixels its taps wrote,
+ * a plain stride-s gather over dy). */
+typedef struct {
+  int k;                   /* column-matrix rows */
+  long columns;            /* per image */
+  int grid_w;
+} ColsGeometry;
+
+static ColsGeometry
+cols_geometry (const VksConvBackward *bw)
+{
+  const VksConvDesc *f = &bw->fwd;
+  ColsGeometry g;
+  if (!f->transposed) {
+    g.k = f->cin * f->kh * f->kw;
+    g.columns = (long) bw->ho * bw->wo;
+    g.grid_w = bw->wo;
+  } else {
+    g.k = f->cout * f->kh * f->kw;
+    g.columns = (long) bw->h * bw->w;
+    g.grid_w = bw->w;
+  }
+  return g;
+}
+
+static VkDeviceSize
+fold_bytes (const VksConvBackward *bw, int n)
+{
+  if (bw->fwd.transposed || !bw->fwd.reflect)
+    return 0;
+  VksTensor t = vks_tensor_shape (n, bw->fwd.cin, bw->h + 2 * bw->fwd.pad, bw->w + 2 * bw->fwd.pad);
+  return align_view (vks_tensor_bytes (&t));
+}
+
+VkDeviceSize
+vks_conv_backward_scratch_bytes (const VksConvBackward *bw, int n, VkDeviceSize budget)
+{
+  VkDeviceSize data = fold_bytes (bw, n) + vks_conv_scratch_bytes (&bw->data, bw->ho, bw->wo,
+                                                                   budget);
+  ColsGeometry g = cols_geometry (bw);
+  VkDeviceSize row = (VkDeviceSize) ceil_div (g.columns, 4) * 16;
+  VkDeviceSize weight = MAX ((VkDeviceSize) g.k * 16, MIN ((VkDeviceSize) g.k * row, budget));
+  return MAX (data, weight);
+}
+
+gboolean
+vks_conv_backward_data (VksRecorder *rec, const VksConvBackward *bw, const VksTensor *dy,
+                        const VksTensor *dx, const VksBuffer *scratch, VkDeviceSize scratch_offset,
+                        VkDeviceSize scratch_bytes, GError **error)
+{
+  const VksConvDesc *f = &bw->fwd;
+  g_return_val_if_fail (dy->c == f->cout && dy->h == bw->ho && dy->w == bw->wo &&
+                        dx->c == f->cin && dx->h == bw->h && dx->w == bw->w && dx->n == dy->n,
+                        FALSE);
+  VkDeviceSize fold = fold_bytes (bw, dy->n);
+  if (fold == 0)
+    return vks_conv_forward (rec, &bw->data, dy, dx, scratch, scratch_offset, scratch_bytes, error);
+  if (scratch_bytes < fold) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "internal error: convolution backward scratch of %" G_GUINT64_FORMAT
+                 " bytes is too small", (guint64) scratch_bytes);
+    return FALSE;
+  }
+  /* Gradient of the reflect-padded input, then each border pixel added onto the pixel it
+   * mirrors. */
+  VksTensor dxp = vks_tensor_shape (dy->n, f->cin, bw->h + 2 * f->pad, bw->w + 2 * f->pad);
+  dxp.buf = (VksBuffer *) scratch;
+  dxp.offset = scratch_offset;
+  if (!vks_conv_forward (rec, &bw->data, dy, &dxp, scratch, scratch_offset + fold,
+                         scratch_bytes - fold, error))
+    return FALSE;
+  VksView src1 = tensor_view (&dxp, VK_FORMAT_R32_SFLOAT);
+  VksView views[6] = {
+    src1, tensor_view (&dxp, VK_FORMAT_R32G32B32A32_SFLOAT), src1, src1,
+    tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT), tensor_view (dx, VK_FORMAT_R32_SFLOAT),
+  };
+  NormBackwardPush push = {
+    .channels = f->cin, .pad = f->pad, .in_h = bw->h, .in_w = bw->w, .src_plane = dxp.plane,
+  };
+  return norm_backward_dispatch (rec, NORM_BW_REFLECT_FOLD, FALSE, VKS_ACT_NONE, FALSE, views,
+                                 &push, (uint32_t) f->cin, (uint32_t) dy->n, error);
+}
+
+gboolean
+vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const VksTensor *x,
+                          const VksTensor *dy, const VksBuffer *dw, VkDeviceSize dw_offset,
+                          gboolean accumulate, const VksBuffer *scratch,
+                          VkDeviceSize scratch_offset, VkDeviceSize scratch_bytes, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  const VksConvDesc *f = &bw->fwd;
+  g_return_val_if_fail (x->c == f->cin && x->h == bw->h && x->w == bw->w && dy->c == f->cout &&
+                        dy->h == bw->ho && dy->w == bw->wo && dy->n == x->n, FALSE);
+  /* Plain: dW[co][(ci,ky,kx)] = sum_j dy[co][j] cols_x[(ci,ky,kx)][j] over output pixels j.
+   * Transposed: dW[ci][(co,ky,kx)] = sum_j x[ci][j] cols_dy[(co,ky,kx)][j] over input pixels j. */
+  const VksTensor *src = f->transposed ? dy : x;    /* gathered into columns */
+  const VksTensor *a = f->transposed ? x : dy;      /* the other factor, read along its planes */
+  ColsGeometry g = cols_geometry (bw);
+  int m = a->c;
+  long chunk = (long) (scratch_bytes / ((VkDeviceSize) g.k * 16)) * 4;
+  chunk = MIN (chunk, ceil_div (g.columns, 4) * 4);
+  if (chunk < 4) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "internal error: convolution backward scratch of %" G_GUINT64_FORMAT
+                 " bytes is too small", (guint64) scratch_bytes);
+    return FALSE;
+  }
+  const int32_t wg = (int32_t) ctx->workgroup_size;
+  int32_t im2col_spec[] = { wg, f->kh, f->kw, !f->transposed && f->reflect };
+  int32_t gemm_spec[] = { wg, WEIGHT_GRAD_ROWS, VKS_ACT_NONE, FALSE, 1, TRUE };
+  VksPipeline *im2col = vks_pipeline_get (ctx, VKS_KERNEL_IM2COL, im2col_spec,
+                                          G_N_ELEMENTS (im2col_spec), error);
+  if (im2col == NULL)
+    return FALSE;
+  int32_t col_row4 = (int32_t) (chunk / 4);
+  VksView cols = { scratch, scratch_offset, (VkDeviceSize) g.k * col_row4 * 16,
+                   VK_FORMAT_R32G32B32A32_SFLOAT };
+  VksView dwv = floats_view (dw, dw_offset, (VkDeviceSize) m * g.k);
+  VksView gv[] = { tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT), cols, dwv, cols, dwv };
+  VksView iv[] = { tensor_view (src, VK_FORMAT_R32_SFLOAT), cols,
+                   tensor_view (src, VK_FORMAT_R32G32B32A32_SFLOAT) };
+  Im2colPush ip = {
+    .in_h = src->h, .in_w = src->w, .in_plane = src->plane, .grid_w = g.grid_w,
+    .col_row4 = col_row4, .step_y = f->stride, .step_x = f->stride,
+    .src_texels = (int32_t) (vks_tensor_bytes (src) / 16),
+  };
+  for (int t = 0; t < f->kh; t++)
+    ip.off_y[t] = t - f->pad;
+  for (int t = 0; t < f->kw; t++)
+    ip.off_x[t] = t - f->pad;
+  gboolean first = TRUE;
+  for (int img = 0; img < x->n; img++)
+    for (long n_begin = 0; n_begin < g.columns; n_begin += chunk) {
+      int32_t n_count = (int32_t) MIN (chunk, g.columns - n_begin);
+      ip.src_base = img * src->c * src->plane;
+      ip.n_begin = (int32_t) n_begin;
+      ip.n_count = n_count;
+      uint32_t ig[3] = { (uint32_t) ceil_div (ceil_div (n_count, 4), wg), (uint32_t) g.k, 1 };
+      if (!vks_recorder_dispatch (rec, im2col, iv, &ip, sizeof ip, ig, error))
+        return FALSE;
+
+      gemm_spec[3] = accumulate || !first;   /* BIAS: add the sum so far */
+      first = FALSE;
+      VksPipeline *gemm = vks_pipeline_get (ctx, VKS_KERNEL_GEMM, gemm_spec,
+                                            G_N_ELEMENTS (gemm_spec), error);
+      if (gemm == NULL)
+        return FALSE;
+      VksGemmPush gp = {
+        .m = m, .k = g.k, .n_count = n_count, .w_row4 = a->plane / 4, .col_row4 = col_row4,
+        .a_batch4 = (int32_t) (((long) img * a->c * a->plane + n_begin) / 4),
+        .dst_base = 0, .dst_plane = g.k,
+      };
+      uint32_t gg[3] = { (uint32_t) ceil_div (ceil_div (g.k, 4), wg),
+                         (uint32_t) ceil_div (m, WEIGHT_GRAD_ROWS), 1 };
+      if (!vks_recorder_dispatch (rec, gemm, gv, &gp, sizeof gp, gg, error))
+        return FALSE;
+    }
+  return TRUE;
+}

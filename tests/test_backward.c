@@ -1,0 +1,451 @@
+/* Every backward op on the device against finite differences: for a random upstream gradient R,
+ * the loss L = sum(R * op(inputs)) has dL/d(inputs) = backward(dy = R), and the reference is the
+ * central difference (L(v + h) - L(v - h)) / 2h of a double-precision CPU forward
+ * (tests/reference/ref_backward.c) at the very float inputs the device got, one input element at
+ * a time, h = 1e-4. Shapes are small and awkward: odd sizes, batches of 2, channel counts that are
+ * not multiples of 4, both strides, both paddings.
+ *
+ * Tolerance: max |device - fd| / max(1, max |fd|) <= 1e-4 per gradient tensor. The differences'
+ * own error is ~1e-8 (truncation h^2 f''' and rounding 1e-16 L / h, L ~ 10^2), so what is measured
+ * is the device's fp32 arithmetic: sums of up to a few thousand products; observed errors are
+ * ~1e-7..1e-6 (printed with --verbose). ReLU-family inputs keep |x| >= 0.01 off the kink. */
+#include "rig.h"
+#include "engine/backward.h"
+#include "reference/ref_backward.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TOLERANCE 1e-4
+#define FD_STEP 1e-4
+
+static double *
+to_double (const float *v, long n)
+{
+  double *d = g_new (double, n);
+  for (long i = 0; i < n; i++)
+    d[i] = v[i];
+  return d;
+}
+
+static double
+dot (const double *a, const double *b, long n)
+{
+  double s = 0;
+  for (long i = 0; i < n; i++)
+    s += a[i] * b[i];
+  return s;
+}
+
+/* Fails the test if the device gradient `got` (plus `base` when it accumulated onto it) is
+ * further from `want` than the tolerance; returns the error. */
+static double
+check_grad (const char *what, const float *got, const float *base, const double *want, long n)
+{
+  double scale = 1, worst = 0;
+  for (long i = 0; i < n; i++)
+    scale = MAX (scale, fabs (want[i]));
+  for (long i = 0; i < n; i++) {
+    double e = fabs ((double) got[i] - (base ? base[i] : 0) - want[i]);
+    if (!(e <= worst))
+      worst = isnan (e) ? INFINITY : e;
+  }
+  double err = worst / scale;
+  if (err > TOLERANCE)
+    g_error ("%s: gradient error %g (scale %g)", what, err, scale);
+  g_test_message ("%s: max gradient error %.2g", what, err);
+  return err;
+}
+
+static void
+fill_off_kink (float *x, long n, GRand *rng)
+{
+  fill_uniform (x, n, -2, 2, rng);
+  for (long i = 0; i < n; i++)
+    if (fabsf (x[i]) < 0.01f)
+      x[i] += 0.05f;
+}
+
+static const float *
+region (TestRig *rig, VkDeviceSize offset)
+{
+  return (const float *) ((const guint8 *) rig->down->mapped + offset);
+}
+
+/* --- activations and fan-out ----------------------------------------------------------- */
+
+typedef struct {
+  RefActivation act;
+  double slope;
+  double *x, *r;
+  long n;
+  gboolean fanout;
+} ActLoss;
+
+static double
+act_loss (void *data)
+{
+  ActLoss *l = data;
+  double s = 0;
+  for (long i = 0; i < l->n; i++)
+    s += l->r[i] * (ref_activate_d (l->act, l->slope, l->x[i]) + (l->fanout ? l->x[i] : 0));
+  return s;
+}
+
+/* y = act(x) on the device, then dx = backward(y, R); with fanout the loss is on act(x) + x (x
+ * feeds two consumers: the residual's identity branch), dx += R. in_place: dx is dy's tensor. */
+static void
+check_activation (VksActivation act, gboolean fanout, gboolean in_place, GRand *rng)
+{
+  GError *error = NULL;
+  const int n = 2, c = 3, h = 5, w = 7;
+  const float slope = 0.2f;
+  long count = (long) n * c * h * w;
+  TestRig rig;
+  rig_init (&rig, test_context ());
+  VksTensor x = rig_tensor (&rig, n, c, h, w), y = rig_tensor (&rig, n, c, h, w);
+  VksTensor dy = rig_tensor (&rig, n, c, h, w), dx = rig_tensor (&rig, n, c, h, w);
+  VksTensor *ts[] = { &x, &y, &dy, &dx };
+  rig_alloc (&rig, ts, 4);
+  float *xs = g_new (float, count), *rs = g_new (float, count), *got = g_new (float, count);
+  fill_off_kink (xs, count, rng);
+  fill_uniform (rs, count, -1, 1, rng);
+  rig_set (&rig, &x, xs);
+  rig_set (&rig, &dy, rs);
+  const VksTensor *out = in_place ? &dy : &dx;
+  g_assert_true (vks_activation_forward (rig.rec, act, slope, &x, &y, &error));
+  g_assert_true (vks_activation_backward (rig.rec, act, slope, &y, &dy, out, &error));
+  if (fanout)
+    g_assert_true (vks_add_accumulate (rig.rec, &dy, out, &error));
+  g_assert_no_error (error);
+  rig_run (&rig);
+  rig_get (&rig, out, got);
+
+  ActLoss l = { (RefActivation) act, slope, to_double (xs, count), to_double (rs, count), count,
+                fanout };
+  double *want = g_new (double, count);
+  ref_finite_differences (act_loss, &l, l.x, count, FD_STEP, want);
+  char *what = g_strdup_printf ("activation %d%s%s dx", act, fanout ? " + fan-out" : "",
+                                in_place ? " in place" : "");
+  check_grad (what, got, NULL, want, count);
+  g_free (what);
+  g_free (l.x); g_free (l.r); g_free (want);
+  g_free (xs); g_free (rs); g_free (got);
+  rig_free (&rig);
+}
+
+static void
+test_activation (void)
+{
+  GRand *rng = g_rand_new_with_seed (11);
+  for (int act = VKS_ACT_NONE; act <= VKS_ACT_TANH; act++) {
+    check_activation ((VksActivation) act, FALSE, FALSE, rng);
+    check_activation ((VksActivation) act, TRUE, FALSE, rng);
+    check_activation ((VksActivation) act, FALSE, TRUE, rng);
+  }
+  g_rand_free (rng);
+}
+
+static void
+test_activation_bad_slope (void)
+{
+  TestRig rig;
+  rig_init (&rig, test_context ());
+  VksTensor t = rig_tensor (&rig, 1, 1, 2, 2);
+  VksTensor *ts[] = { &t };
+  rig_alloc (&rig, ts, 1);
+  GError *error = NULL;
+  g_assert_false (vks_activation_backward (rig.rec, VKS_ACT_LEAKY_RELU, 0.0f, &t, &t, &t, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
+  rig_run (&rig);
+  rig_free (&rig);
+}
+
+/* --- instance norm ---------------------------------------------------------------------- */
+
+typedef struct {
+  int n, c, h, w;
+  gboolean affine;
+  VksActivation act;
+  gboolean accumulate;
+} NormCase;
+
+typedef struct {
+  const NormCase *nc;
+  double *x, *gamma, *beta, *r, *y;
+} NormLoss;
+
+static double
+norm_loss (void *data)
+{
+  NormLoss *l = data;
+  const NormCase *nc = l->nc;
+  long count = (long) nc->n * nc->c * nc->h * nc->w;
+  ref_instance_norm_d (l->x, nc->n, nc->c, nc->h, nc->w, nc->affine ? l->gamma : NULL,
+                       nc->affine ? l->beta : NULL, 1e-5, (RefActivation) nc->act, 0.2, l->y);
+  return dot (l->r, l->y, count);
+}
+
+static void
+check_norm (const NormCase *nc, GRand *rng)
+{
+  GError *error = NULL;
+  TestRig rig;
+  rig_init (&rig, test_context ());
+  VksNorm norm;
+  vks_norm_init (&norm, nc->c, TRUE, nc->affine, nc->act, 0.2f, 1e-5f, &rig.arena);
+  VksTensor x = rig_tensor (&rig, nc->n, nc->c, nc->h, nc->w);
+  VksTensor dy = rig_tensor (&rig, nc->n, nc->c, nc->h, nc->w);
+  VksTensor dx = rig_tensor (&rig, nc->n, nc->c, nc->h, nc->w);
+  VkDeviceSize dp = rig_reserve (&rig, 2 * nc->c * sizeof (float));
+  VksTensor *ts[] = { &x, &dy, &dx };
+  rig_alloc (&rig, ts, 3);
+  norm.params = rig.dev;
+  long count = (long) nc->n * nc->c * nc->h * nc->w;
+  float *xs = g_new (float, count), *rs = g_new (float, count), *got = g_new (float, count);
+  float *gamma = g_new (float, nc->c), *beta = g_new (float, nc->c);
+  float *prior = g_new (float, 2 * nc->c);
+  fill_uniform (xs, count, -3, 5, rng);
+  fill_uniform (rs, count, -1, 1, rng);
+  fill_uniform (gamma, nc->c, 0.5, 1.5, rng);
+  fill_uniform (beta, nc->c, -0.5, 0.5, rng);
+  fill_uniform (prior, 2 * nc->c, -1, 1, rng);
+  rig_set (&rig, &x, xs);
+  rig_set (&rig, &dy, rs);
+  vks_norm_pack (&norm, gamma, beta, NULL, NULL, rig_host (&rig));
+  memcpy (rig_host (&rig) + dp, prior, 2 * nc->c * sizeof (float));
+  g_assert_true (vks_norm_backward (rig.rec, &norm, &x, &dy, &dx, rig.dev, dp, nc->accumulate,
+                                    &error));
+  g_assert_no_error (error);
+  rig_run (&rig);
+  rig_get (&rig, &dx, got);
+
+  NormLoss l = { nc, to_double (xs, count), to_double (gamma, nc->c), to_double (beta, nc->c),
+                 to_double (rs, count), g_new (double, count) };
+  double *want = g_new (double, count);
+  char *what = g_strdup_printf ("norm n%d c%d %dx%d affine %d act %d", nc->n, nc->c, nc->h, nc->w,
+                                nc->affine, nc->act);
+  ref_finite_differences (norm_loss, &l, l.x, count, FD_STEP, want);
+  char *label = g_strconcat (what, " dx", NULL);
+  check_grad (label, got, NULL, want, count);
+  g_free (label);
+  if (nc->affine) {
+    const float *dparams = region (&rig, dp);
+    const float *base = nc->accumulate ? prior : NULL;
+    ref_finite_differences (norm_loss, &l, l.gamma, nc->c, FD_STEP, want);
+    label = g_strconcat (what, " dgamma", NULL);
+    check_grad (label, dparams, base, want, nc->c);
+    g_free (label);
+    ref_finite_differences (norm_loss, &l, l.beta, nc->c, FD_STEP, want);
+    label = g_strconcat (what, " dbeta", NULL);
+    check_grad (label, dparams + nc->c, base ? base + nc->c : NULL, want, nc->c);
+    g_free (label);
+  }
+  g_free (what);
+  g_free (l.x); g_free (l.gamma); g_free (l.beta); g_free (l.r); g_free (l.y); g_free (want);
+  g_free (xs); g_free (rs); g_free (got); g_free (gamma); g_free (beta); g_free (prior);
+  rig_free (&rig);
+}
+
+static void
+test_norm (void)
+{
+  static const NormCase cases[] = {
+    { 2, 3, 5, 7, FALSE, VKS_ACT_NONE, FALSE },
+    { 2, 5, 3, 3, TRUE, VKS_ACT_RELU, FALSE },
+    { 1, 3, 9, 11, TRUE, VKS_ACT_LEAKY_RELU, TRUE },
+    { 2, 2, 4, 5, FALSE, VKS_ACT_TANH, FALSE },
+    { 1, 4, 1, 3, TRUE, VKS_ACT_TANH, FALSE },
+    { 2, 6, 16, 17, TRUE, VKS_ACT_RELU, TRUE },   /* more texels than a workgroup */
+    { 1, 2, 1, 1, TRUE, VKS_ACT_NONE, FALSE },    /* constant plane: only beta matters */
+  };
+  GRand *rng = g_rand_new_with_seed (12);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    check_norm (&cases[i], rng);
+  g_rand_free (rng);
+}
+
+static void
+test_norm_batch_refused (void)
+{
+  TestRig rig;
+  rig_init (&rig, test_context ());
+  VksNorm norm;
+  vks_norm_init (&norm, 1, FALSE, FALSE, VKS_ACT_NONE, 0, 1e-5f, &rig.arena);
+  VksTensor t = rig_tensor (&rig, 1, 1, 2, 2);
+  VksTensor *ts[] = { &t };
+  rig_alloc (&rig, ts, 1);
+  norm.params = rig.dev;
+  GError *error = NULL;
+  g_assert_false (vks_norm_backward (rig.rec, &norm, &t, &t, &t, NULL, 0, FALSE, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
+  rig_run (&rig);
+  rig_free (&rig);
+}
+
+/* --- convolution ------------------------------------------------------------------------ */
+
+typedef struct {
+  int n, cin, h, w, cout, k, stride, pad;
+  gboolean reflect, transposed;
+  int output_pad;
+  gboolean accumulate;
+  gboolean tiny_scratch;   /* many column chunks */
+} ConvCase;
+
+typedef struct {
+  const ConvCase *c;
+  int ho, wo;
+  double *x, *wt, *b, *r, *y;
+} ConvLoss;
+
+static double
+conv_loss (void *data)
+{
+  ConvLoss *l = data;
+  const ConvCase *c = l->c;
+  if (c->transposed)
+    ref_conv_transpose2d_d (l->x, c->n, c->cin, c->h, c->w, l->wt, l->b, c->cout, c->k, c->k,
+                            c->stride, c->pad, c->output_pad, l->y);
+  else
+    ref_conv2d_d (l->x, c->n, c->cin, c->h, c->w, l->wt, l->b, c->cout, c->k, c->k, c->stride,
+                  c->pad, c->reflect ? REF_PAD_REFLECT : REF_PAD_ZERO, l->y);
+  return dot (l->r, l->y, (long) c->n * c->cout * l->ho * l->wo);
+}
+
+static void
+check_conv (const ConvCase *c, GRand *rng)
+{
+  GError *error = NULL;
+  TestRig rig;
+  rig_init (&rig, test_context ());
+  VksConvDesc d = {
+    .cin = c->cin, .cout = c->cout, .kh = c->k, .kw = c->k, .stride = c->stride, .pad = c->pad,
+    .reflect = c->reflect, .transposed = c->transposed, .output_pad = c->output_pad,
+  };
+  VksConv conv;
+  g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
+  VksConvBackward bw;
+  g_assert_true (vks_conv_backward_init (&bw, &conv, c->h, c->w, &rig.arena, &error));
+  g_assert_no_error (error);
+  VksTensor x = rig_tensor (&rig, c->n, c->cin, c->h, c->w);
+  VksTensor dx = rig_tensor (&rig, c->n, c->cin, c->h, c->w);
+  VksTensor dy = rig_tensor (&rig, c->n, c->cout, bw.ho, bw.wo);
+  long nw = (long) c->cin * c->cout * c->k * c->k;
+  VkDeviceSize dw = rig_reserve (&rig, nw * sizeof (float));
+  VkDeviceSize db = rig_reserve (&rig, c->cout * sizeof (float));
+  VkDeviceSize budget = c->tiny_scratch ? 2 * 16 * (VkDeviceSize) c->cin * c->cout * c->k * c->k
+                                        : G_MAXUINT64;
+  VkDeviceSize scratch = vks_conv_backward_scratch_bytes (&bw, c->n, budget);
+  VkDeviceSize scratch_offset = rig_reserve (&rig, scratch);
+  VksTensor *ts[] = { &x, &dx, &dy };
+  rig_alloc (&rig, ts, 3);
+  bw.data.weights = rig.dev;
+
+  long nx = (long) c->n * c->cin * c->h * c->w, ny = (long) c->n * c->cout * bw.ho * bw.wo;
+  float *xs = g_new (float, nx), *ws = g_new (float, nw), *bs = g_new (float, c->cout);
+  float *rs = g_new (float, ny), *got = g_new (float, nx);
+  float *prior_w = g_new (float, nw), *prior_b = g_new (float, c->cout);
+  fill_uniform (xs, nx, -1, 1, rng);
+  fill_uniform (ws, nw, -0.5, 0.5, rng);
+  fill_uniform (bs, c->cout, -0.5, 0.5, rng);
+  fill_uniform (rs, ny, -1, 1, rng);
+  fill_uniform (prior_w, nw, -1, 1, rng);
+  fill_uniform (prior_b, c->cout, -1, 1, rng);
+  rig_set (&rig, &x, xs);
+  rig_set (&rig, &dy, rs);
+  vks_conv_backward_pack (&bw, ws, rig_host (&rig));
+  memcpy (rig_host (&rig) + dw, prior_w, nw * sizeof (float));
+  memcpy (rig_host (&rig) + db, prior_b, c->cout * sizeof (float));
+  g_assert_true (vks_conv_backward_data (rig.rec, &bw, &dy, &dx, rig.dev, scratch_offset, scratch,
+                                         &error));
+  g_assert_true (vks_conv_backward_weight (rig.rec, &bw, &x, &dy, rig.dev, dw, c->accumulate,
+                                           rig.dev, scratch_offset, scratch, &error));
+  g_assert_true (vks_conv_backward_bias (rig.rec, &dy, rig.dev, db, c->accumulate, &error));
+  g_assert_no_error (error);
+  rig_run (&rig);
+  rig_get (&rig, &dx, got);
+
+  ConvLoss l = { c, bw.ho, bw.wo, to_double (xs, nx), to_double (ws, nw), to_double (bs, c->cout),
+                 to_double (rs, ny), g_new (double, ny) };
+  double *want = g_new (double, MAX (nx, nw));
+  char *what = g_strdup_printf ("conv n%d %d->%d %dx%d k%d s%d p%d%s%s", c->n, c->cin, c->cout,
+                                c->h, c->w, c->k, c->stride, c->pad, c->reflect ? " reflect" : "",
+                                c->transposed ? " transposed" : "");
+  ref_finite_differences (conv_loss, &l, l.x, nx, FD_STEP, want);
+  char *label = g_strconcat (what, " dx", NULL);
+  check_grad (label, got, NULL, want, nx);
+  g_free (label);
+  ref_finite_differences (conv_loss, &l, l.wt, nw, FD_STEP, want);
+  label = g_strconcat (what, " dW", NULL);
+  check_grad (label, region (&rig, dw), c->accumulate ? prior_w : NULL, want, nw);
+  g_free (label);
+  ref_finite_differences (conv_loss, &l, l.b, c->cout, FD_STEP, want);
+  label = g_strconcat (what, " db", NULL);
+  check_grad (label, region (&rig, db), c->accumulate ? prior_b : NULL, want, c->cout);
+  g_free (label);
+  g_free (what);
+  g_free (l.x); g_free (l.wt); g_free (l.b); g_free (l.r); g_free (l.y); g_free (want);
+  g_free (xs); g_free (ws); g_free (bs); g_free (rs); g_free (got);
+  g_free (prior_w); g_free (prior_b);
+  rig_free (&rig);
+}
+
+static void
+test_conv (void)
+{
+  static const ConvCase cases[] = {
+    /* n cin h  w cout k s p reflect transposed op accumulate tiny */
+    { 2, 3, 5, 6, 5, 3, 1, 1, FALSE, FALSE, 0, FALSE, FALSE },
+    { 2, 3, 7, 6, 5, 3, 2, 1, FALSE, FALSE, 0, TRUE, FALSE },   /* rows fit, a column left over */
+    { 1, 5, 8, 9, 3, 3, 2, 1, FALSE, FALSE, 0, FALSE, FALSE },  /* the other way round */
+    { 2, 3, 6, 5, 4, 3, 1, 1, TRUE, FALSE, 0, FALSE, FALSE },   /* residual block conv */
+    { 1, 3, 9, 8, 2, 7, 1, 3, TRUE, FALSE, 0, TRUE, FALSE },    /* c7s1 */
+    { 1, 3, 7, 9, 3, 3, 2, 1, TRUE, FALSE, 0, FALSE, FALSE },   /* reflect, stride 2 */
+    { 2, 3, 9, 7, 5, 4, 2, 1, FALSE, FALSE, 0, FALSE, FALSE },  /* PatchGAN k4 s2 */
+    { 1, 5, 6, 7, 1, 4, 1, 1, FALSE, FALSE, 0, FALSE, FALSE },  /* PatchGAN k4 s1 */
+    { 1, 6, 5, 5, 3, 1, 1, 0, FALSE, FALSE, 0, FALSE, FALSE },  /* 1x1 */
+    { 2, 5, 4, 5, 3, 3, 2, 1, FALSE, TRUE, 1, TRUE, FALSE },    /* generator upsampling */
+    { 1, 4, 3, 4, 6, 4, 2, 1, FALSE, TRUE, 0, FALSE, FALSE },
+    { 1, 3, 5, 4, 2, 3, 1, 1, FALSE, TRUE, 0, FALSE, FALSE },   /* transposed, stride 1 */
+    { 1, 3, 5, 6, 5, 3, 1, 1, FALSE, TRUE, 0, FALSE, FALSE },   /* its dx by Winograd */
+    { 2, 9, 11, 13, 6, 3, 1, 1, TRUE, FALSE, 0, FALSE, TRUE },  /* column chunks */
+    { 2, 5, 7, 6, 3, 3, 2, 1, FALSE, TRUE, 1, TRUE, TRUE },
+  };
+  GRand *rng = g_rand_new_with_seed (13);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    check_conv (&cases[i], rng);
+  g_rand_free (rng);
+}
+
+static void
+test_conv_refused (void)
+{
+  VksArena arena;
+  vks_arena_init (&arena, test_context ());
+  GError *error = NULL;
+  VksConvDesc d = { .cin = 3, .cout = 4, .kh = 3, .kw = 3, .stride = 3, .pad = 1 };
+  VksConv conv;
+  VksConvBackward bw;
+  g_assert_true (vks_conv_init (&conv, &d, &arena, &error));
+  g_assert_false (vks_conv_backward_init (&bw, &conv, 8, 8, &arena, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/backward/activation", test_activation);
+  g_test_add_func ("/backward/activation/bad-slope", test_activation_bad_slope);
+  g_test_add_func ("/backward/norm", test_norm);
+  g_test_add_func ("/backward/norm/batch-refused", test_norm_batch_refused);
+  g_test_add_func ("/backward/conv", test_conv);
+  g_test_add_func ("/backward/conv/refused", test_conv_refused);
+  int status = g_test_run ();
+  test_context_release ();
+  return status;
+}
