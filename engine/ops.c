@@ -117,9 +117,19 @@ vks_conv_init (VksConv *conv, const VksConvDesc *d, VksArena *weights, GError **
   conv->rows = rows_for (d->cout);
   conv->m_pad = ceil_div (d->cout, conv->rows) * conv->rows;
   conv->cols4 = VKS_GEMM_COLS4;
+  /* Few output channels: the column matrix would cost far more to build than the product
+   * (the generator's last 7x7 layer, 64 -> 3 at 256x256: 1.35 s with im2col, see
+   * docs/performance.md), so the GEMM gathers its columns itself. */
+  gboolean implicit_applies = !d->transposed && d->cout <= 4;
+  if (d->algo == VKS_CONV_IMPLICIT && !implicit_applies) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                 "implicit convolution needs a plain convolution with at most 4 outputs");
+    return FALSE;
+  }
   conv->algo = d->algo != VKS_CONV_AUTO ? d->algo
              : vks_winograd_applies (d) && d->cin >= WINOGRAD_MIN_CIN ? VKS_CONV_WINOGRAD
-                                                                      : VKS_CONV_DIRECT;
+             : implicit_applies ? VKS_CONV_IMPLICIT
+                                : VKS_CONV_DIRECT;
   if (conv->algo == VKS_CONV_WINOGRAD) {
     conv->n_passes = 1;
     conv->pass[0].k = d->cin;
@@ -145,7 +155,7 @@ vks_conv_pack (const VksConv *conv, const float *weight, const float *bias, guin
   const VksConvDesc *d = &conv->d;
   if (conv->algo == VKS_CONV_WINOGRAD)
     vks_winograd_pack (conv, weight, (float *) (host + conv->pass[0].a_offset));
-  for (int p = 0; p < conv->n_passes && conv->algo == VKS_CONV_DIRECT; p++) {
+  for (int p = 0; p < conv->n_passes && conv->algo != VKS_CONV_WINOGRAD; p++) {
     const VksConvPass *pass = &conv->pass[p];
     float *a = (float *) (host + pass->a_offset);
     memset (a, 0, (size_t) pass->k * conv->m_pad * sizeof (float));
@@ -254,6 +264,8 @@ vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget)
     return 0;
   if (conv->algo == VKS_CONV_WINOGRAD)
     return vks_winograd_scratch_bytes (conv, ho, wo, budget);
+  if (conv->algo == VKS_CONV_IMPLICIT)
+    return 0;
   VkDeviceSize need = 0;
   int s = conv->d.transposed ? conv->d.stride : 1;
   VkDeviceSize phases = phase_region_bytes (conv, ho, wo);
@@ -349,6 +361,44 @@ record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, con
   return TRUE;
 }
 
+static gboolean
+record_implicit (VksRecorder *rec, const VksConv *conv, const VksTensor *x, const VksTensor *y,
+                 GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  const VksConvDesc *d = &conv->d;
+  const VksConvPass *pass = &conv->pass[0];
+  const int32_t wg = (int32_t) ctx->workgroup_size;
+  int32_t spec[] = { wg, conv->rows, d->act, TRUE, conv->cols4, FALSE, TRUE, d->reflect };
+  VksPipeline *gemm = vks_pipeline_get (ctx, VKS_KERNEL_GEMM, spec, G_N_ELEMENTS (spec), error);
+  if (gemm == NULL)
+    return FALSE;
+  VksView views[] = {
+    weights_view (conv->weights, pass->a_offset, (VkDeviceSize) pass->k * conv->m_pad,
+                  VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    weights_view (conv->weights, conv->bias_offset, conv->m_pad, VK_FORMAT_R32_SFLOAT),
+    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
+    tensor_view (y, VK_FORMAT_R32_SFLOAT),
+  };
+  int32_t n_total = y->h * y->w;
+  int32_t texels = ceil_div (n_total, 4);
+  for (int img = 0; img < x->n; img++) {
+    VksGemmPush gp = {
+      .m = d->cout, .k = pass->k, .n_begin = 0, .n_count = n_total,
+      .w_row4 = conv->m_pad / 4,
+      .dst_base = img * y->c * y->plane, .dst_plane = y->plane, .slope = d->slope,
+      .in_h = x->h, .in_w = x->w, .in_plane = x->plane, .src_base = img * x->c * x->plane,
+      .grid_w = y->w, .stride = d->stride, .pad = d->pad, .kh = d->kh, .kw = d->kw,
+    };
+    uint32_t groups[3] = { (uint32_t) ceil_div (texels, wg * conv->cols4),
+                           (uint32_t) (conv->m_pad / conv->rows), 1 };
+    if (!vks_recorder_dispatch (rec, gemm, views, &gp, sizeof gp, groups, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 vks_conv_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x, const VksTensor *y,
                   const VksBuffer *scratch, VkDeviceSize scratch_offset,
@@ -362,6 +412,8 @@ vks_conv_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x, con
                         y->n == x->n && conv->weights != NULL, FALSE);
   if (conv->algo == VKS_CONV_WINOGRAD)
     return vks_winograd_forward (rec, conv, x, y, scratch, scratch_offset, scratch_bytes, error);
+  if (conv->algo == VKS_CONV_IMPLICIT)
+    return record_implicit (rec, conv, x, y, error);
 
   VkDeviceSize phase_bytes = phase_region_bytes (conv, ho, wo);
   VksView phases = { scratch, scratch_offset, phase_bytes, VK_FORMAT_R32_SFLOAT };

@@ -19,6 +19,8 @@ typedef enum {
   VKS_CONV_AUTO = 0,       /* vks_conv_init picks the fastest that applies */
   VKS_CONV_DIRECT,         /* im2col + GEMM, any convolution */
   VKS_CONV_WINOGRAD,       /* F(4x4, 3x3), 3x3 stride-1 plain convolutions only */
+  VKS_CONV_IMPLICIT,       /* GEMM gathering its columns from the input, no column matrix:
+                            * plain convolutions with at most 4 output channels */
 } VksConvAlgo;
 
 typedef struct {

@@ -23,6 +23,8 @@ typedef struct {
   int32_t m, k, n_begin, n_count, w_row4, col_row4, dst_base, dst_plane;
   float slope;
   int32_t a_batch4, b_batch4, dst_batch;
+  /* IMPLICIT: where the columns are gathered from (the input tensor, bound as the columns) */
+  int32_t in_h, in_w, in_plane, src_base, grid_w, stride, pad, kh, kw;
 } VksGemmPush;
 
 gboolean vks_winograd_applies (const VksConvDesc *d);

@@ -26,3 +26,11 @@ vec4 activate4(vec4 v, int act, float slope)
   if (act == ACT_TANH) return tanh(v);
   return v;
 }
+
+// PyTorch ReflectionPad indexing: -1 -> 1, size -> size - 2 (the host checks pad < size).
+int reflect_index(int i, int size)
+{
+  if (i < 0) i = -i;
+  if (i >= size) i = 2 * size - 2 - i;
+  return i;
+}

@@ -22,6 +22,11 @@ layout(constant_id = 4) const int COLS4 = 1;        // column texels per invocat
 // dW's first float and row stride. BIAS means accumulate: add what binding 2 (the same region as
 // dst1) holds, so chunks and images, or several uses of one weight, sum up across dispatches.
 layout(constant_id = 5) const bool WEIGHT_GRAD = false;
+// IMPLICIT: the columns are gathered from the input tensor (bound as `cols`) the way im2col.comp
+// would write them, for plain convolutions with few output channels, where building the column
+// matrix costs far more than the product (ops.c).
+layout(constant_id = 6) const bool IMPLICIT = false;
+layout(constant_id = 7) const bool REFLECT = false;
 
 layout(binding = 0) uniform samplerBuffer wmat;     // RGBA32F: [K][m_pad / 4], transposed weights
 layout(binding = 1) uniform samplerBuffer cols;     // RGBA32F: [K][col_row4]
@@ -37,7 +42,27 @@ layout(push_constant) uniform Params {
   float slope;
   // batched GEMM (Winograd): texels / floats between the matrices of gl_WorkGroupID.z
   int a_batch4, b_batch4, dst_batch;
+  int in_h, in_w, in_plane, src_base, grid_w, stride, pad, kh, kw;   // IMPLICIT
 } p;
+
+// One column texel of the implicit column matrix: input values at tap (ci, ky, kx) for the four
+// output positions whose top-left input corners are base_y/base_x.
+vec4 gather_columns(ivec4 base_y, ivec4 base_x, int plane, int ky, int kx)
+{
+  vec4 v = vec4(0.0);
+  for (int j = 0; j < 4; j++) {
+    int iy = base_y[j] + ky, ix = base_x[j] + kx;
+    if (REFLECT) {
+      iy = reflect_index(iy, p.in_h);
+      ix = reflect_index(ix, p.in_w);
+    }
+    if (iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w) {
+      int e = plane + iy * p.in_w + ix;
+      v[j] = texelFetch(cols, e >> 2)[e & 3];
+    }
+  }
+  return v;
+}
 
 void weight_grad()
 {
@@ -103,10 +128,33 @@ void main()
   int batch = int(gl_WorkGroupID.z);
   int a = m0 / 4 + batch * p.a_batch4;
   int b = col4 + batch * p.b_batch4;
+  ivec4 base_y[COLS4], base_x[COLS4];
+  int plane = p.src_base, ky = 0, kx = 0;
+  if (IMPLICIT) {
+    for (int c = 0; c < COLS4; c++) {
+      // Positions past the end repeat the last one: always in range, results not stored.
+      ivec4 n = min(ivec4((col4 + c) * 4) + ivec4(0, 1, 2, 3), ivec4(p.n_count - 1));
+      ivec4 oy = n / p.grid_w;
+      base_y[c] = oy * p.stride - p.pad;
+      base_x[c] = (n - oy * p.grid_w) * p.stride - p.pad;
+    }
+  }
   for (int kk = 0; kk < p.k; kk++) {
     vec4 bv[COLS4];
-    for (int c = 0; c < COLS4; c++)
-      bv[c] = texelFetch(cols, b + c);
+    if (IMPLICIT) {
+      for (int c = 0; c < COLS4; c++)
+        bv[c] = gather_columns(base_y[c], base_x[c], plane, ky, kx);
+      if (++kx == p.kw) {
+        kx = 0;
+        if (++ky == p.kh) {
+          ky = 0;
+          plane += p.in_plane;
+        }
+      }
+    } else {
+      for (int c = 0; c < COLS4; c++)
+        bv[c] = texelFetch(cols, b + c);
+    }
     for (int r4 = 0; r4 < ROWS / 4; r4++) {
       vec4 av = texelFetch(wmat, a + r4);
       for (int c = 0; c < COLS4; c++) {

@@ -30,14 +30,6 @@ layout(push_constant) uniform Params {
   int src_texels;             // size of src4
 } p;
 
-int reflect_index(int i, int size)
-{
-  // PyTorch ReflectionPad: -1 -> 1, size -> size - 2 (pad < size, checked on the host)
-  if (i < 0) i = -i;
-  if (i >= size) i = 2 * size - 2 - i;
-  return i;
-}
-
 void main()
 {
   int col4 = int(gl_GlobalInvocationID.x);

@@ -34,13 +34,6 @@ layout(push_constant) uniform Params {
   float slope;
 } p;
 
-int reflect_index(int i, int size)
-{
-  if (i < 0) i = -i;
-  if (i >= size) i = 2 * size - 2 - i;
-  // Only tiles hanging over the output's edge read further; their results are dropped.
-  return clamp(i, 0, size - 1);
-}
 
 float load_input(int plane, int iy, int ix)
 {

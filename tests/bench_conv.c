@@ -1,6 +1,6 @@
 /* Times one convolution layer on the device (not a test: a tool for kernel work and for the
  * per-layer table of docs/performance.md). Usage: bench-conv CIN COUT SIZE K STRIDE [RUNS]
- * [transposed]; VKSTYLE_BENCH_ALGO=direct|winograd forces the algorithm vks_conv_init picks. */
+ * [transposed]; VKSTYLE_BENCH_ALGO=direct|winograd|implicit forces the algorithm vks_conv_init picks. */
 #include "rig.h"
 
 #include <stdlib.h>
@@ -27,7 +27,8 @@ main (int argc, char **argv)
   const char *algo = g_getenv ("VKSTYLE_BENCH_ALGO");
   if (algo != NULL)
     d.algo = strcmp (algo, "winograd") == 0 ? VKS_CONV_WINOGRAD
-           : strcmp (algo, "direct") == 0 ? VKS_CONV_DIRECT : VKS_CONV_AUTO;
+           : strcmp (algo, "direct") == 0 ? VKS_CONV_DIRECT
+           : strcmp (algo, "implicit") == 0 ? VKS_CONV_IMPLICIT : VKS_CONV_AUTO;
   VksConv conv;
   g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
   int ho, wo;
@@ -49,7 +50,8 @@ main (int argc, char **argv)
                            : (double) ho * wo * cin * cout * k * k;
   g_print ("conv %d->%d %dx%d k%d s%d%s %s: %.1f ms, %.1f GFLOP/s (direct-equivalent)\n", cin,
            cout, size, size, k, stride, transposed ? " transposed" : "",
-           conv.algo == VKS_CONV_WINOGRAD ? "winograd" : "direct", ms, 2 * macs / ms / 1e6);
+           conv.algo == VKS_CONV_WINOGRAD ? "winograd"
+           : conv.algo == VKS_CONV_IMPLICIT ? "implicit" : "direct", ms, 2 * macs / ms / 1e6);
   rig_free (&rig);
   vks_context_free (ctx);
   return 0;
