@@ -316,17 +316,90 @@ vks_checkpoint_add_tensor (VksCheckpoint *ckpt, const char *name, int ndim, cons
 
 /* ---- reading ---- */
 
+/* The 4 hex digits of a \u escape starting at text[at], or -1. */
+static int
+read_hex4 (const char *text, gsize length, gsize at)
+{
+  if (at > length || length - at < 4)
+    return -1;
+  int value = 0;
+  for (gsize k = 0; k < 4; k++)
+    {
+      int digit = g_ascii_xdigit_value (text[at + k]);
+      if (digit < 0)
+        return -1;
+      value = value * 16 + digit;
+    }
+  return value;
+}
+
+/* Moves *pos from a string's opening quote to its closing quote. Escapes must be RFC 8259 ones:
+ * json-glib 1.6 leaks memory on a malformed \u surrogate pair, and decodes an unpaired surrogate
+ * (\ud83d alone) into bytes that are not UTF-8, which would reach names, metadata and messages
+ * shown in GTK (both found by tests/fuzz). Raw bytes that are not UTF-8 json-glib refuses itself. */
+static gboolean
+scan_string (const char *text, gsize length, gsize *pos, const char *source, GError **error)
+{
+  gsize i = *pos + 1;
+  for (; i < length && text[i] != '"'; i++)
+    {
+      gsize start = i;
+      if ((unsigned char) text[i] < 0x20)
+        {
+          set_error (error, VKS_ERROR_CHECKPOINT, source,
+                     "header is not valid JSON: control character inside a string (byte %" G_GSIZE_FORMAT ")", i);
+          return FALSE;
+        }
+      if (text[i] != '\\')
+        continue;
+      if (++i >= length)
+        break;
+      if (text[i] != '\0' && strchr ("\"\\/bfnrt", text[i]) != NULL)
+        continue;
+      int unit = text[i] == 'u' ? read_hex4 (text, length, i + 1) : -1;
+      if (unit < 0)
+        {
+          set_error (error, VKS_ERROR_CHECKPOINT, source,
+                     "header is not valid JSON: bad escape sequence in a string (byte %" G_GSIZE_FORMAT ")", start);
+          return FALSE;
+        }
+      i += 4;
+      int low = -1;
+      if (unit >= 0xd800 && unit <= 0xdbff && i + 2 < length && text[i + 1] == '\\' && text[i + 2] == 'u')
+        low = read_hex4 (text, length, i + 3);
+      if ((unit >= 0xd800 && unit <= 0xdbff && (low < 0xdc00 || low > 0xdfff))
+          || (unit >= 0xdc00 && unit <= 0xdfff))
+        {
+          set_error (error, VKS_ERROR_CHECKPOINT, source,
+                     "header is not valid JSON: unpaired UTF-16 surrogate \\u%04x in a string (byte %" G_GSIZE_FORMAT ")",
+                     (unsigned) unit, start);
+          return FALSE;
+        }
+      if (low >= 0)
+        i += 6;
+    }
+  if (i >= length)
+    {
+      set_error (error, VKS_ERROR_CHECKPOINT, source, "header is not valid JSON: unterminated string");
+      return FALSE;
+    }
+  *pos = i;
+  return TRUE;
+}
+
 /* json-glib 1.6 has no nesting limit (a header of 100 000 '[' overflows the stack) and accepts
  * comments and single-quoted strings, which would let brackets hide from any depth count. So the
  * header must first be plain RFC 8259 JSON at the lexical level: outside double-quoted strings only
  * whitespace, punctuation, number characters and letters (true/false/null); nesting at most
  * MAX_JSON_DEPTH; nothing but whitespace after the top-level value. This also refuses json-glib's
- * "var name = {...}" extension, since '=' is not JSON. */
+ * "var name = {...}" extension, since '=' is not JSON. A string, number or word outside any
+ * object or array is refused here rather than by json-glib: json-glib 1.6 goes on to parse what
+ * follows such a value and leaks it (found by tests/fuzz: "\"a\" {...}" lost the object). */
 static gboolean
 prescan_json (const char *text, gsize length, const char *source, GError **error)
 {
   int depth = 0;
-  gboolean closed = FALSE;
+  gboolean closed = FALSE, bare_value = FALSE;
 
   for (gsize i = 0; i < length; i++)
     {
@@ -342,24 +415,9 @@ prescan_json (const char *text, gsize length, const char *source, GError **error
         }
       if (c == '"')
         {
-          for (i++; i < length && text[i] != '"'; i++)
-            {
-              if (text[i] == '\\')
-                i++;
-              if (i < length && (unsigned char) text[i] < 0x20)
-                {
-                  set_error (error, VKS_ERROR_CHECKPOINT, source,
-                             "header is not valid JSON: control character inside a string (byte %" G_GSIZE_FORMAT ")",
-                             i);
-                  return FALSE;
-                }
-            }
-          if (i >= length)
-            {
-              set_error (error, VKS_ERROR_CHECKPOINT, source,
-                         "header is not valid JSON: unterminated string");
-              return FALSE;
-            }
+          if (!scan_string (text, length, &i, source, error))
+            return FALSE;
+          bare_value = bare_value || depth == 0;
           continue;
         }
       if (c == '{' || c == '[')
@@ -380,10 +438,20 @@ prescan_json (const char *text, gsize length, const char *source, GError **error
             closed = TRUE;
           continue;
         }
-      if (c == ':' || c == ',' || c == '-' || c == '+' || c == '.' || g_ascii_isalnum (c))
+      if (c == ':' || c == ',')
         continue;
+      if (c == '-' || c == '+' || c == '.' || g_ascii_isalnum (c))
+        {
+          bare_value = bare_value || depth == 0;
+          continue;
+        }
       set_error (error, VKS_ERROR_CHECKPOINT, source,
                  "header is not valid JSON: unexpected character 0x%02x at byte %" G_GSIZE_FORMAT, c, i);
+      return FALSE;
+    }
+  if (bare_value)
+    {
+      set_error (error, VKS_ERROR_CHECKPOINT, source, "header is not a JSON object");
       return FALSE;
     }
   return TRUE;
@@ -423,11 +491,15 @@ parse_json (const char *text, gsize length, const char *source, GError **error)
 
   if (!ok)
     {
-      /* json-glib says "<data>:line:col: Parse error: ..."; the file name is ours to give. */
+      /* json-glib says "<data>:line:col: Parse error: ..."; the file name is ours to give. It
+       * quotes the offending text, and the message ends up in a GTK dialog, which needs UTF-8:
+       * belt and braces over scan_string (this is how tests/fuzz first found unpaired
+       * surrogates). */
       const char *detail = json_error->message;
       if (g_str_has_prefix (detail, "<data>:"))
         detail += strlen ("<data>:");
-      set_error (error, VKS_ERROR_CHECKPOINT, source, "header is not valid JSON: %s", detail);
+      g_autofree char *valid = g_utf8_make_valid (detail, -1);
+      set_error (error, VKS_ERROR_CHECKPOINT, source, "header is not valid JSON: %s", valid);
     }
   else if (watch.repeated_name != NULL)
     set_error (error, VKS_ERROR_CHECKPOINT, source, "header lists \"%s\" twice", watch.repeated_name);

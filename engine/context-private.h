@@ -5,6 +5,21 @@
 
 typedef struct VksKernelLayout VksKernelLayout;
 
+/* ---- Test hook: device-fault injection (tests/test_faults.c) ----
+ * VKSTYLE_FAULT="alloc:N": the N-th vkAllocateMemory of a context returns
+ * VK_ERROR_OUT_OF_DEVICE_MEMORY (that call only); "submit:N": the N-th vkQueueSubmit and every
+ * later one return VK_ERROR_DEVICE_LOST, as a lost device stays lost. N counts from 1.
+ * "poison": every new host-visible allocation is filled with 0xff bytes (NaN as floats), as a GPU
+ * may hand out memory holding anything; results must not depend on it. Read once by
+ * vks_context_new; unset means no fault and one integer compare per call. */
+typedef enum { VKS_FAULT_NONE, VKS_FAULT_ALLOC, VKS_FAULT_SUBMIT, VKS_FAULT_POISON } VksFaultKind;
+
+typedef struct {
+  VksFaultKind kind;
+  guint64 at;
+  guint64 allocs, submits;   /* calls so far */
+} VksFaultHook;
+
 struct VksContext {
   VkInstance instance;
   VkDebugUtilsMessengerEXT messenger;
@@ -21,7 +36,22 @@ struct VksContext {
   GHashTable *pipelines;            /* "kernel:spec,..." -> VksPipeline* */
   VksKernelLayout *layouts;         /* one per kernel, created lazily (kernels.c) */
   guint workgroup_size;             /* invocations per workgroup for our 1-D kernels */
+  VksFaultHook fault;               /* test hook, see above */
 };
+
+/* Test hook: the result the next call of this kind must return instead of calling Vulkan, or
+ * VK_SUCCESS to call it. */
+static inline VkResult
+vks_fault_injected (VksContext *ctx, VksFaultKind kind)
+{
+  if (G_LIKELY (ctx->fault.kind == VKS_FAULT_NONE))
+    return VK_SUCCESS;
+  if (kind == VKS_FAULT_ALLOC && ++ctx->fault.allocs == ctx->fault.at && ctx->fault.kind == kind)
+    return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+  if (kind == VKS_FAULT_SUBMIT && ++ctx->fault.submits >= ctx->fault.at && ctx->fault.kind == kind)
+    return VK_ERROR_DEVICE_LOST;
+  return VK_SUCCESS;
+}
 
 /* Turns a VkResult into a GError with a message a user can act on. Returns FALSE. */
 gboolean vks_check (VkResult result, const char *what, GError **error);

@@ -345,6 +345,32 @@ save_pipeline_cache (VksContext *ctx)
     g_file_set_contents (ctx->pipeline_cache_path, data, (gssize) size, NULL);
 }
 
+/* Test hook: parses VKSTYLE_FAULT (context-private.h). A malformed value is a mistake in a test,
+ * so it is reported rather than ignored. */
+static void
+read_fault_hook (VksFaultHook *fault)
+{
+  const char *spec = g_getenv ("VKSTYLE_FAULT");
+  if (spec == NULL || *spec == '\0')
+    return;
+  if (strcmp (spec, "poison") == 0) {
+    fault->kind = VKS_FAULT_POISON;
+    return;
+  }
+  VksFaultKind kind = g_str_has_prefix (spec, "alloc:") ? VKS_FAULT_ALLOC
+                     : g_str_has_prefix (spec, "submit:") ? VKS_FAULT_SUBMIT
+                     : VKS_FAULT_NONE;
+  guint64 at = 0;
+  if (kind == VKS_FAULT_NONE ||
+      !g_ascii_string_to_unsigned (strchr (spec, ':') + 1, 10, 1, G_MAXUINT64, &at, NULL)) {
+    g_warning ("VKSTYLE_FAULT=\"%s\" is not \"alloc:N\", \"submit:N\" (N >= 1) or \"poison\"; ignored",
+               spec);
+    return;
+  }
+  fault->kind = kind;
+  fault->at = at;
+}
+
 VksContext *
 vks_context_new (const char *selector, GError **error)
 {
@@ -415,6 +441,7 @@ vks_context_new (const char *selector, GError **error)
     ctx->pipeline_cache_path = pipeline_cache_path (&ctx->props);
   load_pipeline_cache (ctx);
   ctx->pipelines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  read_fault_hook (&ctx->fault);
   return g_steal_pointer (&ctx);
 }
 

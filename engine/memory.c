@@ -1,5 +1,7 @@
 #include "engine/memory.h"
 
+#include <string.h>
+
 static gboolean
 pick_memory_type (const VksContext *ctx, uint32_t type_bits, VkMemoryPropertyFlags want,
                   VkMemoryPropertyFlags need, uint32_t *index)
@@ -39,6 +41,21 @@ vks_arena_reserve (VksArena *arena, VkDeviceSize bytes)
   VkDeviceSize offset = (arena->size + arena->alignment - 1) / arena->alignment * arena->alignment;
   arena->size = offset + MAX (bytes, 16);
   return offset;
+}
+
+/* Test hook (VKSTYLE_FAULT=poison): fills new memory with NaN bytes where the host can reach it. */
+static void
+poison (VksContext *ctx, VksBuffer *buf, uint32_t type)
+{
+  VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  if ((ctx->memory_props.memoryTypes[type].propertyFlags & host) != host)
+    return;
+  void *p = buf->mapped;
+  if (p == NULL && vkMapMemory (ctx->device, buf->memory, 0, VK_WHOLE_SIZE, 0, &p) != VK_SUCCESS)
+    return;
+  memset (p, 0xff, buf->size);
+  if (buf->mapped == NULL)
+    vkUnmapMemory (ctx->device, buf->memory);
 }
 
 VksBuffer *
@@ -99,7 +116,10 @@ vks_buffer_new (VksContext *ctx, VkDeviceSize size, VksMemoryKind kind, const ch
   };
   g_autofree char *allocating = g_strdup_printf ("Allocating %.1f MiB for %s",
                                                  req.size / 1048576.0, what);
-  if (!vks_check (vkAllocateMemory (ctx->device, &ainfo, NULL, &buf->memory), allocating, error) ||
+  VkResult allocated = vks_fault_injected (ctx, VKS_FAULT_ALLOC); /* test hook */
+  if (allocated == VK_SUCCESS)
+    allocated = vkAllocateMemory (ctx->device, &ainfo, NULL, &buf->memory);
+  if (!vks_check (allocated, allocating, error) ||
       !vks_check (vkBindBufferMemory (ctx->device, buf->buffer, buf->memory, 0), allocating,
                   error)) {
     vks_buffer_free (ctx, buf);
@@ -111,6 +131,8 @@ vks_buffer_new (VksContext *ctx, VkDeviceSize size, VksMemoryKind kind, const ch
     vks_buffer_free (ctx, buf);
     return NULL;
   }
+  if (G_UNLIKELY (ctx->fault.kind == VKS_FAULT_POISON))
+    poison (ctx, buf, type);
   return buf;
 }
 

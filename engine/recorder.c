@@ -351,9 +351,12 @@ vks_recorder_run (VksRecorder *rec, GError **error)
     .pCommandBuffers = &rec->cmd,
   };
   VkDevice dev = rec->ctx->device;
-  if (!vks_check (vkResetFences (dev, 1, &rec->fence), "Resetting a fence", error) ||
-      !vks_check (vkQueueSubmit (rec->ctx->queue, 1, &info, rec->fence), "Submitting work to the device",
-                  error))
+  if (!vks_check (vkResetFences (dev, 1, &rec->fence), "Resetting a fence", error))
+    return FALSE;
+  VkResult submitted = vks_fault_injected (rec->ctx, VKS_FAULT_SUBMIT); /* test hook */
+  if (submitted == VK_SUCCESS)
+    submitted = vkQueueSubmit (rec->ctx->queue, 1, &info, rec->fence);
+  if (!vks_check (submitted, "Submitting work to the device", error))
     return FALSE;
   if (!vks_check (vkWaitForFences (dev, 1, &rec->fence, VK_TRUE, UINT64_MAX),
                   "Waiting for the device", error))

@@ -683,6 +683,23 @@ static const Hostile hostile_cases[] = {
   { "metadata-null", 0, "{\"__metadata__\":{\"k\":null}}", NULL, 0, "metadata value of \"k\" is not a string" },
   { "metadata-not-object", 0, "{\"__metadata__\":\"x\"}", NULL, 0, "__metadata__ is not an object" },
   { "assignment", 0, "var x = {}", NULL, 0, "unexpected character 0x3d" },
+  /* Found by tests/fuzz (each also in tests/fuzz/corpus/regression-*): */
+  /* json-glib decodes an unpaired surrogate into bytes that are not UTF-8 */
+  { "surrogate-high-alone", 0, "{\"__metadata__\":{\"k\":\"[{\\ud83dUTF-8\"}}", NULL, 0,
+    "unpaired UTF-16 surrogate \\ud83d" },
+  { "surrogate-low-alone", 0, "{\"__metadata__\":{\"k\":\"\\ude00\"}}", NULL, 0, "unpaired UTF-16 surrogate \\ude00" },
+  /* json-glib leaks on a high surrogate followed by an escape that is not a low one */
+  { "surrogate-pair-malformed", 0, "{\"a\":\"\\ud800\\u0041\"}", NULL, 0, "unpaired UTF-16 surrogate \\ud800" },
+  { "escape-unknown", 0, "{\"a\\q\":{}}", NULL, 0, "bad escape sequence in a string (byte 3)" },
+  { "escape-short", 0, "{\"a\":\"\\u12\"}", NULL, 0, "bad escape sequence" },
+  /* json-glib parses on past a bare top-level value and leaks what follows */
+  { "bare-value-then-object", 0, "\"a\"{\"b\":[]}", NULL, 0, "header is not a JSON object" },
+  { "bare-number-then-object", 0, "1 {}", NULL, 0, "header is not a JSON object" },
+  /* 2^32 elements: refused from the offsets alone, before any allocation */
+  { "elements-2-32-f32", 0, "{\"a\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,17179869184]}}",
+    "\0\0\0\0", 4, "data_offsets [0, 17179869184] go past the end of the data (4 bytes)" },
+  { "elements-2-32-f16", 0, "{\"a\":{\"dtype\":\"F16\",\"shape\":[4294967296],\"data_offsets\":[0,8589934592]}}",
+    NULL, 0, "go past the end" },
 };
 
 static void
@@ -735,6 +752,18 @@ test_hostile_deep_nesting (void)
   g_string_free (json, TRUE);
 }
 
+/* The escapes RFC 8259 allows still load, a surrogate pair included. */
+static void
+test_accepts_escapes (void)
+{
+  g_autoptr (GBytes) file = file_with (
+      "{\"__metadata__\":{\"k\\u00e9\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\ud83d\\ude00\"}}", NULL, 0);
+  GError *error = NULL;
+  g_autoptr (VksCheckpoint) ckpt = load_bytes (file, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vks_checkpoint_get_metadata (ckpt, "k\xc3\xa9"), ==, "\"\\/\b\f\n\r\t\xf0\x9f\x98\x80");
+}
+
 /* Every prefix of a valid file is rejected cleanly (under ASan this also proves no overread). */
 static void
 test_hostile_every_truncation (void)
@@ -773,6 +802,7 @@ main (int argc, char **argv)
   g_test_add_func ("/checkpoint/save/read-only-folder", test_save_read_only_folder);
   g_test_add_func ("/checkpoint/save/refuses-non-finite", test_save_refuses_non_finite);
   g_test_add_func ("/checkpoint/accepts/zero-elements", test_accepts_zero_elements);
+  g_test_add_func ("/checkpoint/accepts/escapes", test_accepts_escapes);
   g_test_add_func ("/checkpoint/hostile/short-files", test_hostile_short_files);
   g_test_add_func ("/checkpoint/hostile/deep-nesting", test_hostile_deep_nesting);
   g_test_add_func ("/checkpoint/hostile/every-truncation", test_hostile_every_truncation);
