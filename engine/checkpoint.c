@@ -53,8 +53,8 @@ set_error (GError **error, int code, const char *source, const char *format, ...
     g_set_error_literal (error, VKS_ERROR, code, message);
 }
 
-static char *
-format_shape (int ndim, const int64_t *shape)
+char *
+vks_format_shape (int ndim, const int64_t *shape)
 {
   GString *s = g_string_new ("[");
   for (int i = 0; i < ndim; i++)
@@ -598,7 +598,7 @@ parse_shape (JsonObject *entry, HeaderEntry *e, const char *source, GError **err
     }
   if (!count_elements (e->ndim, e->shape, &e->n_elements))
     {
-      g_autofree char *shape = format_shape (e->ndim, e->shape);
+      g_autofree char *shape = vks_format_shape (e->ndim, e->shape);
       set_error (error, VKS_ERROR_CHECKPOINT, source, "tensor %s: shape %s has too many elements",
                  e->name, shape);
       return FALSE;
@@ -638,7 +638,7 @@ parse_offsets (JsonObject *entry, HeaderEntry *e, guint64 data_size, const char 
                  e->name, e->begin, e->end, data_size);
       return FALSE;
     }
-  g_autofree char *shape = format_shape (e->ndim, e->shape);
+  g_autofree char *shape = vks_format_shape (e->ndim, e->shape);
   guint64 needed;
   if (!g_uint64_checked_mul (&needed, (guint64) e->n_elements, dtype_size (e->dtype)))
     {

@@ -56,5 +56,8 @@ VksCheckpointTensor *vks_checkpoint_add_tensor (VksCheckpoint *ckpt, const char 
  * any previous file intact and no partial file under `path`. */
 gboolean vks_checkpoint_save (const VksCheckpoint *ckpt, const char *path, VksDtype dtype,
                               GError **error);
+/* "[64, 3, 7, 7]", for messages; g_free the result. */
+char *vks_format_shape (int ndim, const int64_t *shape);
+
 /* The same bytes as a buffer (for tests and fuzzing). */
 GBytes *vks_checkpoint_serialize (const VksCheckpoint *ckpt, VksDtype dtype);

@@ -84,16 +84,6 @@ vks_generator_expected_tensors (const VksGeneratorConfig *cfg)
   return specs;
 }
 
-static char *
-format_shape (int ndim, const int64_t *shape)
-{
-  GString *s = g_string_new ("[");
-  for (int i = 0; i < ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* Plain decimal only ("64"): no sign, spaces, leading zeros or hex, so that a value means one
  * thing to every tool that reads the file. Missing keys take `fallback` (< 0: required). */
 static gboolean
@@ -188,7 +178,7 @@ check_tensors (const VksCheckpoint *ckpt, const VksGeneratorConfig *cfg, GError 
       const VksTensorSpec *spec = g_ptr_array_index (specs, i);
       g_hash_table_add (expected, (gpointer) spec->name);
       const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, spec->name);
-      g_autofree char *want = format_shape (spec->ndim, spec->shape);
+      g_autofree char *want = vks_format_shape (spec->ndim, spec->shape);
       if (t == NULL)
         {
           g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
@@ -197,7 +187,7 @@ check_tensors (const VksCheckpoint *ckpt, const VksGeneratorConfig *cfg, GError 
         }
       if (!same_shape (spec, t))
         {
-          g_autofree char *have = format_shape (t->ndim, t->shape);
+          g_autofree char *have = vks_format_shape (t->ndim, t->shape);
           g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
                        "tensor %s has shape %s, this model needs %s", spec->name, have, want);
           return FALSE;
