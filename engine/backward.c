@@ -4,26 +4,13 @@
 
 #include <string.h>
 
-/* Push blocks, laid out as the std430 blocks of the shaders. Im2colPush and EltwisePush mirror
- * ops.c's (the shaders are the contract); NormBackwardPush is norm.comp's NORM_BACKWARD block. */
-typedef struct {
-  int32_t in_h, in_w, in_plane, src_base, grid_w, n_begin, n_count, col_row4, step_y, step_x;
-  int32_t off_y[VKS_MAX_KERNEL], off_x[VKS_MAX_KERNEL];
-  int32_t src_texels;
-} Im2colPush;
-
-typedef struct {
-  int32_t texels, a_base4, b_base4, dst_base4;
-  float slope;
-} EltwisePush;
-
+/* norm.comp's NORM_BACKWARD push block (std430). */
 typedef struct {
   int32_t channels, count, plane, images;
   float eps, slope;
   int32_t pad, in_h, in_w, src_plane;
 } NormBackwardPush;
 
-enum { ELTWISE_ADD = 1, ELTWISE_ACT_BACKWARD = 2 };                  /* eltwise.comp OP */
 enum { NORM_BW_NORM = 0, NORM_BW_CHANNEL_SUM = 1, NORM_BW_REFLECT_FOLD = 2 };  /* norm.comp MODE */
 
 /* Output rows per invocation of gemm.comp's WEIGHT_GRAD mode (x 4 columns): 16 vec4
@@ -33,22 +20,10 @@ enum { NORM_BW_NORM = 0, NORM_BW_CHANNEL_SUM = 1, NORM_BW_REFLECT_FOLD = 2 };  /
 /* Vulkan's largest minTexelBufferOffsetAlignment: sub-regions of a scratch start this aligned. */
 #define VIEW_ALIGN 256
 
-static inline long
-ceil_div (long a, long b)
-{
-  return (a + b - 1) / b;
-}
-
 static inline VkDeviceSize
 align_view (VkDeviceSize bytes)
 {
   return (bytes + VIEW_ALIGN - 1) / VIEW_ALIGN * VIEW_ALIGN;
-}
-
-static VksView
-tensor_view (const VksTensor *t, VkFormat format)
-{
-  return (VksView) { t->buf, t->offset, vks_tensor_bytes (t), format };
 }
 
 static VksView
@@ -65,29 +40,6 @@ same_shape (const VksTensor *a, const VksTensor *b)
 
 /* --- element-wise ----------------------------------------------------------------------- */
 
-static gboolean
-eltwise (VksRecorder *rec, int op, VksActivation act, float slope, const VksTensor *a,
-         const VksTensor *b, const VksTensor *y, GError **error)
-{
-  VksContext *ctx = vks_recorder_context (rec);
-  g_return_val_if_fail (same_shape (a, y) && same_shape (b, y), FALSE);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, op, act };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_ELTWISE, spec, G_N_ELEMENTS (spec), error);
-  if (pipe == NULL)
-    return FALSE;
-  VksView views[] = {
-    tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (b, VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
-  };
-  long texels = (long) (vks_tensor_bytes (y) / 16);
-  EltwisePush push = { .texels = (int32_t) texels, .slope = slope };
-  long groups_total = ceil_div (texels, ctx->workgroup_size);
-  uint32_t gx = (uint32_t) MIN (groups_total, 65535);
-  uint32_t groups[3] = { gx, (uint32_t) ceil_div (groups_total, gx), 1 };
-  return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
-}
-
 gboolean
 vks_activation_backward (VksRecorder *rec, VksActivation act, float slope, const VksTensor *y,
                          const VksTensor *dy, const VksTensor *dx, GError **error)
@@ -97,14 +49,14 @@ vks_activation_backward (VksRecorder *rec, VksActivation act, float slope, const
                  "the LeakyReLU backward needs a positive slope, not %g", slope);
     return FALSE;
   }
-  return eltwise (rec, ELTWISE_ACT_BACKWARD, act, slope, y, dy, dx, error);
+  return vks_eltwise_record (rec, VKS_ELTWISE_ACT_BACKWARD, act, slope, y, dy, dx, error);
 }
 
 gboolean
 vks_add_accumulate (VksRecorder *rec, const VksTensor *a, const VksTensor *dst, GError **error)
 {
   /* OP_ADD with dst aliasing b: each invocation reads its texel before writing it. */
-  return eltwise (rec, ELTWISE_ADD, VKS_ACT_NONE, 0.0f, a, dst, dst, error);
+  return vks_eltwise_record (rec, VKS_ELTWISE_ADD, VKS_ACT_NONE, 0.0f, a, dst, dst, error);
 }
 
 /* --- normalisation and per-channel reductions ------------------------------------------ */
@@ -136,15 +88,15 @@ vks_norm_backward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x, co
                  "batch normalisation with running statistics has no backward pass (inference only)");
     return FALSE;
   }
-  VksView x1 = tensor_view (x, VK_FORMAT_R32_SFLOAT);
-  VksView dx1 = tensor_view (dx, VK_FORMAT_R32_SFLOAT);
+  VksView x1 = vks_tensor_view (x, VK_FORMAT_R32_SFLOAT);
+  VksView dx1 = vks_tensor_view (dx, VK_FORMAT_R32_SFLOAT);
   /* Bindings a mode does not use still need a valid descriptor: x, or dx for outputs. */
   VksView views[6] = {
-    tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (dy, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (dy, VK_FORMAT_R32G32B32A32_SFLOAT),
     norm->affine ? floats_view (norm->params, norm->params_offset, 2 * (VkDeviceSize) x->c) : x1,
     norm->affine ? floats_view (dparams, dparams_offset, 2 * (VkDeviceSize) x->c) : x1,
-    tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT),
     norm->affine ? floats_view (dparams, dparams_offset, 2 * (VkDeviceSize) x->c) : dx1,
   };
   NormBackwardPush push = {
@@ -160,7 +112,7 @@ gboolean
 vks_conv_backward_bias (VksRecorder *rec, const VksTensor *dy, const VksBuffer *db,
                         VkDeviceSize db_offset, gboolean accumulate, GError **error)
 {
-  VksView dy4 = tensor_view (dy, VK_FORMAT_R32G32B32A32_SFLOAT);
+  VksView dy4 = vks_tensor_view (dy, VK_FORMAT_R32G32B32A32_SFLOAT);
   VksView dbv = floats_view (db, db_offset, (VkDeviceSize) dy->c);
   VksView views[6] = { dy4, dy4, dbv, dbv, dy4, dbv };
   NormBackwardPush push = {
@@ -277,7 +229,7 @@ vks_conv_backward_scratch_bytes (const VksConvBackward *bw, int n, VkDeviceSize 
   VkDeviceSize data = fold_bytes (bw, n) + vks_conv_scratch_bytes (&bw->data, bw->ho, bw->wo,
                                                                    budget);
   ColsGeometry g = cols_geometry (bw);
-  VkDeviceSize row = (VkDeviceSize) ceil_div (g.columns, 4) * 16;
+  VkDeviceSize row = (VkDeviceSize) vks_ceil_div (g.columns, 4) * 16;
   VkDeviceSize weight = MAX ((VkDeviceSize) g.k * 16, MIN ((VkDeviceSize) g.k * row, budget));
   return MAX (data, weight);
 }
@@ -308,10 +260,10 @@ vks_conv_backward_data (VksRecorder *rec, const VksConvBackward *bw, const VksTe
   if (!vks_conv_forward (rec, &bw->data, dy, &dxp, scratch, scratch_offset + fold,
                          scratch_bytes - fold, error))
     return FALSE;
-  VksView src1 = tensor_view (&dxp, VK_FORMAT_R32_SFLOAT);
+  VksView src1 = vks_tensor_view (&dxp, VK_FORMAT_R32_SFLOAT);
   VksView views[6] = {
-    src1, tensor_view (&dxp, VK_FORMAT_R32G32B32A32_SFLOAT), src1, src1,
-    tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT), tensor_view (dx, VK_FORMAT_R32_SFLOAT),
+    src1, vks_tensor_view (&dxp, VK_FORMAT_R32G32B32A32_SFLOAT), src1, src1,
+    vks_tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT), vks_tensor_view (dx, VK_FORMAT_R32_SFLOAT),
   };
   NormBackwardPush push = {
     .channels = f->cin, .pad = f->pad, .in_h = bw->h, .in_w = bw->w, .src_plane = dxp.plane,
@@ -337,7 +289,7 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
   ColsGeometry g = cols_geometry (bw);
   int m = a->c;
   long chunk = (long) (scratch_bytes / ((VkDeviceSize) g.k * 16)) * 4;
-  chunk = MIN (chunk, ceil_div (g.columns, 4) * 4);
+  chunk = MIN (chunk, vks_ceil_div (g.columns, 4) * 4);
   if (chunk < 4) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
                  "internal error: convolution backward scratch of %" G_GUINT64_FORMAT
@@ -355,10 +307,10 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
   VksView cols = { scratch, scratch_offset, (VkDeviceSize) g.k * col_row4 * 16,
                    VK_FORMAT_R32G32B32A32_SFLOAT };
   VksView dwv = floats_view (dw, dw_offset, (VkDeviceSize) m * g.k);
-  VksView gv[] = { tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT), cols, dwv, cols, dwv };
-  VksView iv[] = { tensor_view (src, VK_FORMAT_R32_SFLOAT), cols,
-                   tensor_view (src, VK_FORMAT_R32G32B32A32_SFLOAT) };
-  Im2colPush ip = {
+  VksView gv[] = { vks_tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT), cols, dwv, cols, dwv };
+  VksView iv[] = { vks_tensor_view (src, VK_FORMAT_R32_SFLOAT), cols,
+                   vks_tensor_view (src, VK_FORMAT_R32G32B32A32_SFLOAT) };
+  VksIm2colPush ip = {
     .in_h = src->h, .in_w = src->w, .in_plane = src->plane, .grid_w = g.grid_w,
     .col_row4 = col_row4, .step_y = f->stride, .step_x = f->stride,
     .src_texels = (int32_t) (vks_tensor_bytes (src) / 16),
@@ -374,7 +326,7 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
       ip.src_base = img * src->c * src->plane;
       ip.n_begin = (int32_t) n_begin;
       ip.n_count = n_count;
-      uint32_t ig[3] = { (uint32_t) ceil_div (ceil_div (n_count, 4), wg), (uint32_t) g.k, 1 };
+      uint32_t ig[3] = { (uint32_t) vks_ceil_div (vks_ceil_div (n_count, 4), wg), (uint32_t) g.k, 1 };
       if (!vks_recorder_dispatch (rec, im2col, iv, &ip, sizeof ip, ig, error))
         return FALSE;
 
@@ -389,8 +341,8 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
         .a_batch4 = (int32_t) (((long) img * a->c * a->plane + n_begin) / 4),
         .dst_base = 0, .dst_plane = g.k,
       };
-      uint32_t gg[3] = { (uint32_t) ceil_div (ceil_div (g.k, 4), wg),
-                         (uint32_t) ceil_div (m, WEIGHT_GRAD_ROWS), 1 };
+      uint32_t gg[3] = { (uint32_t) vks_ceil_div (vks_ceil_div (g.k, 4), wg),
+                         (uint32_t) vks_ceil_div (m, WEIGHT_GRAD_ROWS), 1 };
       if (!vks_recorder_dispatch (rec, gemm, gv, &gp, sizeof gp, gg, error))
         return FALSE;
     }

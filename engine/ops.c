@@ -5,11 +5,6 @@
 #include <string.h>
 
 /* Push-constant blocks, laid out as the std430 blocks in the shaders. */
-typedef struct {
-  int32_t in_h, in_w, in_plane, src_base, grid_w, n_begin, n_count, col_row4, step_y, step_x;
-  int32_t off_y[VKS_MAX_KERNEL], off_x[VKS_MAX_KERNEL];
-  int32_t src_texels;
-} Im2colPush;
 
 typedef struct {
   int32_t channels, count, plane, src_base, res_base, dst_base;
@@ -20,18 +15,6 @@ typedef struct {
   int32_t texels, a_base4, b_base4, dst_base4;
   float slope;
 } EltwisePush;
-
-static inline int
-ceil_div (long a, long b)
-{
-  return (int) ((a + b - 1) / b);
-}
-
-static VksView
-tensor_view (const VksTensor *t, VkFormat format)
-{
-  return (VksView) { t->buf, t->offset, vks_tensor_bytes (t), format };
-}
 
 static VksView
 weights_view (const VksBuffer *buf, VkDeviceSize offset, VkDeviceSize floats, VkFormat format)
@@ -115,7 +98,7 @@ vks_conv_init (VksConv *conv, const VksConvDesc *d, VksArena *weights, GError **
   }
   conv->d = *d;
   conv->rows = rows_for (d->cout);
-  conv->m_pad = ceil_div (d->cout, conv->rows) * conv->rows;
+  conv->m_pad = vks_ceil_div (d->cout, conv->rows) * conv->rows;
   conv->cols4 = VKS_GEMM_COLS4;
   /* Few output channels: the column matrix would cost far more to build than the product
    * (the generator's last 7x7 layer, 64 -> 3 at 256x256: 1.35 s with im2col, see
@@ -251,8 +234,8 @@ record_shuffle (VksRecorder *rec, const VksConv *conv, const VksView *phases, co
     .dst_base = img * y->c * y->plane, .phase_plane = plane, .phase_stride = y->c * plane,
     .grid_w = { pass_grid (y->w, 0, conv->d.stride), pass_grid (y->w, 1, conv->d.stride) },
   };
-  VksView views[] = { *phases, tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT) };
-  uint32_t groups[3] = { (uint32_t) ceil_div (y->plane / 4, ctx->workgroup_size), (uint32_t) y->c, 1 };
+  VksView views[] = { *phases, vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT) };
+  uint32_t groups[3] = { (uint32_t) vks_ceil_div (y->plane / 4, ctx->workgroup_size), (uint32_t) y->c, 1 };
   return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
 }
 
@@ -275,7 +258,7 @@ vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget)
     /* Chunks are whole multiples of what one GEMM invocation reads, so its fetches stay inside
      * the column matrix. */
     long unit = 4L * conv->cols4;
-    VkDeviceSize row = (VkDeviceSize) ceil_div (cols, unit) * unit * 4;
+    VkDeviceSize row = (VkDeviceSize) vks_ceil_div (cols, unit) * unit * 4;
     VkDeviceSize full = row * pass->k;
     VkDeviceSize chunk = MAX ((VkDeviceSize) pass->k * unit * 4, MIN (full, budget));
     need = MAX (need, chunk);
@@ -306,7 +289,7 @@ record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, con
    * reads (see vks_conv_scratch_bytes). */
   long unit = 4L * conv->cols4;
   long chunk = (long) (scratch_bytes / ((VkDeviceSize) pass->k * unit * 4)) * unit;
-  chunk = MIN (chunk, (long) ceil_div (n_total, unit) * unit);
+  chunk = MIN (chunk, (long) vks_ceil_div (n_total, unit) * unit);
   if (chunk < unit) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
                  "internal error: convolution scratch of %" G_GUINT64_FORMAT " bytes is too small",
@@ -327,14 +310,14 @@ record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, con
   VksView wmat = weights_view (conv->weights, pass->a_offset, (VkDeviceSize) pass->k * conv->m_pad,
                                VK_FORMAT_R32G32B32A32_SFLOAT);
   VksView bias = weights_view (conv->weights, conv->bias_offset, conv->m_pad, VK_FORMAT_R32_SFLOAT);
-  VksView iv[] = { tensor_view (x, VK_FORMAT_R32_SFLOAT), cols,
-                   tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT) };
+  VksView iv[] = { vks_tensor_view (x, VK_FORMAT_R32_SFLOAT), cols,
+                   vks_tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT) };
   VksView gv[] = { wmat, cols, bias, out->out4, out->out1 };
 
   for (long n_begin = 0; n_begin < n_total; n_begin += chunk) {
     int32_t n_count = (int32_t) MIN (chunk, n_total - n_begin);
-    int32_t texels = ceil_div (n_count, 4);
-    Im2colPush ip = {
+    int32_t texels = vks_ceil_div (n_count, 4);
+    VksIm2colPush ip = {
       .in_h = x->h, .in_w = x->w, .in_plane = x->plane,
       .src_base = img * x->c * x->plane,
       .grid_w = grid_w, .n_begin = (int32_t) n_begin, .n_count = n_count,
@@ -344,7 +327,7 @@ record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, con
     };
     memcpy (ip.off_y, pass->off_y, sizeof ip.off_y);
     memcpy (ip.off_x, pass->off_x, sizeof ip.off_x);
-    uint32_t ig[3] = { (uint32_t) ceil_div (texels, wg), (uint32_t) pass->k, 1 };
+    uint32_t ig[3] = { (uint32_t) vks_ceil_div (texels, wg), (uint32_t) pass->k, 1 };
     if (!vks_recorder_dispatch (rec, im2col, iv, &ip, sizeof ip, ig, error))
       return FALSE;
 
@@ -353,7 +336,7 @@ record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, con
       .w_row4 = conv->m_pad / 4, .col_row4 = col_row4,
       .dst_base = out->base, .dst_plane = out->plane, .slope = d->slope,
     };
-    uint32_t gg[3] = { (uint32_t) ceil_div (texels, wg * conv->cols4),
+    uint32_t gg[3] = { (uint32_t) vks_ceil_div (texels, wg * conv->cols4),
                        (uint32_t) (conv->m_pad / conv->rows), 1 };
     if (!vks_recorder_dispatch (rec, gemm, gv, &gp, sizeof gp, gg, error))
       return FALSE;
@@ -376,13 +359,13 @@ record_implicit (VksRecorder *rec, const VksConv *conv, const VksTensor *x, cons
   VksView views[] = {
     weights_view (conv->weights, pass->a_offset, (VkDeviceSize) pass->k * conv->m_pad,
                   VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
     weights_view (conv->weights, conv->bias_offset, conv->m_pad, VK_FORMAT_R32_SFLOAT),
-    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (y, VK_FORMAT_R32_SFLOAT),
+    vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (y, VK_FORMAT_R32_SFLOAT),
   };
   int32_t n_total = y->h * y->w;
-  int32_t texels = ceil_div (n_total, 4);
+  int32_t texels = vks_ceil_div (n_total, 4);
   for (int img = 0; img < x->n; img++) {
     VksGemmPush gp = {
       .m = d->cout, .k = pass->k, .n_begin = 0, .n_count = n_total,
@@ -391,7 +374,7 @@ record_implicit (VksRecorder *rec, const VksConv *conv, const VksTensor *x, cons
       .in_h = x->h, .in_w = x->w, .in_plane = x->plane, .src_base = img * x->c * x->plane,
       .grid_w = y->w, .stride = d->stride, .pad = d->pad, .kh = d->kh, .kw = d->kw,
     };
-    uint32_t groups[3] = { (uint32_t) ceil_div (texels, wg * conv->cols4),
+    uint32_t groups[3] = { (uint32_t) vks_ceil_div (texels, wg * conv->cols4),
                            (uint32_t) (conv->m_pad / conv->rows), 1 };
     if (!vks_recorder_dispatch (rec, gemm, views, &gp, sizeof gp, groups, error))
       return FALSE;
@@ -421,7 +404,7 @@ vks_conv_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x, con
   for (int img = 0; img < x->n; img++) {
     for (int p = 0; p < conv->n_passes; p++) {
       PassOutput out = {
-        tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT), tensor_view (y, VK_FORMAT_R32_SFLOAT),
+        vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT), vks_tensor_view (y, VK_FORMAT_R32_SFLOAT),
         img * y->c * y->plane, y->plane,
       };
       if (d->transposed) {
@@ -488,13 +471,13 @@ vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
     return FALSE;
   gboolean has_params = norm->affine || !norm->instance;
   VksView views[] = {
-    tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (residual ? residual : x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (residual ? residual : x, VK_FORMAT_R32G32B32A32_SFLOAT),
     /* Unused bindings still need a valid descriptor: point them at x. */
     has_params ? weights_view (norm->params, norm->params_offset, 4 * (VkDeviceSize) norm->channels,
                                VK_FORMAT_R32_SFLOAT)
-               : tensor_view (x, VK_FORMAT_R32_SFLOAT),
-    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
+               : vks_tensor_view (x, VK_FORMAT_R32_SFLOAT),
+    vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
   };
   NormPush push = {
     .channels = x->c, .count = x->h * x->w, .plane = x->plane,
@@ -506,9 +489,9 @@ vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
 
 /* --- element-wise ----------------------------------------------------------------------- */
 
-static gboolean
-eltwise (VksRecorder *rec, int op, VksActivation act, float slope, const VksTensor *a,
-         const VksTensor *b, const VksTensor *y, GError **error)
+gboolean
+vks_eltwise_record (VksRecorder *rec, VksEltwiseOp op, VksActivation act, float slope,
+                    const VksTensor *a, const VksTensor *b, const VksTensor *y, GError **error)
 {
   VksContext *ctx = vks_recorder_context (rec);
   g_return_val_if_fail (vks_tensor_bytes (a) == vks_tensor_bytes (y) &&
@@ -518,15 +501,15 @@ eltwise (VksRecorder *rec, int op, VksActivation act, float slope, const VksTens
   if (pipe == NULL)
     return FALSE;
   VksView views[] = {
-    tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (b, VK_FORMAT_R32G32B32A32_SFLOAT),
-    tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (b, VK_FORMAT_R32G32B32A32_SFLOAT),
+    vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
   };
   long texels = (long) (vks_tensor_bytes (y) / 16);
   EltwisePush push = { .texels = (int32_t) texels, .slope = slope };
-  long groups_total = ceil_div (texels, ctx->workgroup_size);
+  long groups_total = vks_ceil_div (texels, ctx->workgroup_size);
   uint32_t gx = (uint32_t) MIN (groups_total, 65535);
-  uint32_t groups[3] = { gx, (uint32_t) ceil_div (groups_total, gx), 1 };
+  uint32_t groups[3] = { gx, (uint32_t) vks_ceil_div (groups_total, gx), 1 };
   return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
 }
 
@@ -534,12 +517,12 @@ gboolean
 vks_activation_forward (VksRecorder *rec, VksActivation act, float slope, const VksTensor *x,
                         const VksTensor *y, GError **error)
 {
-  return eltwise (rec, 0, act, slope, x, x, y, error);
+  return vks_eltwise_record (rec, VKS_ELTWISE_ACTIVATE, act, slope, x, x, y, error);
 }
 
 gboolean
 vks_add_forward (VksRecorder *rec, const VksTensor *a, const VksTensor *b, const VksTensor *y,
                  GError **error)
 {
-  return eltwise (rec, 1, VKS_ACT_NONE, 0.0f, a, b, y, error);
+  return vks_eltwise_record (rec, VKS_ELTWISE_ADD, VKS_ACT_NONE, 0.0f, a, b, y, error);
 }

@@ -23,6 +23,13 @@ typedef enum {
                             * plain convolutions with at most 4 output channels */
 } VksConvAlgo;
 
+/* im2col.comp's push block (std430), shared by the forward and backward convolutions. */
+typedef struct {
+  int32_t in_h, in_w, in_plane, src_base, grid_w, n_begin, n_count, col_row4, step_y, step_x;
+  int32_t off_y[VKS_MAX_KERNEL], off_x[VKS_MAX_KERNEL];
+  int32_t src_texels;
+} VksIm2colPush;
+
 typedef struct {
   int cin, cout, kh, kw;
   int stride, pad;
@@ -95,6 +102,16 @@ void vks_norm_pack (const VksNorm *norm, const float *gamma, const float *beta, 
 gboolean vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
                            const VksTensor *residual, const VksTensor *y, GError **error);
 
+/* shaders/eltwise.comp's operations. */
+typedef enum {
+  VKS_ELTWISE_ACTIVATE = 0,      /* y = act(a) */
+  VKS_ELTWISE_ADD = 1,           /* y = a + b (y may alias b: accumulation) */
+  VKS_ELTWISE_ACT_BACKWARD = 2,  /* y = b * act'(x), read from the forward output a = act(x) */
+} VksEltwiseOp;
+
+gboolean vks_eltwise_record (VksRecorder *rec, VksEltwiseOp op, VksActivation act, float slope,
+                             const VksTensor *a, const VksTensor *b, const VksTensor *y,
+                             GError **error);
 gboolean vks_activation_forward (VksRecorder *rec, VksActivation act, float slope,
                                  const VksTensor *x, const VksTensor *y, GError **error);
 gboolean vks_add_forward (VksRecorder *rec, const VksTensor *a, const VksTensor *b,

@@ -4,6 +4,7 @@
 #pragma once
 #include "engine/kernels.h"
 #include "engine/memory.h"
+#include "engine/tensor.h"
 
 /* A texel-buffer view of part of a buffer; format RGBA32F (4 floats per texel) or R32F. */
 typedef struct {
@@ -12,6 +13,13 @@ typedef struct {
   VkDeviceSize range;
   VkFormat format;
 } VksView;
+
+/* A view of a whole tensor. */
+static inline VksView
+vks_tensor_view (const VksTensor *t, VkFormat format)
+{
+  return (VksView) { t->buf, t->offset, vks_tensor_bytes (t), format };
+}
 
 typedef struct VksRecorder VksRecorder;
 

@@ -10,6 +10,12 @@ typedef struct {
   VkDeviceSize offset;    /* bytes into buf, a multiple of vks_buffer_alignment() */
 } VksTensor;
 
+static inline long
+vks_ceil_div (long a, long b)
+{
+  return (a + b - 1) / b;
+}
+
 static inline int
 vks_plane_floats (int h, int w)
 {

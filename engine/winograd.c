@@ -23,12 +23,6 @@ static const double G[VKS_WINO_ALPHA][3] = {
   { 0, 0, 1 },
 };
 
-static inline long
-ceil_div (long a, long b)
-{
-  return (a + b - 1) / b;
-}
-
 gboolean
 vks_winograd_applies (const VksConvDesc *d)
 {
@@ -88,7 +82,7 @@ chunk_tiles (const VksConv *conv, long total, VkDeviceSize bytes)
 {
   VkDeviceSize per_unit = (VkDeviceSize) VKS_WINO_POINTS * (conv->d.cin + conv->d.cout) *
                           CHUNK_TILES (conv) * sizeof (float);
-  long units = (long) MIN ((VkDeviceSize) ceil_div (total, CHUNK_TILES (conv)), bytes / per_unit);
+  long units = (long) MIN ((VkDeviceSize) vks_ceil_div (total, CHUNK_TILES (conv)), bytes / per_unit);
   long chunk = units * CHUNK_TILES (conv);
   while (chunk > 0 && v_bytes (conv, chunk) + m_bytes (conv, chunk) > bytes)
     chunk -= CHUNK_TILES (conv);
@@ -98,7 +92,7 @@ chunk_tiles (const VksConv *conv, long total, VkDeviceSize bytes)
 VkDeviceSize
 vks_winograd_scratch_bytes (const VksConv *conv, int ho, int wo, VkDeviceSize budget)
 {
-  long total = ceil_div (ho, VKS_WINO_TILE) * ceil_div (wo, VKS_WINO_TILE);
+  long total = vks_ceil_div (ho, VKS_WINO_TILE) * vks_ceil_div (wo, VKS_WINO_TILE);
   long chunk = chunk_tiles (conv, total, budget);
   if (chunk == 0)
     chunk = CHUNK_TILES (conv);
@@ -112,8 +106,8 @@ vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
 {
   VksContext *ctx = vks_recorder_context (rec);
   const VksConvDesc *d = &conv->d;
-  int tiles_w = (int) ceil_div (y->w, VKS_WINO_TILE);
-  long total = ceil_div (y->h, VKS_WINO_TILE) * tiles_w;
+  int tiles_w = (int) vks_ceil_div (y->w, VKS_WINO_TILE);
+  long total = vks_ceil_div (y->h, VKS_WINO_TILE) * tiles_w;
   long chunk = chunk_tiles (conv, total, scratch_bytes);
   if (chunk == 0) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
@@ -154,7 +148,7 @@ vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
   for (int img = 0; img < x->n; img++)
     for (long t_begin = 0; t_begin < total; t_begin += chunk) {
       int32_t t_count = (int32_t) MIN (chunk, total - t_begin);
-      uint32_t gx = (uint32_t) ceil_div (ceil_div (t_count, 4), wg);
+      uint32_t gx = (uint32_t) vks_ceil_div (vks_ceil_div (t_count, 4), wg);
       WinoPush wp = {
         .in_h = x->h, .in_w = x->w, .in_plane = x->plane, .src_base = img * x->c * x->plane,
         .pad = d->pad, .tiles_w = tiles_w, .t_begin = (int32_t) t_begin, .t_count = t_count,
@@ -173,7 +167,7 @@ vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
         .a_batch4 = d->cin * conv->m_pad / 4, .b_batch4 = d->cin * t_row4,
         .dst_batch = d->cout * 4 * t_row4,
       };
-      uint32_t gemm_groups[3] = { (uint32_t) ceil_div (ceil_div (t_count, 4), wg * conv->cols4),
+      uint32_t gemm_groups[3] = { (uint32_t) vks_ceil_div (vks_ceil_div (t_count, 4), wg * conv->cols4),
                                   (uint32_t) (conv->m_pad / conv->rows), VKS_WINO_POINTS };
       if (!vks_recorder_dispatch (rec, gemm, gemm_views, &gp, sizeof gp, gemm_groups, error))
         return FALSE;
