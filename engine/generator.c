@@ -259,6 +259,10 @@ vks_generator_plan_new (VksGenerator *gen, int h, int w, GError **error)
   plan->rec = vks_recorder_new (ctx, error);
   if (plan->rec == NULL)
     return NULL;
+  /* Kernels read plane padding and column-matrix tails and multiply them by zero weights:
+   * harmless for finite values, NaN for the NaN fresh device memory may hold. Zeroing the arena
+   * every run costs a memset and keeps the result independent of what was there before. */
+  vks_recorder_fill (plan->rec, plan->arena, 0, VK_WHOLE_SIZE, 0);
   vks_recorder_copy (plan->rec, plan->upload, 0, plan->arena, in.offset, vks_tensor_bytes (&in));
   const Layer *L = gen->layers;
   int nb = c->n_blocks;

@@ -294,6 +294,16 @@ vks_recorder_copy (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offs
   rec->n_commands++;
 }
 
+void
+vks_recorder_fill (VksRecorder *rec, const VksBuffer *dst, VkDeviceSize offset, VkDeviceSize size,
+                   uint32_t value)
+{
+  g_return_if_fail (!rec->finished);
+  barrier (rec);
+  vkCmdFillBuffer (rec->cmd, dst->buffer, offset, size, value);
+  rec->n_commands++;
+}
+
 gboolean
 vks_recorder_finish (VksRecorder *rec, GError **error)
 {

@@ -38,6 +38,9 @@ gboolean vks_recorder_dispatch (VksRecorder *rec, VksPipeline *pipeline, const V
                                 GError **error);
 void vks_recorder_copy (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offset,
                         const VksBuffer *dst, VkDeviceSize dst_offset, VkDeviceSize size);
+/* Fills size bytes (a multiple of 4, or VK_WHOLE_SIZE) with a 32-bit pattern. */
+void vks_recorder_fill (VksRecorder *rec, const VksBuffer *dst, VkDeviceSize offset,
+                        VkDeviceSize size, uint32_t value);
 /* Ends recording. */
 gboolean vks_recorder_finish (VksRecorder *rec, GError **error);
 /* Submits the recorded commands and waits for them. */

@@ -98,6 +98,13 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
                  height);
     return FALSE;
   }
+  /* Before any size arithmetic: a side near INT_MAX would overflow the padding below. */
+  if (width > G_MAXINT - 8 || height > G_MAXINT - 8 || (gint64) width * height > (1 << 30)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "a %dx%d image is too large to process in one piece (try a lower processing "
+                 "scale)", width, height);
+    return FALSE;
+  }
   const VksGeneratorConfig *cfg = vks_generator_config (style->gen);
   if (cfg->input_nc != 3 || cfg->output_nc != 3) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,

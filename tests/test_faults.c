@@ -184,14 +184,6 @@ test_device_lost (void)
 static void
 test_poisoned_memory (void)
 {
-  /* Today the generator's activation arena is read before it is written (padding lanes, times a
-   * zero weight: harmless for finite garbage, NaN for NaN), and the result changes. Remove this
-   * skip with the fix described in docs/reliability.md. */
-  if (g_getenv ("VKSTYLE_TEST_POISON") == NULL)
-    {
-      g_test_skip ("the generator still reads its activation arena before writing it (docs/reliability.md)");
-      return;
-    }
   if (n_allocs == 0)
     count_calls ();
   g_autofree char *path = model_path ();
@@ -352,14 +344,6 @@ test_size_beyond_int (void)
 static void
 test_size_int_max (void)
 {
-  /* Today network_side() in engine/stylize.c overflows for sides above G_MAXINT - 3, plans an 8x8
-   * network and then reads and writes width * height pixels of it: a crash. Remove this skip with
-   * the fix described in docs/reliability.md. */
-  if (g_getenv ("VKSTYLE_TEST_SIDE_OVERFLOW") == NULL)
-    {
-      g_test_skip ("stylize.c does not yet refuse sides near INT_MAX (docs/reliability.md)");
-      return;
-    }
   check_refused_size (G_MAXINT, 1);
 }
 
