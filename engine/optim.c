@@ -1,0 +1,97 @@
+#include "engine/optim.h"
+
+#include <math.h>
+
+void
+vks_adam_hyper_fill (VksAdamHyper *hyper, double lr, double beta1, double beta2, double eps,
+                     int64_t t)
+{
+  /* torch.optim.Adam (1.13, single-tensor path) computes these in Python floats; its CPU kernels
+   * then convert each scalar to float. */
+  double bias1 = 1.0 - pow (beta1, (double) t);
+  double bias2 = 1.0 - pow (beta2, (double) t);
+  *hyper = (VksAdamHyper) {
+    .beta1 = (float) beta1, .one_minus_beta1 = (float) (1.0 - beta1),
+    .beta2 = (float) beta2, .one_minus_beta2 = (float) (1.0 - beta2),
+    .neg_step = (float) -(lr / bias1), .bias2_sqrt = (float) sqrt (bias2), .eps = (float) eps,
+  };
+}
+
+static VksView
+floats_view (const VksBuffer *buf, VkDeviceSize offset, long count)
+{
+  return (VksView) { buf, offset, (VkDeviceSize) count * sizeof (float), VK_FORMAT_R32_SFLOAT };
+}
+
+/* A 1-D grid over `count` invocations, split into rows of at most 65535 workgroups. */
+static void
+grid_1d (const VksContext *ctx, long count, uint32_t groups[3])
+{
+  long total = vks_ceil_div (count, ctx->workgroup_size);
+  uint32_t gx = (uint32_t) MIN (total, 65535);
+  groups[0] = gx;
+  groups[1] = (uint32_t) vks_ceil_div (total, gx);
+  groups[2] = 1;
+}
+
+gboolean
+vks_adam_record (VksRecorder *rec, const VksAdamArrays *a, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  g_return_val_if_fail (a->hyper != NULL && a->hyper->mapped != NULL && a->hyper_offset % 4 == 0,
+                        FALSE);
+  if (a->count <= 0)
+    return TRUE;
+  if (a->count > G_MAXINT32) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "%ld parameters are too many for one Adam dispatch", a->count);
+    return FALSE;
+  }
+  vks_recorder_copy (rec, a->hyper, a->hyper_offset, a->hyper_device, a->hyper_device_offset,
+                     VKS_ADAM_HYPER_BYTES);
+  int32_t spec[] = { (int32_t) ctx->workgroup_size };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_ADAM, spec, G_N_ELEMENTS (spec), error);
+  if (pipe == NULL)
+    return FALSE;
+  VksView views[] = {
+    floats_view (a->hyper_device, a->hyper_device_offset, VKS_ADAM_HYPER_BYTES / 4),
+    floats_view (a->grad, a->grad_offset, a->count),
+    floats_view (a->param, a->param_offset, a->count),
+    floats_view (a->exp_avg, a->exp_avg_offset, a->count),
+    floats_view (a->exp_avg_sq, a->exp_avg_sq_offset, a->count),
+  };
+  int32_t push = (int32_t) a->count;
+  uint32_t groups[3];
+  grid_1d (ctx, a->count, groups);
+  return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
+}
+
+gboolean
+vks_gather_record (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offset,
+                   long src_count, const VksBuffer *idx, VkDeviceSize idx_offset,
+                   const VksBuffer *dst, VkDeviceSize dst_offset, long count, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  if (count <= 0)
+    return TRUE;
+  if (count > G_MAXINT32 || src_count > G_MAXINT32) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "a gather of %ld from %ld floats is too large for one dispatch", count,
+                 src_count);
+    return FALSE;
+  }
+  int32_t spec[] = { (int32_t) ctx->workgroup_size };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_GATHER, spec, G_N_ELEMENTS (spec), error);
+  if (pipe == NULL)
+    return FALSE;
+  VksView views[] = {
+    /* An empty source still needs a valid view: one float, never read (every index is past it). */
+    floats_view (src, src_offset, MAX (src_count, 1)),
+    { idx, idx_offset, (VkDeviceSize) count * 4, VK_FORMAT_R32_SINT },
+    floats_view (dst, dst_offset, count),
+  };
+  int32_t push[] = { (int32_t) count, (int32_t) src_count };
+  uint32_t groups[3];
+  grid_1d (ctx, count, groups);
+  return vks_recorder_dispatch (rec, pipe, views, push, sizeof push, groups, error);
+}

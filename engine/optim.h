@@ -1,0 +1,47 @@
+/* The optimiser step on the device: Adam over flat float arrays, and the gather that re-derives
+ * packed (forward/backward layout) weights from the PyTorch-layout master weights it updated.
+ * Recorded once and re-submitted every training step; nothing here waits for the device. */
+#pragma once
+#include "engine/recorder.h"
+
+/* The step-dependent Adam factors, as the shader reads them (R32F, in this order). The host
+ * writes them into an upload buffer before every submit (vks_adam_hyper_fill); the recorded
+ * commands copy them to a device region first, since only device buffers are texel-viewable. */
+typedef struct {
+  float beta1, one_minus_beta1, beta2, one_minus_beta2;
+  float neg_step;           /* -lr / (1 - beta1^t) */
+  float bias2_sqrt;         /* sqrt(1 - beta2^t) */
+  float eps;
+  float unused;
+} VksAdamHyper;
+
+#define VKS_ADAM_HYPER_BYTES ((VkDeviceSize) sizeof (VksAdamHyper))
+
+/* Fills *hyper for step t (1 for the first update) with learning rate lr, computed in double
+ * and rounded to float as torch.optim.Adam does with its Python-float hyperparameters. */
+void vks_adam_hyper_fill (VksAdamHyper *hyper, double lr, double beta1, double beta2, double eps,
+                          int64_t t);
+
+/* Where one Adam dispatch finds its arrays: device buffers, byte offsets that are multiples of
+ * vks_buffer_alignment(), `count` floats each. */
+typedef struct {
+  const VksBuffer *param, *grad, *exp_avg, *exp_avg_sq;
+  VkDeviceSize param_offset, grad_offset, exp_avg_offset, exp_avg_sq_offset;
+  long count;
+  const VksBuffer *hyper;          /* VKS_MEMORY_UPLOAD, a VksAdamHyper at hyper_offset */
+  VkDeviceSize hyper_offset;       /* a multiple of 4 */
+  const VksBuffer *hyper_device;   /* device copy of it: VKS_ADAM_HYPER_BYTES at an aligned */
+  VkDeviceSize hyper_device_offset;/* offset, may be shared by every Adam dispatch of a step */
+} VksAdamArrays;
+
+/* Records the hyperparameter copy and one dispatch: exactly torch.optim.Adam's update (no
+ * weight decay, amsgrad off) of param, exp_avg and exp_avg_sq in place from grad. */
+gboolean vks_adam_record (VksRecorder *rec, const VksAdamArrays *arrays, GError **error);
+
+/* dst[i] = idx[i] > 0 ? src[idx[i] - 1] : 0 for i < count (idx int32, 1-based; indices past
+ * src_count also give 0). Device buffers, offsets multiples of vks_buffer_alignment(); dst must
+ * not overlap src or idx. */
+gboolean vks_gather_record (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offset,
+                            long src_count, const VksBuffer *idx, VkDeviceSize idx_offset,
+                            const VksBuffer *dst, VkDeviceSize dst_offset, long count,
+                            GError **error);

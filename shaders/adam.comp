@@ -1,0 +1,43 @@
+#version 450
+// One Adam step (torch.optim.Adam, no weight decay, no amsgrad) over a flat float array:
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+//   p = p + (-lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// The step-dependent factors come from a buffer the host rewrites before each submit (the same
+// recorded command buffer runs every training step), not from push constants.
+// The operations and their order are PyTorch's (mul_ then add_ with alpha, addcmul_ as
+// (value * g) * g, addcdiv_ as p + (value * m) / denom), each rounded separately: `precise`
+// forbids contracting them into FMAs, so every device that rounds correctly gives the same bits.
+// PyTorch's AVX2 CPU kernels fuse add_'s and addcmul_'s last multiply-add, which moves m and v
+// by at most 1 ulp per step; GLSL's fma() is no way to follow them, as lavapipe computes it as a
+// separately rounded multiply and add.
+layout(local_size_x_id = 0) in;
+
+layout(binding = 0) uniform samplerBuffer hyper;   // R32F, engine/optim.h VksAdamHyper
+layout(binding = 1) uniform samplerBuffer grad;    // R32F
+layout(binding = 2, r32f) uniform imageBuffer param;
+layout(binding = 3, r32f) uniform imageBuffer exp_avg;
+layout(binding = 4, r32f) uniform imageBuffer exp_avg_sq;
+
+layout(push_constant) uniform Params {
+  int count;
+} p;
+
+void main()
+{
+  int i = int(gl_GlobalInvocationID.x) + int(gl_GlobalInvocationID.y) * int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);
+  if (i >= p.count)
+    return;
+  float beta1 = texelFetch(hyper, 0).x, one_minus_beta1 = texelFetch(hyper, 1).x;
+  float beta2 = texelFetch(hyper, 2).x, one_minus_beta2 = texelFetch(hyper, 3).x;
+  float neg_step = texelFetch(hyper, 4).x, bias2_sqrt = texelFetch(hyper, 5).x;
+  float eps = texelFetch(hyper, 6).x;
+
+  float g = texelFetch(grad, i).x;
+  precise float m = imageLoad(exp_avg, i).x * beta1 + one_minus_beta1 * g;
+  precise float v = imageLoad(exp_avg_sq, i).x * beta2 + (one_minus_beta2 * g) * g;
+  precise float denom = sqrt(v) / bias2_sqrt + eps;
+  precise float w = imageLoad(param, i).x + (neg_step * m) / denom;
+  imageStore(exp_avg, i, vec4(m));
+  imageStore(exp_avg_sq, i, vec4(v));
+  imageStore(param, i, vec4(w));
+}
