@@ -199,6 +199,62 @@ def discriminator_converts(tmp):
 
 
 @test
+def discriminator_metadata_and_values(tmp):
+    """Every metadata key engine/discriminator_spec.c reads, and the tensors unchanged, for
+    n_layers 1..4 (the width stops growing at 8 * ndf), 1 to 4 input channels, batch norm saved
+    by a DataParallel run (module. prefix, num_batches_tracked dropped)."""
+    torch.manual_seed(5)
+    for n_layers, input_nc, norm in ((1, 3, "instance"), (2, 1, "batch"), (3, 3, "instance"), (4, 4, "batch")):
+        cfg = ct.DiscriminatorConfig(input_nc=input_nc, ndf=4, n_layers=n_layers, norm=norm)
+        net = ct.init_weights(ct.NLayerDiscriminator(cfg))
+        sd = {"module." + k: v for k, v in net.state_dict().items()}
+        pth = os.path.join(tmp, "D_%d.pth" % n_layers)
+        torch.save(sd, pth)
+        out = os.path.join(tmp, "D_%d.safetensors" % n_layers)
+        rc, stdout, err = run_converter(pth, out)
+        check(rc == 0, "n_layers %d: %s" % (n_layers, err))
+        check("PatchGAN discriminator, ndf 4, %d layers" % n_layers in stdout, "summary %r" % stdout)
+        got, meta = safetensors.load(out)
+        want_meta = {"vkstyle.arch": "patchgan_discriminator", "vkstyle.ndf": "4",
+                     "vkstyle.n_layers": str(n_layers), "vkstyle.norm": norm,
+                     "vkstyle.input_nc": str(input_nc), "vkstyle.name": "D_%d" % n_layers,
+                     "vkstyle.source": "converted from D_%d.pth" % n_layers}
+        for k, v in want_meta.items():
+            check(meta.get(k) == v, "n_layers %d: metadata %s = %r, want %r" % (n_layers, k, meta.get(k), v))
+        want = ct.exported_state_dict(net)
+        check(sorted(got) == sorted(want), "n_layers %d: key sets differ: %s"
+              % (n_layers, sorted(set(got) ^ set(want))))
+        for k, v in want.items():
+            check(torch.equal(ct.tensor_from_safetensors(got[k]), v), "%s values differ" % k)
+        head = "model.%d.weight" % (3 * n_layers + 2)
+        check(list(got[head].shape) == [1, 4 * min(2 ** n_layers, 8), 4, 4], "head %s" % (got[head].shape,))
+
+
+@test
+def discriminator_rejections(tmp):
+    pth = os.path.join(tmp, "D.pth")
+    too_deep = ct.NLayerDiscriminator(ct.DiscriminatorConfig(ndf=1, n_layers=9)).state_dict()
+    torch.save(too_deep, pth)
+    expect_failure(tmp, pth, "n_layers = 9; vkstyle supports 0 to 8")
+    cfg = ct.DiscriminatorConfig(ndf=8, n_layers=3)
+    sd = ct.NLayerDiscriminator(cfg).state_dict()
+    del sd["model.5.bias"]
+    torch.save(sd, pth)
+    expect_failure(tmp, pth, "PatchGAN discriminator", "missing tensors: model.5.bias")
+    sd = ct.NLayerDiscriminator(cfg).state_dict()
+    sd["model.8.weight"] = torch.zeros(64, 16, 4, 4)
+    torch.save(sd, pth)
+    expect_failure(tmp, pth, "model.8.weight has shape [64, 16, 4, 4]")
+    sd = ct.NLayerDiscriminator(cfg).state_dict()
+    sd["model.12.weight"] = torch.zeros(1)
+    torch.save(sd, pth)
+    expect_failure(tmp, pth, "unexpected tensors: model.12.weight")
+    sd = ct.NLayerDiscriminator(ct.DiscriminatorConfig(input_nc=5, ndf=8, n_layers=1)).state_dict()
+    torch.save(sd, pth)
+    expect_failure(tmp, pth, "input channels = 5")
+
+
+@test
 def corrupt_pth_rejected(tmp):
     good = open(os.path.join(FIXTURES, "legacy_G.pth"), "rb").read()
     truncated = os.path.join(tmp, "truncated.pth")

@@ -22,11 +22,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import safetensors  # noqa: E402  (ours, tools/safetensors.py)
 
-# The ranges the engine accepts (engine/generator_spec.h); refusing here gives a clearer message
-# than a file the plug-in later rejects.
+# The ranges the engine accepts (engine/generator_spec.h, engine/discriminator_spec.h); refusing
+# here gives a clearer message than a file the plug-in or the trainer later rejects.
 MAX_NGF = 1024
 MAX_BLOCKS = 64
 MAX_NC = 4
+MAX_NDF = 1024
+MAX_D_LAYERS = 8
 MAX_SHOWN = 5
 
 
@@ -134,6 +136,9 @@ def infer_discriminator(sd, cyclegan_torch):
     norm = "batch" if "model.3.weight" in sd else "instance"
     # n_layers 0 and 1 both have three convolutions; the shape check below tells them apart.
     candidates = [max(n_convs - 2, 0)] + ([0] if n_convs == 3 else [])
+    check_range("ndf", stem.shape[0], 1, MAX_NDF)
+    check_range("n_layers", candidates[0], 0, MAX_D_LAYERS)
+    check_range("input channels", stem.shape[1], 1, MAX_NC)
     return [cyclegan_torch.DiscriminatorConfig(input_nc=stem.shape[1], ndf=stem.shape[0],
                                                n_layers=n, norm=norm) for n in candidates]
 

@@ -196,3 +196,82 @@ def tensor_from_safetensors(t):
     import numpy as np
     arr = np.frombuffer(t.raw, dtype="<f4" if t.dtype == "F32" else "<f2")
     return torch.from_numpy(arr.astype(np.float32)).reshape(t.shape)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """The reference's CycleGAN training defaults (options/train_options.py, cycle_gan_model.py)."""
+    gan_mode: str = "lsgan"        # "lsgan" (MSE) or "vanilla" (BCE with logits)
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    eps: float = 1e-8              # torch.optim.Adam's default, which the reference keeps
+    lambda_A: float = 10.0
+    lambda_B: float = 10.0
+    lambda_identity: float = 0.5
+
+
+LOSS_NAMES = ("D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B")
+
+
+def gan_loss(pred, real, mode):
+    """The reference's GANLoss: the patch map against a target of 1 (real) or 0 (fake), averaged."""
+    target = torch.full_like(pred, 1.0 if real else 0.0)
+    if mode == "lsgan":
+        return nn.functional.mse_loss(pred, target)
+    if mode == "vanilla":
+        return nn.functional.binary_cross_entropy_with_logits(pred, target)
+    raise ValueError("gan_mode must be 'lsgan' or 'vanilla', not %r" % (mode,))
+
+
+class CycleGANStep:
+    """One optimisation step as the reference's CycleGANModel.optimize_parameters does it, for
+    fixtures and benchmarks. The image pools are left out: while a pool holds fewer than
+    pool_size (50) images it returns the fake it is given, so the first 50 steps are exact."""
+
+    def __init__(self, G_A, G_B, D_A, D_B, opts=TrainOptions()):
+        self.G_A, self.G_B, self.D_A, self.D_B, self.opts = G_A, G_B, D_A, D_B, opts
+        betas = (opts.beta1, opts.beta2)
+        self.opt_G = torch.optim.Adam(list(G_A.parameters()) + list(G_B.parameters()), lr=opts.lr,
+                                      betas=betas, eps=opts.eps)
+        self.opt_D = torch.optim.Adam(list(D_A.parameters()) + list(D_B.parameters()), lr=opts.lr,
+                                      betas=betas, eps=opts.eps)
+
+    @staticmethod
+    def _set_requires_grad(nets, flag):
+        for net in nets:
+            for p in net.parameters():
+                p.requires_grad_(flag)
+
+    def step(self, real_A, real_B):
+        """Returns the losses (floats, the reference's names) computed during the step."""
+        o, l1, mode = self.opts, nn.functional.l1_loss, self.opts.gan_mode
+        G_A, G_B, D_A, D_B = self.G_A, self.G_B, self.D_A, self.D_B
+        fake_B = G_A(real_A)
+        rec_A = G_B(fake_B)
+        fake_A = G_B(real_B)
+        rec_B = G_A(fake_A)
+
+        # Generators: the discriminators pass gradients through but collect none.
+        self._set_requires_grad([D_A, D_B], False)
+        self.opt_G.zero_grad()
+        loss_idt_A = l1(G_A(real_B), real_B) * o.lambda_B * o.lambda_identity
+        loss_idt_B = l1(G_B(real_A), real_A) * o.lambda_A * o.lambda_identity
+        loss_G_A = gan_loss(D_A(fake_B), True, mode)
+        loss_G_B = gan_loss(D_B(fake_A), True, mode)
+        loss_cycle_A = l1(rec_A, real_A) * o.lambda_A
+        loss_cycle_B = l1(rec_B, real_B) * o.lambda_B
+        (loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B + loss_idt_A + loss_idt_B).backward()
+        self.opt_G.step()
+
+        # Discriminators, on the fakes made before the generators' step.
+        self._set_requires_grad([D_A, D_B], True)
+        self.opt_D.zero_grad()
+        loss_D_A = (gan_loss(D_A(real_B), True, mode) + gan_loss(D_A(fake_B.detach()), False, mode)) * 0.5
+        loss_D_A.backward()
+        loss_D_B = (gan_loss(D_B(real_A), True, mode) + gan_loss(D_B(fake_A.detach()), False, mode)) * 0.5
+        loss_D_B.backward()
+        self.opt_D.step()
+
+        values = (loss_D_A, loss_G_A, loss_cycle_A, loss_idt_A, loss_D_B, loss_G_B, loss_cycle_B, loss_idt_B)
+        return {k: float(v) for k, v in zip(LOSS_NAMES, values)}
