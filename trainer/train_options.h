@@ -1,0 +1,19 @@
+/* vkstyle-train's command line: the option names and defaults of pytorch-CycleGAN-and-pix2pix
+ * (with hyphens), plus ours (--max-steps, --init, --save-every, --sample-every, --device). */
+#pragma once
+#include <glib.h>
+
+typedef struct {
+  char *data_a, *data_b, *out, *init, *device, *name, *description, *gan_mode;
+  int ngf, ndf, n_blocks, n_layers_d;
+  double lambda_a, lambda_b, lambda_identity, lr, beta1;
+  int pool_size, batch_size, load_size, crop_size, n_epochs, n_epochs_decay;
+  gboolean no_flip, serial_batches, resume;
+  gint64 seed, max_steps, save_every, sample_every, print_every;
+} VksTrainOptions;
+
+/* Parses argv (consumed) into opts; on --help prints and returns FALSE with no error. */
+gboolean vks_train_options_parse (VksTrainOptions *opts, int *argc, char ***argv, GError **error);
+void vks_train_options_clear (VksTrainOptions *opts);
+/* "ngf=64 n_blocks=9 ..." — the options a checkpoint's metadata records. */
+char *vks_train_options_describe (const VksTrainOptions *opts);
