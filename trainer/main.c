@@ -185,12 +185,12 @@ total_steps (const Trainer *t)
 }
 
 static void
-print_progress (Trainer *t, const float *losses, double its, guint64 total)
+print_progress (Trainer *t, guint64 epoch, const float *losses, double its, guint64 total)
 {
   double eta = its > 0 ? (double) (total - t->st.step) / its : 0;
   int eta_s = (int) MIN (eta, 1e8);
   g_print ("epoch %" G_GUINT64_FORMAT " step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
-           " %.2f it/s ETA %d:%02d:%02d", vks_epoch_iterator_epoch (t->st.epochs) + 1,
+           " %.2f it/s ETA %d:%02d:%02d", epoch + 1,
            t->st.step, total, its, eta_s / 3600, eta_s / 60 % 60, eta_s % 60);
   for (int i = 0; i < VKS_N_LOSSES; i++)
     g_print (" %s %.4f", vks_cyclegan_loss_names[i], losses[i]);
@@ -215,6 +215,7 @@ train (Trainer *t, GError **error)
   gboolean trained = FALSE;
   while (t->st.step < total && !interrupted) {
     gint64 t0 = g_get_monotonic_time ();
+    guint64 epoch = vks_epoch_iterator_epoch (t->st.epochs);
     if (!train_step (t, losses, error))
       return FALSE;
     trained = TRUE;
@@ -235,9 +236,8 @@ train (Trainer *t, GError **error)
       double row[VKS_N_LOSSES];
       for (int i = 0; i < VKS_N_LOSSES; i++)
         row[i] = losses[i];
-      print_progress (t, losses, its, total);
-      if (!vks_report_log (t->report, t->st.step, vks_epoch_iterator_epoch (t->st.epochs), row,
-                           its, error))
+      print_progress (t, epoch, losses, its, total);
+      if (!vks_report_log (t->report, t->st.step, epoch + 1, row, its, error))
         return FALSE;
       window_start = g_get_monotonic_time ();
       window_steps = 0;
