@@ -12,10 +12,8 @@
 
 #include <string.h>
 
-#define KEY_ARCH "vkstyle.arch"
 #define KEY_NDF "vkstyle.ndf"
 #define KEY_N_LAYERS "vkstyle.n_layers"
-#define KEY_NORM "vkstyle.norm"
 #define KEY_INPUT_NC "vkstyle.input_nc"
 
 #define LAYER_KERNEL 4
@@ -82,171 +80,48 @@ vks_discriminator_output_side (const VksDiscriminatorConfig *cfg, int in)
   return side;
 }
 
-static void
-spec_free (gpointer p)
-{
-  VksTensorSpec *spec = p;
-  g_free ((char *) spec->name);
-  g_free (spec);
-}
-
-static void
-add_spec (GPtrArray *specs, char *name, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3)
-{
-  VksTensorSpec *spec = g_new0 (VksTensorSpec, 1);
-  spec->name = name; /* takes ownership */
-  spec->ndim = ndim;
-  spec->shape[0] = d0;
-  spec->shape[1] = d1;
-  spec->shape[2] = d2;
-  spec->shape[3] = d3;
-  g_ptr_array_add (specs, spec);
-}
-
 GPtrArray *
 vks_discriminator_expected_tensors (const VksDiscriminatorConfig *cfg)
 {
   g_return_val_if_fail (cfg != NULL, NULL);
-  GPtrArray *specs = g_ptr_array_new_with_free_func (spec_free);
+  GPtrArray *specs = vks_tensor_specs_new ();
   VksDiscriminatorLayer layers[VKS_DISCRIMINATOR_MAX_CONVS];
   int n = vks_discriminator_layers (cfg, layers);
   for (int i = 0; i < n; i++)
     {
       const VksDiscriminatorLayer *l = &layers[i];
-      add_spec (specs, g_strdup_printf ("%sweight", l->prefix), 4, l->cout, l->cin, l->kernel, l->kernel);
+      vks_tensor_specs_add (specs, g_strdup_printf ("%sweight", l->prefix), 4, l->cout, l->cin, l->kernel, l->kernel);
       if (l->has_bias)
-        add_spec (specs, g_strdup_printf ("%sbias", l->prefix), 1, l->cout, 0, 0, 0);
+        vks_tensor_specs_add (specs, g_strdup_printf ("%sbias", l->prefix), 1, l->cout, 0, 0, 0);
       if (l->norm && cfg->norm == VKS_NORM_BATCH)
         {
           static const char *const norm_tensors[] = { "weight", "bias", "running_mean", "running_var" };
           for (gsize t = 0; t < G_N_ELEMENTS (norm_tensors); t++)
-            add_spec (specs, g_strdup_printf ("%s%s", l->norm_prefix, norm_tensors[t]), 1, l->cout, 0, 0, 0);
+            vks_tensor_specs_add (specs, g_strdup_printf ("%s%s", l->norm_prefix, norm_tensors[t]), 1, l->cout, 0, 0, 0);
         }
     }
   return specs;
 }
 
-/* Same rules as the generator's metadata (generator_spec.c): plain decimal only, so a value
- * means one thing to every tool; missing keys take `fallback` (< 0: required). */
-static gboolean
-read_int (const VksCheckpoint *ckpt, const char *key, int fallback, int min, int max, int *out,
-          GError **error)
-{
-  const char *s = vks_checkpoint_get_metadata (ckpt, key);
-  if (s == NULL)
-    {
-      if (fallback >= 0)
-        {
-          *out = fallback;
-          return TRUE;
-        }
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT, "metadata lacks %s", key);
-      return FALSE;
-    }
-  gsize len = strlen (s);
-  gboolean digits = len > 0 && len <= 9 && (s[0] != '0' || len == 1);
-  for (gsize i = 0; digits && i < len; i++)
-    digits = g_ascii_isdigit (s[i]);
-  if (!digits)
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT, "metadata %s is \"%s\", not a whole number", key, s);
-      return FALSE;
-    }
-  int value = (int) g_ascii_strtoll (s, NULL, 10);
-  if (value < min || value > max)
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                   "metadata %s is %d, it must be between %d and %d", key, value, min, max);
-      return FALSE;
-    }
-  *out = value;
-  return TRUE;
-}
-
 static gboolean
 read_config (const VksCheckpoint *ckpt, VksDiscriminatorConfig *cfg, GError **error)
 {
-  const char *arch = vks_checkpoint_get_metadata (ckpt, KEY_ARCH);
-  if (arch == NULL)
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT, "not a vkstyle discriminator: metadata lacks " KEY_ARCH);
-      return FALSE;
-    }
-  if (strcmp (arch, VKS_ARCH_PATCHGAN_DISCRIMINATOR) != 0)
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                   "not a PatchGAN discriminator: " KEY_ARCH " is \"%s\", expected \"" VKS_ARCH_PATCHGAN_DISCRIMINATOR "\"",
-                   arch);
-      return FALSE;
-    }
-
-  const char *norm = vks_checkpoint_get_metadata (ckpt, KEY_NORM);
-  if (norm == NULL || strcmp (norm, "instance") == 0)
-    cfg->norm = VKS_NORM_INSTANCE;
-  else if (strcmp (norm, "batch") == 0)
-    cfg->norm = VKS_NORM_BATCH;
-  else
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                   "metadata " KEY_NORM " is \"%s\", expected \"instance\" or \"batch\"", norm);
-      return FALSE;
-    }
-
-  return read_int (ckpt, KEY_NDF, -1, 1, VKS_DISCRIMINATOR_MAX_NDF, &cfg->ndf, error)
-         && read_int (ckpt, KEY_N_LAYERS, -1, 0, VKS_DISCRIMINATOR_MAX_LAYERS, &cfg->n_layers, error)
-         && read_int (ckpt, KEY_INPUT_NC, 3, 1, 4, &cfg->input_nc, error);
-}
-
-static gboolean
-same_shape (const VksTensorSpec *spec, const VksCheckpointTensor *t)
-{
-  if (spec->ndim != t->ndim)
-    return FALSE;
-  for (int i = 0; i < spec->ndim; i++)
-    if (spec->shape[i] != t->shape[i])
-      return FALSE;
-  return TRUE;
+  return vks_metadata_check_arch (ckpt, VKS_ARCH_PATCHGAN_DISCRIMINATOR, "discriminator",
+                                  "PatchGAN discriminator", error)
+         && vks_metadata_read_norm (ckpt, &cfg->norm, error)
+         && vks_metadata_read_int (ckpt, KEY_NDF, -1, 1, VKS_DISCRIMINATOR_MAX_NDF, &cfg->ndf, error)
+         && vks_metadata_read_int (ckpt, KEY_N_LAYERS, -1, 0, VKS_DISCRIMINATOR_MAX_LAYERS,
+                                   &cfg->n_layers, error)
+         && vks_metadata_read_int (ckpt, KEY_INPUT_NC, 3, 1, 4, &cfg->input_nc, error);
 }
 
 static gboolean
 check_tensors (const VksCheckpoint *ckpt, const VksDiscriminatorConfig *cfg, GError **error)
 {
   g_autoptr (GPtrArray) specs = vks_discriminator_expected_tensors (cfg);
-  g_autoptr (GHashTable) expected = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (guint i = 0; i < specs->len; i++)
-    {
-      const VksTensorSpec *spec = g_ptr_array_index (specs, i);
-      g_hash_table_add (expected, (gpointer) spec->name);
-      const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, spec->name);
-      g_autofree char *want = vks_format_shape (spec->ndim, spec->shape);
-      if (t == NULL)
-        {
-          g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                       "tensor %s is missing; this discriminator needs it with shape %s", spec->name, want);
-          return FALSE;
-        }
-      if (!same_shape (spec, t))
-        {
-          g_autofree char *have = vks_format_shape (t->ndim, t->shape);
-          g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                       "tensor %s has shape %s, this discriminator needs %s", spec->name, have, want);
-          return FALSE;
-        }
-    }
-
-  for (guint i = 0; i < vks_checkpoint_n_tensors (ckpt); i++)
-    {
-      const VksCheckpointTensor *t = vks_checkpoint_tensor_at (ckpt, i);
-      if (!g_hash_table_contains (expected, t->name))
-        {
-          g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                       "unexpected tensor %s: a discriminator with ndf=%d, n_layers=%d and %s norm has no such tensor",
-                       t->name, cfg->ndf, cfg->n_layers, cfg->norm == VKS_NORM_BATCH ? "batch" : "instance");
-          return FALSE;
-        }
-    }
-  return TRUE;
+  g_autofree char *model = g_strdup_printf ("a discriminator with ndf=%d, n_layers=%d and %s norm",
+                                            cfg->ndf, cfg->n_layers, vks_norm_name (cfg->norm));
+  return vks_check_tensors (ckpt, specs, "discriminator", model, error);
 }
 
 gboolean
@@ -261,21 +136,13 @@ vks_discriminator_config_from_checkpoint (const VksCheckpoint *ckpt, VksDiscrimi
   return TRUE;
 }
 
-static void
-set_int (VksCheckpoint *ckpt, const char *key, int value)
-{
-  char text[16];
-  g_snprintf (text, sizeof text, "%d", value);
-  vks_checkpoint_set_metadata (ckpt, key, text);
-}
-
 void
 vks_discriminator_config_to_metadata (const VksDiscriminatorConfig *cfg, VksCheckpoint *ckpt)
 {
   g_return_if_fail (cfg != NULL && ckpt != NULL);
-  vks_checkpoint_set_metadata (ckpt, KEY_ARCH, VKS_ARCH_PATCHGAN_DISCRIMINATOR);
-  set_int (ckpt, KEY_NDF, cfg->ndf);
-  set_int (ckpt, KEY_N_LAYERS, cfg->n_layers);
-  vks_checkpoint_set_metadata (ckpt, KEY_NORM, cfg->norm == VKS_NORM_BATCH ? "batch" : "instance");
-  set_int (ckpt, KEY_INPUT_NC, cfg->input_nc);
+  vks_checkpoint_set_metadata (ckpt, "vkstyle.arch", VKS_ARCH_PATCHGAN_DISCRIMINATOR);
+  vks_metadata_set_int (ckpt, KEY_NDF, cfg->ndf);
+  vks_metadata_set_int (ckpt, KEY_N_LAYERS, cfg->n_layers);
+  vks_metadata_set_norm (ckpt, cfg->norm);
+  vks_metadata_set_int (ckpt, KEY_INPUT_NC, cfg->input_nc);
 }

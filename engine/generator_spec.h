@@ -2,9 +2,7 @@
  * and the exact list of tensors such a checkpoint must hold (the state_dict key names of
  * pytorch-CycleGAN-and-pix2pix models/networks.py ResnetGenerator). Pure host code. */
 #pragma once
-#include "engine/checkpoint.h"
-
-typedef enum { VKS_NORM_INSTANCE, VKS_NORM_BATCH } VksNormKind;
+#include "engine/model_spec.h"
 
 typedef struct {
   int input_nc;   /* vkstyle.input_nc, default 3 */
@@ -26,12 +24,6 @@ gboolean vks_generator_config_from_checkpoint (const VksCheckpoint *ckpt, VksGen
                                                GError **error);
 void vks_generator_config_to_metadata (const VksGeneratorConfig *cfg, VksCheckpoint *ckpt);
 
-/* Layer index helpers into "model.N": */
-typedef struct {
-  const char *name;   /* e.g. "model.10.conv_block.1.weight" (static storage not guaranteed: owned by the array) */
-  int ndim;
-  int64_t shape[4];
-} VksTensorSpec;
 
 /* All expected tensors of a config, in forward order. Free with g_ptr_array_unref. Elements are
  * VksTensorSpec* with owned names. */
