@@ -24,15 +24,6 @@ struct VksGenerator {
   VksBuffer *weights;
 };
 
-struct VksGeneratorPlan {
-  VksGenerator *gen;
-  int h, w;
-  VksBuffer *arena;
-  VksBuffer *upload, *readback;
-  VksTensor input, output;
-  VksRecorder *rec;
-};
-
 const VksGeneratorConfig *
 vks_generator_config (const VksGenerator *gen)
 {
@@ -177,84 +168,278 @@ vks_generator_free (VksGenerator *gen)
   g_free (gen);
 }
 
+/* norm.comp's NORM_BACKWARD push block (std430); MODE_STATISTICS reads the first three. */
+typedef struct {
+  int32_t channels, count, plane, images;
+  float eps, slope;
+  int32_t pad, in_h, in_w, src_plane;
+} StatisticsPush;
+
+enum { NORM_MODE_STATISTICS = 3 };  /* norm.comp MODE */
+
+/* Where each piece of a plan lives: computed before anything is allocated, so that the limits
+ * can be checked first and the tiler can size tiles without allocating. */
+typedef struct {
+  VksTensor in, full, half, q[3], out;
+  VkDeviceSize scratch_offset, scratch;
+  VkDeviceSize stats_offset, stats_bytes;  /* arena region of the norm statistics */
+  VkDeviceSize *stats_at;                  /* per layer, relative to stats_offset (owned) */
+  VkDeviceSize arena_bytes;
+  VkDeviceSize upload_bytes, upload_stats;       /* input, then statistics (GIVEN) */
+  VkDeviceSize readback_bytes, readback_stats;   /* output, then statistics (RECORD) */
+} PlanLayout;
+
+struct VksGeneratorPlan {
+  VksGenerator *gen;
+  int h, w;
+  VksNormStats stats;
+  PlanLayout lay;
+  VksBuffer *arena;
+  VksBuffer *upload, *readback;
+  VksRecorder *rec;
+};
+
 static gboolean
-record_layer (VksGeneratorPlan *plan, const Layer *l, const VksTensor *x, const VksTensor *y,
-              const VksTensor *residual, VkDeviceSize scratch_offset, VkDeviceSize scratch_bytes,
-              GError **error)
+layer_has_stats (const VksGenerator *gen, const Layer *l)
 {
-  if (!vks_conv_forward (plan->rec, &l->conv, x, y, plan->arena, scratch_offset, scratch_bytes,
-                         error))
-    return FALSE;
-  return !l->has_norm || vks_norm_forward (plan->rec, &l->norm, y, residual, y, error);
+  return l->has_norm && gen->cfg.norm == VKS_NORM_INSTANCE;
 }
 
-VksGeneratorPlan *
-vks_generator_plan_new (VksGenerator *gen, int h, int w, GError **error)
+gsize
+vks_generator_stats_floats (const VksGenerator *gen)
+{
+  gsize n = 0;
+  for (guint i = 0; i < gen->n_layers; i++)
+    if (layer_has_stats (gen, &gen->layers[i]))
+      n += 2 * (gsize) gen->layers[i].norm.channels;
+  return n;
+}
+
+static VkDeviceSize
+align_up (VkDeviceSize v, VkDeviceSize a)
+{
+  return (v + a - 1) / a * a;
+}
+
+/* The largest device-local heap (lavapipe: system memory), where the arena goes. */
+static VkDeviceSize
+device_heap_bytes (const VksContext *ctx)
+{
+  const VkPhysicalDeviceMemoryProperties *mp = &ctx->memory_props;
+  VkDeviceSize best = 0, any = 0;
+  for (uint32_t i = 0; i < mp->memoryHeapCount; i++) {
+    any = MAX (any, mp->memoryHeaps[i].size);
+    if (mp->memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+      best = MAX (best, mp->memoryHeaps[i].size);
+  }
+  return best ? best : any;
+}
+
+static gboolean
+too_large (GError **error, int h, int w, const char *what, double need, double limit,
+           const char *unit, const char *limit_name)
+{
+  g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+               "a %dx%d image needs %.0f %s for %s; this device allows %.0f (%s)", w, h, need,
+               unit, what, limit, limit_name);
+  return FALSE;
+}
+
+static void
+plan_layout_clear (PlanLayout *lay)
+{
+  g_clear_pointer (&lay->stats_at, g_free);
+}
+
+static gboolean
+plan_layout (VksGenerator *gen, int h, int w, VksNormStats stats, PlanLayout *lay, GError **error)
 {
   const VksGeneratorConfig *c = &gen->cfg;
   VksContext *ctx = gen->ctx;
+  memset (lay, 0, sizeof *lay);
   if (h % 4 || w % 4 || h < VKS_GENERATOR_MIN_SIDE || w < VKS_GENERATOR_MIN_SIDE) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
                  "the generator takes sides that are multiples of 4 and at least %d, not %dx%d",
                  VKS_GENERATOR_MIN_SIDE, w, h);
-    return NULL;
+    return FALSE;
   }
   /* Everything below computes sizes in 64 bits; this keeps h*w itself within int. */
   if ((gint64) h * w > (1 << 30)) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
                  "a %dx%d image is too large to process in one piece", w, h);
-    return NULL;
+    return FALSE;
   }
-  g_autoptr (VksGeneratorPlan) plan = g_new0 (VksGeneratorPlan, 1);
-  plan->gen = gen;
-  plan->h = h;
-  plan->w = w;
-
+  const VkPhysicalDeviceLimits *limits = &ctx->props.limits;
+  /* Convolutions gather their input and the transposed ones scatter their phases through R32F
+   * views, one texel per float: that, not RGBA32F, is the binding limit that bites first. */
+  VkDeviceSize max_texels = limits->maxTexelBufferElements;
   int ngf = c->ngf;
-  VksTensor in = vks_tensor_shape (1, c->input_nc, h, w);
-  VksTensor full = vks_tensor_shape (1, ngf, h, w);
-  VksTensor half = vks_tensor_shape (1, 2 * ngf, h / 2, w / 2);
-  VksTensor q[3];
+  lay->in = vks_tensor_shape (1, c->input_nc, h, w);
+  lay->full = vks_tensor_shape (1, ngf, h, w);
+  lay->half = vks_tensor_shape (1, 2 * ngf, h / 2, w / 2);
   for (int i = 0; i < 3; i++)
-    q[i] = vks_tensor_shape (1, 4 * ngf, h / 4, w / 4);
-  VksTensor out = vks_tensor_shape (1, c->output_nc, h, w);
+    lay->q[i] = vks_tensor_shape (1, 4 * ngf, h / 4, w / 4);
+  lay->out = vks_tensor_shape (1, c->output_nc, h, w);
+  VksTensor *all[] = { &lay->in, &lay->full, &lay->half, &lay->q[0], &lay->q[1], &lay->q[2],
+                       &lay->out };
+  static const char *const names[] = { "the input", "a full-resolution activation",
+                                       "a half-resolution activation",
+                                       "a quarter-resolution activation", "", "", "the output" };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    if (vks_tensor_bytes (all[i]) / sizeof (float) > max_texels)
+      return too_large (error, h, w, names[i], vks_tensor_bytes (all[i]) / sizeof (float),
+                        max_texels, "texels", "maxTexelBufferElements");
 
   /* Activations live in one arena. Liveness is simple enough to assign by hand: the
    * full-resolution tensor is reused by the last up-sampling, the half-resolution one by the
    * first, and the residual trunk ping-pongs between three quarter-resolution tensors. */
   VksArena arena;
   vks_arena_init (&arena, ctx);
-  VkDeviceSize scratch_budget = MIN ((VkDeviceSize) SCRATCH_BUDGET,
-                                     (VkDeviceSize) ctx->props.limits.maxTexelBufferElements * 16);
-  VkDeviceSize scratch = 0;
+  VkDeviceSize scratch_budget = MIN ((VkDeviceSize) SCRATCH_BUDGET, max_texels * sizeof (float));
   int lh = h, lw = w;
   for (guint i = 0; i < gen->n_layers; i++) {
     const VksConv *conv = &gen->layers[i].conv;
-    scratch = MAX (scratch, vks_conv_scratch_bytes (conv, lh, lw, scratch_budget));
+    lay->scratch = MAX (lay->scratch, vks_conv_scratch_bytes (conv, lh, lw, scratch_budget));
     int oh, ow;
     if (!vks_conv_output_size (conv, lh, lw, &oh, &ow, error))
-      return NULL;
+      return FALSE;
     lh = oh;
     lw = ow;
   }
-  VkDeviceSize scratch_offset = vks_arena_reserve (&arena, scratch);
-  VksTensor *all[] = { &in, &full, &half, &q[0], &q[1], &q[2], &out };
+  if (lay->scratch / sizeof (float) > max_texels)
+    return too_large (error, h, w, "the convolution scratch", lay->scratch / sizeof (float),
+                      max_texels, "texels", "maxTexelBufferElements");
+  lay->scratch_offset = vks_arena_reserve (&arena, lay->scratch);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     all[i]->offset = vks_arena_reserve (&arena, vks_tensor_bytes (all[i]));
 
-  plan->arena = vks_buffer_new (ctx, arena.size, VKS_MEMORY_DEVICE, "activations", error);
+  if (c->norm != VKS_NORM_INSTANCE)
+    stats = VKS_NORM_STATS_OWN;
+  if (stats != VKS_NORM_STATS_OWN) {
+    /* Each layer's block (gamma, beta, mean, var: the batch-norm parameter layout norm.comp
+     * reads) starts on a view-aligned offset. */
+    VksArena blocks;
+    vks_arena_init (&blocks, ctx);
+    lay->stats_at = g_new0 (VkDeviceSize, gen->n_layers);
+    for (guint i = 0; i < gen->n_layers; i++)
+      if (layer_has_stats (gen, &gen->layers[i]))
+        lay->stats_at[i] = vks_arena_reserve (&blocks, 4 * sizeof (float) *
+                                              (VkDeviceSize) gen->layers[i].norm.channels);
+    lay->stats_bytes = blocks.size;
+    lay->stats_offset = vks_arena_reserve (&arena, lay->stats_bytes);
+  }
+  lay->arena_bytes = arena.size;
+  VkDeviceSize align = vks_buffer_alignment (ctx);
+  lay->upload_bytes = vks_tensor_bytes (&lay->in);
+  lay->readback_bytes = vks_tensor_bytes (&lay->out);
+  if (stats == VKS_NORM_STATS_GIVEN) {
+    lay->upload_stats = align_up (lay->upload_bytes, align);
+    lay->upload_bytes = lay->upload_stats + lay->stats_bytes;
+  } else if (stats == VKS_NORM_STATS_RECORD) {
+    lay->readback_stats = align_up (lay->readback_bytes, align);
+    lay->readback_bytes = lay->readback_stats + lay->stats_bytes;
+  }
+
+  VkDeviceSize one = MAX (lay->arena_bytes, MAX (lay->upload_bytes, lay->readback_bytes));
+  if (one > ctx->max_allocation)
+    return too_large (error, h, w, "one allocation", one / 1048576.0,
+                      ctx->max_allocation / 1048576.0, "MiB", "maxMemoryAllocationSize");
+  VkDeviceSize total = lay->arena_bytes + lay->upload_bytes + lay->readback_bytes;
+  VkDeviceSize heap = device_heap_bytes (ctx);
+  if (total > heap)
+    return too_large (error, h, w, "its buffers", total / 1048576.0, heap / 1048576.0, "MiB",
+                      "memory heap size");
+  return TRUE;
+}
+
+gboolean
+vks_generator_plan_bytes (VksGenerator *gen, int h, int w, VksNormStats stats, VkDeviceSize *bytes,
+                          GError **error)
+{
+  PlanLayout lay;
+  gboolean ok = plan_layout (gen, h, w, stats, &lay, error);
+  if (ok)
+    *bytes = lay.arena_bytes + lay.upload_bytes + lay.readback_bytes;
+  plan_layout_clear (&lay);
+  return ok;
+}
+
+/* Per-channel mean and variance of y into a statistics block (MODE_STATISTICS of norm.comp). */
+static gboolean
+record_statistics (VksGeneratorPlan *plan, const VksTensor *y, VkDeviceSize block,
+                   GError **error)
+{
+  VksContext *ctx = plan->gen->ctx;
+  int32_t spec[] = { (int32_t) ctx->workgroup_size, NORM_MODE_STATISTICS, 0, 0, 0 };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_NORM_BACKWARD, spec, G_N_ELEMENTS (spec),
+                                        error);
+  if (pipe == NULL)
+    return FALSE;
+  VksView stats = { plan->arena, block, 4 * sizeof (float) * (VkDeviceSize) y->c,
+                    VK_FORMAT_R32_SFLOAT };
+  VksView rgba = vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT);
+  /* Only src and dst1 are used; the others need valid descriptors of the right formats. */
+  VksView views[6] = { rgba, rgba, stats, stats, rgba, stats };
+  StatisticsPush push = { .channels = y->c, .count = y->h * y->w, .plane = y->plane, .images = 1 };
+  uint32_t groups[3] = { (uint32_t) y->c, 1, 1 };
+  return vks_recorder_dispatch (plan->rec, pipe, views, &push, sizeof push, groups, error);
+}
+
+static gboolean
+record_layer (VksGeneratorPlan *plan, guint index, const VksTensor *x, const VksTensor *y,
+              const VksTensor *residual, GError **error)
+{
+  const Layer *l = &plan->gen->layers[index];
+  const PlanLayout *lay = &plan->lay;
+  if (!vks_conv_forward (plan->rec, &l->conv, x, y, plan->arena, lay->scratch_offset,
+                         lay->scratch, error))
+    return FALSE;
+  if (!l->has_norm)
+    return TRUE;
+  if (plan->stats == VKS_NORM_STATS_OWN || !layer_has_stats (plan->gen, l))
+    return vks_norm_forward (plan->rec, &l->norm, y, residual, y, error);
+  /* The statistics come from the block: the batch-norm mode of the same shader. */
+  VkDeviceSize block = lay->stats_offset + lay->stats_at[index];
+  if (plan->stats == VKS_NORM_STATS_RECORD && !record_statistics (plan, y, block, error))
+    return FALSE;
+  VksNorm given = l->norm;
+  given.instance = FALSE;
+  given.affine = FALSE;
+  given.params = plan->arena;
+  given.params_offset = block;
+  return vks_norm_forward (plan->rec, &given, y, residual, y, error);
+}
+
+VksGeneratorPlan *
+vks_generator_plan_new_with_stats (VksGenerator *gen, int h, int w, VksNormStats stats,
+                                   GError **error)
+{
+  const VksGeneratorConfig *c = &gen->cfg;
+  VksContext *ctx = gen->ctx;
+  g_autoptr (VksGeneratorPlan) plan = g_new0 (VksGeneratorPlan, 1);
+  plan->gen = gen;
+  plan->h = h;
+  plan->w = w;
+  plan->stats = c->norm == VKS_NORM_INSTANCE ? stats : VKS_NORM_STATS_OWN;
+  if (!plan_layout (gen, h, w, plan->stats, &plan->lay, error))
+    return NULL;
+  PlanLayout *lay = &plan->lay;
+
+  plan->arena = vks_buffer_new (ctx, lay->arena_bytes, VKS_MEMORY_DEVICE, "activations", error);
   if (plan->arena == NULL)
     return NULL;
+  VksTensor *all[] = { &lay->in, &lay->full, &lay->half, &lay->q[0], &lay->q[1], &lay->q[2],
+                       &lay->out };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     all[i]->buf = plan->arena;
-  plan->upload = vks_buffer_new (ctx, vks_tensor_bytes (&in), VKS_MEMORY_UPLOAD, "image upload",
+  plan->upload = vks_buffer_new (ctx, lay->upload_bytes, VKS_MEMORY_UPLOAD, "image upload",
                                  error);
   plan->readback = plan->upload == NULL ? NULL
-    : vks_buffer_new (ctx, vks_tensor_bytes (&out), VKS_MEMORY_READBACK, "image readback", error);
+    : vks_buffer_new (ctx, lay->readback_bytes, VKS_MEMORY_READBACK, "image readback", error);
   if (plan->readback == NULL)
     return NULL;
-  plan->input = in;
-  plan->output = out;
+  if (plan->stats == VKS_NORM_STATS_GIVEN)
+    memset ((guint8 *) plan->upload->mapped + lay->upload_stats, 0, lay->stats_bytes);
 
   plan->rec = vks_recorder_new (ctx, error);
   if (plan->rec == NULL)
@@ -263,40 +448,89 @@ vks_generator_plan_new (VksGenerator *gen, int h, int w, GError **error)
    * harmless for finite values, NaN for the NaN fresh device memory may hold. Zeroing the arena
    * every run costs a memset and keeps the result independent of what was there before. */
   vks_recorder_fill (plan->rec, plan->arena, 0, VK_WHOLE_SIZE, 0);
+  VksTensor in = lay->in, out = lay->out, full = lay->full, half = lay->half;
   vks_recorder_copy (plan->rec, plan->upload, 0, plan->arena, in.offset, vks_tensor_bytes (&in));
-  const Layer *L = gen->layers;
+  if (plan->stats == VKS_NORM_STATS_GIVEN)
+    vks_recorder_copy (plan->rec, plan->upload, lay->upload_stats, plan->arena, lay->stats_offset,
+                       lay->stats_bytes);
+  VksTensor q[3] = { lay->q[0], lay->q[1], lay->q[2] };
   int nb = c->n_blocks;
 #define REC(layer, x, y, res) \
-  if (!record_layer (plan, layer, x, y, res, scratch_offset, scratch, error)) return NULL
-  REC (&L[0], &in, &full, NULL);
-  REC (&L[1], &full, &half, NULL);
-  REC (&L[2], &half, &q[0], NULL);
+  if (!record_layer (plan, layer, x, y, res, error)) return NULL
+  REC (0, &in, &full, NULL);
+  REC (1, &full, &half, NULL);
+  REC (2, &half, &q[0], NULL);
   for (int b = 0; b < nb; b++) {
-    REC (&L[3 + 2 * b], &q[0], &q[1], NULL);
-    REC (&L[4 + 2 * b], &q[1], &q[2], &q[0]);
+    REC (3 + 2 * b, &q[0], &q[1], NULL);
+    REC (4 + 2 * b, &q[1], &q[2], &q[0]);
     /* q[2] now holds x + block(x); rotate so the next block reads it as q[0]. */
     VksTensor t = q[0];
     q[0] = q[2];
     q[2] = t;
   }
-  REC (&L[3 + 2 * nb], &q[0], &half, NULL);
-  REC (&L[4 + 2 * nb], &half, &full, NULL);
-  REC (&L[5 + 2 * nb], &full, &out, NULL);
+  REC (3 + 2 * nb, &q[0], &half, NULL);
+  REC (4 + 2 * nb, &half, &full, NULL);
+  REC (5 + 2 * nb, &full, &out, NULL);
 #undef REC
   vks_recorder_copy (plan->rec, plan->arena, out.offset, plan->readback, 0,
                      vks_tensor_bytes (&out));
+  if (plan->stats == VKS_NORM_STATS_RECORD)
+    vks_recorder_copy (plan->rec, plan->arena, lay->stats_offset, plan->readback,
+                       lay->readback_stats, lay->stats_bytes);
   if (!vks_recorder_finish (plan->rec, error))
     return NULL;
   return g_steal_pointer (&plan);
 }
 
+VksGeneratorPlan *
+vks_generator_plan_new (VksGenerator *gen, int h, int w, GError **error)
+{
+  return vks_generator_plan_new_with_stats (gen, h, w, VKS_NORM_STATS_OWN, error);
+}
+
+/* Host statistics are packed (mean[C], var[C] per layer); device blocks hold gamma, beta, mean,
+ * var, each block aligned. */
+static void
+stats_copy (const VksGeneratorPlan *plan, guint8 *blocks, float *packed, gboolean to_blocks)
+{
+  const VksGenerator *gen = plan->gen;
+  gsize at = 0;
+  for (guint i = 0; i < gen->n_layers; i++) {
+    const Layer *l = &gen->layers[i];
+    if (!layer_has_stats (gen, l))
+      continue;
+    gsize ch = l->norm.channels;
+    float *block = (float *) (blocks + plan->lay.stats_at[i]);
+    if (to_blocks)
+      memcpy (block + 2 * ch, packed + at, 2 * ch * sizeof (float));
+    else
+      memcpy (packed + at, block + 2 * ch, 2 * ch * sizeof (float));
+    at += 2 * ch;
+  }
+}
+
+void
+vks_generator_plan_set_stats (VksGeneratorPlan *plan, const float *stats)
+{
+  g_return_if_fail (plan->stats == VKS_NORM_STATS_GIVEN);
+  stats_copy (plan, (guint8 *) plan->upload->mapped + plan->lay.upload_stats, (float *) stats,
+              TRUE);
+}
+
+void
+vks_generator_plan_get_stats (const VksGeneratorPlan *plan, float *stats)
+{
+  g_return_if_fail (plan->stats == VKS_NORM_STATS_RECORD);
+  stats_copy (plan, (guint8 *) plan->readback->mapped + plan->lay.readback_stats, stats, FALSE);
+}
+
 gboolean
 vks_generator_plan_run (VksGeneratorPlan *plan, const float *input, float *output, GError **error)
 {
-  vks_tensor_pack (&plan->input, input, plan->upload->mapped);
+  vks_tensor_pack (&plan->lay.in, input, plan->upload->mapped);
   if (!vks_recorder_run (plan->rec, error))
     return FALSE;
-  vks_tensor_unpack (&plan->output, plan->readback->mapped, output);
+  vks_tensor_unpack (&plan->lay.out, plan->readback->mapped, output);
   return TRUE;
 }
 
@@ -310,6 +544,7 @@ vks_generator_plan_free (VksGeneratorPlan *plan)
   vks_buffer_free (ctx, plan->arena);
   vks_buffer_free (ctx, plan->upload);
   vks_buffer_free (ctx, plan->readback);
+  plan_layout_clear (&plan->lay);
   g_free (plan);
 }
 

@@ -18,9 +18,33 @@ const VksGeneratorConfig *vks_generator_config (const VksGenerator *gen);
  * 1-pixel padding at quarter resolution need 8. Sides must also be multiples of 4. */
 #define VKS_GENERATOR_MIN_SIDE 8
 
-/* Plans a forward pass for one image of height x width (multiples of 4, >= 8). */
+/* Where a plan's instance-norm layers take their per-channel mean and variance from. Tiles of a
+ * large image must share the statistics of the whole image, or each tile gets its own colours
+ * (engine/tiling.h). Batch-norm models ignore this: their statistics are in the weights. */
+typedef enum {
+  VKS_NORM_STATS_OWN,      /* from the image itself, as the network was trained */
+  VKS_NORM_STATS_RECORD,   /* the same, and kept for vks_generator_plan_get_stats() */
+  VKS_NORM_STATS_GIVEN,    /* from vks_generator_plan_set_stats() */
+} VksNormStats;
+
+/* Plans a forward pass for one image of height x width (multiples of 4, >= 8). Checks every
+ * tensor against maxTexelBufferElements, every buffer against maxMemoryAllocationSize and the
+ * sum against the device heap before allocating anything: VKS_ERROR_TOO_LARGE if one does not
+ * fit. */
 VksGeneratorPlan *vks_generator_plan_new (VksGenerator *gen, int height, int width,
                                           GError **error);
+VksGeneratorPlan *vks_generator_plan_new_with_stats (VksGenerator *gen, int height, int width,
+                                                     VksNormStats stats, GError **error);
+/* Device bytes (activation arena plus staging) a plan of this size would allocate; FALSE with
+ * VKS_ERROR_TOO_LARGE when it exceeds one of the device limits above. Allocates nothing. */
+gboolean vks_generator_plan_bytes (VksGenerator *gen, int height, int width, VksNormStats stats,
+                                   VkDeviceSize *bytes, GError **error);
+/* Floats of one set of norm statistics: mean[C] then var[C] for each instance-norm layer in
+ * network order; 0 when the model has none. */
+gsize vks_generator_stats_floats (const VksGenerator *gen);
+/* GIVEN plans: the statistics the next runs use. RECORD plans: those of the last run. */
+void vks_generator_plan_set_stats (VksGeneratorPlan *plan, const float *stats);
+void vks_generator_plan_get_stats (const VksGeneratorPlan *plan, float *stats);
 void vks_generator_plan_free (VksGeneratorPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksGeneratorPlan, vks_generator_plan_free)
 /* input: input_nc x h x w floats (NCHW, values in [-1, 1]); output: output_nc x h x w. One submit,

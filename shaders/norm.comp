@@ -43,9 +43,14 @@ layout(push_constant) uniform Params {
 //   MODE 2, reflect-padding fold (input gradient of a reflect-padded convolution), one workgroup
 //           per (channel, image): each in_h x in_w pixel gets the sum of the pixels of the padded
 //           gradient (in_h + 2 pad rows, in_w + 2 pad columns) that reflect onto it.
+//   MODE 3, statistics (forward, for tiled inference, engine/generator.c): mean and biased
+//           variance of each channel's plane of image 0, two passes as the forward takes them,
+//           written where the forward's batch-norm mode reads them: dst1[2C + c], dst1[3C + c].
+//           Lives in this build because it writes an R32F output the forward layout lacks.
 #define MODE_NORM 0
 #define MODE_CHANNEL_SUM 1
 #define MODE_REFLECT_FOLD 2
+#define MODE_STATISTICS 3
 layout(constant_id = 1) const int MODE = MODE_NORM;
 layout(constant_id = 2) const bool AFFINE = false;
 layout(constant_id = 3) const int ACT = ACT_NONE;
@@ -257,6 +262,26 @@ void reflect_fold(int c, int img, int lid, int wg)
   }
 }
 
+void statistics(int c, int lid, int wg)
+{
+  int texels = (p.count + 3) / 4;
+  int base = c * p.plane / 4;
+  vec4 s = vec4(0.0);
+  for (int t = lid; t < texels; t += wg)
+    s += keep_valid(texelFetch(src, base + t), t);
+  float mean = workgroup_sum(s.x + s.y + s.z + s.w) / float(p.count);
+  vec4 q = vec4(0.0);
+  for (int t = lid; t < texels; t += wg) {
+    vec4 d = keep_valid(texelFetch(src, base + t) - mean, t);
+    q += d * d;
+  }
+  float var = workgroup_sum(q.x + q.y + q.z + q.w) / float(p.count);
+  if (lid == 0) {
+    imageStore(dst1, 2 * p.channels + c, vec4(mean));
+    imageStore(dst1, 3 * p.channels + c, vec4(var));
+  }
+}
+
 void main()
 {
   int c = int(gl_WorkGroupID.x);
@@ -264,6 +289,8 @@ void main()
   int wg = int(gl_WorkGroupSize.x);
   if (MODE == MODE_NORM)
     norm_backward(c, lid, wg);
+  else if (MODE == MODE_STATISTICS)
+    statistics(c, lid, wg);
   else if (MODE == MODE_CHANNEL_SUM)
     channel_sum(c, lid, wg);
   else

@@ -1,0 +1,38 @@
+/* Geometry of tiled inference (issue #6): an image too large for one generator plan is cut into
+ * overlapping tiles of one size, so one plan serves them all. Each tile reads `margin` pixels of
+ * context beyond the part of it that is kept (the receptive field that matters, measured in
+ * docs/performance.md), and neighbouring tiles are cross-faded over `blend` pixels with linear
+ * ramps. The cut is separable: rows and columns each have a VksTileAxis, and a tile's weight is
+ * the product of its row and column weights, which sum to 1 over all tiles at every pixel. */
+#pragma once
+#include "engine/generator.h"
+
+typedef struct {
+  int extent;      /* pixels along this axis, a multiple of 4 */
+  int size;        /* tile side, a multiple of 4, <= extent */
+  int n;           /* tiles along this axis */
+  int margin, blend;
+  int *start;      /* n starts: multiples of 4 (the network's down-sampling grid), start[0] = 0,
+                    * start[n-1] + size = extent */
+  int *cut;        /* n - 1 seams: the centre of the cross-fade between tile k and k + 1 */
+} VksTileAxis;
+
+/* extent and size multiples of 4. FALSE with VKS_ERROR_SHAPE when size cannot hold the margins
+ * and the blend (size < 2 * margin + 3 * blend + 8 and size < extent). */
+gboolean vks_tile_axis_init (VksTileAxis *axis, int extent, int size, int margin, int blend,
+                             GError **error);
+void vks_tile_axis_clear (VksTileAxis *axis);
+/* Weight of tile k at pixel x (0 <= x < extent). */
+float vks_tile_axis_weight (const VksTileAxis *axis, int k, int x);
+/* [*first, *end): the pixels where tile k's weight is not 0; inside the tile, at least
+ * `margin` pixels from any side of it that is not an image edge. */
+void vks_tile_axis_span (const VksTileAxis *axis, int k, int *first, int *end);
+
+/* Context a tile needs on each side for a generator with n_blocks residual blocks (a multiple
+ * of 4). $VKSTYLE_TILE_MARGIN overrides it (measurements). */
+int vks_tile_margin (const VksGeneratorConfig *cfg);
+#define VKS_TILE_BLEND 16
+
+/* Largest square tile side (multiple of 4, at most max_side) whose plan, with statistics
+ * given, fits in budget bytes and the device limits; 0 if not even the smallest does. */
+int vks_tile_side_for_budget (VksGenerator *gen, VkDeviceSize budget, int max_side);

@@ -1,0 +1,344 @@
+/* Tiled inference (engine/tiling.h, vks_style_apply): tiles with the whole image's norm
+ * statistics reproduce the untiled result, the blend weights are a partition of unity, progress
+ * names the tiles the plug-in translates, cancel stops between tiles, odd sizes and 1x1 work.
+ * VKSTYLE_TILE forces the tile side; the untiled result is the independent reference (it is
+ * checked against PyTorch in test_generator.c). */
+#include "rig.h"
+#include "engine/error.h"
+#include "engine/generator.h"
+#include "engine/stylize.h"
+#include "engine/tiling.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Largest tolerated difference to the untiled result, in 8-bit steps. */
+#define TOLERANCE_255 2.0
+
+static VksStyle *
+load_style (void)
+{
+  GError *error = NULL;
+  const char *env = g_getenv ("TILING_MODEL");   /* measurements: another model */
+  g_autofree char *path = env ? g_strdup (env)
+    : g_test_build_filename (G_TEST_DIST, "fixtures", "gen_ngf8_nb2.safetensors", NULL);
+  VksStyle *style = vks_style_load (test_context (), path, &error);
+  g_assert_no_error (error);
+  return style;
+}
+
+/* Smooth colour fields plus some noise: enough structure that statistics differ across tiles. */
+static float *
+make_image (int width, int height, guint32 seed)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
+  float *rgb = g_new (float, (gsize) width * height * 3);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      for (int c = 0; c < 3; c++) {
+        double v = 0.5 + 0.3 * sin (x * (0.011 + 0.004 * c) + y * 0.007 * (c - 1)) +
+                   0.15 * cos (y * 0.019 + c) * (x > width / 2 ? 1.0 : -0.5) +
+                   g_rand_double_range (rng, -0.08, 0.08);
+        rgb[((gsize) y * width + x) * 3 + c] = (float) CLAMP (v, 0.0, 1.0);
+      }
+  return rgb;
+}
+
+static float *
+stylize (VksStyle *style, const float *rgb, int width, int height, const char *tile)
+{
+  GError *error = NULL;
+  g_setenv ("VKSTYLE_TILE", tile ? tile : "", TRUE);
+  float *out = g_new (float, (gsize) width * height * 3);
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_true (vks_style_apply (style, rgb, out, width, height, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("%dx%d tile %s: %.2f s", width, height, tile ? tile : "none",
+                  (g_get_monotonic_time () - t0) / 1e6);
+  g_unsetenv ("VKSTYLE_TILE");
+  return out;
+}
+
+static double
+max_diff_255 (const float *a, const float *b, gsize n, double *mean)
+{
+  double m = 0, s = 0;
+  for (gsize i = 0; i < n; i++) {
+    double d = fabs ((double) a[i] - b[i]);
+    m = MAX (m, d);
+    s += d;
+  }
+  if (mean)
+    *mean = s / n * 255.0;
+  return m * 255.0;
+}
+
+static void
+check_tiled_matches_untiled (int width, int height, const char *tile)
+{
+  g_autoptr (VksStyle) style = load_style ();
+  g_autofree float *rgb = make_image (width, height, 7);
+  g_autofree float *whole = stylize (style, rgb, width, height, NULL);
+  g_autofree float *tiled = stylize (style, rgb, width, height, tile);
+  double mean;
+  double max = max_diff_255 (whole, tiled, (gsize) width * height * 3, &mean);
+  g_test_message ("%dx%d, %s-pixel tiles: max difference %.4f/255, mean %.5f/255", width, height,
+                  tile, max, mean);
+  g_assert_cmpfloat (max, <=, TOLERANCE_255);
+}
+
+static void
+test_matches_untiled (void)
+{
+  /* Sizes from the environment for measurements (TILING_SIZE=1024x768). */
+  int width = 1024, height = 768;
+  const char *size = g_getenv ("TILING_SIZE");
+  if (size != NULL)
+    g_assert_cmpint (sscanf (size, "%dx%d", &width, &height), ==, 2);
+  const char *tile = g_getenv ("TILING_TILE");
+  check_tiled_matches_untiled (width, height, tile ? tile : "256");
+}
+
+static void
+test_odd_sizes (void)
+{
+  /* Not multiples of 4, and one side smaller than a tile. */
+  check_tiled_matches_untiled (301, 203, "128");
+  check_tiled_matches_untiled (257, 61, "128");
+}
+
+static void
+test_one_pixel (void)
+{
+  g_autoptr (VksStyle) style = load_style ();
+  const float rgb[3] = { 0.2f, 0.5f, 0.9f };
+  g_autofree float *whole = stylize (style, rgb, 1, 1, NULL);
+  g_autofree float *tiled = stylize (style, rgb, 1, 1, "8");
+  g_assert_cmpmem (whole, 3 * sizeof (float), tiled, 3 * sizeof (float));
+}
+
+static void
+test_in_place (void)
+{
+  GError *error = NULL;
+  int width = 300, height = 260;
+  g_autoptr (VksStyle) style = load_style ();
+  g_autofree float *rgb = make_image (width, height, 3);
+  g_autofree float *want = stylize (style, rgb, width, height, "128");
+  g_setenv ("VKSTYLE_TILE", "128", TRUE);
+  g_assert_true (vks_style_apply (style, rgb, rgb, width, height, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_unsetenv ("VKSTYLE_TILE");
+  g_assert_cmpmem (want, (gsize) width * height * 3 * sizeof (float), rgb,
+                   (gsize) width * height * 3 * sizeof (float));
+}
+
+typedef struct {
+  int calls, tiles_seen, last_tile, n_tiles;
+  int cancel_at;          /* return FALSE on this tile message (0: never) */
+  gboolean bad_order;
+} Progress;
+
+static gboolean
+on_progress (double fraction, const char *message, gpointer data)
+{
+  Progress *p = data;
+  int k, n;
+  char tail;
+  p->calls++;
+  g_assert_true (fraction >= 0.0 && fraction <= 1.0);
+  /* The exact pattern plug-in/stylizer.c parses. */
+  if (sscanf (message, "Stylizing tile %d/%d%c", &k, &n, &tail) == 2) {
+    if (k != p->last_tile + 1 || (p->n_tiles && n != p->n_tiles))
+      p->bad_order = TRUE;
+    p->last_tile = k;
+    p->n_tiles = n;
+    p->tiles_seen++;
+    if (p->cancel_at && k == p->cancel_at)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+test_progress_and_cancel (void)
+{
+  GError *error = NULL;
+  int width = 300, height = 260;
+  g_autoptr (VksStyle) style = load_style ();
+  g_autofree float *rgb = make_image (width, height, 5);
+  g_autofree float *out = g_new0 (float, (gsize) width * height * 3);
+  g_setenv ("VKSTYLE_TILE", "128", TRUE);
+
+  Progress all = { 0 };
+  g_assert_true (vks_style_apply (style, rgb, out, width, height, on_progress, &all, &error));
+  g_assert_no_error (error);
+  g_assert_false (all.bad_order);
+  g_assert_cmpint (all.n_tiles, >, 1);
+  g_assert_cmpint (all.tiles_seen, ==, all.n_tiles);
+  g_test_message ("%d tiles", all.n_tiles);
+
+  Progress stop = { .cancel_at = 2 };
+  g_assert_false (vks_style_apply (style, rgb, out, width, height, on_progress, &stop, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_CANCELLED);
+  g_clear_error (&error);
+  /* Stopped at the second tile: no further tile was announced, so none was run. */
+  g_assert_cmpint (stop.last_tile, ==, 2);
+  g_assert_cmpint (stop.tiles_seen, ==, 2);
+  g_unsetenv ("VKSTYLE_TILE");
+}
+
+static void
+test_axis_partition (void)
+{
+  /* Weights sum to 1 everywhere; each tile's non-zero span keeps its margin from inner sides. */
+  const int cases[][4] = { { 1024, 256, 32, 16 }, { 768, 256, 64, 16 }, { 4000, 1024, 88, 16 },
+                           { 260, 128, 32, 16 }, { 516, 512, 64, 16 }, { 64, 64, 32, 16 } };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    VksTileAxis a;
+    GError *error = NULL;
+    g_assert_true (vks_tile_axis_init (&a, cases[i][0], cases[i][1], cases[i][2], cases[i][3],
+                                       &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (a.start[0], ==, 0);
+    g_assert_cmpint (a.start[a.n - 1] + a.size, ==, a.extent);
+    for (int x = 0; x < a.extent; x++) {
+      double sum = 0;
+      for (int k = 0; k < a.n; k++) {
+        float w = vks_tile_axis_weight (&a, k, x);
+        int first, end;
+        vks_tile_axis_span (&a, k, &first, &end);
+        if (w > 0) {
+          g_assert_cmpint (x, >=, first);
+          g_assert_cmpint (x, <, end);
+        }
+        sum += w;
+      }
+      g_assert_cmpfloat (fabs (sum - 1.0), <, 1e-6);
+    }
+    for (int k = 0; k < a.n; k++) {
+      int first, end;
+      vks_tile_axis_span (&a, k, &first, &end);
+      g_assert_cmpint (a.start[k] % 4, ==, 0);
+      if (k > 0)
+        g_assert_cmpint (first, >=, a.start[k] + a.margin);
+      if (k + 1 < a.n)
+        g_assert_cmpint (end, <=, a.start[k] + a.size - a.margin);
+    }
+    vks_tile_axis_clear (&a);
+  }
+  VksTileAxis a;
+  GError *error = NULL;
+  g_assert_false (vks_tile_axis_init (&a, 1024, 64, 32, 16, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
+}
+
+static void
+test_plan_limits (void)
+{
+  /* The limits are checked before anything is allocated, whatever the device allows. */
+  GError *error = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures",
+                                                 "gen_ngf8_nb2.safetensors", NULL);
+  g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
+  g_assert_no_error (error);
+  VkDeviceSize bytes = 0;
+  g_assert_true (vks_generator_plan_bytes (gen, 64, 64, VKS_NORM_STATS_GIVEN, &bytes, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bytes, >, 0);
+  /* 32768 x 32768 is within the 2^30-pixel guard but not within one texel buffer here. */
+  g_assert_false (vks_generator_plan_bytes (gen, 32768, 32768, VKS_NORM_STATS_OWN, &bytes,
+                                            &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  VksGeneratorPlan *plan = vks_generator_plan_new (gen, 32768, 32768, &error);
+  g_assert_null (plan);
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  /* The tiler asks the same question. */
+  int side = vks_tile_side_for_budget (gen, (VkDeviceSize) 64 << 20, 4096);
+  g_assert_cmpint (side, >=, 64);
+  g_assert_true (vks_generator_plan_bytes (gen, side, side, VKS_NORM_STATS_GIVEN, &bytes, NULL));
+  g_assert_cmpuint (bytes, <=, (VkDeviceSize) 64 << 20);
+}
+
+/* Measurement, run when TILING_MEASURE is set (docs/performance.md "Large images"): one interior
+ * tile with the whole image's statistics against the untiled output, the largest difference as
+ * a function of the distance to the tile's nearest side: the context a tile needs. */
+static void
+test_measure_context (void)
+{
+  if (g_getenv ("TILING_MEASURE") == NULL) {
+    g_test_skip ("set TILING_MEASURE=1 to measure");
+    return;
+  }
+  GError *error = NULL;
+  const char *env = g_getenv ("TILING_MODEL");
+  g_autofree char *path = env ? g_strdup (env)
+    : g_test_build_filename (G_TEST_DIST, "fixtures", "gen_ngf8_nb2.safetensors", NULL);
+  g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
+  g_assert_no_error (error);
+  const int h = 768, w = 1024, th = 512, tw = 512, y0 = 128, x0 = 256;
+  g_autofree float *rgb = make_image (w, h, 11);
+  g_autofree float *planar = g_new (float, 3 * (gsize) h * w);
+  for (gsize i = 0; i < (gsize) h * w; i++)
+    for (int c = 0; c < 3; c++)
+      planar[c * (gsize) h * w + i] = rgb[i * 3 + c] * 2.0f - 1.0f;
+  g_autofree float *whole = g_new (float, 3 * (gsize) h * w);
+  g_autofree float *stats = g_new (float, vks_generator_stats_floats (gen));
+  {
+    g_autoptr (VksGeneratorPlan) rec =
+      vks_generator_plan_new_with_stats (gen, h, w, VKS_NORM_STATS_RECORD, &error);
+    g_assert_no_error (error);
+    g_assert_true (vks_generator_plan_run (rec, planar, whole, &error));
+    vks_generator_plan_get_stats (rec, stats);
+  }
+  g_autofree float *tile = g_new (float, 3 * (gsize) th * tw);
+  for (int c = 0; c < 3; c++)
+    for (int y = 0; y < th; y++)
+      memcpy (tile + ((gsize) c * th + y) * tw, planar + ((gsize) c * h + y0 + y) * w + x0,
+              tw * sizeof (float));
+  g_autoptr (VksGeneratorPlan) given =
+    vks_generator_plan_new_with_stats (gen, th, tw, VKS_NORM_STATS_GIVEN, &error);
+  g_assert_no_error (error);
+  vks_generator_plan_set_stats (given, stats);
+  g_assert_true (vks_generator_plan_run (given, tile, tile, &error));
+  double worst[64] = { 0 };
+  for (int c = 0; c < 3; c++)
+    for (int y = 0; y < th; y++)
+      for (int x = 0; x < tw; x++) {
+        int d = MIN (MIN (y, th - 1 - y), MIN (x, tw - 1 - x)) / 4;
+        double diff = fabs (tile[((gsize) c * th + y) * tw + x] -
+                            whole[((gsize) c * h + y0 + y) * w + x0 + x]) * 0.5 * 255.0;
+        if (d < 64)
+          worst[d] = MAX (worst[d], diff);
+      }
+  for (int d = 62; d >= 0; d--)
+    worst[d] = MAX (worst[d], worst[d + 1]);   /* max over everything at least this far in */
+  for (int d = 0; d < 40; d++)
+    g_test_message ("distance >= %3d px: max difference %.4f/255", 4 * d, worst[d]);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/tiling/axis-partition", test_axis_partition);
+  g_test_add_func ("/tiling/plan-limits", test_plan_limits);
+  g_test_add_func ("/tiling/matches-untiled", test_matches_untiled);
+  g_test_add_func ("/tiling/odd-sizes", test_odd_sizes);
+  g_test_add_func ("/tiling/one-pixel", test_one_pixel);
+  g_test_add_func ("/tiling/in-place", test_in_place);
+  g_test_add_func ("/tiling/progress-and-cancel", test_progress_and_cancel);
+  g_test_add_func ("/tiling/measure-context", test_measure_context);
+  int result = g_test_run ();
+  test_context_release ();
+  return result;
+}
