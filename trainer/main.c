@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
 
 static volatile sig_atomic_t interrupted;
 
@@ -102,13 +104,34 @@ setup (Trainer *t, GError **error)
   t->fake_a = g_new (float, batch);
   t->fake_b = g_new (float, batch);
   t->step_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  t->report = vks_report_new (o->out, vks_cyclegan_loss_names, VKS_N_LOSSES, error);
-  if (t->report == NULL)
+  /* Weights first: a run that cannot start must not leave an output folder behind. */
+  if (o->resume ? !vks_train_state_resume (&t->st, o, error)
+                : !vks_train_state_init_weights (&t->st, o, error))
     return FALSE;
-  if (o->resume)
-    return vks_train_state_resume (&t->st, o, error) &&
-           vks_report_resume (t->report, t->st.step, error);
-  return vks_train_state_init_weights (&t->st, o, error);
+  t->report = vks_report_new (o->out, vks_cyclegan_loss_names, VKS_N_LOSSES, error);
+  return t->report != NULL && (!o->resume || vks_report_resume (t->report, t->st.step, error));
+}
+
+/* A save killed mid-write leaves its temporary file (NAME.XXXXXX, see vks_checkpoint_save and
+ * g_file_set_contents); nothing ever reads those, but a state file can be hundreds of MB. */
+static void
+remove_stale_temporaries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+    const char *dot = strrchr (name, '.');
+    if (dot == NULL || strlen (dot + 1) != 6)
+      continue;
+    g_autofree char *final = g_strndup (name, dot - name);
+    gboolean ours = g_str_has_prefix (final, "latest_") || g_str_has_prefix (final, "step_")
+                    || g_str_equal (final, "losses.csv") || g_str_equal (final, "losses.png")
+                    || g_str_equal (final, "index.html");
+    if (ours) {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_remove (path);
+    }
+  }
 }
 
 static gboolean
@@ -212,13 +235,12 @@ train (Trainer *t, GError **error)
   float losses[VKS_N_LOSSES] = { 0 };
   gint64 window_start = g_get_monotonic_time ();
   guint64 window_steps = 0;
-  gboolean trained = FALSE;
+  guint64 saved_step = G_MAXUINT64;
   while (t->st.step < total && !interrupted) {
     gint64 t0 = g_get_monotonic_time ();
     guint64 epoch = vks_epoch_iterator_epoch (t->st.epochs);
     if (!train_step (t, losses, error))
       return FALSE;
-    trained = TRUE;
     double ms = (g_get_monotonic_time () - t0) / 1000.0;
     g_array_append_val (t->step_ms, ms);
     window_steps++;
@@ -245,11 +267,14 @@ train (Trainer *t, GError **error)
     if (t->st.step % o->sample_every == 0 || last)
       if (!write_samples (t, error))
         return FALSE;
-    if (t->st.step % o->save_every == 0 || last)
+    if (t->st.step % o->save_every == 0 || last) {
       if (!vks_train_state_save (&t->st, o, error))
         return FALSE;
+      saved_step = t->st.step;
+    }
   }
-  if (!trained && !vks_train_state_save (&t->st, o, error))
+  /* Also when a signal came between two steps, or no step was left to run. */
+  if (saved_step != t->st.step && !vks_train_state_save (&t->st, o, error))
     return FALSE;
   guint n = t->step_ms->len;
   if (n > 1) {
@@ -278,6 +303,9 @@ main (int argc, char **argv)
   struct sigaction sa = { .sa_handler = on_sigint };
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
+  remove_stale_temporaries (t.o.out);
+  g_autofree char *samples = g_build_filename (t.o.out, "samples", NULL);
+  remove_stale_temporaries (samples);
   gboolean ok = setup (&t, &error) && train (&t, &error);
   trainer_clear (&t);
   gegl_exit ();

@@ -94,8 +94,10 @@ vks_train_state_init_weights (VksTrainState *st, const VksTrainOptions *o, GErro
     g_autofree char *file = g_strconcat (net_names[i], ".safetensors", NULL);
     g_autofree char *path = g_build_filename (o->init, file, NULL);
     g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_load (path, error);
+    if (ckpt == NULL)
+      return FALSE;   /* the reader's message names the file */
     VksTrainNet *net = vks_cyclegan_net (st->cg, i);
-    if (ckpt == NULL || !check_init_file (ckpt, i, o, error) ||
+    if (!check_init_file (ckpt, i, o, error) ||
         !vks_train_net_init_normal (net, NULL, NULL, 0, error) ||
         !vks_train_net_upload (net, VKS_REGION_PARAMS, ckpt, NULL, error)) {
       prefix_error (error, path);
