@@ -168,11 +168,12 @@ vks_generator_free (VksGenerator *gen)
   g_free (gen);
 }
 
-/* norm.comp's NORM_BACKWARD push block (std430); MODE_STATISTICS reads the first three. */
+/* norm.comp's NORM_BACKWARD push block (std430) as MODE_STATISTICS reads it. */
 typedef struct {
   int32_t channels, count, plane, images;
   float eps, slope;
   int32_t pad, in_h, in_w, src_plane;
+  int32_t region, shift, out_at, correct;
 } StatisticsPush;
 
 enum { NORM_MODE_STATISTICS = 3 };  /* norm.comp MODE */
@@ -183,6 +184,7 @@ typedef struct {
   VksTensor in, full, half, q[3], out;
   VkDeviceSize scratch_offset, scratch;
   VkDeviceSize stats_offset, stats_bytes;  /* arena region of the norm statistics */
+  VkDeviceSize region_at;                  /* GIVEN_MEASURE: y0, y1, x0, x1 as floats */
   VkDeviceSize *stats_at;                  /* per layer, relative to stats_offset (owned) */
   VkDeviceSize arena_bytes;
   VkDeviceSize upload_bytes, upload_stats;       /* input, then statistics (GIVEN) */
@@ -193,6 +195,8 @@ struct VksGeneratorPlan {
   VksGenerator *gen;
   int h, w;
   VksNormStats stats;
+  gboolean upload_stats_used;   /* GIVEN, GIVEN_MEASURE, CORRECTED: the statistics region is
+                                 * uploaded */
   PlanLayout lay;
   VksBuffer *arena;
   VksBuffer *upload, *readback;
@@ -212,6 +216,19 @@ vks_generator_stats_floats (const VksGenerator *gen)
   for (guint i = 0; i < gen->n_layers; i++)
     if (layer_has_stats (gen, &gen->layers[i]))
       n += 2 * (gsize) gen->layers[i].norm.channels;
+  return n;
+}
+
+int
+vks_generator_stats_channels (const VksGenerator *gen, int *channels)
+{
+  int n = 0;
+  for (guint i = 0; i < gen->n_layers; i++)
+    if (layer_has_stats (gen, &gen->layers[i])) {
+      if (channels != NULL)
+        channels[n] = gen->layers[i].norm.channels;
+      n++;
+    }
   return n;
 }
 
@@ -321,6 +338,8 @@ plan_layout (VksGenerator *gen, int h, int w, VksNormStats stats, PlanLayout *la
     VksArena blocks;
     vks_arena_init (&blocks, ctx);
     lay->stats_at = g_new0 (VkDeviceSize, gen->n_layers);
+    if (stats == VKS_NORM_STATS_GIVEN_MEASURE)
+      lay->region_at = vks_arena_reserve (&blocks, 4 * sizeof (float));
     for (guint i = 0; i < gen->n_layers; i++)
       if (layer_has_stats (gen, &gen->layers[i]))
         lay->stats_at[i] = vks_arena_reserve (&blocks, 4 * sizeof (float) *
@@ -332,10 +351,11 @@ plan_layout (VksGenerator *gen, int h, int w, VksNormStats stats, PlanLayout *la
   VkDeviceSize align = vks_buffer_alignment (ctx);
   lay->upload_bytes = vks_tensor_bytes (&lay->in);
   lay->readback_bytes = vks_tensor_bytes (&lay->out);
-  if (stats == VKS_NORM_STATS_GIVEN) {
+  if (stats != VKS_NORM_STATS_OWN && stats != VKS_NORM_STATS_RECORD) {
     lay->upload_stats = align_up (lay->upload_bytes, align);
     lay->upload_bytes = lay->upload_stats + lay->stats_bytes;
-  } else if (stats == VKS_NORM_STATS_RECORD) {
+  }
+  if (stats != VKS_NORM_STATS_OWN && stats != VKS_NORM_STATS_GIVEN) {
     lay->readback_stats = align_up (lay->readback_bytes, align);
     lay->readback_bytes = lay->readback_stats + lay->stats_bytes;
   }
@@ -364,7 +384,11 @@ vks_generator_plan_bytes (VksGenerator *gen, int h, int w, VksNormStats stats, V
   return ok;
 }
 
-/* Per-channel mean and variance of y into a statistics block (MODE_STATISTICS of norm.comp). */
+/* Per-channel mean and variance of y into a statistics block (MODE_STATISTICS of norm.comp):
+ * RECORD and CORRECTED plans over the whole plane into the mean and var the batch-norm mode
+ * reads next, CORRECTED ones corrected by the block's gamma and beta slots (uploaded; the
+ * non-affine batch-norm mode ignores them); GIVEN_MEASURE plans over the region into the gamma
+ * and beta slots, so that the given statistics stay in use. */
 static gboolean
 record_statistics (VksGeneratorPlan *plan, const VksTensor *y, VkDeviceSize block,
                    GError **error)
@@ -378,9 +402,19 @@ record_statistics (VksGeneratorPlan *plan, const VksTensor *y, VkDeviceSize bloc
   VksView stats = { plan->arena, block, 4 * sizeof (float) * (VkDeviceSize) y->c,
                     VK_FORMAT_R32_SFLOAT };
   VksView rgba = vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT);
-  /* Only src and dst1 are used; the others need valid descriptors of the right formats. */
-  VksView views[6] = { rgba, rgba, stats, stats, rgba, stats };
-  StatisticsPush push = { .channels = y->c, .count = y->h * y->w, .plane = y->plane, .images = 1 };
+  gboolean region = plan->stats == VKS_NORM_STATS_GIVEN_MEASURE;
+  VksView rect = { plan->arena, plan->lay.stats_offset + plan->lay.region_at, 4 * sizeof (float),
+                   VK_FORMAT_R32_SFLOAT };
+  /* Only src, params (the region) and dst1 are used; the others need valid descriptors of the
+   * right formats. */
+  VksView views[6] = { rgba, rgba, region ? rect : stats, stats, rgba, stats };
+  gboolean correct = plan->stats == VKS_NORM_STATS_CORRECTED;
+  int shift = 0;
+  while ((y->w << shift) < plan->w)
+    shift++;
+  StatisticsPush push = { .channels = y->c, .count = y->h * y->w, .plane = y->plane, .images = 1,
+                          .in_h = y->h, .in_w = y->w, .region = region, .shift = shift,
+                          .out_at = region ? 0 : 2 * y->c, .correct = correct };
   uint32_t groups[3] = { (uint32_t) y->c, 1, 1 };
   return vks_recorder_dispatch (plan->rec, pipe, views, &push, sizeof push, groups, error);
 }
@@ -400,7 +434,7 @@ record_layer (VksGeneratorPlan *plan, guint index, const VksTensor *x, const Vks
     return vks_norm_forward (plan->rec, &l->norm, y, residual, y, error);
   /* The statistics come from the block: the batch-norm mode of the same shader. */
   VkDeviceSize block = lay->stats_offset + lay->stats_at[index];
-  if (plan->stats == VKS_NORM_STATS_RECORD && !record_statistics (plan, y, block, error))
+  if (plan->stats != VKS_NORM_STATS_GIVEN && !record_statistics (plan, y, block, error))
     return FALSE;
   VksNorm given = l->norm;
   given.instance = FALSE;
@@ -421,6 +455,8 @@ vks_generator_plan_new_with_stats (VksGenerator *gen, int h, int w, VksNormStats
   plan->h = h;
   plan->w = w;
   plan->stats = c->norm == VKS_NORM_INSTANCE ? stats : VKS_NORM_STATS_OWN;
+  plan->upload_stats_used = plan->stats != VKS_NORM_STATS_OWN &&
+                            plan->stats != VKS_NORM_STATS_RECORD;
   if (!plan_layout (gen, h, w, plan->stats, &plan->lay, error))
     return NULL;
   PlanLayout *lay = &plan->lay;
@@ -438,8 +474,22 @@ vks_generator_plan_new_with_stats (VksGenerator *gen, int h, int w, VksNormStats
     : vks_buffer_new (ctx, lay->readback_bytes, VKS_MEMORY_READBACK, "image readback", error);
   if (plan->readback == NULL)
     return NULL;
-  if (plan->stats == VKS_NORM_STATS_GIVEN)
+  if (plan->upload_stats_used)
     memset ((guint8 *) plan->upload->mapped + lay->upload_stats, 0, lay->stats_bytes);
+  if (plan->stats == VKS_NORM_STATS_GIVEN_MEASURE)
+    vks_generator_plan_set_region (plan, 0, h, 0, w);
+  if (plan->stats == VKS_NORM_STATS_CORRECTED) {
+    gsize n = vks_generator_stats_floats (gen);
+    g_autofree float *identity = g_new0 (float, n);
+    for (gsize at = 0, l = 0; l < gen->n_layers; l++)
+      if (layer_has_stats (gen, &gen->layers[l])) {
+        int ch = gen->layers[l].norm.channels;
+        for (int c = 0; c < ch; c++)
+          identity[at + ch + c] = 1.0f;
+        at += 2 * (gsize) ch;
+      }
+    vks_generator_plan_set_corrections (plan, identity);
+  }
 
   plan->rec = vks_recorder_new (ctx, error);
   if (plan->rec == NULL)
@@ -450,7 +500,7 @@ vks_generator_plan_new_with_stats (VksGenerator *gen, int h, int w, VksNormStats
   vks_recorder_fill (plan->rec, plan->arena, 0, VK_WHOLE_SIZE, 0);
   VksTensor in = lay->in, out = lay->out, full = lay->full, half = lay->half;
   vks_recorder_copy (plan->rec, plan->upload, 0, plan->arena, in.offset, vks_tensor_bytes (&in));
-  if (plan->stats == VKS_NORM_STATS_GIVEN)
+  if (plan->upload_stats_used)
     vks_recorder_copy (plan->rec, plan->upload, lay->upload_stats, plan->arena, lay->stats_offset,
                        lay->stats_bytes);
   VksTensor q[3] = { lay->q[0], lay->q[1], lay->q[2] };
@@ -474,7 +524,7 @@ vks_generator_plan_new_with_stats (VksGenerator *gen, int h, int w, VksNormStats
 #undef REC
   vks_recorder_copy (plan->rec, plan->arena, out.offset, plan->readback, 0,
                      vks_tensor_bytes (&out));
-  if (plan->stats == VKS_NORM_STATS_RECORD)
+  if (plan->stats != VKS_NORM_STATS_OWN && plan->stats != VKS_NORM_STATS_GIVEN)
     vks_recorder_copy (plan->rec, plan->arena, lay->stats_offset, plan->readback,
                        lay->readback_stats, lay->stats_bytes);
   if (!vks_recorder_finish (plan->rec, error))
@@ -489,9 +539,11 @@ vks_generator_plan_new (VksGenerator *gen, int h, int w, GError **error)
 }
 
 /* Host statistics are packed (mean[C], var[C] per layer); device blocks hold gamma, beta, mean,
- * var, each block aligned. */
+ * var, each block aligned. `slot` is where in a block mean[C], var[C] are: 2 (mean, var) or 0
+ * (GIVEN_MEASURE's region statistics in the gamma and beta slots). */
 static void
-stats_copy (const VksGeneratorPlan *plan, guint8 *blocks, float *packed, gboolean to_blocks)
+stats_copy (const VksGeneratorPlan *plan, guint8 *blocks, float *packed, gboolean to_blocks,
+            int slot)
 {
   const VksGenerator *gen = plan->gen;
   gsize at = 0;
@@ -502,9 +554,9 @@ stats_copy (const VksGeneratorPlan *plan, guint8 *blocks, float *packed, gboolea
     gsize ch = l->norm.channels;
     float *block = (float *) (blocks + plan->lay.stats_at[i]);
     if (to_blocks)
-      memcpy (block + 2 * ch, packed + at, 2 * ch * sizeof (float));
+      memcpy (block + slot * ch, packed + at, 2 * ch * sizeof (float));
     else
-      memcpy (packed + at, block + 2 * ch, 2 * ch * sizeof (float));
+      memcpy (packed + at, block + slot * ch, 2 * ch * sizeof (float));
     at += 2 * ch;
   }
 }
@@ -512,16 +564,40 @@ stats_copy (const VksGeneratorPlan *plan, guint8 *blocks, float *packed, gboolea
 void
 vks_generator_plan_set_stats (VksGeneratorPlan *plan, const float *stats)
 {
-  g_return_if_fail (plan->stats == VKS_NORM_STATS_GIVEN);
+  g_return_if_fail (plan->stats == VKS_NORM_STATS_GIVEN ||
+                    plan->stats == VKS_NORM_STATS_GIVEN_MEASURE);
   stats_copy (plan, (guint8 *) plan->upload->mapped + plan->lay.upload_stats, (float *) stats,
-              TRUE);
+              TRUE, 2);
+}
+
+void
+vks_generator_plan_set_corrections (VksGeneratorPlan *plan, const float *corrections)
+{
+  g_return_if_fail (plan->stats == VKS_NORM_STATS_CORRECTED);
+  stats_copy (plan, (guint8 *) plan->upload->mapped + plan->lay.upload_stats,
+              (float *) corrections, TRUE, 0);
 }
 
 void
 vks_generator_plan_get_stats (const VksGeneratorPlan *plan, float *stats)
 {
-  g_return_if_fail (plan->stats == VKS_NORM_STATS_RECORD);
-  stats_copy (plan, (guint8 *) plan->readback->mapped + plan->lay.readback_stats, stats, FALSE);
+  g_return_if_fail (plan->stats != VKS_NORM_STATS_OWN && plan->stats != VKS_NORM_STATS_GIVEN);
+  stats_copy (plan, (guint8 *) plan->readback->mapped + plan->lay.readback_stats, stats, FALSE,
+              plan->stats == VKS_NORM_STATS_GIVEN_MEASURE ? 0 : 2);
+}
+
+void
+vks_generator_plan_set_region (VksGeneratorPlan *plan, int y0, int y1, int x0, int x1)
+{
+  g_return_if_fail (plan->stats == VKS_NORM_STATS_GIVEN_MEASURE);
+  g_return_if_fail (y0 % 4 == 0 && y1 % 4 == 0 && x0 % 4 == 0 && x1 % 4 == 0);
+  g_return_if_fail (0 <= y0 && y0 <= y1 && y1 <= plan->h && 0 <= x0 && x0 <= x1 && x1 <= plan->w);
+  float *rect = (float *) ((guint8 *) plan->upload->mapped + plan->lay.upload_stats +
+                           plan->lay.region_at);
+  rect[0] = (float) y0;
+  rect[1] = (float) y1;
+  rect[2] = (float) x0;
+  rect[3] = (float) x1;
 }
 
 gboolean

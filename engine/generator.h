@@ -25,6 +25,14 @@ typedef enum {
   VKS_NORM_STATS_OWN,      /* from the image itself, as the network was trained */
   VKS_NORM_STATS_RECORD,   /* the same, and kept for vks_generator_plan_get_stats() */
   VKS_NORM_STATS_GIVEN,    /* from vks_generator_plan_set_stats() */
+  /* Given, and each layer's mean and variance over the region of the plan set by
+   * vks_generator_plan_set_region() measured as well, for vks_generator_plan_get_stats(): the
+   * tiler sums them over the parts of all tiles to refine full-resolution statistics. */
+  VKS_NORM_STATS_GIVEN_MEASURE,
+  /* From the image itself, each layer's corrected by vks_generator_plan_set_corrections()
+   * before use, and kept for vks_generator_plan_get_stats(): a small copy of a large image
+   * standing in for it (the tiler, engine/stylize.c). */
+  VKS_NORM_STATS_CORRECTED,
 } VksNormStats;
 
 /* Plans a forward pass for one image of height x width (multiples of 4, >= 8). Checks every
@@ -42,9 +50,20 @@ gboolean vks_generator_plan_bytes (VksGenerator *gen, int height, int width, Vks
 /* Floats of one set of norm statistics: mean[C] then var[C] for each instance-norm layer in
  * network order; 0 when the model has none. */
 gsize vks_generator_stats_floats (const VksGenerator *gen);
-/* GIVEN plans: the statistics the next runs use. RECORD plans: those of the last run. */
+/* Number of instance-norm layers; their channel counts into channels[] unless NULL. */
+int vks_generator_stats_channels (const VksGenerator *gen, int *channels);
+/* GIVEN and GIVEN_MEASURE plans: the statistics the next runs use. RECORD and CORRECTED plans:
+ * those the last run used; GIVEN_MEASURE plans: those of the last run's region (each layer's
+ * activations taken as they were computed, with the given statistics upstream). */
 void vks_generator_plan_set_stats (VksGeneratorPlan *plan, const float *stats);
 void vks_generator_plan_get_stats (const VksGeneratorPlan *plan, float *stats);
+/* GIVEN_MEASURE plans: rows [y0, y1) and columns [x0, x1) of the input, multiples of 4 within
+ * the plan's size, are the region the next runs measure; each layer measures the same rectangle
+ * at its own resolution. The default is the whole plan. */
+/* CORRECTED plans: per layer offset[C] then factor[C] (packed like the statistics); each
+ * layer's measured mean m and variance v become m + offset and v * factor. Default 0 and 1. */
+void vks_generator_plan_set_corrections (VksGeneratorPlan *plan, const float *corrections);
+void vks_generator_plan_set_region (VksGeneratorPlan *plan, int y0, int y1, int x0, int x1);
 void vks_generator_plan_free (VksGeneratorPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksGeneratorPlan, vks_generator_plan_free)
 /* input: input_nc x h x w floats (NCHW, values in [-1, 1]); output: output_nc x h x w. One submit,

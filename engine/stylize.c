@@ -137,7 +137,7 @@ read_region (const float *rgb, int width, int height, int y0, int x0, int th, in
   }
 }
 
-/* Box-filtered copy of the network-size image (h x w) at sh x sw, for the statistics pass. */
+/* Box-filtered copy of the network-size image (h x w) at sh x sw ($VKSTYLE_STATS_COPY=box). */
 static void
 read_downscaled (const float *rgb, int width, int height, int h, int w, int sh, int sw,
                  float *planar)
@@ -161,59 +161,90 @@ read_downscaled (const float *rgb, int width, int height, int h, int w, int sh, 
   }
 }
 
+/* Side of the cells of the mosaic copy: 32 measured better than 128 (docs/performance.md): cells
+ * from more places of the image outweigh more cell borders. */
+#define MOSAIC_CELL 32
+
+/* Index into [0, n) of copy position i: copy cells of MOSAIC_CELL are spread evenly over the n
+ * positions of the full image, each cut at full resolution around the point its centre maps
+ * to. */
+static int
+mosaic_source (int i, int copy, int n)
+{
+  int cell = MIN (MOSAIC_CELL, copy), cells = (copy + cell - 1) / cell, k = i / cell;
+  int centre = (int) (((gint64) 2 * k + 1) * n / (2 * cells));
+  int first = CLAMP (centre - cell / 2, 0, MAX (n - cell, 0));
+  return MIN (first + i % cell, n - 1);
+}
+
+/* Mosaic of full-resolution cells of the network-size image (h x w) at sh x sw, for the
+ * statistics: a box-filtered copy has other textures than the image (fine detail averaged
+ * away), and the network's statistics depend on texture at full scale, which cells keep.
+ * $VKSTYLE_STATS_COPY=box selects the box-filtered copy (measurements). */
+static void
+read_mosaic (const float *rgb, int width, int height, int h, int w, int sh, int sw,
+             float *planar)
+{
+  gsize plane = (gsize) sh * sw;
+  g_autofree int *cols = g_new (int, sw);
+  for (int j = 0; j < sw; j++)
+    cols[j] = mirror (mosaic_source (j, sw, w), width);
+  for (int i = 0; i < sh; i++) {
+    const float *row = rgb + (gsize) mirror (mosaic_source (i, sh, h), height) * width * 3;
+    for (int j = 0; j < sw; j++)
+      for (int c = 0; c < 3; c++)
+        planar[c * plane + (gsize) i * sw + j] = row[(gsize) cols[j] * 3 + c] * 2.0f - 1.0f;
+  }
+}
+
 static int
 round4 (double v)
 {
   return MAX (VKS_GENERATOR_MIN_SIDE, (int) (v / 4.0 + 0.5) * 4);
 }
 
-/* The instance-norm statistics of the whole image: measured on the image itself when a plan of
- * its size fits the budget (then tiles reproduce the untiled result), else on the largest
- * box-filtered copy that fits. That is an approximation: docs/performance.md measures what it
- * costs, and collecting the statistics over all tiles at full resolution is the next step. */
+/* The copy of the image the statistics are measured on: the image itself when a plan of its
+ * size fits the budget (then the statistics are exact and tiles reproduce the untiled result),
+ * else the largest mosaic (read_mosaic) that fits. */
 static gboolean
-measure_statistics (VksStyle *style, const float *rgb, int width, int height, int h, int w,
-                    VkDeviceSize budget, float *stats, GError **error)
+make_copy (VksStyle *style, const float *rgb, int width, int height, int h, int w,
+           VkDeviceSize budget, float **planar, int *sh_out, int *sw_out, GError **error)
 {
   int sh = h, sw = w;
   VkDeviceSize bytes;
-  /* $VKSTYLE_STATS_SCALE: measure at 1/scale of the size even when the image would fit
-   * (measurements of what the down-scaling costs). */
+  /* $VKSTYLE_STATS_SCALE: a copy at 1/scale of the size even when the image would fit
+   * (measurements of the refinement). */
   const char *env = g_getenv ("VKSTYLE_STATS_SCALE");
   double forced = env != NULL ? g_ascii_strtod (env, NULL) : 0.0;
   if (forced > 1.0 ||
-      !vks_generator_plan_bytes (style->gen, h, w, VKS_NORM_STATS_RECORD, &bytes, NULL) ||
+      !vks_generator_plan_bytes (style->gen, h, w, VKS_NORM_STATS_CORRECTED, &bytes, NULL) ||
       bytes > budget) {
-    /* The largest copy the budget allows: the smaller it is, the further its statistics are
-     * from the image's (docs/performance.md). */
     double f = forced > 1.0 ? forced : 1.05;
     for (;; f *= 1.05) {
       sh = round4 (h / f);
       sw = round4 (w / f);
-      if (vks_generator_plan_bytes (style->gen, sh, sw, VKS_NORM_STATS_RECORD, &bytes, NULL) &&
-          bytes <= budget)
+      if (vks_generator_plan_bytes (style->gen, sh, sw, VKS_NORM_STATS_CORRECTED, &bytes, NULL)
+          && bytes <= budget)
         break;
       if (sh == VKS_GENERATOR_MIN_SIDE && sw == VKS_GENERATOR_MIN_SIDE)
-        break;   /* plan_new below reports why */
+        break;   /* plan_new reports why */
     }
   }
-  g_autoptr (VksGeneratorPlan) plan =
-    vks_generator_plan_new_with_stats (style->gen, sh, sw, VKS_NORM_STATS_RECORD, error);
-  if (plan == NULL)
-    return FALSE;
-  g_autofree float *planar = g_try_new (float, 3 * (gsize) sh * sw);
-  if (planar == NULL) {
+  *planar = g_try_new (float, 3 * (gsize) sh * sw);
+  if (*planar == NULL) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY, "out of memory for a %dx%d image",
                  sw, sh);
     return FALSE;
   }
+  const char *kind = g_getenv ("VKSTYLE_STATS_COPY");
   if (sh == h && sw == w)
-    read_region (rgb, width, height, 0, 0, h, w, planar);
+    read_region (rgb, width, height, 0, 0, h, w, *planar);
+  else if (g_strcmp0 (kind, "box") == 0)
+    read_downscaled (rgb, width, height, h, w, sh, sw, *planar);
   else
-    read_downscaled (rgb, width, height, h, w, sh, sw, planar);
-  if (!vks_generator_plan_run (plan, planar, planar, error))
-    return FALSE;
-  vks_generator_plan_get_stats (plan, stats);
+    read_mosaic (rgb, width, height, h, w, sh, sw, *planar);
+  *sh_out = sh;
+  *sw_out = sw;
   g_debug ("tiling: norm statistics measured at %dx%d for a %dx%d image", sw, sh, w, h);
   return TRUE;
 }
@@ -229,10 +260,194 @@ write_rows (const float *acc, float *rgb_out, int width, int acc_w, int first, i
   }
 }
 
-/* Tiles in row-major order. Each tile row's weighted outputs go to `acc`, one tile's height of
- * full-width rows starting at row acc0 of the network image; rows above the next tile row's
- * first input row are complete and never read again, so they are written to rgb_out then —
- * which makes rgb_out == rgb_in safe and keeps host memory at one band, not a second image. */
+/* Refinement passes over the tiles when the statistics start from a smaller copy:
+ * $VKSTYLE_STATS_PASSES overrides (measurements; 0 keeps the copy's statistics). */
+#define DEFAULT_REFINE_PASSES 3
+
+static int
+refine_passes (void)
+{
+  const char *env = g_getenv ("VKSTYLE_STATS_PASSES");
+  if (env != NULL && *env != '\0')
+    return (int) CLAMP (g_ascii_strtoll (env, NULL, 10), 0, 16);
+  return DEFAULT_REFINE_PASSES;
+}
+
+/* State of one tiled application, shared by its passes. */
+typedef struct {
+  VksStyle *style;
+  const float *rgb_in;
+  float *rgb_out;
+  int width, height, h, w;
+  VksTileAxis ay, ax;
+  VksGeneratorPlan *plan;
+  float *tile, *acc;
+  gsize n_stats;
+  float *stats;            /* the statistics the tiles run with */
+  float *measured;         /* summed over the tiles' own regions by the last measuring pass */
+  float *corrections;      /* of the copy's statistics (VKS_NORM_STATS_CORRECTED) */
+  float *copy;             /* the copy, planar, copy_h x copy_w */
+  int copy_h, copy_w;
+  VksStatsSum sum;
+  int n_tiles, n_passes;
+  double done, units;      /* progress: one unit per tile run and per run of the copy */
+  VksProgressFunc progress;
+  gpointer user_data;
+} Tiled;
+
+static gboolean
+report (Tiled *t, const char *message, GError **error)
+{
+  if (t->progress && !t->progress (t->done / t->units, message, t->user_data)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CANCELLED, "cancelled");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The copy run with the current corrections: t->stats are the statistics it used, its own
+ * measured at each layer and corrected (with no corrections, the copy's instance norm). */
+static gboolean
+run_copy (Tiled *t, GError **error)
+{
+  g_autoptr (VksGeneratorPlan) plan =
+    vks_generator_plan_new_with_stats (t->style->gen, t->copy_h, t->copy_w,
+                                       VKS_NORM_STATS_CORRECTED, error);
+  if (plan == NULL)
+    return FALSE;
+  vks_generator_plan_set_corrections (plan, t->corrections);
+  g_autofree float *out = g_try_new (float, 3 * (gsize) t->copy_h * t->copy_w);
+  if (out == NULL) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY, "out of memory for a %dx%d image",
+                 t->copy_w, t->copy_h);
+    return FALSE;
+  }
+  if (!vks_generator_plan_run (plan, t->copy, out, error))
+    return FALSE;
+  vks_generator_plan_get_stats (plan, t->stats);
+  t->done += 1;
+  return TRUE;
+}
+
+/* Defect correction: the copy's statistics differ from the full-size image's because the copy
+ * differs, and by about the same amount whatever statistics the layers above used. A measuring
+ * pass shows how far the full-size statistics (t->measured, each layer's taken with t->stats
+ * upstream) are from t->stats; that difference is added to the corrections, and the copy run
+ * again re-derives statistics consistent from layer to layer. At the fixed point the measured
+ * statistics equal the used ones: the untiled result. Means are corrected by an offset,
+ * variances by a factor (they stay positive). */
+static void
+update_corrections (Tiled *t)
+{
+  gsize at = 0;
+  double worst = 0;
+  for (int l = 0; l < t->sum.n_layers; l++) {
+    int ch = t->sum.channels[l];
+    for (int c = 0; c < ch; c++) {
+      float *mean = t->corrections + at + c, *var = t->corrections + at + ch + c;
+      float used_m = t->stats[at + c], used_v = t->stats[at + ch + c];
+      float got_m = t->measured[at + c], got_v = t->measured[at + ch + c];
+      *mean += got_m - used_m;
+      /* Variances far below the norm's epsilon do not matter to the normalisation. */
+      *var *= (got_v + 1e-5f) / (used_v + 1e-5f);
+      worst = MAX (worst, fabs (got_m - used_m) / sqrt (got_v + 1e-5));
+    }
+    at += 2 * (gsize) ch;
+  }
+  g_debug ("tiling: measured means differ from the used ones by up to %.4f standard deviations",
+           worst);
+}
+
+/* Weighted output of the tile at row r, column c added into the band `acc` (rows from acc0). */
+static void
+blend_tile (Tiled *t, int r, int c, int acc0)
+{
+  int th = t->ay.size, tw = t->ax.size, y0 = t->ay.start[r], x0 = t->ax.start[c];
+  int ys, ye, xs, xe;
+  vks_tile_axis_span (&t->ay, r, &ys, &ye);
+  vks_tile_axis_span (&t->ax, c, &xs, &xe);
+  gsize plane = (gsize) th * tw;
+  for (int y = ys; y < MIN (ye, t->height); y++) {
+    float wy = vks_tile_axis_weight (&t->ay, r, y);
+    float *dst = t->acc + (gsize) (y - acc0) * t->w * 3;
+    const float *src = t->tile + (gsize) (y - y0) * tw - x0;
+    for (int x = xs; x < MIN (xe, t->width); x++) {
+      float wt = wy * vks_tile_axis_weight (&t->ax, c, x);
+      for (int ch = 0; ch < 3; ch++)
+        dst[(gsize) x * 3 + ch] += wt * src[ch * plane + x];
+    }
+  }
+}
+
+/* One pass over the tiles in row-major order with t->stats. A measuring pass sums each tile's
+ * statistics over its own region into t->measured. The output pass writes each tile row's
+ * weighted outputs to `acc`, one tile's height of full-width rows starting at row acc0 of the
+ * network image; rows above the next tile row's first input row are complete and never read
+ * again, so they are written to rgb_out then — which makes rgb_out == rgb_in safe (only the last
+ * pass writes) and keeps host memory at one band, not a second image. */
+static gboolean
+run_pass (Tiled *t, int pass, GError **error)
+{
+  gboolean output = pass + 1 == t->n_passes;
+  int th = t->ay.size, tw = t->ax.size;
+  /* A new plan per pass: the copy's plan, in between, has the budget to itself. */
+  t->plan = vks_generator_plan_new_with_stats (t->style->gen, th, tw,
+                                               output ? VKS_NORM_STATS_GIVEN
+                                                      : VKS_NORM_STATS_GIVEN_MEASURE, error);
+  if (t->plan == NULL)
+    return FALSE;
+  if (t->n_stats > 0)
+    vks_generator_plan_set_stats (t->plan, t->stats);
+  vks_stats_sum_reset (&t->sum);
+  int acc0 = 0, k = pass * t->n_tiles;
+  for (int r = 0; r < t->ay.n; r++) {
+    int y0 = t->ay.start[r], oy0, oy1;
+    vks_tile_axis_own (&t->ay, r, &oy0, &oy1);
+    for (int c = 0; c < t->ax.n; c++, k++) {
+      char message[64];
+      g_snprintf (message, sizeof message, "Stylizing tile %d/%d", k + 1,
+                  t->n_passes * t->n_tiles);
+      if (!report (t, message, error))
+        return FALSE;
+      int x0 = t->ax.start[c], ox0, ox1;
+      vks_tile_axis_own (&t->ax, c, &ox0, &ox1);
+      read_region (t->rgb_in, t->width, t->height, y0, x0, th, tw, t->tile);
+      if (!output)
+        vks_generator_plan_set_region (t->plan, oy0 - y0, oy1 - y0, ox0 - x0, ox1 - x0);
+      gint64 t0 = g_get_monotonic_time ();
+      if (!vks_generator_plan_run (t->plan, t->tile, t->tile, error))
+        return FALSE;
+      t->done += 1;
+      g_debug ("tiling: tile %d/%d ran in %.2f s", k + 1, t->n_passes * t->n_tiles,
+               (g_get_monotonic_time () - t0) / 1e6);
+      if (!output) {
+        vks_generator_plan_get_stats (t->plan, t->measured);
+        vks_stats_sum_add (&t->sum, t->measured, (double) (oy1 - oy0) * (ox1 - ox0));
+      } else {
+        blend_tile (t, r, c, acc0);
+      }
+    }
+    if (!output)
+      continue;
+    int next = r + 1 < t->ay.n ? t->ay.start[r + 1] : t->h;
+    write_rows (t->acc, t->rgb_out, t->width, t->w, acc0, MIN (next, t->height));
+    gsize band = (gsize) th * t->w * 3, keep = (gsize) (th - (next - acc0)) * t->w * 3;
+    if (r + 1 < t->ay.n) {
+      memmove (t->acc, t->acc + (gsize) (next - acc0) * t->w * 3, keep * sizeof (float));
+      memset (t->acc + keep, 0, (band - keep) * sizeof (float));
+    }
+    acc0 = next;
+  }
+  g_clear_pointer (&t->plan, vks_generator_plan_free);
+  if (!output)
+    vks_stats_sum_get (&t->sum, t->measured);
+  return TRUE;
+}
+
+/* Tiled application. Instance-norm statistics are the whole image's: from the image itself when
+ * its plan fits the budget (exact), else from a smaller copy, refined by passes over all
+ * tiles at full size that measure each layer's statistics over the tiles' own regions
+ * (update_corrections; docs/performance.md has the error per pass). Then the output pass. */
 static gboolean
 apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width, int height, int h,
              int w, int side, VkDeviceSize budget, VksProgressFunc progress, gpointer user_data,
@@ -240,89 +455,72 @@ apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width, in
 {
   const VksGeneratorConfig *cfg = vks_generator_config (style->gen);
   int margin = vks_tile_margin (cfg);
-  VksTileAxis ay = { 0 }, ax = { 0 };
+  Tiled t = { .style = style, .rgb_in = rgb_in, .rgb_out = rgb_out, .width = width,
+              .height = height, .h = h, .w = w, .progress = progress, .user_data = user_data,
+              .units = 1.0 };
   gboolean ok = FALSE;
-  VksGeneratorPlan *plan = NULL;
-  float *tile = NULL, *acc = NULL, *stats = NULL;
-  if (!vks_tile_axis_init (&ay, h, MIN (side, h), margin, VKS_TILE_BLEND, error) ||
-      !vks_tile_axis_init (&ax, w, MIN (side, w), margin, VKS_TILE_BLEND, error))
+  vks_stats_sum_init (&t.sum, style->gen);
+  if (!vks_tile_axis_init (&t.ay, h, MIN (side, h), margin, VKS_TILE_BLEND, error) ||
+      !vks_tile_axis_init (&t.ax, w, MIN (side, w), margin, VKS_TILE_BLEND, error))
     goto out;
-  int th = ay.size, tw = ax.size, n = ay.n * ax.n;
-  gsize n_stats = vks_generator_stats_floats (style->gen);
-  /* The statistics pass costs about one tile; count it as one in the progress. */
-  double units = n + (n_stats > 0);
-  g_debug ("tiling: %dx%d image in %d tiles of %dx%d (margin %d, blend %d)", w, h, n, tw, th,
-           margin, VKS_TILE_BLEND);
-  tile = g_try_new (float, 3 * (gsize) th * tw);
-  acc = g_try_new0 (float, (gsize) th * w * 3);
-  stats = g_try_new (float, MAX (n_stats, 1));
-  if (tile == NULL || acc == NULL || stats == NULL) {
+  int th = t.ay.size, tw = t.ax.size;
+  t.n_tiles = t.ay.n * t.ax.n;
+  t.n_stats = vks_generator_stats_floats (style->gen);
+  g_debug ("tiling: %dx%d image in %d tiles of %dx%d (margin %d, blend %d)", w, h, t.n_tiles, tw,
+           th, margin, VKS_TILE_BLEND);
+  t.tile = g_try_new (float, 3 * (gsize) th * tw);
+  t.acc = g_try_new0 (float, (gsize) th * w * 3);
+  t.stats = g_try_new (float, MAX (t.n_stats, 1));
+  t.measured = g_try_new (float, MAX (t.n_stats, 1));
+  t.corrections = g_try_new0 (float, MAX (t.n_stats, 1));
+  if (t.tile == NULL || t.acc == NULL || t.stats == NULL || t.measured == NULL ||
+      t.corrections == NULL) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
                  "out of memory for the tiles of a %dx%d image", width, height);
     goto out;
   }
-  if (n_stats > 0) {
-    if (progress && !progress (0.0, "Stylizing", user_data))
-      goto cancelled;
-    if (!measure_statistics (style, rgb_in, width, height, h, w, budget, stats, error))
+  int refine = 0;
+  if (t.n_stats > 0) {
+    /* Before the copy reads the image: cancel costs nothing yet. */
+    if (!report (&t, "Stylizing", error) ||
+        !make_copy (style, rgb_in, width, height, h, w, budget, &t.copy, &t.copy_h, &t.copy_w,
+                    error))
       goto out;
+    if (t.copy_h != h || t.copy_w != w)
+      refine = refine_passes ();
+    /* No corrections: offsets 0, factors 1. */
+    gsize at = 0;
+    for (int l = 0; l < t.sum.n_layers; at += 2 * (gsize) t.sum.channels[l], l++)
+      for (int c = 0; c < t.sum.channels[l]; c++)
+        t.corrections[at + t.sum.channels[l] + c] = 1.0f;
   }
-  plan = vks_generator_plan_new_with_stats (style->gen, th, tw, VKS_NORM_STATS_GIVEN, error);
-  if (plan == NULL)
+  t.n_passes = 1 + refine;
+  /* A run of the copy costs about one tile (the budget bounds both). */
+  t.units = (double) t.n_passes * t.n_tiles + (t.n_stats > 0 ? 1 + refine : 0);
+  if (t.n_stats > 0 && !run_copy (&t, error))
     goto out;
-  if (n_stats > 0)
-    vks_generator_plan_set_stats (plan, stats);
-
-  gsize plane = (gsize) th * tw;
-  int acc0 = 0, k = 0;
-  for (int r = 0; r < ay.n; r++) {
-    int y0 = ay.start[r], ys, ye;
-    vks_tile_axis_span (&ay, r, &ys, &ye);
-    for (int c = 0; c < ax.n; c++, k++) {
-      char message[64];
-      g_snprintf (message, sizeof message, "Stylizing tile %d/%d", k + 1, n);
-      if (progress && !progress ((k + (n_stats > 0)) / units, message, user_data))
-        goto cancelled;
-      int x0 = ax.start[c], xs, xe;
-      vks_tile_axis_span (&ax, c, &xs, &xe);
-      read_region (rgb_in, width, height, y0, x0, th, tw, tile);
-      gint64 t0 = g_get_monotonic_time ();
-      if (!vks_generator_plan_run (plan, tile, tile, error))
+  for (int pass = 0; pass < t.n_passes; pass++) {
+    if (!run_pass (&t, pass, error))
+      goto out;
+    if (pass + 1 < t.n_passes) {
+      update_corrections (&t);
+      if (!report (&t, "Stylizing", error) || !run_copy (&t, error))
         goto out;
-      g_debug ("tiling: tile %d/%d ran in %.2f s", k + 1, n,
-               (g_get_monotonic_time () - t0) / 1e6);
-      for (int y = ys; y < MIN (ye, height); y++) {
-        float wy = vks_tile_axis_weight (&ay, r, y);
-        float *dst = acc + (gsize) (y - acc0) * w * 3;
-        const float *src = tile + (gsize) (y - y0) * tw - x0;
-        for (int x = xs; x < MIN (xe, width); x++) {
-          float wt = wy * vks_tile_axis_weight (&ax, c, x);
-          for (int ch = 0; ch < 3; ch++)
-            dst[(gsize) x * 3 + ch] += wt * src[ch * plane + x];
-        }
-      }
     }
-    int next = r + 1 < ay.n ? ay.start[r + 1] : h;
-    write_rows (acc, rgb_out, width, w, acc0, MIN (next, height));
-    gsize keep = (gsize) (th - (next - acc0)) * w * 3;
-    if (r + 1 < ay.n) {
-      memmove (acc, acc + (gsize) (next - acc0) * w * 3, keep * sizeof (float));
-      memset (acc + keep, 0, ((gsize) th * w * 3 - keep) * sizeof (float));
-    }
-    acc0 = next;
   }
   ok = TRUE;
-  goto out;
 
-cancelled:
-  g_set_error (error, VKS_ERROR, VKS_ERROR_CANCELLED, "cancelled");
 out:
-  vks_generator_plan_free (plan);
-  g_free (tile);
-  g_free (acc);
-  g_free (stats);
-  vks_tile_axis_clear (&ay);
-  vks_tile_axis_clear (&ax);
+  vks_generator_plan_free (t.plan);
+  g_free (t.tile);
+  g_free (t.acc);
+  g_free (t.stats);
+  g_free (t.measured);
+  g_free (t.corrections);
+  g_free (t.copy);
+  vks_stats_sum_clear (&t.sum);
+  vks_tile_axis_clear (&t.ay);
+  vks_tile_axis_clear (&t.ax);
   return ok;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/tiling.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 gboolean
 vks_tile_axis_init (VksTileAxis *a, int extent, int size, int margin, int blend, GError **error)
@@ -71,6 +72,79 @@ vks_tile_axis_span (const VksTileAxis *a, int k, int *first, int *end)
 {
   *first = k > 0 ? a->cut[k - 1] - a->blend / 2 : 0;
   *end = k + 1 < a->n ? a->cut[k] + (a->blend + 1) / 2 : a->extent;
+}
+
+void
+vks_tile_axis_own (const VksTileAxis *a, int k, int *first, int *end)
+{
+  /* Seams are even, not always multiples of 4: rounding down keeps the boundary within 2 px of
+   * the seam, far inside both tiles' kept parts. */
+  *first = k > 0 ? a->cut[k - 1] / 4 * 4 : 0;
+  *end = k + 1 < a->n ? a->cut[k] / 4 * 4 : a->extent;
+}
+
+void
+vks_stats_sum_init (VksStatsSum *sum, const VksGenerator *gen)
+{
+  sum->n_layers = vks_generator_stats_channels (gen, NULL);
+  sum->channels = g_new0 (int, MAX (sum->n_layers, 1));
+  vks_generator_stats_channels (gen, sum->channels);
+  sum->n = 0;
+  for (int l = 0; l < sum->n_layers; l++)
+    sum->n += sum->channels[l];
+  sum->mean = g_new0 (double, MAX (sum->n, 1));
+  sum->m2 = g_new0 (double, MAX (sum->n, 1));
+  sum->weight = 0;
+}
+
+void
+vks_stats_sum_clear (VksStatsSum *sum)
+{
+  g_clear_pointer (&sum->channels, g_free);
+  g_clear_pointer (&sum->mean, g_free);
+  g_clear_pointer (&sum->m2, g_free);
+}
+
+void
+vks_stats_sum_reset (VksStatsSum *sum)
+{
+  sum->weight = 0;
+  memset (sum->mean, 0, sum->n * sizeof (double));
+  memset (sum->m2, 0, sum->n * sizeof (double));
+}
+
+void
+vks_stats_sum_add (VksStatsSum *sum, const float *stats, double weight)
+{
+  if (weight <= 0)
+    return;
+  double total = sum->weight + weight, share = weight / total;
+  gsize at = 0, i = 0;
+  for (int l = 0; l < sum->n_layers; l++) {
+    int ch = sum->channels[l];
+    for (int c = 0; c < ch; c++, i++) {
+      double mean = stats[at + c], m2 = (double) stats[at + ch + c] * weight;
+      double delta = mean - sum->mean[i];
+      sum->m2[i] += m2 + delta * delta * sum->weight * share;
+      sum->mean[i] += delta * share;
+    }
+    at += 2 * (gsize) ch;
+  }
+  sum->weight = total;
+}
+
+void
+vks_stats_sum_get (const VksStatsSum *sum, float *stats)
+{
+  gsize at = 0, i = 0;
+  for (int l = 0; l < sum->n_layers; l++) {
+    int ch = sum->channels[l];
+    for (int c = 0; c < ch; c++, i++) {
+      stats[at + c] = (float) sum->mean[i];
+      stats[at + ch + c] = sum->weight > 0 ? (float) (sum->m2[i] / sum->weight) : 0.0f;
+    }
+    at += 2 * (gsize) ch;
+  }
 }
 
 int

@@ -28,6 +28,31 @@ float vks_tile_axis_weight (const VksTileAxis *axis, int k, int x);
  * `margin` pixels from any side of it that is not an image edge. */
 void vks_tile_axis_span (const VksTileAxis *axis, int k, int *first, int *end);
 
+/* [*first, *end): the pixels whose statistics tile k accounts for when the instance-norm
+ * statistics are summed over tiles: multiples of 4 (so every layer's resolution divides them),
+ * a partition of [0, extent) over k, and inside the tile at least `margin` pixels from any side
+ * of it that is not an image edge, where its activations are those of the whole image. */
+void vks_tile_axis_own (const VksTileAxis *axis, int k, int *first, int *end);
+
+/* One set of norm statistics (vks_generator_stats_floats: mean[C], var[C] per layer) combined
+ * over disjoint regions, in double: each part comes with its weight (its pixel count at input
+ * resolution, proportional to its count at every layer's resolution) and is merged through the
+ * pairwise update of mean and summed squared deviations, so nothing cancels. */
+typedef struct {
+  int n_layers;
+  int *channels;       /* per layer (vks_generator_stats_channels) */
+  gsize n;             /* channels summed over layers */
+  double weight;
+  double *mean, *m2;   /* per (layer, channel) */
+} VksStatsSum;
+
+void vks_stats_sum_init (VksStatsSum *sum, const VksGenerator *gen);
+void vks_stats_sum_clear (VksStatsSum *sum);
+void vks_stats_sum_reset (VksStatsSum *sum);
+void vks_stats_sum_add (VksStatsSum *sum, const float *stats, double weight);
+/* The combined statistics (biased variance, as instance norm takes it), packed like the parts. */
+void vks_stats_sum_get (const VksStatsSum *sum, float *stats);
+
 /* Context a tile needs on each side for a generator with n_blocks residual blocks (a multiple
  * of 4). $VKSTYLE_TILE_MARGIN overrides it (measurements). */
 int vks_tile_margin (const VksGeneratorConfig *cfg);

@@ -44,9 +44,11 @@ layout(push_constant) uniform Params {
 //           per (channel, image): each in_h x in_w pixel gets the sum of the pixels of the padded
 //           gradient (in_h + 2 pad rows, in_w + 2 pad columns) that reflect onto it.
 //   MODE 3, statistics (forward, for tiled inference, engine/generator.c): mean and biased
-//           variance of each channel's plane of image 0, two passes as the forward takes them,
-//           written where the forward's batch-norm mode reads them: dst1[2C + c], dst1[3C + c].
-//           Lives in this build because it writes an R32F output the forward layout lacks.
+//           variance of each channel over a rectangle of image 0's plane (the whole plane, or
+//           the part of a tile no other tile accounts for), two passes as the forward takes
+//           them, optionally corrected, written to dst1[out_at + c], dst1[out_at + C + c]:
+//           out_at = 2C is where the forward's batch-norm mode reads them. Lives in this build
+//           because it writes an R32F output the forward layout lacks.
 #define MODE_NORM 0
 #define MODE_CHANNEL_SUM 1
 #define MODE_REFLECT_FOLD 2
@@ -67,6 +69,12 @@ layout(push_constant) uniform Params {
   int channels, count, plane, images;   // MODE 0, 1: geometry of the planes read
   float eps, slope;
   int pad, in_h, in_w, src_plane;       // MODE 2: output size, padding, floats per src plane
+  // MODE 3 (also channels, plane, and in_h x in_w: the plane's rows and columns): region 0 is
+  // the whole plane; region 1 is rows [r0, r1), columns [r2, r3) of params[0..3], given at the
+  // network's input resolution (multiples of 4) and divided by 2^shift for this plane. Read from
+  // a buffer, not pushed, so one recorded plan serves every tile. correct != 0: the written mean
+  // is mean + params[c] and the variance var * params[C + c] (corrections derived elsewhere).
+  int region, shift, out_at, correct;
 } p;
 #endif
 
@@ -264,21 +272,38 @@ void reflect_fold(int c, int img, int lid, int wg)
 
 void statistics(int c, int lid, int wg)
 {
-  int texels = (p.count + 3) / 4;
-  int base = c * p.plane / 4;
-  vec4 s = vec4(0.0);
-  for (int t = lid; t < texels; t += wg)
-    s += keep_valid(texelFetch(src, base + t), t);
-  float mean = workgroup_sum(s.x + s.y + s.z + s.w) / float(p.count);
-  vec4 q = vec4(0.0);
-  for (int t = lid; t < texels; t += wg) {
-    vec4 d = keep_valid(texelFetch(src, base + t) - mean, t);
+  int y0 = 0, y1 = p.in_h, x0 = 0, x1 = p.in_w;
+  if (p.region != 0) {
+    y0 = int(texelFetch(params, 0).r) >> p.shift;
+    y1 = int(texelFetch(params, 1).r) >> p.shift;
+    x0 = int(texelFetch(params, 2).r) >> p.shift;
+    x1 = int(texelFetch(params, 3).r) >> p.shift;
+  }
+  int cols = max(x1 - x0, 0), count = max(y1 - y0, 0) * cols;
+  // Float i of the rectangle, row-major; a plane is in_w floats a row with no row padding.
+  int base = c * p.plane + y0 * p.in_w + x0;
+  float s = 0.0;
+  for (int i = lid; i < count; i += wg) {
+    int y = i / cols, at = base + y * p.in_w + (i - y * cols);
+    s += texelFetch(src, at >> 2)[at & 3];
+  }
+  float total = workgroup_sum(s);   // count is uniform: every invocation reaches the barriers
+  float mean = count > 0 ? total / float(count) : 0.0;
+  float q = 0.0;
+  for (int i = lid; i < count; i += wg) {
+    int y = i / cols, at = base + y * p.in_w + (i - y * cols);
+    float d = texelFetch(src, at >> 2)[at & 3] - mean;
     q += d * d;
   }
-  float var = workgroup_sum(q.x + q.y + q.z + q.w) / float(p.count);
+  float squares = workgroup_sum(q);
+  float var = count > 0 ? squares / float(count) : 0.0;
+  if (p.correct != 0) {
+    mean += texelFetch(params, c).r;
+    var *= texelFetch(params, p.channels + c).r;
+  }
   if (lid == 0) {
-    imageStore(dst1, 2 * p.channels + c, vec4(mean));
-    imageStore(dst1, 3 * p.channels + c, vec4(var));
+    imageStore(dst1, p.out_at + c, vec4(mean));
+    imageStore(dst1, p.out_at + p.channels + c, vec4(var));
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Largest tolerated difference to the untiled result, in 8-bit steps. */
@@ -217,6 +218,20 @@ test_axis_partition (void)
       }
       g_assert_cmpfloat (fabs (sum - 1.0), <, 1e-6);
     }
+    /* Own ranges (statistics): consecutive, multiples of 4, margin from inner sides. */
+    for (int k = 0, next = 0; k < a.n; k++) {
+      int first, end;
+      vks_tile_axis_own (&a, k, &first, &end);
+      g_assert_cmpint (first, ==, next);
+      g_assert_cmpint (first % 4, ==, 0);
+      g_assert_cmpint (end % 4, ==, 0);
+      g_assert_cmpint (end, >, first);
+      g_assert_cmpint (first, >=, a.start[k] + (k > 0 ? a.margin : 0));
+      g_assert_cmpint (end, <=, a.start[k] + a.size - (k + 1 < a.n ? a.margin : 0));
+      next = end;
+      if (k + 1 == a.n)
+        g_assert_cmpint (end, ==, a.extent);
+    }
     for (int k = 0; k < a.n; k++) {
       int first, end;
       vks_tile_axis_span (&a, k, &first, &end);
@@ -265,6 +280,116 @@ test_plan_limits (void)
   g_assert_cmpint (side, >=, 64);
   g_assert_true (vks_generator_plan_bytes (gen, side, side, VKS_NORM_STATS_GIVEN, &bytes, NULL));
   g_assert_cmpuint (bytes, <=, (VkDeviceSize) 64 << 20);
+}
+
+/* An image too large for whole-image statistics under the memory budget: statistics from a
+ * down-scaled copy, refined by passes over all tiles at full resolution, reproduce the untiled
+ * result (computed under the default budget). Without the refinement they do not. */
+static void
+test_refined_statistics (void)
+{
+  GError *error = NULL;
+  const int width = 256, height = 192;
+  g_autofree float *rgb = make_image (width, height, 13);
+  g_autofree float *whole = NULL;
+  {
+    g_autoptr (VksStyle) untiled = load_style ();
+    whole = stylize (untiled, rgb, width, height, NULL);
+  }
+  g_autoptr (VksStyle) style = load_style ();
+  /* Half of what the whole image's plan takes: it cannot be normalised whole, and the
+   * statistics start from a copy at about 1/1.4 of the size. */
+  VkDeviceSize whole_bytes = 0;
+  {
+    g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures",
+                                                   "gen_ngf8_nb2.safetensors", NULL);
+    g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_load (path, &error);
+    g_assert_no_error (error);
+    g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
+    g_assert_no_error (error);
+    g_assert_true (vks_generator_plan_bytes (gen, height, width, VKS_NORM_STATS_CORRECTED,
+                                             &whole_bytes, &error));
+  }
+  char budget[32];
+  g_snprintf (budget, sizeof budget, "%d", (int) MAX (1, (whole_bytes / 2) >> 20));
+  g_test_message ("whole-image plan %.1f MiB, budget %s MiB", whole_bytes / 1048576.0, budget);
+  g_setenv ("VKSTYLE_MEMORY_BUDGET", budget, TRUE);
+  double max[2], mean[2];
+  for (int refined = 0; refined < 2; refined++) {
+    g_setenv ("VKSTYLE_STATS_PASSES", refined ? "" : "0", TRUE);
+    Progress seen = { 0 };
+    g_autofree float *tiled = g_new (float, (gsize) width * height * 3);
+    g_assert_true (vks_style_apply (style, rgb, tiled, width, height, on_progress, &seen,
+                                    &error));
+    g_assert_no_error (error);
+    g_assert_false (seen.bad_order);
+    g_assert_cmpint (seen.n_tiles, >, 1);
+    g_assert_cmpint (seen.tiles_seen, ==, seen.n_tiles);
+    max[refined] = max_diff_255 (whole, tiled, (gsize) width * height * 3, &mean[refined]);
+    g_test_message ("%s statistics: %d tile runs, max difference %.4f/255, mean %.5f/255",
+                    refined ? "refined" : "copy's", seen.n_tiles, max[refined], mean[refined]);
+  }
+  g_unsetenv ("VKSTYLE_STATS_PASSES");
+  g_unsetenv ("VKSTYLE_MEMORY_BUDGET");
+  g_assert_cmpfloat (max[1], <=, TOLERANCE_255);
+  g_assert_cmpfloat (max[0], >, max[1]);
+}
+
+/* Measurement, run when TILING_MEASURE is set (docs/performance.md "Large images"): statistics
+ * from a copy at 1 / $TILING_STATS_SCALE (default 2), refined by 0..$TILING_PASSES (default 3)
+ * passes over $TILING_TILE-pixel tiles (default 512), against the untiled result. The image is
+ * $TILING_IMAGE (raw 8-bit RGB of $TILING_SIZE) or the synthetic one. */
+static void
+test_measure_refinement (void)
+{
+  if (g_getenv ("TILING_MEASURE") == NULL) {
+    g_test_skip ("set TILING_MEASURE=1 to measure");
+    return;
+  }
+  int width = 1024, height = 768;
+  const char *size = g_getenv ("TILING_SIZE");
+  if (size != NULL)
+    g_assert_cmpint (sscanf (size, "%dx%d", &width, &height), ==, 2);
+  gsize n = (gsize) width * height * 3;
+  g_autofree float *rgb = NULL;
+  const char *image = g_getenv ("TILING_IMAGE");
+  if (image != NULL) {
+    g_autofree guint8 *bytes = NULL;
+    gsize length = 0;
+    GError *error = NULL;
+    g_assert_true (g_file_get_contents (image, (char **) &bytes, &length, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (length, ==, n);
+    rgb = g_new (float, n);
+    for (gsize i = 0; i < n; i++)
+      rgb[i] = bytes[i] / 255.0f;
+  } else {
+    rgb = make_image (width, height, 7);
+  }
+  const char *tile = g_getenv ("TILING_TILE");
+  const char *scale = g_getenv ("TILING_STATS_SCALE");
+  const char *passes = g_getenv ("TILING_PASSES");
+  g_autoptr (VksStyle) style = load_style ();
+  g_autofree float *whole = stylize (style, rgb, width, height, NULL);
+  g_setenv ("VKSTYLE_STATS_SCALE", scale ? scale : "2", TRUE);
+  for (int k = 0; k <= (passes ? atoi (passes) : 3); k++) {
+    char value[16];
+    g_snprintf (value, sizeof value, "%d", k);
+    g_setenv ("VKSTYLE_STATS_PASSES", value, TRUE);
+    gint64 t0 = g_get_monotonic_time ();
+    g_autofree float *tiled = stylize (style, rgb, width, height, tile ? tile : "512");
+    double seconds = (g_get_monotonic_time () - t0) / 1e6, mean;
+    double max = max_diff_255 (whole, tiled, n, &mean);
+    /* As an 8-bit export would show it. */
+    double max8 = 0;
+    for (gsize i = 0; i < n; i++)
+      max8 = MAX (max8, fabs (rint (whole[i] * 255.0) - rint (tiled[i] * 255.0)));
+    g_test_message ("%dx%d, statistics at 1/%s, %d refining passes: max %.3f/255 (8-bit %.0f), "
+                    "mean %.4f/255, %.1f s", width, height, scale ? scale : "2", k, max, max8,
+                    mean, seconds);
+  }
+  g_unsetenv ("VKSTYLE_STATS_PASSES");
+  g_unsetenv ("VKSTYLE_STATS_SCALE");
 }
 
 /* Measurement, run when TILING_MEASURE is set (docs/performance.md "Large images"): one interior
@@ -337,7 +462,9 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/one-pixel", test_one_pixel);
   g_test_add_func ("/tiling/in-place", test_in_place);
   g_test_add_func ("/tiling/progress-and-cancel", test_progress_and_cancel);
+  g_test_add_func ("/tiling/refined-statistics", test_refined_statistics);
   g_test_add_func ("/tiling/measure-context", test_measure_context);
+  g_test_add_func ("/tiling/measure-refinement", test_measure_refinement);
   int result = g_test_run ();
   test_context_release ();
   return result;
