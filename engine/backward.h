@@ -37,7 +37,10 @@ gboolean vks_norm_backward (VksRecorder *rec, const VksNorm *norm, const VksTens
 
 /* The backward of one convolution at one input size h x w. The input gradient is itself a
  * convolution of dy with the same weights:
- * - of a plain convolution (stride 1 or 2; zero or reflect padding), a transposed convolution;
+ * - of a 3x3 stride-1 plain convolution (unless its desc forces VKS_CONV_DIRECT), a plain
+ *   convolution with the kernel rotated by 180 degrees, cin and cout swapped and padding 2 - pad,
+ *   so that it can use Winograd like the forward;
+ * - of any other plain convolution (stride 1 or 2; zero or reflect padding), a transposed one;
  *   the rows and columns the forward's stride left over at the bottom/right edge are covered by
  *   extra zero kernel taps rather than output_pad, which the engine has only one of for both
  *   axes. Reflect padding: the gradient of the padded input, folded back onto the border.

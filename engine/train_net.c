@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "engine/optim.h"
 #include "engine/transfer.h"
+#include "engine/winograd.h"
 
 #include <string.h>
 
@@ -12,6 +13,11 @@
 /* The index map stores master-parameter indices as floats while packing (below): exact up to
  * 2^24. */
 #define MAX_INDEXED_FLOATS (1 << 24)
+
+typedef struct {
+  VkDeviceSize offset;
+  gsize floats;
+} GatherRange;
 
 typedef struct {
   VksConv conv;
@@ -33,6 +39,9 @@ struct VksTrainNet {
   VksBuffer *index;        /* int32 per packed float: 1 + master index, 0 for a zero */
   VksBuffer *consts;       /* norm parameters (constant: the norms have no affine part) */
   gsize packed_floats;
+  /* The parts of `packed` the gather writes: all but the Winograd weights, which it would only
+   * zero (they are 4x the direct weights: the gather took twice as long). Byte offset, floats. */
+  GArray *gather_ranges;   /* of GatherRange */
   /* in the caller's arena */
   VksTensor *grad;         /* per layer output */
   VksTensor tmp;           /* the largest gradient, for contributions that must be added */
@@ -62,6 +71,8 @@ vks_train_net_free (VksTrainNet *net)
   vks_buffer_free (net->ctx, net->index);
   vks_buffer_free (net->ctx, net->consts);
   vks_net_layers_free (net->spec, net->n_layers);
+  if (net->gather_ranges != NULL)
+    g_array_free (net->gather_ranges, TRUE);
   g_free (net->layer);
   g_free (net->grad);
   g_free (net);
@@ -79,8 +90,62 @@ weight_floats (const VksConvDesc *d)
   return (gsize) d->cin * d->cout * d->kh * d->kw;
 }
 
+/* Winograd weights are a linear transform, not a permutation, of the master weights: the gather
+ * skips them (their part of the map is 0) and vks_train_net_record_repack transforms them on the
+ * device after it. The backward-data convolution of a plain forward reads the kernel flipped
+ * (backward.c). */
+static gboolean
+bw_data_flipped (const NetLayer *l)
+{
+  return !l->bw.fwd.transposed;
+}
+
+static void
+clear_winograd_weights (const VksConv *conv, guint8 *host)
+{
+  if (conv->algo == VKS_CONV_WINOGRAD)
+    memset (host + conv->pass[0].a_offset, 0, vks_winograd_weight_floats (conv) * sizeof (float));
+}
+
+static void
+skip_winograd_weights (GArray *ranges, const VksConv *conv, VkDeviceSize align)
+{
+  if (conv->algo != VKS_CONV_WINOGRAD)
+    return;
+  /* Reservations are made in increasing order and each starts aligned (so the next one starts
+   * at the end rounded up): cut the last range. */
+  GatherRange *last = &g_array_index (ranges, GatherRange, ranges->len - 1);
+  VkDeviceSize last_end = last->offset + last->floats * sizeof (float);
+  VkDeviceSize begin = conv->pass[0].a_offset;
+  VkDeviceSize end = begin + vks_winograd_weight_floats (conv) * sizeof (float);
+  g_return_if_fail (begin >= last->offset && end <= last_end);
+  end = MIN ((end + align - 1) / align * align, last_end);
+  GatherRange after = { end, (gsize) ((last_end - end) / sizeof (float)) };
+  last->floats = (gsize) ((begin - last->offset) / sizeof (float));
+  if (last->floats == 0)
+    g_array_set_size (ranges, ranges->len - 1);
+  if (after.floats > 0)
+    g_array_append_val (ranges, after);
+}
+
+static GArray *
+build_gather_ranges (const VksTrainNet *net)
+{
+  GArray *ranges = g_array_new (FALSE, FALSE, sizeof (GatherRange));
+  GatherRange all = { 0, net->packed_floats };
+  g_array_append_val (ranges, all);
+  VkDeviceSize align = vks_buffer_alignment (net->ctx);
+  for (int i = 0; i < net->n_layers && ranges->len > 0; i++) {
+    skip_winograd_weights (ranges, &net->layer[i].conv, align);
+    if (ranges->len > 0)
+      skip_winograd_weights (ranges, &net->layer[i].bw.data, align);
+  }
+  return ranges;
+}
+
 /* Packs every convolution's master-parameter indices (as floats, + 1 so that 0 means "zero")
- * through the ordinary packing code, so the map follows whatever layout the algorithms use. */
+ * through the ordinary packing code, so the map follows whatever layout the algorithms use
+ * (except Winograd's, above). */
 static gint32 *
 build_index_map (VksTrainNet *net, gsize packed_bytes)
 {
@@ -95,6 +160,8 @@ build_index_map (VksTrainNet *net, gsize packed_bytes)
       b[k] = (float) (l->b_off + k + 1);
     vks_conv_pack (&l->conv, w, net->spec[i].bias_key ? b : NULL, (guint8 *) host);
     vks_conv_backward_pack (&l->bw, w, (guint8 *) host);
+    clear_winograd_weights (&l->conv, (guint8 *) host);
+    clear_winograd_weights (&l->bw.data, (guint8 *) host);
     g_free (w);
     g_free (b);
   }
@@ -134,10 +201,6 @@ vks_train_net_new (VksContext *ctx, const VksNetLayer *layers, int n_layers, int
     const VksNetLayer *s = &net->spec[i];
     NetLayer *l = &net->layer[i];
     VksConvDesc d = s->conv;
-    /* Winograd's weights are a linear transform, not a permutation, of the master weights:
-     * the repack gather cannot produce them. */
-    if (d.algo == VKS_CONV_AUTO && !d.transposed && d.kh == 3 && d.kw == 3 && d.stride == 1)
-      d.algo = VKS_CONV_DIRECT;
     if (s->residual_from >= 0 && (s->residual_from > i || !s->norm)) {
       g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
                    "layer %d: a residual add needs a norm and an earlier layer", i);
@@ -145,10 +208,6 @@ vks_train_net_new (VksContext *ctx, const VksNetLayer *layers, int n_layers, int
     }
     if (!vks_conv_init (&l->conv, &d, &packed, error))
       return NULL;
-    if (l->conv.algo == VKS_CONV_WINOGRAD) {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "layer %d: no Winograd in training", i);
-      return NULL;
-    }
     l->in_h = lh;
     l->in_w = lw;
     if (!vks_conv_output_size (&l->conv, lh, lw, &l->out_h, &l->out_w, error) ||
@@ -199,6 +258,7 @@ vks_train_net_new (VksContext *ctx, const VksNetLayer *layers, int n_layers, int
   if (net->consts == NULL)
     return NULL;
   g_autofree gint32 *map = build_index_map (net, packed.size);
+  net->gather_ranges = build_gather_ranges (net);
   g_autofree guint8 *norm_host = g_malloc0 (MAX (consts.size, 16));
   for (int i = 0; i < n_layers; i++) {
     NetLayer *l = &net->layer[i];
@@ -314,9 +374,25 @@ vks_net_run_clear (VksNetRun *run)
 gboolean
 vks_train_net_record_repack (VksRecorder *rec, VksTrainNet *net, GError **error)
 {
-  return vks_gather_record (rec, net->state, vks_train_net_region_offset (net, VKS_REGION_PARAMS),
-                            net->region_floats, net->index, 0, net->packed, 0, net->packed_floats,
-                            error);
+  VkDeviceSize params = vks_train_net_region_offset (net, VKS_REGION_PARAMS);
+  for (guint r = 0; r < net->gather_ranges->len; r++) {
+    const GatherRange *g = &g_array_index (net->gather_ranges, GatherRange, r);
+    if (!vks_gather_record (rec, net->state, params, net->region_floats, net->index, g->offset,
+                            net->packed, g->offset, (long) g->floats, error))
+      return FALSE;
+  }
+  for (int i = 0; i < net->n_layers; i++) {
+    const NetLayer *l = &net->layer[i];
+    if (l->conv.algo == VKS_CONV_WINOGRAD &&
+        !vks_winograd_record_weights (rec, &l->conv, net->state, params, net->region_floats,
+                                      l->w_off, FALSE, error))
+      return FALSE;
+    if (l->bw.data.algo == VKS_CONV_WINOGRAD &&
+        !vks_winograd_record_weights (rec, &l->bw.data, net->state, params, net->region_floats,
+                                      l->w_off, bw_data_flipped (l), error))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 static const VksTensor *

@@ -5,9 +5,10 @@
  *   with their gradients and Adam moments: four equal regions of one `state` buffer, so one
  *   Adam dispatch updates a whole network;
  * - the packed weights the forward and backward convolutions read, re-derived from the master
- *   parameters on the device by one gather dispatch (vks_train_net_record_repack) through an
+ *   parameters on the device (vks_train_net_record_repack) by one gather dispatch through an
  *   index map built once on the host — packing is a permutation (with zeros) of the master
- *   weights for every convolution algorithm a training net uses;
+ *   weights for every convolution algorithm but Winograd — then one weight-transform dispatch
+ *   per Winograd convolution (3x3 stride 1: the forward and its input gradient);
  * - per-size backward convolutions and a gradient set (one tensor per layer output), reserved in
  *   the caller's activation arena.
  * Each application of the net to an input is a VksNetRun holding that application's activations,

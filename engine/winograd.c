@@ -7,7 +7,10 @@ typedef struct {
   int32_t in_h, in_w, in_plane, src_base, pad, tiles_w, t_begin, t_count, t_row4, xi_stride4;
   int32_t out_h, out_w, out_plane, dst_base;
   float slope;
+  int32_t w_cin, w_cout, w_row4, w_base;
 } WinoPush;
+
+enum { STAGE_INPUT = 0, STAGE_OUTPUT = 1, STAGE_WEIGHTS = 2 };  /* winograd.comp STAGE */
 
 /* The largest minTexelBufferOffsetAlignment Vulkan allows: M starts this aligned after V, so
  * scratch sizes need no context. */
@@ -116,8 +119,8 @@ vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
     return FALSE;
   }
   const int32_t wg = (int32_t) ctx->workgroup_size;
-  int32_t in_spec[] = { wg, 0, d->reflect, VKS_ACT_NONE };
-  int32_t out_spec[] = { wg, 1, FALSE, d->act };
+  int32_t in_spec[] = { wg, STAGE_INPUT, d->reflect, VKS_ACT_NONE };
+  int32_t out_spec[] = { wg, STAGE_OUTPUT, FALSE, d->act };
   int32_t gemm_spec[] = { wg, conv->rows, VKS_ACT_NONE, FALSE, conv->cols4 };
   VksPipeline *in_pipe = vks_pipeline_get (ctx, VKS_KERNEL_WINOGRAD, in_spec,
                                            G_N_ELEMENTS (in_spec), error);
@@ -178,4 +181,37 @@ vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
         return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+vks_winograd_record_weights (VksRecorder *rec, const VksConv *conv, const VksBuffer *src,
+                             VkDeviceSize src_offset, VkDeviceSize src_floats, VkDeviceSize first,
+                             gboolean flipped, GError **error)
+{
+  VksContext *ctx = vks_recorder_context (rec);
+  const VksConvDesc *d = &conv->d;
+  g_return_val_if_fail (conv->algo == VKS_CONV_WINOGRAD && conv->weights != NULL, FALSE);
+  g_return_val_if_fail (first + (VkDeviceSize) d->cin * d->cout * 9 <= src_floats, FALSE);
+  if (src_floats > G_MAXINT32) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "%" G_GUINT64_FORMAT " floats of weights are too many for one view",
+                 (guint64) src_floats);
+    return FALSE;
+  }
+  const int32_t wg = (int32_t) ctx->workgroup_size;
+  int32_t spec[] = { wg, STAGE_WEIGHTS, FALSE, VKS_ACT_NONE, flipped };
+  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_WINOGRAD, spec, G_N_ELEMENTS (spec), error);
+  if (pipe == NULL)
+    return FALSE;
+  VkDeviceSize u_bytes = vks_winograd_weight_floats (conv) * sizeof (float);
+  VksView w1 = { src, src_offset, src_floats * sizeof (float), VK_FORMAT_R32_SFLOAT };
+  VksView u4 = { conv->weights, conv->pass[0].a_offset, u_bytes, VK_FORMAT_R32G32B32A32_SFLOAT };
+  VksView u1 = { conv->weights, conv->pass[0].a_offset, u_bytes, VK_FORMAT_R32_SFLOAT };
+  /* Bindings 1 and 3 are unused by this stage but need valid descriptors. */
+  VksView views[] = { w1, w1, u4, u1 };
+  WinoPush wp = {
+    .w_cin = d->cin, .w_cout = d->cout, .w_row4 = conv->m_pad / 4, .w_base = (int32_t) first,
+  };
+  uint32_t groups[3] = { (uint32_t) vks_ceil_div (conv->m_pad / 4, wg), (uint32_t) d->cin, 1 };
+  return vks_recorder_dispatch (rec, pipe, views, &wp, sizeof wp, groups, error);
 }

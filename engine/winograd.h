@@ -1,8 +1,9 @@
 /* Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions: 36 multiplications per 4x4 output tile and
  * channel pair instead of 144. Three dispatches per tile chunk: the input transform
  * (shaders/winograd.comp), 36 independent GEMMs as one batched gemm.comp dispatch, the output
- * transform with bias and activation. The weights are transformed once, at pack time. Used by
- * ops.c when a VksConv chose this algorithm (vks_conv_init). */
+ * transform with bias and activation. The weights are transformed once, at pack time (or by
+ * vks_winograd_record_weights on the device, for training). Used by ops.c when a VksConv chose
+ * this algorithm (vks_conv_init). */
 #pragma once
 #include "engine/ops.h"
 
@@ -32,6 +33,15 @@ gboolean vks_winograd_applies (const VksConvDesc *d);
 VkDeviceSize vks_winograd_weight_floats (const VksConv *conv);
 /* weight in PyTorch layout [cout][cin][3][3]; u receives vks_winograd_weight_floats() floats. */
 void vks_winograd_pack (const VksConv *conv, const float *weight, float *u);
+/* The same transform on the device, for training (the weights change every step): from
+ * PyTorch-layout weights, floats [first, first + cin * cout * 9) of the R32F view of `src_floats`
+ * floats at src_offset, into conv->weights. flipped: the weights given are those of the
+ * convolution whose input gradient `conv` computes ([conv.cout][conv.cin][3][3]), read rotated
+ * by 180 degrees, as vks_conv_backward_pack does on the host. Float arithmetic: within a few
+ * ulps of the terms' magnitudes of vks_winograd_pack's double result. */
+gboolean vks_winograd_record_weights (VksRecorder *rec, const VksConv *conv, const VksBuffer *src,
+                                      VkDeviceSize src_offset, VkDeviceSize src_floats,
+                                      VkDeviceSize first, gboolean flipped, GError **error);
 VkDeviceSize vks_winograd_scratch_bytes (const VksConv *conv, int ho, int wo, VkDeviceSize budget);
 gboolean vks_winograd_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,
                                const VksTensor *y, const VksBuffer *scratch,

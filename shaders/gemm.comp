@@ -27,6 +27,11 @@ layout(constant_id = 5) const bool WEIGHT_GRAD = false;
 // matrix costs far more than the product (ops.c).
 layout(constant_id = 6) const bool IMPLICIT = false;
 layout(constant_id = 7) const bool REFLECT = false;
+// IMPLICIT with stride 1: the kernel width. An invocation whose columns lie in one output row
+// reads, per input row, the 4 * COLS4 + SEG_KW - 1 consecutive inputs its taps cover once and
+// takes every tap's columns from them (about 4x fewer fetches than gathering each column, ops.c);
+// 0, or columns spanning two rows, gathers each column separately.
+layout(constant_id = 8) const int SEG_KW = 0;
 
 layout(binding = 0) uniform samplerBuffer wmat;     // RGBA32F: [K][m_pad / 4], transposed weights
 layout(binding = 1) uniform samplerBuffer cols;     // RGBA32F: [K][col_row4]
@@ -64,45 +69,128 @@ vec4 gather_columns(ivec4 base_y, ivec4 base_x, int plane, int ky, int kx)
   return v;
 }
 
+// The register tile of main(): ROWS outputs x 4 * COLS4 columns.
+vec4 tile[ROWS * COLS4];
+
+// The implicit product over all of K for an invocation whose 4 * COLS4 columns start at output
+// (oy, ox0) of one row (stride 1): per (input channel, kernel row) one segment of the input row.
+const int SEG = 4 * COLS4 + SEG_KW - 1;
+
+void segment_product(int a, int oy, int ox0)
+{
+  int plane = p.src_base;
+  int last_texel = textureSize(cols) - 1;
+  int cin = p.k / (p.kh * max(SEG_KW, 1));
+  for (int ci = 0; ci < cin; ci++) {
+    for (int ky = 0; ky < p.kh; ky++) {
+      int iy = oy - p.pad + ky;
+      if (REFLECT)
+        iy = reflect_index(iy, p.in_h);
+      bool row_in = iy >= 0 && iy < p.in_h;
+      int x0 = ox0 - p.pad;
+      int e0 = plane + iy * p.in_w + x0;
+      float seg[SEG];
+      if (row_in && x0 >= 0 && x0 + SEG <= p.in_w) {
+        // Inside the row: aligned texels, shifted into place.
+        float buf[SEG + 3 + 3];
+        int t0 = e0 >> 2, sh = e0 & 3;
+        for (int t = 0; t < (SEG + 6) / 4; t++) {
+          vec4 v = texelFetch(cols, min(t0 + t, last_texel));
+          buf[4 * t] = v.x;
+          buf[4 * t + 1] = v.y;
+          buf[4 * t + 2] = v.z;
+          buf[4 * t + 3] = v.w;
+        }
+        for (int j = 0; j < SEG; j++)
+          seg[j] = sh == 0 ? buf[j] : sh == 1 ? buf[j + 1] : sh == 2 ? buf[j + 2] : buf[j + 3];
+      } else {
+        for (int j = 0; j < SEG; j++) {
+          int ix = x0 + j;
+          if (REFLECT)
+            ix = reflect_index(ix, p.in_w);
+          seg[j] = 0.0;
+          if (row_in && ix >= 0 && ix < p.in_w) {
+            int e = plane + iy * p.in_w + ix;
+            seg[j] = texelFetch(cols, e >> 2)[e & 3];
+          }
+        }
+      }
+      for (int kx = 0; kx < SEG_KW; kx++) {
+        for (int r4 = 0; r4 < ROWS / 4; r4++) {
+          vec4 av = texelFetch(wmat, a + r4);
+          for (int c = 0; c < COLS4; c++) {
+            vec4 bv = vec4(seg[4 * c + kx], seg[4 * c + kx + 1], seg[4 * c + kx + 2],
+                           seg[4 * c + kx + 3]);
+            tile[(4 * r4 + 0) * COLS4 + c] += av.x * bv;
+            tile[(4 * r4 + 1) * COLS4 + c] += av.y * bv;
+            tile[(4 * r4 + 2) * COLS4 + c] += av.z * bv;
+            tile[(4 * r4 + 3) * COLS4 + c] += av.w * bv;
+          }
+        }
+        a += p.w_row4;
+      }
+    }
+    plane += p.in_plane;
+  }
+}
+
+// ROWS rows x 4 * COLS4 columns of dW per invocation; neighbouring invocations take neighbouring
+// columns, so the A fetches are the same across a SIMD group.
 void weight_grad()
 {
-  int n0 = int(gl_GlobalInvocationID.x) * 4;   // 4 columns of dW (rows of B)
+  const int NC = 4 * COLS4;
+  int n0 = int(gl_GlobalInvocationID.x) * NC;  // NC columns of dW (rows of B)
   int m0 = int(gl_WorkGroupID.y) * ROWS;       // ROWS rows of dW (rows of A)
   if (n0 >= p.k)
     return;
-  vec4 acc[ROWS * 4];
-  for (int r = 0; r < ROWS * 4; r++)
+  vec4 acc[ROWS * NC];
+  for (int r = 0; r < ROWS * NC; r++)
     acc[r] = vec4(0.0);
-  int b_row[4], a_row[ROWS];
+  int b_row[NC], a_row[ROWS];
   // Rows past the matrices' ends are clamped (their results are dropped): no fetch leaves a view.
-  for (int c = 0; c < 4; c++)
+  for (int c = 0; c < NC; c++)
     b_row[c] = min(n0 + c, p.k - 1) * p.col_row4;
   for (int r = 0; r < ROWS; r++)
     a_row[r] = p.a_batch4 + min(m0 + r, p.m - 1) * p.w_row4;
+  // Two reduction texels per iteration (each accumulator loaded and stored once per two
+  // multiply-adds when the tile spills, as in main), over the texels whose 4 pixels are all valid.
+  int full = p.n_count / 4, t = 0;
+  for (; t + 1 < full; t += 2) {
+    vec4 b0[NC], b1[NC];
+    for (int c = 0; c < NC; c++) {
+      b0[c] = texelFetch(cols, b_row[c] + t);
+      b1[c] = texelFetch(cols, b_row[c] + t + 1);
+    }
+    for (int r = 0; r < ROWS; r++) {
+      vec4 a0 = texelFetch(wmat, a_row[r] + t), a1 = texelFetch(wmat, a_row[r] + t + 1);
+      for (int c = 0; c < NC; c++)
+        acc[r * NC + c] += a0 * b0[c] + a1 * b1[c];
+    }
+  }
   int texels = (p.n_count + 3) / 4;
-  for (int t = 0; t < texels; t++) {
+  for (; t < texels; t++) {
     // B is zero past n_count (im2col writes zeros there) but A's plane padding may hold anything,
     // even NaN: select, do not multiply.
     bvec4 valid = lessThan(ivec4(t * 4) + ivec4(0, 1, 2, 3), ivec4(p.n_count));
-    vec4 bv[4];
-    for (int c = 0; c < 4; c++)
+    vec4 bv[NC];
+    for (int c = 0; c < NC; c++)
       bv[c] = texelFetch(cols, b_row[c] + t);
     for (int r = 0; r < ROWS; r++) {
       vec4 av = mix(vec4(0.0), texelFetch(wmat, a_row[r] + t), valid);
-      for (int c = 0; c < 4; c++)
-        acc[r * 4 + c] += av * bv[c];
+      for (int c = 0; c < NC; c++)
+        acc[r * NC + c] += av * bv[c];
     }
   }
   for (int r = 0; r < ROWS; r++) {
     int m = m0 + r;
     if (m >= p.m)
       break;
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < NC; c++) {
       int n = n0 + c;
       if (n >= p.k)
         break;
       int at = p.dst_base + m * p.dst_plane + n;
-      float v = dot(acc[r * 4 + c], vec4(1.0));
+      float v = dot(acc[r * NC + c], vec4(1.0));
       if (BIAS)
         v += texelFetch(bias, at).r;
       imageStore(dst1, at, vec4(v));
@@ -121,9 +209,8 @@ void main()
   if (col4 * 4 >= p.n_count)
     return;
 
-  vec4 acc[ROWS * COLS4];
   for (int r = 0; r < ROWS * COLS4; r++)
-    acc[r] = vec4(0.0);
+    tile[r] = vec4(0.0);
 
   int batch = int(gl_WorkGroupID.z);
   int a = m0 / 4 + batch * p.a_batch4;
@@ -139,7 +226,37 @@ void main()
       base_x[c] = (n - oy * p.grid_w) * p.stride - p.pad;
     }
   }
-  for (int kk = 0; kk < p.k; kk++) {
+  int kk = 0;
+  if (IMPLICIT && SEG_KW > 0) {
+    int oy = (col4 * 4) / p.grid_w, ox0 = col4 * 4 - oy * p.grid_w;
+    if (ox0 + 4 * COLS4 <= p.grid_w) {
+      segment_product(a, oy, ox0);
+      kk = p.k;
+    }
+  }
+  if (!IMPLICIT) {
+    // Two reduction steps per iteration: each accumulator is loaded and stored once per two
+    // multiply-adds when the register tile does not fit the CPU's registers (llvmpipe).
+    for (; kk + 1 < p.k; kk += 2) {
+      vec4 b0[COLS4], b1[COLS4];
+      for (int c = 0; c < COLS4; c++) {
+        b0[c] = texelFetch(cols, b + c);
+        b1[c] = texelFetch(cols, b + p.col_row4 + c);
+      }
+      for (int r4 = 0; r4 < ROWS / 4; r4++) {
+        vec4 a0 = texelFetch(wmat, a + r4), a1 = texelFetch(wmat, a + p.w_row4 + r4);
+        for (int c = 0; c < COLS4; c++) {
+          tile[(4 * r4 + 0) * COLS4 + c] += a0.x * b0[c] + a1.x * b1[c];
+          tile[(4 * r4 + 1) * COLS4 + c] += a0.y * b0[c] + a1.y * b1[c];
+          tile[(4 * r4 + 2) * COLS4 + c] += a0.z * b0[c] + a1.z * b1[c];
+          tile[(4 * r4 + 3) * COLS4 + c] += a0.w * b0[c] + a1.w * b1[c];
+        }
+      }
+      a += 2 * p.w_row4;
+      b += 2 * p.col_row4;
+    }
+  }
+  for (; kk < p.k; kk++) {
     vec4 bv[COLS4];
     if (IMPLICIT) {
       for (int c = 0; c < COLS4; c++)
@@ -158,10 +275,10 @@ void main()
     for (int r4 = 0; r4 < ROWS / 4; r4++) {
       vec4 av = texelFetch(wmat, a + r4);
       for (int c = 0; c < COLS4; c++) {
-        acc[(4 * r4 + 0) * COLS4 + c] += av.x * bv[c];
-        acc[(4 * r4 + 1) * COLS4 + c] += av.y * bv[c];
-        acc[(4 * r4 + 2) * COLS4 + c] += av.z * bv[c];
-        acc[(4 * r4 + 3) * COLS4 + c] += av.w * bv[c];
+        tile[(4 * r4 + 0) * COLS4 + c] += av.x * bv[c];
+        tile[(4 * r4 + 1) * COLS4 + c] += av.y * bv[c];
+        tile[(4 * r4 + 2) * COLS4 + c] += av.z * bv[c];
+        tile[(4 * r4 + 3) * COLS4 + c] += av.w * bv[c];
       }
     }
     a += p.w_row4;
@@ -178,7 +295,7 @@ void main()
       int n4 = col4 + c;
       if (n4 * 4 >= p.n_count)
         break;
-      vec4 v = activate4(acc[r * COLS4 + c] + bm, ACT, p.slope);
+      vec4 v = activate4(tile[r * COLS4 + c] + bm, ACT, p.slope);
       // Columns past n_count land in the plane's padding (or are overwritten by the next
       // chunk).
       imageStore(dst4, (plane + p.n_begin) / 4 + n4, v);

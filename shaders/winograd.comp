@@ -1,14 +1,17 @@
 #version 450
 // Winograd F(4x4, 3x3) convolution, the two transforms around the batched multiply (gemm.comp
-// with gl_WorkGroupID.z = the 36 points of the 6x6 transform domain):
+// with gl_WorkGroupID.z = the 36 points of the 6x6 transform domain), and the weight transform:
 //   STAGE 0, input transform:  V[xi][ci][t] = (B^T d B)[xi], d = the 6x6 input patch of tile t,
 //            read with the layer's reflect or zero padding (so no padded copy of the input);
-//   STAGE 1, output transform: y[m][4x4 tile t] = act(A^T M[.][m][t] A + bias[m]).
+//   STAGE 1, output transform: y[m][4x4 tile t] = act(A^T M[.][m][t] A + bias[m]);
+//   STAGE 2, weight transform: U[xi][ci][m] = (G g G^T)[xi], g = the 3x3 kernel of (m, ci), for
+//            training, where the weights change every step (the inference path transforms them
+//            on the host, engine/winograd.c vks_winograd_pack, in double: the reference).
 // Each invocation handles 4 consecutive tiles of one channel, one tile per vec4 component, so
 // the transformed domain is read and written as whole texels (see common.glsl for why texels).
 // Tiles are numbered row-major over the output and processed in chunks [t_begin, t_begin +
 // t_count) sized by the host to the scratch it has. Matrices: Lavin & Gray's, points 0, +-1,
-// +-2, infinity; the weight transform G g G^T is done on the host (engine/winograd.c).
+// +-2, infinity.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -16,11 +19,15 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int STAGE = 0;
 layout(constant_id = 2) const bool REFLECT = false;   // input transform: reflect padding
 layout(constant_id = 3) const int ACT = ACT_NONE;     // output transform: activation
+// Weight transform: read the kernel of the convolution whose input gradient this one computes,
+// w'[m][ci][ky][kx] = w[ci][m][2-ky][2-kx] (engine/backward.c).
+layout(constant_id = 4) const bool FLIP = false;
 
-// STAGE 0: R32F view of the input tensor; STAGE 1: RGBA32F view of M [36][cout][t_row4].
+// STAGE 0: R32F view of the input tensor; STAGE 1: RGBA32F view of M [36][cout][t_row4];
+// STAGE 2: R32F view of PyTorch-layout weights.
 layout(binding = 0) uniform samplerBuffer src;
 layout(binding = 1) uniform samplerBuffer bias;                   // R32F [m_pad], STAGE 1
-layout(binding = 2, rgba32f) uniform writeonly imageBuffer dst4;  // V (STAGE 0) or the output
+layout(binding = 2, rgba32f) uniform writeonly imageBuffer dst4;  // V, the output or U
 layout(binding = 3, r32f) uniform writeonly imageBuffer dst1;     // R32F view of the output
 
 layout(push_constant) uniform Params {
@@ -32,6 +39,8 @@ layout(push_constant) uniform Params {
   int xi_stride4;                       // texels per transform point (rows * t_row4)
   int out_h, out_w, out_plane, dst_base;  // STAGE 1 output geometry; dst_base: this image
   float slope;
+  int w_cin, w_cout, w_row4;            // STAGE 2: U's shape [36][w_cin][4 * w_row4]
+  int w_base;                           // STAGE 2: first weight in src
 } p;
 
 
@@ -137,10 +146,48 @@ void output_transform(int t4, int m)
   }
 }
 
+// G applied to 3 values (a row or a column of the kernel): 6 results.
+void g3(vec4 g0, vec4 g1, vec4 g2, out vec4 v[6])
+{
+  v[0] = 0.25 * g0;
+  v[1] = (g0 + g1 + g2) * (-1.0 / 6.0);
+  v[2] = (g0 - g1 + g2) * (-1.0 / 6.0);
+  v[3] = (g0 + 2.0 * g1 + 4.0 * g2) * (1.0 / 24.0);
+  v[4] = (g0 - 2.0 * g1 + 4.0 * g2) * (1.0 / 24.0);
+  v[5] = g2;
+}
+
+// Output channels 4 * m4 .. + 3 (one per vec4 component; 0 past w_cout) of input channel ci.
+void weight_transform(int m4, int ci)
+{
+  vec4 g[9];
+  for (int j = 0; j < 4; j++) {
+    int m = m4 * 4 + j;
+    for (int k = 0; k < 9; k++) {
+      int at = FLIP ? (ci * p.w_cout + m) * 9 + 8 - k : (m * p.w_cin + ci) * 9 + k;
+      g[k][j] = m < p.w_cout ? texelFetch(src, p.w_base + at).r : 0.0;
+    }
+  }
+  vec4 t[3][6];   // G g, by kernel column
+  for (int c = 0; c < 3; c++)
+    g3(g[c], g[3 + c], g[6 + c], t[c]);
+  for (int a = 0; a < 6; a++) {
+    vec4 u[6];
+    g3(t[0][a], t[1][a], t[2][a], u);
+    for (int b = 0; b < 6; b++)
+      imageStore(dst4, ((a * 6 + b) * p.w_cin + ci) * p.w_row4 + m4, u[b]);
+  }
+}
+
 void main()
 {
   int t4 = int(gl_GlobalInvocationID.x);
   int channel = int(gl_WorkGroupID.y);
+  if (STAGE == 2) {
+    if (t4 < p.w_row4)
+      weight_transform(t4, channel);
+    return;
+  }
   if (t4 * 4 >= p.t_count)
     return;
   if (STAGE == 0)

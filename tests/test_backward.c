@@ -11,8 +11,10 @@
  * ~1e-7..1e-6 (printed with --verbose). ReLU-family inputs keep |x| >= 0.01 off the kink. */
 #include "rig.h"
 #include "engine/backward.h"
+#include "engine/winograd.h"
 #include "reference/ref_backward.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -293,6 +295,8 @@ typedef struct {
   int output_pad;
   gboolean accumulate;
   gboolean tiny_scratch;   /* many column chunks */
+  VksConvAlgo algo;        /* forced for the forward; DIRECT also keeps a 3x3 stride-1
+                            * convolution's dx a transposed convolution */
 } ConvCase;
 
 typedef struct {
@@ -324,6 +328,7 @@ check_conv (const ConvCase *c, GRand *rng)
   VksConvDesc d = {
     .cin = c->cin, .cout = c->cout, .kh = c->k, .kw = c->k, .stride = c->stride, .pad = c->pad,
     .reflect = c->reflect, .transposed = c->transposed, .output_pad = c->output_pad,
+    .algo = c->algo,
   };
   VksConv conv;
   g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
@@ -371,9 +376,12 @@ check_conv (const ConvCase *c, GRand *rng)
   ConvLoss l = { c, bw.ho, bw.wo, to_double (xs, nx), to_double (ws, nw), to_double (bs, c->cout),
                  to_double (rs, ny), g_new (double, ny) };
   double *want = g_new (double, MAX (nx, nw));
-  char *what = g_strdup_printf ("conv n%d %d->%d %dx%d k%d s%d p%d%s%s", c->n, c->cin, c->cout,
-                                c->h, c->w, c->k, c->stride, c->pad, c->reflect ? " reflect" : "",
-                                c->transposed ? " transposed" : "");
+  static const char *algo_names[] = { "auto", "direct", "winograd", "implicit" };
+  char *what = g_strdup_printf ("conv n%d %d->%d %dx%d k%d s%d p%d%s%s (dx: %s%s)", c->n, c->cin,
+                                c->cout, c->h, c->w, c->k, c->stride, c->pad,
+                                c->reflect ? " reflect" : "", c->transposed ? " transposed" : "",
+                                bw.data.d.transposed ? "transposed " : "",
+                                algo_names[bw.data.algo]);
   ref_finite_differences (conv_loss, &l, l.x, nx, FD_STEP, want);
   char *label = g_strconcat (what, " dx", NULL);
   check_grad (label, got, NULL, want, nx);
@@ -393,30 +401,129 @@ check_conv (const ConvCase *c, GRand *rng)
   rig_free (&rig);
 }
 
+#define AUTO VKS_CONV_AUTO
+#define DIRECT VKS_CONV_DIRECT
+
 static void
 test_conv (void)
 {
   static const ConvCase cases[] = {
-    /* n cin h  w cout k s p reflect transposed op accumulate tiny */
-    { 2, 3, 5, 6, 5, 3, 1, 1, FALSE, FALSE, 0, FALSE, FALSE },
-    { 2, 3, 7, 6, 5, 3, 2, 1, FALSE, FALSE, 0, TRUE, FALSE },   /* rows fit, a column left over */
-    { 1, 5, 8, 9, 3, 3, 2, 1, FALSE, FALSE, 0, FALSE, FALSE },  /* the other way round */
-    { 2, 3, 6, 5, 4, 3, 1, 1, TRUE, FALSE, 0, FALSE, FALSE },   /* residual block conv */
-    { 1, 3, 9, 8, 2, 7, 1, 3, TRUE, FALSE, 0, TRUE, FALSE },    /* c7s1 */
-    { 1, 3, 7, 9, 3, 3, 2, 1, TRUE, FALSE, 0, FALSE, FALSE },   /* reflect, stride 2 */
-    { 2, 3, 9, 7, 5, 4, 2, 1, FALSE, FALSE, 0, FALSE, FALSE },  /* PatchGAN k4 s2 */
-    { 1, 5, 6, 7, 1, 4, 1, 1, FALSE, FALSE, 0, FALSE, FALSE },  /* PatchGAN k4 s1 */
-    { 1, 6, 5, 5, 3, 1, 1, 0, FALSE, FALSE, 0, FALSE, FALSE },  /* 1x1 */
-    { 2, 5, 4, 5, 3, 3, 2, 1, FALSE, TRUE, 1, TRUE, FALSE },    /* generator upsampling */
-    { 1, 4, 3, 4, 6, 4, 2, 1, FALSE, TRUE, 0, FALSE, FALSE },
-    { 1, 3, 5, 4, 2, 3, 1, 1, FALSE, TRUE, 0, FALSE, FALSE },   /* transposed, stride 1 */
-    { 1, 3, 5, 6, 5, 3, 1, 1, FALSE, TRUE, 0, FALSE, FALSE },   /* its dx by Winograd */
-    { 2, 9, 11, 13, 6, 3, 1, 1, TRUE, FALSE, 0, FALSE, TRUE },  /* column chunks */
-    { 2, 5, 7, 6, 3, 3, 2, 1, FALSE, TRUE, 1, TRUE, TRUE },
+    /* n cin h  w cout k s p reflect transposed op accumulate tiny algo */
+    { 2, 3, 5, 6, 5, 3, 1, 1, FALSE, FALSE, 0, FALSE, FALSE, AUTO },
+    { 2, 3, 7, 6, 5, 3, 2, 1, FALSE, FALSE, 0, TRUE, FALSE, AUTO },   /* rows fit, a column left over */
+    { 1, 5, 8, 9, 3, 3, 2, 1, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* the other way round */
+    { 2, 3, 6, 5, 4, 3, 1, 1, TRUE, FALSE, 0, FALSE, FALSE, AUTO },   /* residual block conv */
+    { 1, 3, 9, 8, 2, 7, 1, 3, TRUE, FALSE, 0, TRUE, FALSE, AUTO },    /* c7s1 */
+    { 1, 3, 7, 9, 3, 3, 2, 1, TRUE, FALSE, 0, FALSE, FALSE, AUTO },   /* reflect, stride 2 */
+    { 2, 3, 9, 7, 5, 4, 2, 1, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* PatchGAN k4 s2 */
+    { 1, 5, 6, 7, 1, 4, 1, 1, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* PatchGAN k4 s1 */
+    { 1, 6, 5, 5, 3, 1, 1, 0, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* 1x1 */
+    { 2, 5, 4, 5, 3, 3, 2, 1, FALSE, TRUE, 1, TRUE, FALSE, AUTO },    /* generator upsampling */
+    { 1, 4, 3, 4, 6, 4, 2, 1, FALSE, TRUE, 0, FALSE, FALSE, AUTO },
+    { 1, 3, 5, 4, 2, 3, 1, 1, FALSE, TRUE, 0, FALSE, FALSE, AUTO },   /* transposed, stride 1 */
+    { 1, 3, 5, 6, 5, 3, 1, 1, FALSE, TRUE, 0, FALSE, FALSE, AUTO },   /* its dx by Winograd */
+    { 2, 9, 11, 13, 6, 3, 1, 1, TRUE, FALSE, 0, FALSE, TRUE, AUTO },  /* column chunks */
+    { 2, 5, 7, 6, 3, 3, 2, 1, FALSE, TRUE, 1, TRUE, TRUE, AUTO },
+    /* 3x3 stride 1: dx by the flipped kernel, Winograd from 4 output channels on */
+    { 1, 6, 9, 7, 5, 3, 1, 0, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* dx padding 2 */
+    { 2, 5, 6, 9, 7, 3, 1, 2, FALSE, FALSE, 0, TRUE, FALSE, AUTO },   /* dx padding 0 */
+    { 1, 17, 10, 11, 13, 3, 1, 1, TRUE, FALSE, 0, FALSE, FALSE, AUTO }, /* m_pad > cout both ways */
+    { 2, 7, 5, 6, 4, 3, 1, 1, FALSE, FALSE, 0, FALSE, TRUE, AUTO },   /* Winograd tile chunks */
+    { 1, 6, 7, 5, 3, 3, 1, 1, TRUE, FALSE, 0, FALSE, FALSE, AUTO },   /* flipped, direct */
+    { 1, 3, 7, 5, 2, 3, 1, 1, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* flipped, implicit */
+    { 2, 3, 6, 5, 4, 3, 1, 1, TRUE, FALSE, 0, FALSE, FALSE, DIRECT },  /* transposed */
+    { 1, 6, 9, 7, 5, 3, 1, 0, FALSE, FALSE, 0, FALSE, FALSE, DIRECT },
   };
   GRand *rng = g_rand_new_with_seed (13);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     check_conv (&cases[i], rng);
+  g_rand_free (rng);
+}
+#undef AUTO
+#undef DIRECT
+
+/* --- Winograd weight transform on the device -------------------------------------------- */
+
+/* Lavin & Gray's G for F(4x4, 3x3), written out here independently of engine/winograd.c. */
+static const double wino_g[6][3] = {
+  { 1.0 / 4, 0, 0 },
+  { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+  { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+  { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+  { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
+  { 0, 0, 1 },
+};
+
+/* vks_winograd_record_weights against vks_winograd_pack (double arithmetic, then rounded) of the
+ * same weights, flipped on the host for `flipped`. Tolerance per element: 8 float ulps of the
+ * sum of the absolute products G[a][ky] G[b][kx] |g[ky][kx]| (the float evaluation's error
+ * bound with margin); channels past cout must be exactly 0. */
+static void
+check_winograd_weights (int cin, int cout, gboolean flipped, GRand *rng)
+{
+  GError *error = NULL;
+  TestRig rig;
+  rig_init (&rig, test_context ());
+  VksConvDesc d = { .cin = cin, .cout = cout, .kh = 3, .kw = 3, .stride = 1, .pad = 1,
+                    .algo = VKS_CONV_WINOGRAD };
+  VksConv conv;
+  g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
+  g_assert_no_error (error);
+  const int first = 5;   /* the weights do not start the view */
+  long nw = (long) cin * cout * 9;
+  VkDeviceSize src = rig_reserve (&rig, (first + nw + 3) * sizeof (float));
+  rig_alloc (&rig, NULL, 0);
+  conv.weights = rig.dev;
+  long nu = (long) vks_winograd_weight_floats (&conv);
+  float *master = g_new (float, nw), *w = g_new (float, nw), *want = g_new (float, nu);
+  fill_uniform (master, nw, -1, 1, rng);
+  /* flipped: master is [cin][cout][3][3] of the convolution conv differentiates */
+  for (int m = 0; m < cout; m++)
+    for (int ci = 0; ci < cin; ci++)
+      for (int k = 0; k < 9; k++)
+        w[((long) m * cin + ci) * 9 + k] = flipped ? master[((long) ci * cout + m) * 9 + 8 - k]
+                                                   : master[((long) m * cin + ci) * 9 + k];
+  vks_winograd_pack (&conv, w, want);
+  float *u = (float *) (rig_host (&rig) + conv.pass[0].a_offset);
+  for (long i = 0; i < nu; i++)
+    u[i] = NAN;   /* everything must be written */
+  memcpy (rig_host (&rig) + src + first * sizeof (float), master, nw * sizeof (float));
+  g_assert_true (vks_winograd_record_weights (rig.rec, &conv, rig.dev, src, first + nw + 3, first,
+                                              flipped, &error));
+  g_assert_no_error (error);
+  rig_run (&rig);
+  const float *got = region (&rig, conv.pass[0].a_offset);
+  double worst = 0;
+  for (int a = 0; a < 6; a++)
+    for (int b = 0; b < 6; b++)
+      for (int ci = 0; ci < cin; ci++)
+        for (int m = 0; m < conv.m_pad; m++) {
+          long at = ((long) (a * 6 + b) * cin + ci) * conv.m_pad + m;
+          double bound = 0;
+          for (int k = 0; m < cout && k < 9; k++)
+            bound += fabs (wino_g[a][k / 3] * wino_g[b][k % 3] * w[((long) m * cin + ci) * 9 + k]);
+          bound *= 8 * FLT_EPSILON;
+          double e = fabs ((double) got[at] - want[at]);
+          if (!(e <= bound))
+            g_error ("winograd weights %d->%d%s: U[%d][%d][%d] = %.9g, want %.9g", cin, cout,
+                     flipped ? " flipped" : "", a * 6 + b, ci, m, got[at], want[at]);
+          if (bound > 0)
+            worst = MAX (worst, e / bound * 8);
+        }
+  g_test_message ("winograd weights %d->%d%s: worst error %.2g float ulps of the terms' sum",
+                  cin, cout, flipped ? " flipped" : "", worst);
+  g_free (master); g_free (w); g_free (want);
+  rig_free (&rig);
+}
+
+static void
+test_winograd_weights (void)
+{
+  GRand *rng = g_rand_new_with_seed (14);
+  static const int shapes[][2] = { { 4, 4 }, { 5, 7 }, { 16, 16 }, { 3, 17 }, { 40, 33 } };
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    for (int flipped = 0; flipped < 2; flipped++)
+      check_winograd_weights (shapes[i][0], shapes[i][1], flipped, rng);
   g_rand_free (rng);
 }
 
@@ -445,6 +552,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backward/norm/batch-refused", test_norm_batch_refused);
   g_test_add_func ("/backward/conv", test_conv);
   g_test_add_func ("/backward/conv/refused", test_conv_refused);
+  g_test_add_func ("/backward/winograd-weights", test_winograd_weights);
   int status = g_test_run ();
   test_context_release ();
   return status;
