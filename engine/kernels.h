@@ -18,7 +18,7 @@ typedef enum {
   VKS_KERNEL_COUNT
 } VksKernel;
 
-#define VKS_MAX_SPEC 8
+#define VKS_MAX_SPEC 12
 #define VKS_MAX_BINDINGS 6
 #define VKS_PUSH_BYTES 128   /* the minimum maxPushConstantsSize every device has */
 

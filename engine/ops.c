@@ -102,11 +102,14 @@ vks_conv_init (VksConv *conv, const VksConvDesc *d, VksArena *weights, GError **
   conv->cols4 = VKS_GEMM_COLS4;
   /* Few output channels: the column matrix would cost far more to build than the product
    * (the generator's last 7x7 layer, 64 -> 3 at 256x256: 1.35 s with im2col, see
-   * docs/performance.md), so the GEMM gathers its columns itself. */
-  gboolean implicit_applies = !d->transposed && d->cout <= 4;
+   * docs/performance.md), so the GEMM gathers its columns itself. Few input channels at
+   * stride 1 (the first 7x7 layer, K = 147): reading each input row segment once per tap row
+   * beats writing and reading a column matrix 49x the input's size. */
+  gboolean implicit_applies = !d->transposed && (d->cout <= 4 || (d->cin <= 4 && d->stride == 1));
   if (d->algo == VKS_CONV_IMPLICIT && !implicit_applies) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
-                 "implicit convolution needs a plain convolution with at most 4 outputs");
+                 "implicit convolution needs a plain convolution with at most 4 outputs, or at most 4 "
+                 "inputs and stride 1");
     return FALSE;
   }
   conv->algo = d->algo != VKS_CONV_AUTO ? d->algo
@@ -352,7 +355,8 @@ record_implicit (VksRecorder *rec, const VksConv *conv, const VksTensor *x, cons
   const VksConvDesc *d = &conv->d;
   const VksConvPass *pass = &conv->pass[0];
   const int32_t wg = (int32_t) ctx->workgroup_size;
-  int32_t spec[] = { wg, conv->rows, d->act, TRUE, conv->cols4, FALSE, TRUE, d->reflect };
+  int32_t spec[] = { wg, conv->rows, d->act, TRUE, conv->cols4, FALSE, TRUE, d->reflect,
+                     d->stride == 1 ? d->kw : 0 };
   VksPipeline *gemm = vks_pipeline_get (ctx, VKS_KERNEL_GEMM, spec, G_N_ELEMENTS (spec), error);
   if (gemm == NULL)
     return FALSE;

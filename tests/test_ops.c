@@ -102,6 +102,8 @@ run_conv (const ConvCase *c, GRand *rng)
   check_conv (c, VKS_CONV_DIRECT, rng);
   if (!c->transposed && c->k == 3 && c->stride == 1)
     check_conv (c, VKS_CONV_WINOGRAD, rng);
+  if (!c->transposed && (c->cout <= 4 || (c->cin <= 4 && c->stride == 1)))
+    check_conv (c, VKS_CONV_IMPLICIT, rng);
 }
 
 static void
@@ -124,6 +126,12 @@ test_conv_fixed (void)
     { 2, 3, 5, 6, 4, 3, 2, 1, FALSE, TRUE, 1, VKS_ACT_NONE, FALSE, TRUE },
     { 1, 4, 6, 5, 3, 3, 1, 1, FALSE, TRUE, 0, VKS_ACT_NONE, TRUE, FALSE },      /* stride 1 */
     { 1, 7, 11, 13, 9, 5, 1, 2, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, TRUE },
+    /* implicit GEMM: row segments inside and at the borders, rows that are not a multiple of
+     * its 8 columns, zero padding, a second image */
+    { 2, 5, 6, 40, 3, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_TANH, TRUE, FALSE },
+    { 2, 3, 5, 37, 4, 7, 1, 3, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },
+    { 1, 2, 7, 29, 1, 5, 1, 1, FALSE, FALSE, 0, VKS_ACT_RELU, FALSE, FALSE },
+    { 2, 3, 9, 35, 40, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE },   /* c7s1 in */
   };
   GRand *rng = g_rand_new_with_seed (1);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
