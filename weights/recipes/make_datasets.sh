@@ -64,9 +64,10 @@ for pkg in $(grep -v '^#' "$SOURCES" | cut -f3 | sort -u); do
 done
 mv "$ROOTS.new" "$ROOTS"
 
-# The recipe: generator code, source list, styles, package versions, and gegl's version.
+# The recipe: generator code, source list, styles, and the versions of the photo packages and
+# of the tools whose output bytes they decide.
 stamp=$( { cat "$HERE/make_datasets.py" "$SOURCES"; echo "$STYLES"; cut -f1,2 "$ROOTS";
-           dpkg-query -W -f='${Version}\n' gegl libgegl-0.4-0 python3-pil; } | sha256sum | cut -d' ' -f1)
+           dpkg-query -W -f='${Version}\n' gegl libgegl-0.4-0 libbabl-0.1-0 python3-pil; } | sha256sum | cut -d' ' -f1)
 if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$stamp" ]; then
     echo "$OUT is up to date (recipe $stamp)"
     exit 0
