@@ -25,7 +25,7 @@ for po in build/po/*/LC_MESSAGES/vkstyle.mo; do
 done
 echo "Installed the plug-in into $dest"
 
-model="$dest/weights/untrained-demo.safetensors"
+model="$dest/weights/cartoon.safetensors"
 out="$top/sample-stylized.png"
 rm -f "$out"
 log=$(mktemp)
@@ -45,7 +45,5 @@ if grep -q "execution error" "$log" || [ ! -s "$out" ]; then
 fi
 rm -f "$log"
 echo
-echo "Stylized data/sample.png through GIMP with the default style:"
+echo "Stylized data/sample.png through GIMP with the default style (Cartoon):"
 echo "  $out"
-echo "Note: the bundled default model has random weights (untrained) until styles trained with"
-echo "vkstyle-train are shipped; it shows the pipeline works, not a painting style."
