@@ -4,12 +4,6 @@
 
 #include <string.h>
 
-/* norm.comp's NORM_BACKWARD push block (std430). */
-typedef struct {
-  int32_t channels, count, plane, images;
-  float eps, slope;
-  int32_t pad, in_h, in_w, src_plane;
-} NormBackwardPush;
 
 enum { NORM_BW_NORM = 0, NORM_BW_CHANNEL_SUM = 1, NORM_BW_REFLECT_FOLD = 2 };  /* norm.comp MODE */
 
@@ -72,7 +66,7 @@ vks_add_accumulate (VksRecorder *rec, const VksTensor *a, const VksTensor *dst, 
 static gboolean
 norm_backward_dispatch (VksRecorder *rec, int mode, gboolean affine, VksActivation act,
                         gboolean accumulate, const VksView views[6],
-                        const NormBackwardPush *push, uint32_t gx, uint32_t gy, GError **error)
+                        const VksNormBackwardPush *push, uint32_t gx, uint32_t gy, GError **error)
 {
   VksContext *ctx = vks_recorder_context (rec);
   int32_t spec[] = { (int32_t) ctx->workgroup_size, mode, affine, act, accumulate };
@@ -107,7 +101,7 @@ vks_norm_backward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x, co
     vks_tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT),
     norm->affine ? floats_view (dparams, dparams_offset, 2 * (VkDeviceSize) x->c) : dx1,
   };
-  NormBackwardPush push = {
+  VksNormBackwardPush push = {
     .channels = x->c, .count = x->h * x->w, .plane = x->plane, .images = x->n,
     .eps = norm->eps, .slope = norm->slope,
   };
@@ -123,7 +117,7 @@ vks_conv_backward_bias (VksRecorder *rec, const VksTensor *dy, const VksBuffer *
   VksView dy4 = vks_tensor_view (dy, VK_FORMAT_R32G32B32A32_SFLOAT);
   VksView dbv = floats_view (db, db_offset, (VkDeviceSize) dy->c);
   VksView views[6] = { dy4, dy4, dbv, dbv, dy4, dbv };
-  NormBackwardPush push = {
+  VksNormBackwardPush push = {
     .channels = dy->c, .count = dy->h * dy->w, .plane = dy->plane, .images = dy->n,
   };
   return norm_backward_dispatch (rec, NORM_BW_CHANNEL_SUM, FALSE, VKS_ACT_NONE, accumulate, views,
@@ -305,7 +299,7 @@ vks_conv_backward_data (VksRecorder *rec, const VksConvBackward *bw, const VksTe
     src1, vks_tensor_view (&dxp, VK_FORMAT_R32G32B32A32_SFLOAT), src1, src1,
     vks_tensor_view (dx, VK_FORMAT_R32G32B32A32_SFLOAT), vks_tensor_view (dx, VK_FORMAT_R32_SFLOAT),
   };
-  NormBackwardPush push = {
+  VksNormBackwardPush push = {
     .channels = f->cin, .pad = f->pad, .in_h = bw->h, .in_w = bw->w, .src_plane = dxp.plane,
   };
   return norm_backward_dispatch (rec, NORM_BW_REFLECT_FOLD, FALSE, VKS_ACT_NONE, FALSE, views,

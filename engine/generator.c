@@ -168,13 +168,6 @@ vks_generator_free (VksGenerator *gen)
   g_free (gen);
 }
 
-/* norm.comp's NORM_BACKWARD push block (std430) as MODE_STATISTICS reads it. */
-typedef struct {
-  int32_t channels, count, plane, images;
-  float eps, slope;
-  int32_t pad, in_h, in_w, src_plane;
-  int32_t region, shift, out_at, correct;
-} StatisticsPush;
 
 enum { NORM_MODE_STATISTICS = 3 };  /* norm.comp MODE */
 
@@ -412,7 +405,7 @@ record_statistics (VksGeneratorPlan *plan, const VksTensor *y, VkDeviceSize bloc
   int shift = 0;
   while ((y->w << shift) < plan->w)
     shift++;
-  StatisticsPush push = { .channels = y->c, .count = y->h * y->w, .plane = y->plane, .images = 1,
+  VksNormBackwardPush push = { .channels = y->c, .count = y->h * y->w, .plane = y->plane, .images = 1,
                           .in_h = y->h, .in_w = y->w, .region = region, .shift = shift,
                           .out_at = region ? 0 : 2 * y->c, .correct = correct };
   uint32_t groups[3] = { (uint32_t) y->c, 1, 1 };

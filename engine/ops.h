@@ -30,6 +30,15 @@ typedef struct {
   int32_t src_texels;
 } VksIm2colPush;
 
+/* norm.comp's push block in its NORM_BACKWARD build (std430): the backward modes (backward.c)
+ * and the statistics modes of tiling (generator.c) use the same block. */
+typedef struct {
+  int32_t channels, count, plane, images;
+  float eps, slope;
+  int32_t pad, in_h, in_w, src_plane;
+  int32_t region, shift, out_at, correct;   /* statistics modes only */
+} VksNormBackwardPush;
+
 typedef struct {
   int cin, cout, kh, kw;
   int stride, pad;
