@@ -3,6 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Tiles of side `size` that cover `extent`, or 0 if such a tile cannot hold the margins and the
+ * blend. Starts are spread evenly, at most `stride` apart, so that neighbouring kept parts
+ * overlap by at least the blend; seams then lie at least about stride / 2 apart, which must
+ * exceed the blend so that cross-fades never overlap. */
+static int
+axis_tiles (int extent, int size, int margin, int blend)
+{
+  int stride = (size - 2 * margin - blend) / 4 * 4;
+  if (size < 2 * margin + 3 * blend + 8 || stride < 4)
+    return 0;
+  return 1 + (extent - size + stride - 1) / stride;
+}
+
 gboolean
 vks_tile_axis_init (VksTileAxis *a, int extent, int size, int margin, int blend, GError **error)
 {
@@ -18,24 +31,25 @@ vks_tile_axis_init (VksTileAxis *a, int extent, int size, int margin, int blend,
     a->start = g_new0 (int, 1);
     return TRUE;
   }
-  /* Starts are spread evenly, at most `stride` apart, so that neighbouring kept parts overlap by
-   * at least the blend; seams then lie at least about stride / 2 apart, which must exceed the
-   * blend so that cross-fades never overlap. */
-  int stride = (size - 2 * margin - blend) / 4 * 4;
-  if (size < 2 * margin + 3 * blend + 8 || stride < 4) {
+  a->n = axis_tiles (extent, size, margin, blend);
+  if (a->n == 0) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
                  "a %d-pixel tile cannot hold %d pixels of context on both sides and a %d-pixel "
                  "blend", size, margin, blend);
     return FALSE;
   }
-  int span = extent - size;
-  a->n = 1 + (span + stride - 1) / stride;
+  /* The fewest tiles decide n; the smallest side that still covers the extent with n of them
+   * recomputes the least context (2000 pixels in tiles of up to 1024: 3 of 764, not 3 of
+   * 1024, 44 % less work in two dimensions). */
+  while (axis_tiles (extent, a->size - 4, margin, blend) == a->n)
+    a->size -= 4;
+  int span = extent - a->size;
   a->start = g_new (int, a->n);
   a->cut = g_new (int, a->n - 1);
   for (int k = 0; k < a->n; k++)
     a->start[k] = (int) ((gint64) k * span / (a->n - 1)) / 4 * 4;
   for (int k = 0; k + 1 < a->n; k++)
-    a->cut[k] = (a->start[k] + a->start[k + 1] + size) / 2;
+    a->cut[k] = (a->start[k] + a->start[k + 1] + a->size) / 2;
   return TRUE;
 }
 
@@ -167,8 +181,8 @@ vks_tile_side_for_budget (VksGenerator *gen, VkDeviceSize budget, int max_side)
   while (lo <= hi) {
     int mid = (lo + hi) / 2;
     VkDeviceSize bytes;
-    if (vks_generator_plan_bytes (gen, 4 * mid, 4 * mid, VKS_NORM_STATS_GIVEN, &bytes, NULL) &&
-        bytes <= budget) {
+    if (vks_generator_plan_bytes (gen, 4 * mid, 4 * mid, VKS_NORM_STATS_GIVEN_MEASURE, &bytes,
+                                  NULL) && bytes <= budget) {
       best = 4 * mid;
       lo = mid + 1;
     } else {

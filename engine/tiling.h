@@ -9,7 +9,7 @@
 
 typedef struct {
   int extent;      /* pixels along this axis, a multiple of 4 */
-  int size;        /* tile side, a multiple of 4, <= extent */
+  int size;        /* tile side, a multiple of 4, <= extent and <= the size asked for */
   int n;           /* tiles along this axis */
   int margin, blend;
   int *start;      /* n starts: multiples of 4 (the network's down-sampling grid), start[0] = 0,
@@ -17,8 +17,9 @@ typedef struct {
   int *cut;        /* n - 1 seams: the centre of the cross-fade between tile k and k + 1 */
 } VksTileAxis;
 
-/* extent and size multiples of 4. FALSE with VKS_ERROR_SHAPE when size cannot hold the margins
- * and the blend (size < 2 * margin + 3 * blend + 8 and size < extent). */
+/* extent and size multiples of 4. The fewest tiles of at most `size` pixels, each as small as
+ * that number allows. FALSE with VKS_ERROR_SHAPE when size cannot hold the margins and the blend
+ * (size < 2 * margin + 3 * blend + 8 and size < extent). */
 gboolean vks_tile_axis_init (VksTileAxis *axis, int extent, int size, int margin, int blend,
                              GError **error);
 void vks_tile_axis_clear (VksTileAxis *axis);
