@@ -260,9 +260,14 @@ write_rows (const float *acc, float *rgb_out, int width, int acc_w, int first, i
   }
 }
 
-/* Refinement passes over the tiles when the statistics start from a smaller copy:
+/* Refinement passes over the tiles when the statistics start from a smaller copy, at most:
  * $VKSTYLE_STATS_PASSES overrides (measurements; 0 keeps the copy's statistics). */
 #define DEFAULT_REFINE_PASSES 3
+/* Refining stops early once the statistics the tiles ran with are this close to those they
+ * measured (largest difference over layers and channels, of a mean or of a standard deviation,
+ * in standard deviations): then the next corrections change the output by less than 1/255
+ * (docs/performance.md, "Normalisation statistics"). */
+#define REFINE_TOLERANCE 0.02
 
 static int
 refine_passes (void)
@@ -289,7 +294,7 @@ typedef struct {
   float *copy;             /* the copy, planar, copy_h x copy_w */
   int copy_h, copy_w;
   VksStatsSum sum;
-  int n_tiles, n_passes;
+  int n_tiles;
   double done, units;      /* progress: one unit per tile run and per run of the copy */
   VksProgressFunc progress;
   gpointer user_data;
@@ -329,6 +334,27 @@ run_copy (Tiled *t, GError **error)
   return TRUE;
 }
 
+/* How far the statistics the tiles ran with (t->stats) are from those they measured
+ * (t->measured): the largest difference of a mean or of a standard deviation, in standard
+ * deviations. */
+static double
+discrepancy (const Tiled *t)
+{
+  gsize at = 0;
+  double worst = 0;
+  for (int l = 0; l < t->sum.n_layers; l++) {
+    int ch = t->sum.channels[l];
+    for (int c = 0; c < ch; c++) {
+      double used_m = t->stats[at + c], used_v = t->stats[at + ch + c] + 1e-5;
+      double got_m = t->measured[at + c], got_v = t->measured[at + ch + c] + 1e-5;
+      worst = MAX (worst, fabs (got_m - used_m) / sqrt (got_v));
+      worst = MAX (worst, fabs (sqrt (got_v / used_v) - 1.0));
+    }
+    at += 2 * (gsize) ch;
+  }
+  return worst;
+}
+
 /* Defect correction: the copy's statistics differ from the full-size image's because the copy
  * differs, and by about the same amount whatever statistics the layers above used. A measuring
  * pass shows how far the full-size statistics (t->measured, each layer's taken with t->stats
@@ -340,7 +366,6 @@ static void
 update_corrections (Tiled *t)
 {
   gsize at = 0;
-  double worst = 0;
   for (int l = 0; l < t->sum.n_layers; l++) {
     int ch = t->sum.channels[l];
     for (int c = 0; c < ch; c++) {
@@ -350,12 +375,9 @@ update_corrections (Tiled *t)
       *mean += got_m - used_m;
       /* Variances far below the norm's epsilon do not matter to the normalisation. */
       *var *= (got_v + 1e-5f) / (used_v + 1e-5f);
-      worst = MAX (worst, fabs (got_m - used_m) / sqrt (got_v + 1e-5));
     }
     at += 2 * (gsize) ch;
   }
-  g_debug ("tiling: measured means differ from the used ones by up to %.4f standard deviations",
-           worst);
 }
 
 /* Weighted output of the tile at row r, column c added into the band `acc` (rows from acc0). */
@@ -379,53 +401,52 @@ blend_tile (Tiled *t, int r, int c, int acc0)
   }
 }
 
-/* One pass over the tiles in row-major order with t->stats. A measuring pass sums each tile's
- * statistics over its own region into t->measured. The output pass writes each tile row's
- * weighted outputs to `acc`, one tile's height of full-width rows starting at row acc0 of the
- * network image; rows above the next tile row's first input row are complete and never read
- * again, so they are written to rgb_out then — which makes rgb_out == rgb_in safe (only the last
- * pass writes) and keeps host memory at one band, not a second image. */
+/* One pass over the tiles in row-major order with t->stats, each tile's statistics over its own
+ * region summed into t->measured. The output pass also writes each tile row's weighted outputs
+ * to `acc`, one tile's height of full-width rows starting at row acc0 of the network image; rows
+ * above the next tile row's first input row are complete and never read again, so they are
+ * written to rgb_out then — which makes rgb_out == rgb_in safe (only the last pass writes) and
+ * keeps host memory at one band, not a second image. */
 static gboolean
-run_pass (Tiled *t, int pass, GError **error)
+run_pass (Tiled *t, gboolean output, GError **error)
 {
-  gboolean output = pass + 1 == t->n_passes;
   int th = t->ay.size, tw = t->ax.size;
+  gboolean measure = t->n_stats > 0;
   /* A new plan per pass: the copy's plan, in between, has the budget to itself. */
   t->plan = vks_generator_plan_new_with_stats (t->style->gen, th, tw,
-                                               output ? VKS_NORM_STATS_GIVEN
-                                                      : VKS_NORM_STATS_GIVEN_MEASURE, error);
+                                               VKS_NORM_STATS_GIVEN_MEASURE, error);
   if (t->plan == NULL)
     return FALSE;
-  if (t->n_stats > 0)
+  if (measure)
     vks_generator_plan_set_stats (t->plan, t->stats);
   vks_stats_sum_reset (&t->sum);
-  int acc0 = 0, k = pass * t->n_tiles;
+  int acc0 = 0, k = 0;
   for (int r = 0; r < t->ay.n; r++) {
     int y0 = t->ay.start[r], oy0, oy1;
     vks_tile_axis_own (&t->ay, r, &oy0, &oy1);
     for (int c = 0; c < t->ax.n; c++, k++) {
       char message[64];
-      g_snprintf (message, sizeof message, "Stylizing tile %d/%d", k + 1,
-                  t->n_passes * t->n_tiles);
+      g_snprintf (message, sizeof message, "%s tile %d/%d", output ? "Stylizing" : "Measuring",
+                  k + 1, t->n_tiles);
       if (!report (t, message, error))
         return FALSE;
       int x0 = t->ax.start[c], ox0, ox1;
       vks_tile_axis_own (&t->ax, c, &ox0, &ox1);
       read_region (t->rgb_in, t->width, t->height, y0, x0, th, tw, t->tile);
-      if (!output)
+      if (measure)
         vks_generator_plan_set_region (t->plan, oy0 - y0, oy1 - y0, ox0 - x0, ox1 - x0);
       gint64 t0 = g_get_monotonic_time ();
       if (!vks_generator_plan_run (t->plan, t->tile, t->tile, error))
         return FALSE;
       t->done += 1;
-      g_debug ("tiling: tile %d/%d ran in %.2f s", k + 1, t->n_passes * t->n_tiles,
-               (g_get_monotonic_time () - t0) / 1e6);
-      if (!output) {
+      g_debug ("tiling: %s tile %d/%d ran in %.2f s", output ? "output" : "measuring", k + 1,
+               t->n_tiles, (g_get_monotonic_time () - t0) / 1e6);
+      if (measure) {
         vks_generator_plan_get_stats (t->plan, t->measured);
         vks_stats_sum_add (&t->sum, t->measured, (double) (oy1 - oy0) * (ox1 - ox0));
-      } else {
-        blend_tile (t, r, c, acc0);
       }
+      if (output)
+        blend_tile (t, r, c, acc0);
     }
     if (!output)
       continue;
@@ -439,7 +460,7 @@ run_pass (Tiled *t, int pass, GError **error)
     acc0 = next;
   }
   g_clear_pointer (&t->plan, vks_generator_plan_free);
-  if (!output)
+  if (measure)
     vks_stats_sum_get (&t->sum, t->measured);
   return TRUE;
 }
@@ -447,7 +468,8 @@ run_pass (Tiled *t, int pass, GError **error)
 /* Tiled application. Instance-norm statistics are the whole image's: from the image itself when
  * its plan fits the budget (exact), else from a smaller copy, refined by passes over all
  * tiles at full size that measure each layer's statistics over the tiles' own regions
- * (update_corrections; docs/performance.md has the error per pass). Then the output pass. */
+ * (update_corrections; docs/performance.md has the error per pass) until they agree with what
+ * the tiles measured or DEFAULT_REFINE_PASSES passes are done. Then the output pass. */
 static gboolean
 apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width, int height, int h,
              int w, int side, VkDeviceSize budget, VksProgressFunc progress, gpointer user_data,
@@ -494,19 +516,26 @@ apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width, in
       for (int c = 0; c < t.sum.channels[l]; c++)
         t.corrections[at + t.sum.channels[l] + c] = 1.0f;
   }
-  t.n_passes = 1 + refine;
   /* A run of the copy costs about one tile (the budget bounds both). */
-  t.units = (double) t.n_passes * t.n_tiles + (t.n_stats > 0 ? 1 + refine : 0);
+  t.units = (double) (1 + refine) * t.n_tiles + (t.n_stats > 0 ? 1 + refine : 0);
   if (t.n_stats > 0 && !run_copy (&t, error))
     goto out;
-  for (int pass = 0; pass < t.n_passes; pass++) {
-    if (!run_pass (&t, pass, error))
+  for (int pass = 0;; pass++) {
+    gboolean output = pass == refine;
+    if (!run_pass (&t, output, error))
       goto out;
-    if (pass + 1 < t.n_passes) {
-      update_corrections (&t);
-      if (!report (&t, "Stylizing", error) || !run_copy (&t, error))
-        goto out;
+    double off = t.n_stats > 0 ? discrepancy (&t) : 0.0;
+    g_debug ("tiling: %s pass %d: the statistics used are within %.4f standard deviations of "
+             "the measured ones", output ? "output" : "measuring", pass + 1, off);
+    if (output)
+      break;
+    update_corrections (&t);
+    if (off < REFINE_TOLERANCE) {
+      t.done += (double) (refine - pass - 1) * (t.n_tiles + 1);
+      refine = pass + 1;
     }
+    if (!report (&t, "Stylizing", error) || !run_copy (&t, error))
+      goto out;
   }
   ok = TRUE;
 

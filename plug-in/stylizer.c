@@ -165,6 +165,9 @@ stylizer_translate_progress (const char *message)
     return g_strdup ("");
   if (sscanf (message, "Stylizing tile %d/%d%c", &tile, &n_tiles, &tail) == 2)
     return g_strdup_printf (_("Stylizing tile %d of %d"), tile, n_tiles);
+  /* A pass that refines the colour statistics of an image too large to normalise whole. */
+  if (sscanf (message, "Measuring tile %d/%d%c", &tile, &n_tiles, &tail) == 2)
+    return g_strdup_printf (_("Measuring tile %d of %d"), tile, n_tiles);
   for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
     if (strcmp (message, known[i]) == 0)
       return g_strdup (_(known[i]));

@@ -392,6 +392,68 @@ test_measure_refinement (void)
   g_unsetenv ("VKSTYLE_STATS_SCALE");
 }
 
+typedef struct {
+  gint64 last, worst_gap;  /* monotonic us: the previous callback, the longest wait between two */
+  int calls, cancel_at;    /* return FALSE on this call (0: never) */
+  gint64 cancelled;        /* when it did */
+} Latency;
+
+static gboolean
+on_progress_timed (G_GNUC_UNUSED double fraction, const char *message, gpointer data)
+{
+  Latency *l = data;
+  gint64 now = g_get_monotonic_time ();
+  /* Gaps between tiles only: the first callbacks come before any device work. */
+  if (l->last != 0 && (g_str_has_prefix (message, "Stylizing tile") ||
+                       g_str_has_prefix (message, "Measuring tile")))
+    l->worst_gap = MAX (l->worst_gap, now - l->last);
+  l->last = now;
+  if (++l->calls == l->cancel_at) {
+    l->cancelled = now;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Measurement, run when TILING_MEASURE is set (docs/performance.md "Large images"): how soon a
+ * cancel takes effect with $TILING_TILE-pixel tiles (default 256) of $TILING_MODEL on a
+ * $TILING_SIZE image under $VKSTYLE_MEMORY_BUDGET: the longest time between two progress
+ * callbacks (the longest a cancel can wait to be seen) and the time from a cancel to the return. */
+static void
+test_measure_cancel (void)
+{
+  if (g_getenv ("TILING_MEASURE") == NULL) {
+    g_test_skip ("set TILING_MEASURE=1 to measure");
+    return;
+  }
+  int width = 1024, height = 768;
+  const char *size = g_getenv ("TILING_SIZE");
+  if (size != NULL)
+    g_assert_cmpint (sscanf (size, "%dx%d", &width, &height), ==, 2);
+  const char *tile = g_getenv ("TILING_TILE");
+  g_autoptr (VksStyle) style = load_style ();
+  g_autofree float *rgb = make_image (width, height, 3);
+  g_autofree float *out = g_new (float, (gsize) width * height * 3);
+  g_setenv ("VKSTYLE_TILE", tile ? tile : "256", TRUE);
+  GError *error = NULL;
+  Latency all = { 0 };
+  g_assert_true (vks_style_apply (style, rgb, out, width, height, on_progress_timed, &all,
+                                  &error));
+  g_assert_no_error (error);
+  for (int at = all.calls / 3; at < all.calls; at += all.calls / 3) {
+    Latency stop = { .cancel_at = at };
+    g_assert_false (vks_style_apply (style, rgb, out, width, height, on_progress_timed, &stop,
+                                     &error));
+    g_assert_error (error, VKS_ERROR, VKS_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_test_message ("cancel at callback %d of %d: returned %.3f s later", at, all.calls,
+                    (g_get_monotonic_time () - stop.cancelled) / 1e6);
+  }
+  g_test_message ("%d callbacks, longest time between two: %.3f s", all.calls,
+                  all.worst_gap / 1e6);
+  g_unsetenv ("VKSTYLE_TILE");
+}
+
 /* Measurement, run when TILING_MEASURE is set (docs/performance.md "Large images"): one interior
  * tile with the whole image's statistics against the untiled output, the largest difference as
  * a function of the distance to the tile's nearest side: the context a tile needs. */
@@ -465,6 +527,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/refined-statistics", test_refined_statistics);
   g_test_add_func ("/tiling/measure-context", test_measure_context);
   g_test_add_func ("/tiling/measure-refinement", test_measure_refinement);
+  g_test_add_func ("/tiling/measure-cancel", test_measure_cancel);
   int result = g_test_run ();
   test_context_release ();
   return result;
