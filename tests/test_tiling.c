@@ -335,6 +335,23 @@ test_refined_statistics (void)
   g_assert_cmpfloat (max[0], >, max[1]);
 }
 
+/* Measurements run only when TILING_MEASURE is set, on a $TILING_SIZE image (default
+ * 1024x768). */
+static gboolean
+measuring (int *width, int *height)
+{
+  if (g_getenv ("TILING_MEASURE") == NULL) {
+    g_test_skip ("set TILING_MEASURE=1 to measure");
+    return FALSE;
+  }
+  *width = 1024;
+  *height = 768;
+  const char *size = g_getenv ("TILING_SIZE");
+  if (size != NULL)
+    g_assert_cmpint (sscanf (size, "%dx%d", width, height), ==, 2);
+  return TRUE;
+}
+
 /* Measurement, run when TILING_MEASURE is set (docs/performance.md "Large images"): statistics
  * from a copy at 1 / $TILING_STATS_SCALE (default 2), refined by 0..$TILING_PASSES (default 3)
  * passes over $TILING_TILE-pixel tiles (default 512), against the untiled result. The image is
@@ -342,14 +359,9 @@ test_refined_statistics (void)
 static void
 test_measure_refinement (void)
 {
-  if (g_getenv ("TILING_MEASURE") == NULL) {
-    g_test_skip ("set TILING_MEASURE=1 to measure");
+  int width, height;
+  if (!measuring (&width, &height))
     return;
-  }
-  int width = 1024, height = 768;
-  const char *size = g_getenv ("TILING_SIZE");
-  if (size != NULL)
-    g_assert_cmpint (sscanf (size, "%dx%d", &width, &height), ==, 2);
   gsize n = (gsize) width * height * 3;
   g_autofree float *rgb = NULL;
   const char *image = g_getenv ("TILING_IMAGE");
@@ -422,14 +434,9 @@ on_progress_timed (G_GNUC_UNUSED double fraction, const char *message, gpointer 
 static void
 test_measure_cancel (void)
 {
-  if (g_getenv ("TILING_MEASURE") == NULL) {
-    g_test_skip ("set TILING_MEASURE=1 to measure");
+  int width, height;
+  if (!measuring (&width, &height))
     return;
-  }
-  int width = 1024, height = 768;
-  const char *size = g_getenv ("TILING_SIZE");
-  if (size != NULL)
-    g_assert_cmpint (sscanf (size, "%dx%d", &width, &height), ==, 2);
   const char *tile = g_getenv ("TILING_TILE");
   g_autoptr (VksStyle) style = load_style ();
   g_autofree float *rgb = make_image (width, height, 3);
