@@ -6,6 +6,10 @@
  * extra dispatches, small enough to leave room for activations on small devices. */
 #define SCRATCH_BUDGET (64u << 20)
 #define NORM_EPS 1e-5f
+/* Work after which a plan's recording ends a segment, so that a run can be cancelled between
+ * them (vks_generator_plan_run_until): about 0.1 s on lavapipe here, many segments of a few
+ * milliseconds on a GPU. Splits fall between layers only. */
+#define SEGMENT_FLOPS 4e9
 
 typedef struct {
   VksConv conv;
@@ -194,6 +198,7 @@ struct VksGeneratorPlan {
   VksBuffer *arena;
   VksBuffer *upload, *readback;
   VksRecorder *rec;
+  double unsplit_flops;         /* recorded since the last segment ended */
 };
 
 static gboolean
@@ -418,6 +423,14 @@ record_layer (VksGeneratorPlan *plan, guint index, const VksTensor *x, const Vks
 {
   const Layer *l = &plan->gen->layers[index];
   const PlanLayout *lay = &plan->lay;
+  if (plan->unsplit_flops >= SEGMENT_FLOPS) {
+    if (!vks_recorder_split (plan->rec, error))
+      return FALSE;
+    plan->unsplit_flops = 0;
+  }
+  const VksConvDesc *d = &l->conv.d;
+  plan->unsplit_flops += 2.0 * d->cin * d->cout * d->kh * d->kw * y->h * y->w /
+                         (d->transposed ? d->stride * d->stride : 1);
   if (!vks_conv_forward (plan->rec, &l->conv, x, y, plan->arena, lay->scratch_offset,
                          lay->scratch, error))
     return FALSE;
@@ -594,13 +607,20 @@ vks_generator_plan_set_region (VksGeneratorPlan *plan, int y0, int y1, int x0, i
 }
 
 gboolean
-vks_generator_plan_run (VksGeneratorPlan *plan, const float *input, float *output, GError **error)
+vks_generator_plan_run_until (VksGeneratorPlan *plan, const float *input, float *output,
+                              VksKeepGoing keep_going, gpointer user_data, GError **error)
 {
   vks_tensor_pack (&plan->lay.in, input, plan->upload->mapped);
-  if (!vks_recorder_run (plan->rec, error))
+  if (!vks_recorder_run_until (plan->rec, keep_going, user_data, error))
     return FALSE;
   vks_tensor_unpack (&plan->lay.out, plan->readback->mapped, output);
   return TRUE;
+}
+
+gboolean
+vks_generator_plan_run (VksGeneratorPlan *plan, const float *input, float *output, GError **error)
+{
+  return vks_generator_plan_run_until (plan, input, output, NULL, NULL, error);
 }
 
 void

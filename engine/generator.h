@@ -57,18 +57,24 @@ int vks_generator_stats_channels (const VksGenerator *gen, int *channels);
  * activations taken as they were computed, with the given statistics upstream). */
 void vks_generator_plan_set_stats (VksGeneratorPlan *plan, const float *stats);
 void vks_generator_plan_get_stats (const VksGeneratorPlan *plan, float *stats);
-/* GIVEN_MEASURE plans: rows [y0, y1) and columns [x0, x1) of the input, multiples of 4 within
- * the plan's size, are the region the next runs measure; each layer measures the same rectangle
- * at its own resolution. The default is the whole plan. */
 /* CORRECTED plans: per layer offset[C] then factor[C] (packed like the statistics); each
  * layer's measured mean m and variance v become m + offset and v * factor. Default 0 and 1. */
 void vks_generator_plan_set_corrections (VksGeneratorPlan *plan, const float *corrections);
+/* GIVEN_MEASURE plans: rows [y0, y1) and columns [x0, x1) of the input, multiples of 4 within
+ * the plan's size, are the region the next runs measure; each layer measures the same rectangle
+ * at its own resolution. The default is the whole plan. */
 void vks_generator_plan_set_region (VksGeneratorPlan *plan, int y0, int y1, int x0, int x1);
 void vks_generator_plan_free (VksGeneratorPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksGeneratorPlan, vks_generator_plan_free)
-/* input: input_nc x h x w floats (NCHW, values in [-1, 1]); output: output_nc x h x w. One submit,
- * one wait. */
+/* input: input_nc x h x w floats (NCHW, values in [-1, 1]); output: output_nc x h x w. Submits
+ * the recorded work and waits for it. */
 gboolean vks_generator_plan_run (VksGeneratorPlan *plan, const float *input, float *output,
                                  GError **error);
+/* The same, asking keep_going between segments of the recorded work (each about SEGMENT_FLOPS
+ * of engine/generator.c, split between layers): FALSE stops the run within about two of them,
+ * with VKS_ERROR_CANCELLED. */
+gboolean vks_generator_plan_run_until (VksGeneratorPlan *plan, const float *input, float *output,
+                                       VksKeepGoing keep_going, gpointer user_data,
+                                       GError **error);
 /* Multiply-adds x 2 of one forward pass at h x w (for GFLOP/s figures). */
 double vks_generator_flops (const VksGeneratorConfig *cfg, int height, int width);

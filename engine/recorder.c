@@ -6,8 +6,9 @@
 
 struct VksRecorder {
   VksContext *ctx;
-  VkCommandBuffer cmd;
-  VkFence fence;
+  VkCommandBuffer cmd;    /* the one being recorded */
+  GArray *segments;       /* VkCommandBuffer: the finished ones, in order (vks_recorder_split) */
+  VkFence fences[2];      /* segment i signals fences[i % 2]: at most two in flight */
   GArray *pools;          /* VkDescriptorPool */
   GHashTable *views;      /* ViewKey -> VkBufferView */
   guint n_commands;
@@ -40,6 +41,33 @@ view_key_equal (gconstpointer a, gconstpointer b)
   return memcmp (a, b, sizeof (ViewKey)) == 0;
 }
 
+/* A new command buffer in rec->cmd, recording. */
+static gboolean
+begin_segment (VksRecorder *rec, GError **error)
+{
+  VkCommandBufferAllocateInfo ainfo = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = rec->ctx->command_pool,
+    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 1,
+  };
+  if (!vks_check (vkAllocateCommandBuffers (rec->ctx->device, &ainfo, &rec->cmd),
+                  "Allocating a command buffer", error))
+    return FALSE;
+  VkCommandBufferBeginInfo binfo = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+  return vks_check (vkBeginCommandBuffer (rec->cmd, &binfo), "Recording commands", error);
+}
+
+/* Moves the recorded rec->cmd to the finished segments. */
+static gboolean
+end_segment (VksRecorder *rec, GError **error)
+{
+  VkCommandBuffer cmd = rec->cmd;
+  rec->cmd = VK_NULL_HANDLE;
+  g_array_append_val (rec->segments, cmd);
+  return vks_check (vkEndCommandBuffer (cmd), "Recording commands", error);
+}
+
 VksRecorder *
 vks_recorder_new (VksContext *ctx, GError **error)
 {
@@ -47,21 +75,13 @@ vks_recorder_new (VksContext *ctx, GError **error)
   rec->ctx = ctx;
   rec->pools = g_array_new (FALSE, FALSE, sizeof (VkDescriptorPool));
   rec->views = g_hash_table_new_full (view_key_hash, view_key_equal, g_free, g_free);
-  VkCommandBufferAllocateInfo ainfo = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-    .commandPool = ctx->command_pool,
-    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-    .commandBufferCount = 1,
-  };
-  if (!vks_check (vkAllocateCommandBuffers (ctx->device, &ainfo, &rec->cmd),
-                  "Allocating a command buffer", error))
-    return NULL;
+  rec->segments = g_array_new (FALSE, FALSE, sizeof (VkCommandBuffer));
   VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-  if (!vks_check (vkCreateFence (ctx->device, &finfo, NULL, &rec->fence), "Creating a fence",
-                  error))
-    return NULL;
-  VkCommandBufferBeginInfo binfo = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
-  if (!vks_check (vkBeginCommandBuffer (rec->cmd, &binfo), "Recording commands", error))
+  for (int i = 0; i < 2; i++)
+    if (!vks_check (vkCreateFence (ctx->device, &finfo, NULL, &rec->fences[i]),
+                    "Creating a fence", error))
+      return NULL;
+  if (!begin_segment (rec, error))
     return NULL;
   if (g_getenv ("VKSTYLE_PROFILE") != NULL && ctx->props.limits.timestampComputeAndGraphics) {
     VkQueryPoolCreateInfo qinfo = {
@@ -84,14 +104,19 @@ vks_recorder_free (VksRecorder *rec)
   if (rec == NULL)
     return;
   VkDevice dev = rec->ctx->device;
-  if (rec->fence != VK_NULL_HANDLE)
-    vkDestroyFence (dev, rec->fence, NULL);
+  for (int i = 0; i < 2; i++)
+    if (rec->fences[i] != VK_NULL_HANDLE)
+      vkDestroyFence (dev, rec->fences[i], NULL);
   if (rec->timestamps != VK_NULL_HANDLE)
     vkDestroyQueryPool (dev, rec->timestamps, NULL);
   if (rec->labels != NULL)
     g_ptr_array_unref (rec->labels);
   if (rec->cmd != VK_NULL_HANDLE)
     vkFreeCommandBuffers (dev, rec->ctx->command_pool, 1, &rec->cmd);
+  if (rec->segments->len > 0)
+    vkFreeCommandBuffers (dev, rec->ctx->command_pool, rec->segments->len,
+                          (VkCommandBuffer *) rec->segments->data);
+  g_array_unref (rec->segments);
   for (guint i = 0; i < rec->pools->len; i++)
     vkDestroyDescriptorPool (dev, g_array_index (rec->pools, VkDescriptorPool, i), NULL);
   g_array_unref (rec->pools);
@@ -318,7 +343,16 @@ vks_recorder_finish (VksRecorder *rec, GError **error)
                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
   rec->finished = TRUE;
-  return vks_check (vkEndCommandBuffer (rec->cmd), "Recording commands", error);
+  return end_segment (rec, error);
+}
+
+gboolean
+vks_recorder_split (VksRecorder *rec, GError **error)
+{
+  g_return_val_if_fail (!rec->finished, FALSE);
+  /* The next command's barrier covers this segment: a barrier's first scope is everything
+   * earlier in submission order on the queue, not only in its command buffer. */
+  return end_segment (rec, error) && begin_segment (rec, error);
 }
 
 static void
@@ -351,27 +385,65 @@ print_profile (VksRecorder *rec)
   }
 }
 
-gboolean
-vks_recorder_run (VksRecorder *rec, GError **error)
+static gboolean
+submit_segment (VksRecorder *rec, guint i, GError **error)
 {
-  g_return_val_if_fail (rec->finished, FALSE);
+  VkFence fence = rec->fences[i % 2];
   VkSubmitInfo info = {
     .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
     .commandBufferCount = 1,
-    .pCommandBuffers = &rec->cmd,
+    .pCommandBuffers = &g_array_index (rec->segments, VkCommandBuffer, i),
   };
-  VkDevice dev = rec->ctx->device;
-  if (!vks_check (vkResetFences (dev, 1, &rec->fence), "Resetting a fence", error))
+  if (!vks_check (vkResetFences (rec->ctx->device, 1, &fence), "Resetting a fence", error))
     return FALSE;
   VkResult submitted = vks_fault_injected (rec->ctx, VKS_FAULT_SUBMIT); /* test hook */
   if (submitted == VK_SUCCESS)
-    submitted = vkQueueSubmit (rec->ctx->queue, 1, &info, rec->fence);
-  if (!vks_check (submitted, "Submitting work to the device", error))
+    submitted = vkQueueSubmit (rec->ctx->queue, 1, &info, fence);
+  return vks_check (submitted, "Submitting work to the device", error);
+}
+
+static gboolean
+wait_segment (VksRecorder *rec, guint i, GError **error)
+{
+  return vks_check (vkWaitForFences (rec->ctx->device, 1, &rec->fences[i % 2], VK_TRUE,
+                                     UINT64_MAX), "Waiting for the device", error);
+}
+
+gboolean
+vks_recorder_run_until (VksRecorder *rec, VksKeepGoing keep_going, gpointer user_data,
+                        GError **error)
+{
+  g_return_val_if_fail (rec->finished, FALSE);
+  guint n = rec->segments->len, submitted = 0;
+  gboolean ok = TRUE, cancelled = FALSE;
+  /* Two segments in flight: the device always has the next one queued while the host looks at
+   * whether to go on. */
+  while (ok && submitted < MIN (n, 2))
+    if ((ok = submit_segment (rec, submitted, error)))
+      submitted++;
+  for (guint done = 0; done < submitted; done++) {
+    /* Every submitted segment is waited for, also after an error or a cancel: the caller may
+     * free the buffers as soon as this returns. */
+    if (!wait_segment (rec, done, ok ? error : NULL))
+      ok = FALSE;
+    if (!ok || cancelled || submitted == n)
+      continue;
+    if (keep_going != NULL && !keep_going (user_data))
+      cancelled = TRUE;
+    else if ((ok = submit_segment (rec, submitted, error)))
+      submitted++;
+  }
+  if (ok && cancelled) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CANCELLED, "cancelled");
     return FALSE;
-  if (!vks_check (vkWaitForFences (dev, 1, &rec->fence, VK_TRUE, UINT64_MAX),
-                  "Waiting for the device", error))
-    return FALSE;
-  if (rec->labels != NULL)
+  }
+  if (ok && rec->labels != NULL)
     print_profile (rec);
-  return TRUE;
+  return ok;
+}
+
+gboolean
+vks_recorder_run (VksRecorder *rec, GError **error)
+{
+  return vks_recorder_run_until (rec, NULL, NULL, error);
 }

@@ -1,6 +1,7 @@
-/* Records a whole computation into one command buffer, once per shape; running it is then one
- * submit and one fence wait, as often as wanted. Dispatches are separated by full compute
- * memory barriers: our networks are chains where each step reads what the previous wrote. */
+/* Records a whole computation once per shape; running it is then a submit and a fence wait, as
+ * often as wanted. Dispatches are separated by full compute memory barriers: our networks are
+ * chains where each step reads what the previous wrote. A long computation may be split into
+ * segments (command buffers) so that a run can stop between them (cancel). */
 #pragma once
 #include "engine/kernels.h"
 #include "engine/memory.h"
@@ -43,6 +44,15 @@ void vks_recorder_fill (VksRecorder *rec, const VksBuffer *dst, VkDeviceSize off
                         VkDeviceSize size, uint32_t value);
 /* Ends recording. */
 gboolean vks_recorder_finish (VksRecorder *rec, GError **error);
+/* Ends a segment here (not after vks_recorder_finish). */
+gboolean vks_recorder_split (VksRecorder *rec, GError **error);
 /* Submits the recorded commands and waits for them. */
 gboolean vks_recorder_run (VksRecorder *rec, GError **error);
+/* FALSE stops a run between segments. */
+typedef gboolean (*VksKeepGoing) (gpointer user_data);
+/* The same, asking keep_going (may be NULL) after each segment that has another after it; with
+ * two segments in flight the device never waits for the host. Stopped: VKS_ERROR_CANCELLED
+ * once the segments already submitted are done. */
+gboolean vks_recorder_run_until (VksRecorder *rec, VksKeepGoing keep_going, gpointer user_data,
+                                 GError **error);
 guint vks_recorder_n_dispatches (const VksRecorder *rec);

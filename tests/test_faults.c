@@ -180,6 +180,35 @@ test_device_lost (void)
     }
 }
 
+/* A run cut into segments (a 1024² image of the fixture model: three) loses the device at each
+ * segment's submit in turn, the next ones already in flight: an error, not a hang. Submit 1 is
+ * the model's upload. */
+static void
+test_device_lost_between_segments (void)
+{
+  const int side = 1024;
+  g_autofree char *path = model_path ();
+  g_autofree float *in = g_new (float, (gsize) side * side * 3);
+  g_autofree float *out = g_new0 (float, (gsize) side * side * 3);
+  for (gsize i = 0; i < (gsize) side * side * 3; i++)
+    in[i] = (float) (i % 251) / 250.0f;
+  for (int k = 2; k <= 4; k++)
+    {
+      g_autofree char *spec = g_strdup_printf ("submit:%d", k);
+      GError *error = NULL;
+      VksContext *ctx = context_with_fault (spec);
+      VksStyle *style = vks_style_load (ctx, path, &error);
+      g_assert_no_error (error);
+      g_assert_false (vks_style_apply (style, in, out, side, side, NULL, NULL, &error));
+      assert_fault_error (error, spec, VKS_ERROR_DEVICE_LOST, "the Vulkan device was lost");
+      g_clear_error (&error);
+      for (gsize i = 0; i < (gsize) side * side * 3; i++)
+        g_assert_cmpfloat (out[i], ==, 0.0f);
+      vks_style_free (style);
+      vks_context_free (ctx);
+    }
+}
+
 /* Fresh device memory may hold anything, NaN included: a result must not depend on it. */
 static void
 test_poisoned_memory (void)
@@ -416,6 +445,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/image/100000x3", test_strip_wide);
   g_test_add_func ("/faults/out-of-device-memory", test_out_of_device_memory);
   g_test_add_func ("/faults/device-lost", test_device_lost);
+  g_test_add_func ("/faults/device-lost-between-segments", test_device_lost_between_segments);
   g_test_add_func ("/faults/poisoned-memory", test_poisoned_memory);
   g_test_add_func ("/faults/disk-full-on-save", test_disk_full_on_save);
   int status = g_test_run ();
