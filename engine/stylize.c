@@ -241,6 +241,42 @@ refine_passes (void)
   return DEFAULT_REFINE_PASSES;
 }
 
+/* The caller's progress callback and what it was last told. Plan runs ask it again between
+ * segments of their work (vks_generator_plan_run_until), so that a cancel is seen within a
+ * fraction of a second even while one large image or copy runs. */
+typedef struct {
+  VksProgressFunc func;
+  gpointer user_data;
+  double fraction;
+  char message[64];
+} Progress;
+
+static gboolean
+progress_report (Progress *p, double fraction, const char *message, GError **error)
+{
+  p->fraction = fraction;
+  g_strlcpy (p->message, message, sizeof p->message);
+  if (p->func != NULL && !p->func (fraction, message, p->user_data)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CANCELLED, "cancelled");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+progress_keep_going (gpointer data)
+{
+  Progress *p = data;
+  return p->func == NULL || p->func (p->fraction, p->message, p->user_data);
+}
+
+static gboolean
+run_plan (VksGeneratorPlan *plan, const float *input, float *output, Progress *progress,
+          GError **error)
+{
+  return vks_generator_plan_run_until (plan, input, output, progress_keep_going, progress, error);
+}
+
 /* State of one tiled application, shared by its passes. */
 typedef struct {
   VksStyle *style;
@@ -259,18 +295,13 @@ typedef struct {
   VksStatsSum sum;
   int n_tiles;
   double done, units;      /* progress: one unit per tile run and per run of the copy */
-  VksProgressFunc progress;
-  gpointer user_data;
+  Progress *progress;
 } Tiled;
 
 static gboolean
 report (Tiled *t, const char *message, GError **error)
 {
-  if (t->progress && !t->progress (t->done / t->units, message, t->user_data)) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CANCELLED, "cancelled");
-    return FALSE;
-  }
-  return TRUE;
+  return progress_report (t->progress, t->done / t->units, message, error);
 }
 
 /* The copy run with the current corrections: t->stats are the statistics it used, its own
@@ -290,7 +321,7 @@ run_copy (Tiled *t, GError **error)
                  t->copy_w, t->copy_h);
     return FALSE;
   }
-  if (!vks_generator_plan_run (plan, t->copy, out, error))
+  if (!run_plan (plan, t->copy, out, t->progress, error))
     return FALSE;
   vks_generator_plan_get_stats (plan, t->stats);
   t->done += 1;
@@ -399,7 +430,7 @@ run_pass (Tiled *t, gboolean output, GError **error)
       if (measure)
         vks_generator_plan_set_region (t->plan, oy0 - y0, oy1 - y0, ox0 - x0, ox1 - x0);
       gint64 t0 = g_get_monotonic_time ();
-      if (!vks_generator_plan_run (t->plan, t->tile, t->tile, error))
+      if (!run_plan (t->plan, t->tile, t->tile, t->progress, error))
         return FALSE;
       t->done += 1;
       g_debug ("tiling: %s tile %d/%d ran in %.2f s", output ? "output" : "measuring", k + 1,
@@ -435,13 +466,12 @@ run_pass (Tiled *t, gboolean output, GError **error)
  * the tiles measured or DEFAULT_REFINE_PASSES passes are done. Then the output pass. */
 static gboolean
 apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width, int height, int h,
-             int w, int side, VkDeviceSize budget, VksProgressFunc progress, gpointer user_data,
-             GError **error)
+             int w, int side, VkDeviceSize budget, Progress *progress, GError **error)
 {
   const VksGeneratorConfig *cfg = vks_generator_config (style->gen);
   int margin = vks_tile_margin (cfg);
   Tiled t = { .style = style, .rgb_in = rgb_in, .rgb_out = rgb_out, .width = width,
-              .height = height, .h = h, .w = w, .progress = progress, .user_data = user_data,
+              .height = height, .h = h, .w = w, .progress = progress,
               .units = 1.0 };
   gboolean ok = FALSE;
   vks_stats_sum_init (&t.sum, style->gen);
@@ -542,8 +572,9 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
   int h = network_side (height), w = network_side (width);
   gsize plane = (gsize) h * w;
   g_autofree float *planar = NULL;
-  if (progress && !progress (0.0, "Preparing the network", user_data))
-    goto cancelled;
+  Progress report = { .func = progress, .user_data = user_data };
+  if (!progress_report (&report, 0.0, "Preparing the network", error))
+    return FALSE;
   VkDeviceSize budget = memory_budget (style->ctx);
   int forced = forced_tile_side ();
   VkDeviceSize bytes = 0;
@@ -561,11 +592,10 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
                    VKS_GENERATOR_MIN_SIDE, VKS_GENERATOR_MIN_SIDE, budget / 1048576.0);
       return FALSE;
     }
-    if (!apply_tiled (style, rgb_in, rgb_out, width, height, h, w, side, budget, progress,
-                      user_data, error))
+    if (!apply_tiled (style, rgb_in, rgb_out, width, height, h, w, side, budget, &report,
+                      error))
       return FALSE;
-    if (progress)
-      progress (1.0, "Done", user_data);
+    progress_report (&report, 1.0, "Done", NULL);
     return TRUE;
   }
   if (style->plan == NULL || style->plan_h != h || style->plan_w != w) {
@@ -583,9 +613,8 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
     return FALSE;
   }
   read_region (rgb_in, width, height, 0, 0, h, w, planar);
-  if (progress && !progress (0.05, "Stylizing", user_data))
-    goto cancelled;
-  if (!vks_generator_plan_run (style->plan, planar, planar, error))
+  if (!progress_report (&report, 0.05, "Stylizing", error) ||
+      !run_plan (style->plan, planar, planar, &report, error))
     return FALSE;
   for (int y = 0; y < height; y++)
     for (int x = 0; x < width; x++)
@@ -593,11 +622,7 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
         float v = (planar[c * plane + (gsize) y * w + x] + 1.0f) * 0.5f;
         rgb_out[((gsize) y * width + x) * 3 + c] = CLAMP (v, 0.0f, 1.0f);
       }
-  if (progress)
-    progress (1.0, "Done", user_data);
+  /* Finished: a cancel now comes too late to matter. */
+  progress_report (&report, 1.0, "Done", NULL);
   return TRUE;
-
-cancelled:
-  g_set_error (error, VKS_ERROR, VKS_ERROR_CANCELLED, "cancelled");
-  return FALSE;
 }

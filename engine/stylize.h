@@ -22,8 +22,10 @@ const char *vks_style_description (const VksStyle *style);
  * [0,1], rows packed; rgb_out may equal rgb_in. Any size >= 1x1: sizes not divisible by 4 are
  * reflect-padded internally and cropped back. Images whose network does not fit the memory
  * budget ($VKSTYLE_MEMORY_BUDGET MiB, default min(512 MiB, heap / 4)) are processed in tiles
- * with the whole image's normalisation statistics (engine/tiling.h), reporting "Stylizing tile
- * k/n" and checking for cancel between tiles; $VKSTYLE_TILE=N forces N-pixel tiles. progress may
+ * with the whole image's normalisation statistics (engine/tiling.h), reporting "Measuring tile
+ * k/n" (refining the statistics) and "Stylizing tile k/n"; $VKSTYLE_TILE=N forces N-pixel tiles.
+ * progress is also called again with its last arguments between segments of every run on the
+ * device (a few per tile), so returning FALSE cancels within a fraction of a second. progress may
  * be NULL. On error or cancel an image processed in one piece leaves rgb_out untouched; a tiled
  * one has rows written up to where it stopped (the tiler writes finished rows as it goes, so
  * that in-place use needs no second image), and if rgb_out == rgb_in the content is
