@@ -91,10 +91,12 @@ network_side (int side)
 }
 
 /* Device memory a plan may take unless $VKSTYLE_MEMORY_BUDGET (MiB) says otherwise: a quarter
- * of the device heap, at most 512 MiB. On lavapipe the heap is system memory shared with the
- * image itself, and tiles much larger than 1024² buy little (docs/performance.md). */
-#define DEFAULT_BUDGET ((VkDeviceSize) 512 << 20)
-/* Largest tile side chosen by default: one tile is the unit of cancellation and progress. */
+ * of the device heap, at most 1 GiB. Images whose plan fits run whole with exact statistics (one
+ * pass instead of three or four), and larger ones get a larger statistics copy that converges in
+ * fewer passes; on lavapipe the heap is system memory shared with the image itself, and 1 GiB
+ * keeps an 8000x6000 image under 2 GiB in all (docs/performance.md). */
+#define DEFAULT_BUDGET ((VkDeviceSize) 1 << 30)
+/* Largest tile side chosen by default: tiles much larger than 1024² buy little. */
 #define DEFAULT_MAX_TILE 1024
 
 static VkDeviceSize

@@ -21,7 +21,7 @@ const char *vks_style_description (const VksStyle *style);
 /* rgb_in and rgb_out: width*height pixels of 3 floats, interleaved R'G'B' (gamma-encoded sRGB) in
  * [0,1], rows packed; rgb_out may equal rgb_in. Any size >= 1x1: sizes not divisible by 4 are
  * reflect-padded internally and cropped back. Images whose network does not fit the memory
- * budget ($VKSTYLE_MEMORY_BUDGET MiB, default min(512 MiB, heap / 4)) are processed in tiles
+ * budget ($VKSTYLE_MEMORY_BUDGET MiB, default min(1 GiB, heap / 4)) are processed in tiles
  * with the whole image's normalisation statistics (engine/tiling.h), reporting "Measuring tile
  * k/n" (refining the statistics) and "Stylizing tile k/n"; $VKSTYLE_TILE=N forces N-pixel tiles.
  * progress is also called again with its last arguments between segments of every run on the
