@@ -20,6 +20,10 @@ typedef struct {
   guint64 allocs, submits;   /* calls so far */
 } VksFaultHook;
 
+/* Bytes of the device heap that are free now (VK_EXT_memory_budget), or its whole size where
+ * the driver cannot tell (lavapipe in Mesa 22). */
+VkDeviceSize vks_context_free_memory (const VksContext *ctx);
+
 struct VksContext {
   VkInstance instance;
   VkDebugUtilsMessengerEXT messenger;
@@ -27,6 +31,8 @@ struct VksContext {
   VkPhysicalDeviceProperties props;
   VkPhysicalDeviceMemoryProperties memory_props;
   VkDeviceSize max_allocation;      /* VkPhysicalDeviceMaintenance3Properties */
+  uint32_t device_heap;             /* the largest device-local heap: where buffers go */
+  gboolean memory_budget_ext;       /* VK_EXT_memory_budget enabled: free memory is known */
   VkDevice device;
   VkQueue queue;
   uint32_t queue_family;

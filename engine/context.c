@@ -149,6 +149,38 @@ device_type_name (VkPhysicalDeviceType type)
 }
 
 static gboolean
+device_has_extension (VkPhysicalDevice dev, const char *name)
+{
+  uint32_t n = 0;
+  if (vkEnumerateDeviceExtensionProperties (dev, NULL, &n, NULL) != VK_SUCCESS)
+    return FALSE;
+  g_autofree VkExtensionProperties *ext = g_new0 (VkExtensionProperties, MAX (n, 1));
+  if (vkEnumerateDeviceExtensionProperties (dev, NULL, &n, ext) != VK_SUCCESS)
+    return FALSE;
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp (ext[i].extensionName, name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The largest device-local heap (lavapipe: system memory), where buffers go; the largest heap
+ * if none is device-local. */
+static uint32_t
+largest_device_heap (const VkPhysicalDeviceMemoryProperties *mp)
+{
+  uint32_t best = 0;
+  gboolean local = FALSE;
+  for (uint32_t i = 0; i < mp->memoryHeapCount; i++) {
+    gboolean l = (mp->memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
+    if ((l && !local) || (l == local && mp->memoryHeaps[i].size > mp->memoryHeaps[best].size)) {
+      best = i;
+      local = l;
+    }
+  }
+  return best;
+}
+
+static gboolean
 find_compute_queue (VkPhysicalDevice dev, uint32_t *family)
 {
   uint32_t n = 0;
@@ -406,6 +438,7 @@ vks_context_new (const char *selector, GError **error)
   ctx->props = props2.properties;
   ctx->max_allocation = m3.maxMemoryAllocationSize;
   vkGetPhysicalDeviceMemoryProperties (ctx->physical, &ctx->memory_props);
+  ctx->device_heap = largest_device_heap (&ctx->memory_props);
   find_compute_queue (ctx->physical, &ctx->queue_family);
 
   /* 64 invocations: a multiple of every subgroup size in use (8 on llvmpipe, 32 NVIDIA/Intel,
@@ -419,10 +452,14 @@ vks_context_new (const char *selector, GError **error)
     .queueCount = 1,
     .pQueuePriorities = &priority,
   };
+  const char *budget_ext = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
+  ctx->memory_budget_ext = device_has_extension (ctx->physical, budget_ext);
   VkDeviceCreateInfo dinfo = {
     .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
     .queueCreateInfoCount = 1,
     .pQueueCreateInfos = &qinfo,
+    .enabledExtensionCount = ctx->memory_budget_ext ? 1 : 0,
+    .ppEnabledExtensionNames = &budget_ext,
   };
   if (!vks_check (vkCreateDevice (ctx->physical, &dinfo, NULL, &ctx->device),
                   "Opening the Vulkan device", error))
@@ -443,6 +480,23 @@ vks_context_new (const char *selector, GError **error)
   ctx->pipelines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   read_fault_hook (&ctx->fault);
   return g_steal_pointer (&ctx);
+}
+
+VkDeviceSize
+vks_context_free_memory (const VksContext *ctx)
+{
+  VkDeviceSize size = ctx->memory_props.memoryHeaps[ctx->device_heap].size;
+  if (!ctx->memory_budget_ext)
+    return size;
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT,
+  };
+  VkPhysicalDeviceMemoryProperties2 props = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &budget,
+  };
+  vkGetPhysicalDeviceMemoryProperties2 (ctx->physical, &props);
+  VkDeviceSize limit = budget.heapBudget[ctx->device_heap], used = budget.heapUsage[ctx->device_heap];
+  return limit > used ? MIN (limit - used, size) : 0;
 }
 
 const char *

@@ -240,14 +240,7 @@ align_up (VkDeviceSize v, VkDeviceSize a)
 static VkDeviceSize
 device_heap_bytes (const VksContext *ctx)
 {
-  const VkPhysicalDeviceMemoryProperties *mp = &ctx->memory_props;
-  VkDeviceSize best = 0, any = 0;
-  for (uint32_t i = 0; i < mp->memoryHeapCount; i++) {
-    any = MAX (any, mp->memoryHeaps[i].size);
-    if (mp->memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
-      best = MAX (best, mp->memoryHeaps[i].size);
-  }
-  return best ? best : any;
+  return ctx->memory_props.memoryHeaps[ctx->device_heap].size;
 }
 
 static gboolean

@@ -90,11 +90,12 @@ network_side (int side)
   return MAX (VKS_GENERATOR_MIN_SIDE, (side + 3) / 4 * 4);
 }
 
-/* Device memory a plan may take unless $VKSTYLE_MEMORY_BUDGET (MiB) says otherwise: a quarter
- * of the device heap, at most 1 GiB. Images whose plan fits run whole with exact statistics (one
- * pass instead of three or four), and larger ones get a larger statistics copy that converges in
- * fewer passes; on lavapipe the heap is system memory shared with the image itself, and 1 GiB
- * keeps an 8000x6000 image under 2 GiB in all (docs/performance.md). */
+/* Device memory a plan may take unless $VKSTYLE_MEMORY_BUDGET (MiB) says otherwise: half of
+ * what is free on the device (its heap where the driver cannot tell), at most 1 GiB. Images
+ * whose plan fits run whole with exact statistics (one pass instead of three or four), larger
+ * ones get a statistics copy closer to their size; on lavapipe (a 2 GiB heap in system memory,
+ * shared with the image itself) 1 GiB keeps an 8000x6000 image under 2 GiB in all
+ * (docs/performance.md). */
 #define DEFAULT_BUDGET ((VkDeviceSize) 1 << 30)
 /* Largest tile side chosen by default: tiles much larger than 1024² buy little. */
 #define DEFAULT_MAX_TILE 1024
@@ -105,11 +106,7 @@ memory_budget (VksContext *ctx)
   const char *env = g_getenv ("VKSTYLE_MEMORY_BUDGET");
   if (env != NULL && *env != '\0')
     return (VkDeviceSize) MAX (1, g_ascii_strtoll (env, NULL, 10)) << 20;
-  VkDeviceSize heap = 0;
-  const VkPhysicalDeviceMemoryProperties *mp = &ctx->memory_props;
-  for (uint32_t i = 0; i < mp->memoryHeapCount; i++)
-    heap = MAX (heap, mp->memoryHeaps[i].size);
-  return MIN (DEFAULT_BUDGET, heap / 4);
+  return MIN (DEFAULT_BUDGET, vks_context_free_memory (ctx) / 2);
 }
 
 /* $VKSTYLE_TILE: force tiles of this side (tests, measurements); 0 when unset. */

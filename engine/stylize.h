@@ -21,14 +21,14 @@ const char *vks_style_description (const VksStyle *style);
 /* rgb_in and rgb_out: width*height pixels of 3 floats, interleaved R'G'B' (gamma-encoded sRGB) in
  * [0,1], rows packed; rgb_out may equal rgb_in. Any size >= 1x1: sizes not divisible by 4 are
  * reflect-padded internally and cropped back. Images whose network does not fit the memory
- * budget ($VKSTYLE_MEMORY_BUDGET MiB, default min(1 GiB, heap / 4)) are processed in tiles
- * with the whole image's normalisation statistics (engine/tiling.h), reporting "Measuring tile
- * k/n" (refining the statistics) and "Stylizing tile k/n"; $VKSTYLE_TILE=N forces N-pixel tiles.
- * progress is also called again with its last arguments between segments of every run on the
- * device (a few per tile), so returning FALSE cancels within a fraction of a second. progress may
- * be NULL. On error or cancel an image processed in one piece leaves rgb_out untouched; a tiled
- * one has rows written up to where it stopped (the tiler writes finished rows as it goes, so
- * that in-place use needs no second image), and if rgb_out == rgb_in the content is
- * unspecified either way. */
+ * budget ($VKSTYLE_MEMORY_BUDGET MiB, default half the free device memory, at most 1 GiB) are
+ * processed in tiles with the whole image's normalisation statistics (engine/tiling.h),
+ * reporting "Measuring tile k/n" (refining the statistics) and "Stylizing tile k/n";
+ * $VKSTYLE_TILE=N forces N-pixel tiles. progress is also called again with its last arguments
+ * between segments of every run on the device (a few per tile), so returning FALSE cancels
+ * within a fraction of a second. progress may be NULL. On error or cancel an image processed in
+ * one piece leaves rgb_out untouched; a tiled one has rows written up to where it stopped (the
+ * tiler writes finished rows as it goes, so that in-place use needs no second image), and if
+ * rgb_out == rgb_in the content is unspecified either way. */
 gboolean vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width,
                           int height, VksProgressFunc progress, gpointer user_data, GError **error);
