@@ -116,10 +116,14 @@ void main()
 
   float mean, var;
   if (INSTANCE) {
+    // Summed relative to the plane's first value: a channel far from 0 with a small spread (a
+    // bias, a dead filter) would otherwise lose its mean to float rounding over a large plane,
+    // and with variance below eps the normalisation magnifies that error ~300x.
+    float pilot = texelFetch(src, src4).x;
     vec4 s = vec4(0.0);
     for (int t = lid; t < texels; t += wg)
-      s += texelFetch(src, src4 + t) * valid_mask(t);
-    mean = workgroup_sum(s.x + s.y + s.z + s.w) / float(p.count);
+      s += (texelFetch(src, src4 + t) - pilot) * valid_mask(t);
+    mean = pilot + workgroup_sum(s.x + s.y + s.z + s.w) / float(p.count);
     vec4 q = vec4(0.0);
     for (int t = lid; t < texels; t += wg) {
       vec4 d = (texelFetch(src, src4 + t) - mean) * valid_mask(t);
@@ -282,13 +286,15 @@ void statistics(int c, int lid, int wg)
   int cols = max(x1 - x0, 0), count = max(y1 - y0, 0) * cols;
   // Float i of the rectangle, row-major; a plane is in_w floats a row with no row padding.
   int base = c * p.plane + y0 * p.in_w + x0;
+  // Relative to the region's first value, as in the forward norm (why there).
+  float pilot = count > 0 ? texelFetch(src, base >> 2)[base & 3] : 0.0;
   float s = 0.0;
   for (int i = lid; i < count; i += wg) {
     int y = i / cols, at = base + y * p.in_w + (i - y * cols);
-    s += texelFetch(src, at >> 2)[at & 3];
+    s += texelFetch(src, at >> 2)[at & 3] - pilot;
   }
   float total = workgroup_sum(s);   // count is uniform: every invocation reaches the barriers
-  float mean = count > 0 ? total / float(count) : 0.0;
+  float mean = count > 0 ? pilot + total / float(count) : 0.0;
   float q = 0.0;
   for (int i = lid; i < count; i += wg) {
     int y = i / cols, at = base + y * p.in_w + (i - y * cols);
