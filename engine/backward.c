@@ -69,7 +69,7 @@ norm_backward_dispatch (VksRecorder *rec, int mode, gboolean affine, VksActivati
                         const VksNormBackwardPush *push, uint32_t gx, uint32_t gy, GError **error)
 {
   VksContext *ctx = vks_recorder_context (rec);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, mode, affine, act, accumulate };
+  int32_t spec[] = { (int32_t) ctx->reduction_size, mode, affine, act, accumulate };
   VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_NORM_BACKWARD, spec, G_N_ELEMENTS (spec),
                                         error);
   if (pipe == NULL)

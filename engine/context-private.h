@@ -24,6 +24,12 @@ typedef struct {
  * the driver cannot tell (lavapipe in Mesa 22). */
 VkDeviceSize vks_context_free_memory (const VksContext *ctx);
 
+/* Loop iterations one invocation may run. Mesa 22's llvmpipe silently ends longer loops (its
+ * loop limiter; measured: instance-norm statistics went wrong from 32 768 iterations on), so
+ * kernels that loop over a plane size their workgroups and plans their planes to stay below
+ * this, on every device. */
+#define VKS_MAX_LOOP_ITERATIONS 16384
+
 struct VksContext {
   VkInstance instance;
   VkDebugUtilsMessengerEXT messenger;
@@ -42,6 +48,7 @@ struct VksContext {
   GHashTable *pipelines;            /* "kernel:spec,..." -> VksPipeline* */
   VksKernelLayout *layouts;         /* one per kernel, created lazily (kernels.c) */
   guint workgroup_size;             /* invocations per workgroup for our 1-D kernels */
+  guint reduction_size;             /* the same for kernels that reduce a plane per workgroup */
   VksFaultHook fault;               /* test hook, see above */
 };
 

@@ -444,6 +444,10 @@ vks_context_new (const char *selector, GError **error)
   /* 64 invocations: a multiple of every subgroup size in use (8 on llvmpipe, 32 NVIDIA/Intel,
    * 64 AMD) and within the guaranteed minimum limits (128 invocations, 16 KiB shared). */
   ctx->workgroup_size = MIN (64u, ctx->props.limits.maxComputeWorkGroupSize[0]);
+  /* Per-channel reductions loop over a whole plane in one workgroup: a larger one keeps the
+   * loops short (VKS_MAX_LOOP_ITERATIONS); 256 floats of shared memory fit every device. */
+  ctx->reduction_size = MIN (256u, MIN (ctx->props.limits.maxComputeWorkGroupSize[0],
+                                        ctx->props.limits.maxComputeWorkGroupInvocations));
 
   float priority = 1.0f;
   VkDeviceQueueCreateInfo qinfo = {

@@ -297,6 +297,11 @@ plan_layout (VksGenerator *gen, int h, int w, VksNormStats stats, PlanLayout *la
     if (vks_tensor_bytes (all[i]) / sizeof (float) > max_texels)
       return too_large (error, h, w, names[i], vks_tensor_bytes (all[i]) / sizeof (float),
                         max_texels, "texels", "maxTexelBufferElements");
+  /* The norm statistics loop over a full-resolution plane, one float per iteration. */
+  double loop = (double) h * w / ctx->reduction_size;
+  if (loop > VKS_MAX_LOOP_ITERATIONS)
+    return too_large (error, h, w, "normalising a plane", loop, VKS_MAX_LOOP_ITERATIONS,
+                      "loop iterations per invocation", "VKS_MAX_LOOP_ITERATIONS");
 
   /* Activations live in one arena. Liveness is simple enough to assign by hand: the
    * full-resolution tensor is reused by the last up-sampling, the half-resolution one by the
@@ -385,7 +390,7 @@ record_statistics (VksGeneratorPlan *plan, const VksTensor *y, VkDeviceSize bloc
                    GError **error)
 {
   VksContext *ctx = plan->gen->ctx;
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, NORM_MODE_STATISTICS, 0, 0, 0 };
+  int32_t spec[] = { (int32_t) ctx->reduction_size, NORM_MODE_STATISTICS, 0, 0, 0 };
   VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_NORM_BACKWARD, spec, G_N_ELEMENTS (spec),
                                         error);
   if (pipe == NULL)

@@ -190,6 +190,41 @@ test_progress_and_cancel (void)
   g_unsetenv ("VKSTYLE_TILE");
 }
 
+/* The statistics a plan records (norm.comp's statistics mode) are those the instance norm uses,
+ * also for a plane of 2.36 M pixels: more than 64 x 32768, where Mesa 22's llvmpipe cut the loop
+ * of a 64-invocation reduction short (VKS_MAX_LOOP_ITERATIONS) and RECORD went wrong by up to 1.3
+ * while OWN was right. */
+static void
+test_statistics_large_plane (void)
+{
+  GError *error = NULL;
+  const int side = 1536;
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "gen_ngf8_nb2.safetensors",
+                                                 NULL);
+  g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
+  g_assert_no_error (error);
+  gsize n = (gsize) 3 * side * side;
+  g_autofree float *in = g_new (float, n), *own = g_new (float, n), *recorded = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    in[i] = (float) ((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+  VksNormStats modes[] = { VKS_NORM_STATS_OWN, VKS_NORM_STATS_RECORD };
+  float *outs[] = { own, recorded };
+  for (int m = 0; m < 2; m++) {
+    g_autoptr (VksGeneratorPlan) plan = vks_generator_plan_new_with_stats (gen, side, side,
+                                                                           modes[m], &error);
+    g_assert_no_error (error);
+    g_assert_true (vks_generator_plan_run (plan, in, outs[m], &error));
+    g_assert_no_error (error);
+  }
+  double worst = 0;
+  for (gsize i = 0; i < n; i++)
+    worst = MAX (worst, fabs (own[i] - recorded[i]));
+  g_test_message ("%dx%d: own vs recorded statistics, max difference %g", side, side, worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
+}
+
 typedef struct {
   int stylizing;   /* "Stylizing" callbacks seen */
 } RunCancel;
@@ -572,6 +607,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/in-place", test_in_place);
   g_test_add_func ("/tiling/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/tiling/cancel-within-run", test_cancel_within_run);
+  g_test_add_func ("/tiling/statistics-large-plane", test_statistics_large_plane);
   g_test_add_func ("/tiling/refined-statistics", test_refined_statistics);
   g_test_add_func ("/tiling/measure-context", test_measure_context);
   g_test_add_func ("/tiling/measure-refinement", test_measure_refinement);
