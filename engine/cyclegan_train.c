@@ -305,6 +305,15 @@ vks_cyclegan_new (VksContext *ctx, const VksCycleGanOptions *opts, GError **erro
                  o->output_nc);
     return NULL;
   }
+  /* Per-channel sums (norms, biases) loop over the batch's planes in one workgroup. */
+  double loop = (double) o->batch * o->height * o->width / ctx->reduction_size;
+  if (loop > VKS_MAX_LOOP_ITERATIONS) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                 "a batch of %d %dx%d crops is too large to train on this device (per-channel "
+                 "sums would loop %.0f times; at most %d): use a smaller crop or batch size",
+                 o->batch, o->width, o->height, loop, VKS_MAX_LOOP_ITERATIONS);
+    return NULL;
+  }
   for (int i = 0; i < VKS_N_NETS; i++) {
     int n = 0;
     VksNetLayer *layers = layers_for (o, i, &n);

@@ -561,6 +561,10 @@ expect_error "--init with --resume" 2 "exclude each other"
 # Bad option values: usage errors, exit 2.
 run "$train" $data $tiny --crop-size 3 --out "$bad/out9"
 expect_error "--crop-size 3" 2 "--crop-size must be in \[8, 4096\], not 3"
+run "$train" $data --load-size 2064 --crop-size 2064 --ngf 8 --ndf 8 --n-blocks 2 --n-layers-d 3 \
+  --out "$bad/out10" --max-steps 1
+expect_error "crops too large for the device's loops" 1 "too large to train on this device"
+expect_absent "crops too large: nothing written" "$bad/out10"
 run "$train" $data $tiny --gan-mode foo --out "$bad/out9"
 expect_error "--gan-mode foo" 2 "--gan-mode must be lsgan, vanilla or hinge, not foo"
 run "$train" $data $tiny --load-size 30 --out "$bad/out9"
