@@ -499,7 +499,8 @@ vks_context_free_memory (const VksContext *ctx)
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &budget,
   };
   vkGetPhysicalDeviceMemoryProperties2 (ctx->physical, &props);
-  VkDeviceSize limit = budget.heapBudget[ctx->device_heap], used = budget.heapUsage[ctx->device_heap];
+  VkDeviceSize limit = budget.heapBudget[ctx->device_heap];
+  VkDeviceSize used = budget.heapUsage[ctx->device_heap];
   return limit > used ? MIN (limit - used, size) : 0;
 }
 
