@@ -293,7 +293,8 @@ typedef struct {
   int copy_h, copy_w;
   VksStatsSum sum;
   int n_tiles;
-  double done, units;      /* progress: one unit per tile run and per run of the copy */
+  double done, units;      /* progress: one unit per tile run */
+  double copy_units;       /* a run of the copy, in tile runs (by pixel count) */
   Progress *progress;
 } Tiled;
 
@@ -323,7 +324,7 @@ run_copy (Tiled *t, GError **error)
   if (!run_plan (plan, t->copy, out, t->progress, error))
     return FALSE;
   vks_generator_plan_get_stats (plan, t->stats);
-  t->done += 1;
+  t->done += t->copy_units;
   return TRUE;
 }
 
@@ -508,8 +509,9 @@ apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width, in
       for (int c = 0; c < t.sum.channels[l]; c++)
         t.corrections[at + t.sum.channels[l] + c] = 1.0f;
   }
-  /* A run of the copy costs about one tile (the budget bounds both). */
-  t.units = (double) (1 + refine) * t.n_tiles + (t.n_stats > 0 ? 1 + refine : 0);
+  if (t.n_stats > 0)
+    t.copy_units = (double) t.copy_h * t.copy_w / ((double) th * tw);
+  t.units = (1 + refine) * (t.n_tiles + t.copy_units);
   if (t.n_stats > 0 && !run_copy (&t, error))
     goto out;
   for (int pass = 0;; pass++) {
@@ -523,7 +525,7 @@ apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width, in
       break;
     update_corrections (&t);
     if (off < REFINE_TOLERANCE) {
-      t.done += (double) (refine - pass - 1) * (t.n_tiles + 1);
+      t.done += (refine - pass - 1) * (t.n_tiles + t.copy_units);
       refine = pass + 1;
     }
     if (!report (&t, "Stylizing", error) || !run_copy (&t, error))
