@@ -7,8 +7,6 @@
 #include "rig.h"
 #include "engine/backward.h"
 
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
 
 static double
@@ -67,22 +65,11 @@ bench (VksContext *ctx, const VksConvDesc *d, int size, int runs, Which which)
 int
 main (int argc, char **argv)
 {
-  if (argc < 6) {
-    g_printerr ("usage: %s CIN COUT SIZE K STRIDE [RUNS] [transposed]\n", argv[0]);
-    return 2;
-  }
-  int cin = atoi (argv[1]), cout = atoi (argv[2]), size = atoi (argv[3]), k = atoi (argv[4]);
-  int stride = atoi (argv[5]), runs = argc > 6 ? atoi (argv[6]) : 5;
-  gboolean transposed = argc > 7;
+  int size, runs;
+  VksConvDesc d = bench_conv_args (argc, argv, &size, &runs);
   GError *error = NULL;
   VksContext *ctx = vks_context_new (NULL, &error);
   g_assert_no_error (error);
-  VksConvDesc d = { .cin = cin, .cout = cout, .kh = k, .kw = k, .stride = stride, .pad = k / 2,
-                    .reflect = !transposed && stride == 1, .transposed = transposed,
-                    .output_pad = transposed ? stride - 1 : 0 };
-  const char *algo = g_getenv ("VKSTYLE_BENCH_ALGO");
-  if (algo != NULL && strcmp (algo, "direct") == 0)
-    d.algo = VKS_CONV_DIRECT;
   bench (ctx, &d, size, runs, WEIGHT);
   bench (ctx, &d, size, runs, DATA);
   vks_context_free (ctx);

@@ -3,32 +3,19 @@
  * [transposed]; VKSTYLE_BENCH_ALGO=direct|winograd|implicit forces the algorithm vks_conv_init picks. */
 #include "rig.h"
 
-#include <stdlib.h>
-#include <string.h>
 
 int
 main (int argc, char **argv)
 {
-  if (argc < 6) {
-    g_printerr ("usage: %s CIN COUT SIZE K STRIDE [RUNS] [transposed]\n", argv[0]);
-    return 2;
-  }
-  int cin = atoi (argv[1]), cout = atoi (argv[2]), size = atoi (argv[3]), k = atoi (argv[4]);
-  int stride = atoi (argv[5]), runs = argc > 6 ? atoi (argv[6]) : 5;
-  gboolean transposed = argc > 7;
+  int size, runs;
+  VksConvDesc d = bench_conv_args (argc, argv, &size, &runs);
+  int cin = d.cin, cout = d.cout, k = d.kh, stride = d.stride;
+  gboolean transposed = d.transposed;
   GError *error = NULL;
   VksContext *ctx = vks_context_new (NULL, &error);
   g_assert_no_error (error);
   TestRig rig;
   rig_init (&rig, ctx);
-  VksConvDesc d = { .cin = cin, .cout = cout, .kh = k, .kw = k, .stride = stride, .pad = k / 2,
-                    .reflect = !transposed && stride == 1, .transposed = transposed,
-                    .output_pad = transposed ? stride - 1 : 0 };
-  const char *algo = g_getenv ("VKSTYLE_BENCH_ALGO");
-  if (algo != NULL)
-    d.algo = strcmp (algo, "winograd") == 0 ? VKS_CONV_WINOGRAD
-           : strcmp (algo, "direct") == 0 ? VKS_CONV_DIRECT
-           : strcmp (algo, "implicit") == 0 ? VKS_CONV_IMPLICIT : VKS_CONV_AUTO;
   VksConv conv;
   g_assert_true (vks_conv_init (&conv, &d, &rig.arena, &error));
   int ho, wo;

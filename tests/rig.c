@@ -1,6 +1,7 @@
 #include "rig.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static VksContext *shared_ctx;
@@ -119,4 +120,26 @@ max_rel_error (const float *a, const float *b, long n)
       worst = isnan (e) ? INFINITY : e;
   }
   return worst;
+}
+
+VksConvDesc
+bench_conv_args (int argc, char **argv, int *size, int *runs)
+{
+  if (argc < 6) {
+    g_printerr ("usage: %s CIN COUT SIZE K STRIDE [RUNS] [transposed]\n", argv[0]);
+    exit (2);
+  }
+  int k = atoi (argv[4]), stride = atoi (argv[5]);
+  gboolean transposed = argc > 7;
+  *size = atoi (argv[3]);
+  *runs = argc > 6 ? atoi (argv[6]) : 5;
+  VksConvDesc d = { .cin = atoi (argv[1]), .cout = atoi (argv[2]), .kh = k, .kw = k,
+                    .stride = stride, .pad = k / 2, .reflect = !transposed && stride == 1,
+                    .transposed = transposed, .output_pad = transposed ? stride - 1 : 0 };
+  const char *algo = g_getenv ("VKSTYLE_BENCH_ALGO");
+  if (algo != NULL)
+    d.algo = strcmp (algo, "winograd") == 0 ? VKS_CONV_WINOGRAD
+           : strcmp (algo, "direct") == 0 ? VKS_CONV_DIRECT
+           : strcmp (algo, "implicit") == 0 ? VKS_CONV_IMPLICIT : VKS_CONV_AUTO;
+  return d;
 }

@@ -30,5 +30,10 @@ VksContext *test_context (void);
 void test_context_release (void);
 
 void fill_uniform (float *x, long n, float lo, float hi, GRand *rng);
+
+/* The benchmarks' command line: CIN COUT SIZE K STRIDE [RUNS] [transposed], and
+ * $VKSTYLE_BENCH_ALGO=direct|winograd|implicit forcing the algorithm. Exits with a usage line on
+ * too few arguments. */
+VksConvDesc bench_conv_args (int argc, char **argv, int *size, int *runs);
 /* Max |a-b| / (1 + |b|) ... the tolerance form every op test uses. */
 double max_rel_error (const float *a, const float *b, long n);
