@@ -351,7 +351,7 @@ plan_layout (VksGenerator *gen, int h, int w, VksNormStats stats, PlanLayout *la
     lay->upload_stats = align_up (lay->upload_bytes, align);
     lay->upload_bytes = lay->upload_stats + lay->stats_bytes;
   }
-  if (stats != VKS_NORM_STATS_OWN && stats != VKS_NORM_STATS_GIVEN) {
+  if (stats != VKS_NORM_STATS_OWN) {
     lay->readback_stats = align_up (lay->readback_bytes, align);
     lay->readback_bytes = lay->readback_stats + lay->stats_bytes;
   }
@@ -438,7 +438,7 @@ record_layer (VksGeneratorPlan *plan, guint index, const VksTensor *x, const Vks
     return vks_norm_forward (plan->rec, &l->norm, y, residual, y, error);
   /* The statistics come from the block: the batch-norm mode of the same shader. */
   VkDeviceSize block = lay->stats_offset + lay->stats_at[index];
-  if (plan->stats != VKS_NORM_STATS_GIVEN && !record_statistics (plan, y, block, error))
+  if (!record_statistics (plan, y, block, error))
     return FALSE;
   VksNorm given = l->norm;
   given.instance = FALSE;
@@ -528,7 +528,7 @@ vks_generator_plan_new_with_stats (VksGenerator *gen, int h, int w, VksNormStats
 #undef REC
   vks_recorder_copy (plan->rec, plan->arena, out.offset, plan->readback, 0,
                      vks_tensor_bytes (&out));
-  if (plan->stats != VKS_NORM_STATS_OWN && plan->stats != VKS_NORM_STATS_GIVEN)
+  if (plan->stats != VKS_NORM_STATS_OWN)
     vks_recorder_copy (plan->rec, plan->arena, lay->stats_offset, plan->readback,
                        lay->readback_stats, lay->stats_bytes);
   if (!vks_recorder_finish (plan->rec, error))
@@ -568,8 +568,7 @@ stats_copy (const VksGeneratorPlan *plan, guint8 *blocks, float *packed, gboolea
 void
 vks_generator_plan_set_stats (VksGeneratorPlan *plan, const float *stats)
 {
-  g_return_if_fail (plan->stats == VKS_NORM_STATS_GIVEN ||
-                    plan->stats == VKS_NORM_STATS_GIVEN_MEASURE);
+  g_return_if_fail (plan->stats == VKS_NORM_STATS_GIVEN_MEASURE);
   stats_copy (plan, (guint8 *) plan->upload->mapped + plan->lay.upload_stats, (float *) stats,
               TRUE, 2);
 }
@@ -585,7 +584,7 @@ vks_generator_plan_set_corrections (VksGeneratorPlan *plan, const float *correct
 void
 vks_generator_plan_get_stats (const VksGeneratorPlan *plan, float *stats)
 {
-  g_return_if_fail (plan->stats != VKS_NORM_STATS_OWN && plan->stats != VKS_NORM_STATS_GIVEN);
+  g_return_if_fail (plan->stats != VKS_NORM_STATS_OWN);
   stats_copy (plan, (guint8 *) plan->readback->mapped + plan->lay.readback_stats, stats, FALSE,
               plan->stats == VKS_NORM_STATS_GIVEN_MEASURE ? 0 : 2);
 }

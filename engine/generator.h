@@ -24,8 +24,7 @@ const VksGeneratorConfig *vks_generator_config (const VksGenerator *gen);
 typedef enum {
   VKS_NORM_STATS_OWN,      /* from the image itself, as the network was trained */
   VKS_NORM_STATS_RECORD,   /* the same, and kept for vks_generator_plan_get_stats() */
-  VKS_NORM_STATS_GIVEN,    /* from vks_generator_plan_set_stats() */
-  /* Given, and each layer's mean and variance over the region of the plan set by
+  /* From vks_generator_plan_set_stats(), and each layer's mean and variance over the region set by
    * vks_generator_plan_set_region() measured as well, for vks_generator_plan_get_stats(): the
    * tiler sums them over the parts of all tiles to refine full-resolution statistics. */
   VKS_NORM_STATS_GIVEN_MEASURE,

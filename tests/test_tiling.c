@@ -333,7 +333,8 @@ test_plan_limits (void)
   g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
   g_assert_no_error (error);
   VkDeviceSize bytes = 0;
-  g_assert_true (vks_generator_plan_bytes (gen, 64, 64, VKS_NORM_STATS_GIVEN, &bytes, &error));
+  g_assert_true (vks_generator_plan_bytes (gen, 64, 64, VKS_NORM_STATS_GIVEN_MEASURE, &bytes,
+                                           &error));
   g_assert_no_error (error);
   g_assert_cmpuint (bytes, >, 0);
   /* 32768 x 32768 is within the 2^30-pixel guard but not within one texel buffer here. */
@@ -349,7 +350,8 @@ test_plan_limits (void)
   /* The tiler asks the same question. */
   int side = vks_tile_side_for_budget (gen, (VkDeviceSize) 64 << 20, 4096);
   g_assert_cmpint (side, >=, 64);
-  g_assert_true (vks_generator_plan_bytes (gen, side, side, VKS_NORM_STATS_GIVEN, &bytes, NULL));
+  g_assert_true (vks_generator_plan_bytes (gen, side, side, VKS_NORM_STATS_GIVEN_MEASURE, &bytes,
+                                           NULL));
   g_assert_cmpuint (bytes, <=, (VkDeviceSize) 64 << 20);
 }
 
@@ -575,7 +577,7 @@ test_measure_context (void)
       memcpy (tile + ((gsize) c * th + y) * tw, planar + ((gsize) c * h + y0 + y) * w + x0,
               tw * sizeof (float));
   g_autoptr (VksGeneratorPlan) given =
-    vks_generator_plan_new_with_stats (gen, th, tw, VKS_NORM_STATS_GIVEN, &error);
+    vks_generator_plan_new_with_stats (gen, th, tw, VKS_NORM_STATS_GIVEN_MEASURE, &error);
   g_assert_no_error (error);
   vks_generator_plan_set_stats (given, stats);
   g_assert_true (vks_generator_plan_run (given, tile, tile, &error));
