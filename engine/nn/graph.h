@@ -1,0 +1,110 @@
+/* Networks as graphs (engine v2). A model is a builder function that adds nodes to a VksGraph;
+ * the same graph serves inference, training (vks_grad appends the backward pass as ordinary
+ * nodes, so a gradient can be differentiated again) and the checkpoint's tensor list (the
+ * parameters' names). Shapes are static and inferred when a node is made. A builder error is
+ * sticky: the first one is kept, later constructors return VKS_NONE, and vks_graph_check reports
+ * it, so builders need not test every call.
+ *
+ * Every tensor is 4-D, [n][c][h][w] in PyTorch's order; lower ranks are padded on the left with
+ * 1s (a bias [c] is [1][1][1][c], a linear weight [out][in] is [1][1][out][in]). */
+#pragma once
+#include <glib.h>
+
+typedef int VksNode;       /* index into the graph; VKS_NONE: absent */
+#define VKS_NONE (-1)
+
+typedef struct {
+  int n, c, h, w;
+} VksShape;
+
+static inline VksShape
+vks_shape (int n, int c, int h, int w)
+{
+  return (VksShape) { n, c, h, w };
+}
+
+static inline long
+vks_shape_elements (VksShape s)
+{
+  return (long) s.n * s.c * s.h * s.w;
+}
+
+static inline gboolean
+vks_shape_equal (VksShape a, VksShape b)
+{
+  return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w;
+}
+
+/* How a node's values lie in memory. PLANES: each (n, c) plane padded to a multiple of 4 floats
+ * (engine/tensor.h, what convolutions and norms read); DENSE: PyTorch's contiguous order (what
+ * parameters, matrix products and gathers use). The two coincide when h * w is a multiple of 4. */
+typedef enum {
+  VKS_LAYOUT_PLANES,
+  VKS_LAYOUT_DENSE,
+} VksLayout;
+
+typedef struct VksGraph VksGraph;
+
+VksGraph *vks_graph_new (void);
+void vks_graph_free (VksGraph *g);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksGraph, vks_graph_free)
+
+/* FALSE with the first builder error (a copy) if there was one. */
+gboolean vks_graph_check (const VksGraph *g, GError **error);
+int vks_graph_n_nodes (const VksGraph *g);
+VksShape vks_graph_shape (const VksGraph *g, VksNode node);
+/* The name of an input or parameter, else NULL. */
+const char *vks_graph_name (const VksGraph *g, VksNode node);
+/* The input or parameter of that name, or VKS_NONE. */
+VksNode vks_graph_find (const VksGraph *g, const char *name);
+/* Parameters in creation order (the checkpoint's tensor list); g_free the array. */
+VksNode *vks_graph_params (const VksGraph *g, int *n_params);
+
+/* Leaves: data given per run, and named parameters (their names are the state_dict keys). */
+VksNode vks_input (VksGraph *g, const char *name, VksShape shape);
+VksNode vks_param (VksGraph *g, const char *name, VksShape shape);
+
+typedef struct {
+  int stride, pad;
+  gboolean reflect;        /* reflect padding (plain convolution only), else zeros */
+  gboolean transposed;     /* ConvTranspose2d: weight [cin][cout][kh][kw] */
+  int output_pad;          /* transposed only */
+} VksConvAttrs;
+
+/* Conv2d / ConvTranspose2d of x [n][cin][h][w] with weight [cout][cin][kh][kw] (transposed:
+ * [cin][cout][kh][kw]) and bias [cout] (VKS_NONE: none), as PyTorch's. */
+VksNode vks_conv2d (VksGraph *g, VksNode x, VksNode weight, VksNode bias, const VksConvAttrs *a);
+/* Batched matrix product over the last two dimensions; n and c are batch dimensions that
+ * broadcast (size 1 against any). trans_a / trans_b use the transposed matrix. */
+VksNode vks_matmul (VksGraph *g, VksNode a, VksNode b, gboolean trans_a, gboolean trans_b);
+/* torch.nn.Linear on the rows of x [..][in]: x weight^T + bias, weight [out][in], bias [out]. */
+VksNode vks_linear (VksGraph *g, VksNode x, VksNode weight, VksNode bias);
+
+/* Element-wise, broadcasting like PyTorch (each dimension equal, or 1 on one side). */
+VksNode vks_add (VksGraph *g, VksNode a, VksNode b);
+VksNode vks_sub (VksGraph *g, VksNode a, VksNode b);
+VksNode vks_mul (VksGraph *g, VksNode a, VksNode b);
+VksNode vks_scale (VksGraph *g, VksNode x, float factor);
+VksNode vks_square (VksGraph *g, VksNode x);
+VksNode vks_leaky_relu (VksGraph *g, VksNode x, float slope);   /* slope 0: ReLU */
+
+/* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
+VksNode vks_avg_pool2 (VksGraph *g, VksNode x);
+/* Nearest-neighbour upsampling x2 (torch Upsample(scale_factor=2)). */
+VksNode vks_upsample2 (VksGraph *g, VksNode x);
+
+/* Sums over the dimensions where `shape` is 1 (and x's is not); x's other dimensions must
+ * equal shape's. vks_sum: everything, to [1][1][1][1]. */
+VksNode vks_sum_to (VksGraph *g, VksNode x, VksShape shape);
+VksNode vks_sum (VksGraph *g, VksNode x);
+/* x repeated along its size-1 dimensions. */
+VksNode vks_broadcast_to (VksGraph *g, VksNode x, VksShape shape);
+/* The same elements in PyTorch order under another shape (a view where the layout allows). */
+VksNode vks_reshape (VksGraph *g, VksNode x, VksShape shape);
+
+/* Appends the gradient of the scalar `loss` ([1][1][1][1]) with respect to each of wrt[0..n)
+ * and stores the gradient nodes in grads (VKS_NONE where wrt[i] does not influence loss). The
+ * gradient nodes are ordinary nodes: vks_grad can be applied to anything computed from them
+ * (gradient penalties: R1, WGAN-GP). Contributions to a node's gradient are summed in a fixed
+ * order, so a plan computes the same bits every run. An op without a rule is a builder error. */
+void vks_grad (VksGraph *g, VksNode loss, const VksNode *wrt, int n, VksNode *grads);

@@ -1,0 +1,313 @@
+/* Convolutions and their two gradients, lowered to the engine's convolution kernels (ops.h,
+ * backward.h: im2col + GEMM, implicit GEMM, Winograd, phase-split transposed convolution).
+ *
+ * The three ops are bilinear: with y = conv(x, w), D(dy, w) = dL/dx and W(x, dy) = dL/dw,
+ *   <conv(x, w), dy> = <x, D(dy, w)> = <w, W(x, dy)>,
+ * so the gradients of D and W are again conv, D and W of the same forward description, which
+ * makes any order of differentiation possible (gradient penalties).
+ *
+ * The kernels read weights packed into their GEMM layouts. A node's weights may be computed in
+ * the same plan (a gradient), so each node re-packs them right before it runs: one gather through
+ * an index map made by the ordinary packing code on index-valued weights (as train_net.c does),
+ * and one transform dispatch where Winograd applies. */
+#include "engine/nn/ops/ops.h"
+
+#include <string.h>
+
+#include "engine/backward.h"
+#include "engine/optim.h"
+#include "engine/winograd.h"
+
+/* Column-matrix chunk cap of one convolution, as in generator.c. */
+#define SCRATCH_BUDGET (64u << 20)
+
+typedef struct {
+  VkDeviceSize offset, bytes;
+} Range;
+
+typedef struct {
+  VksConv conv;            /* CONV2D: the forward */
+  VksConvBackward bw;      /* DATA_GRAD: bw.data computes dx; WEIGHT_GRAD: geometry */
+  const VksConv *packed;   /* which of the two reads packed weights (NULL: none) */
+  gboolean flipped;        /* its Winograd weights come from the forward's, rotated */
+  Range gather[2];
+  int n_gather;
+} ConvLowered;
+
+static VksConvDesc
+conv_desc (const VksNodeInfo *fwd, VksShape weight)
+{
+  const VksConvAttrs *a = &fwd->attr.conv.a;
+  VksConvDesc d = {
+    .cin = a->transposed ? weight.n : weight.c,
+    .cout = a->transposed ? weight.c : weight.n,
+    .kh = weight.h,
+    .kw = weight.w,
+    .stride = a->stride,
+    .pad = a->pad,
+    .reflect = a->reflect,
+    .transposed = a->transposed,
+    .output_pad = a->output_pad,
+    .act = VKS_ACT_NONE,
+    .algo = VKS_CONV_AUTO,
+  };
+  return d;
+}
+
+static int
+conv_out_size (const VksConvAttrs *a, int in, int k)
+{
+  if (a->transposed)
+    return (in - 1) * a->stride - 2 * a->pad + k + a->output_pad;
+  return in + 2 * a->pad < k ? 0 : (in + 2 * a->pad - k) / a->stride + 1;
+}
+
+VksNode
+vks_conv2d (VksGraph *g, VksNode x, VksNode weight, VksNode bias, const VksConvAttrs *a)
+{
+  VksNode in[3] = { x, weight, bias };
+  if (!vks_graph_ok (g, in, bias == VKS_NONE ? 2 : 3))
+    return g->error ? VKS_NONE : vks_graph_fail (g, "conv2d: an input node is missing");
+  VksShape sx = vks_graph_shape (g, x), sw = vks_graph_shape (g, weight);
+  int cin = a->transposed ? sw.n : sw.c, cout = a->transposed ? sw.c : sw.n;
+  if (sx.c != cin || a->stride < 1 || a->pad < 0 || sw.h > VKS_MAX_KERNEL ||
+      sw.w > VKS_MAX_KERNEL || (a->reflect && (a->transposed || a->pad >= sx.h ||
+                                               a->pad >= sx.w)))
+    return vks_graph_fail (g, "conv2d: a [%d, %d, %d, %d] input does not fit a [%d, %d, %d, %d] "
+                           "weight with stride %d, padding %d%s", sx.n, sx.c, sx.h, sx.w, sw.n,
+                           sw.c, sw.h, sw.w, a->stride, a->pad, a->reflect ? " (reflect)" : "");
+  if (bias != VKS_NONE && vks_shape_elements (vks_graph_shape (g, bias)) != cout)
+    return vks_graph_fail (g, "conv2d: the bias needs %d values", cout);
+  VksNodeInfo info = {
+    .op = VKS_OP_CONV2D,
+    .n_in = bias == VKS_NONE ? 2 : 3,
+    .in = { vks_as_layout (g, x, VKS_LAYOUT_PLANES), vks_as_layout (g, weight, VKS_LAYOUT_DENSE),
+            bias == VKS_NONE ? VKS_NONE : vks_as_layout (g, bias, VKS_LAYOUT_DENSE) },
+    .shape = vks_shape (sx.n, cout, conv_out_size (a, sx.h, sw.h), conv_out_size (a, sx.w, sw.w)),
+    .layout = VKS_LAYOUT_PLANES,
+    .attr.conv = { *a, sx.h, sx.w },
+  };
+  return vks_graph_add (g, &info);
+}
+
+VksNode
+vks_conv2d_data_grad (VksGraph *g, VksNode dy, VksNode weight, const VksNodeInfo *fwd)
+{
+  VksShape sd = vks_graph_shape (g, dy);
+  int cin = fwd->attr.conv.a.transposed ? vks_graph_shape (g, weight).n
+                                        : vks_graph_shape (g, weight).c;
+  VksNodeInfo info = {
+    .op = VKS_OP_CONV2D_DATA_GRAD,
+    .n_in = 2,
+    .in = { vks_as_layout (g, dy, VKS_LAYOUT_PLANES), vks_as_layout (g, weight, VKS_LAYOUT_DENSE) },
+    .shape = vks_shape (sd.n, cin, fwd->attr.conv.x_h, fwd->attr.conv.x_w),
+    .layout = VKS_LAYOUT_PLANES,
+    .attr.conv = fwd->attr.conv,
+  };
+  return vks_graph_add (g, &info);
+}
+
+VksNode
+vks_conv2d_weight_grad (VksGraph *g, VksNode x, VksNode dy, VksShape weight_shape,
+                        const VksNodeInfo *fwd)
+{
+  VksNodeInfo info = {
+    .op = VKS_OP_CONV2D_WEIGHT_GRAD,
+    .n_in = 2,
+    .in = { vks_as_layout (g, x, VKS_LAYOUT_PLANES), vks_as_layout (g, dy, VKS_LAYOUT_PLANES) },
+    .shape = weight_shape,
+    .layout = VKS_LAYOUT_DENSE,
+    .attr.conv = fwd->attr.conv,
+  };
+  return vks_graph_add (g, &info);
+}
+
+static void
+conv2d_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
+{
+  const VksNodeInfo info = *vks_node_info (g, node);
+  VksShape sw = vks_graph_shape (g, info.in[1]);
+  if (wanted[0])
+    dx[0] = vks_conv2d_data_grad (g, dy, info.in[1], &info);
+  if (wanted[1])
+    dx[1] = vks_conv2d_weight_grad (g, info.in[0], dy, sw, &info);
+  if (info.n_in == 3 && wanted[2]) {
+    VksNode db = vks_sum_to (g, dy, vks_shape (1, info.shape.c, 1, 1));
+    dx[2] = vks_reshape (g, db, vks_graph_shape (g, info.in[2]));
+  }
+}
+
+/* D(dy, w): d/d dy = conv(g, w), d/dw = W(g, dy). */
+static void
+data_grad_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
+{
+  const VksNodeInfo info = *vks_node_info (g, node);
+  if (wanted[0])
+    dx[0] = vks_conv2d (g, dy, info.in[1], VKS_NONE, &info.attr.conv.a);
+  if (wanted[1])
+    dx[1] = vks_conv2d_weight_grad (g, dy, info.in[0], vks_graph_shape (g, info.in[1]), &info);
+}
+
+/* W(x, dy): d/dx = D(dy, g), d/d dy = conv(x, g). */
+static void
+weight_grad_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
+{
+  const VksNodeInfo info = *vks_node_info (g, node);
+  if (wanted[0])
+    dx[0] = vks_conv2d_data_grad (g, info.in[1], dy, &info);
+  if (wanted[1])
+    dx[1] = vks_conv2d (g, info.in[0], dy, VKS_NONE, &info.attr.conv.a);
+}
+
+/* The weight shape of any of the three nodes (the forward's description needs it). */
+static VksShape
+weight_shape (const VksGraph *g, VksNode node)
+{
+  const VksNodeInfo *info = vks_node_info (g, node);
+  return info->op == VKS_OP_CONV2D_WEIGHT_GRAD ? info->shape : vks_graph_shape (g, info->in[1]);
+}
+
+/* Maps the packed region [begin, end) of `conv` to arena floats: the packing code places value
+ * k + 1 where weight float k goes and w_count + c + 1 where bias float c goes. */
+static void
+build_map (VksPlan *plan, ConvLowered *l, VkDeviceSize begin, VkDeviceSize end, VksNode weight,
+           VksNode bias, long w_count, int cout, gboolean data_grad)
+{
+  float *host = g_malloc0 (end);
+  float *w = g_new (float, w_count);
+  float *b = g_new (float, cout);
+  for (long k = 0; k < w_count; k++)
+    w[k] = (float) (k + 1);
+  for (int c = 0; c < cout; c++)
+    b[c] = (float) (w_count + c + 1);
+  if (data_grad)
+    vks_conv_backward_pack (&l->bw, w, (guint8 *) host);
+  else
+    vks_conv_pack (&l->conv, w, bias != VKS_NONE ? b : NULL, (guint8 *) host);
+  gint32 *map = vks_plan_packed_map (plan, begin, end - begin);
+  gint64 w_base = vks_plan_slot_float (plan, weight);
+  gint64 b_base = bias != VKS_NONE ? vks_plan_slot_float (plan, bias) : 0;
+  for (VkDeviceSize i = 0; i < (end - begin) / sizeof (float); i++) {
+    long v = (long) host[begin / sizeof (float) + i];
+    map[i] = v == 0 ? 0 : (gint32) (v <= w_count ? 1 + w_base + v - 1 : 1 + b_base + v - 1 - w_count);
+  }
+  g_free (host);
+  g_free (w);
+  g_free (b);
+
+  /* Gather all but the Winograd weights, which the node transforms instead. */
+  VkDeviceSize cut_begin = end, cut_end = end;
+  if (l->packed->algo == VKS_CONV_WINOGRAD) {
+    VkDeviceSize align = vks_buffer_alignment (vks_plan_context (plan));
+    cut_begin = l->packed->pass[0].a_offset;
+    cut_end = cut_begin + vks_winograd_weight_floats (l->packed) * sizeof (float);
+    cut_end = MIN ((cut_end + align - 1) / align * align, end);
+    memset (map + (cut_begin - begin) / sizeof (float), 0, cut_end - cut_begin);
+  }
+  if (cut_begin > begin)
+    l->gather[l->n_gather++] = (Range) { begin, cut_begin - begin };
+  if (end > cut_end)
+    l->gather[l->n_gather++] = (Range) { cut_end, end - cut_end };
+}
+
+static gboolean
+conv_prepare (VksPlan *plan, VksNode node, GError **error)
+{
+  const VksGraph *g = vks_plan_graph (plan);
+  const VksNodeInfo *info = vks_node_info (g, node);
+  VksShape sw = weight_shape (g, node);
+  VksConvDesc d = conv_desc (info, sw);
+  ConvLowered *l = g_new0 (ConvLowered, 1);
+  vks_plan_set_data (plan, node, l);
+  VksArena *packed = vks_plan_packed_arena (plan);
+  VksArena unused;
+  vks_arena_init (&unused, vks_plan_context (plan));
+  int x_h = info->attr.conv.x_h, x_w = info->attr.conv.x_w;
+  int n = info->shape.n;
+  VkDeviceSize align = vks_buffer_alignment (vks_plan_context (plan));
+  VkDeviceSize begin = (packed->size + align - 1) / align * align;
+  long w_count = vks_shape_elements (sw);
+
+  switch (info->op) {
+  case VKS_OP_CONV2D:
+    if (!vks_conv_init (&l->conv, &d, packed, error))
+      return FALSE;
+    l->packed = &l->conv;
+    build_map (plan, l, begin, packed->size, info->in[1], info->n_in == 3 ? info->in[2] : VKS_NONE,
+               w_count, d.cout, FALSE);
+    vks_plan_need_scratch (plan, vks_conv_scratch_bytes (&l->conv, x_h, x_w, SCRATCH_BUDGET));
+    return TRUE;
+  case VKS_OP_CONV2D_DATA_GRAD:
+    if (!vks_conv_init (&l->conv, &d, &unused, error) ||
+        !vks_conv_backward_init (&l->bw, &l->conv, x_h, x_w, packed, error))
+      return FALSE;
+    l->packed = &l->bw.data;
+    l->flipped = !d.transposed;
+    build_map (plan, l, begin, packed->size, info->in[1], VKS_NONE, w_count, d.cout, TRUE);
+    vks_plan_need_scratch (plan, vks_conv_backward_scratch_bytes (&l->bw, n, SCRATCH_BUDGET));
+    return TRUE;
+  default:   /* VKS_OP_CONV2D_WEIGHT_GRAD */
+    if (!vks_conv_init (&l->conv, &d, &unused, error) ||
+        !vks_conv_backward_init (&l->bw, &l->conv, x_h, x_w, &unused, error))
+      return FALSE;
+    vks_plan_need_scratch (plan, vks_conv_backward_scratch_bytes (&l->bw, n, SCRATCH_BUDGET));
+    return TRUE;
+  }
+}
+
+static gboolean
+record_repack (VksPlan *plan, VksNode weight, ConvLowered *l, GError **error)
+{
+  VksRecorder *rec = vks_plan_recorder (plan);
+  const VksBuffer *arena = vks_plan_arena (plan);
+  const VksBuffer *scratch;
+  VkDeviceSize scratch_offset, scratch_bytes;
+  vks_plan_scratch (plan, &scratch, &scratch_offset, &scratch_bytes);
+  long arena_floats = (long) ((scratch_offset + scratch_bytes) / sizeof (float));
+  const VksBuffer *packed = vks_plan_packed_buffer (plan);
+  l->conv.weights = packed;
+  l->bw.data.weights = packed;
+  for (int i = 0; i < l->n_gather; i++)
+    if (!vks_gather_record (rec, arena, 0, arena_floats, vks_plan_index_buffer (plan),
+                            l->gather[i].offset, packed, l->gather[i].offset,
+                            (long) (l->gather[i].bytes / sizeof (float)), error))
+      return FALSE;
+  if (l->packed->algo == VKS_CONV_WINOGRAD &&
+      !vks_winograd_record_weights (rec, l->packed, arena, 0, (VkDeviceSize) arena_floats,
+                                    (VkDeviceSize) vks_plan_slot_float (plan, weight), l->flipped,
+                                    error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+conv_record (VksPlan *plan, VksNode node, GError **error)
+{
+  const VksNodeInfo *info = vks_node_info (vks_plan_graph (plan), node);
+  ConvLowered *l = vks_plan_data (plan, node);
+  VksRecorder *rec = vks_plan_recorder (plan);
+  const VksBuffer *scratch;
+  VkDeviceSize scratch_offset, scratch_bytes;
+  vks_plan_scratch (plan, &scratch, &scratch_offset, &scratch_bytes);
+  VksTensor a = vks_plan_tensor (plan, info->in[0]);
+  VksTensor b = vks_plan_tensor (plan, info->in[1]);
+  VksTensor y = vks_plan_tensor (plan, node);
+  switch (info->op) {
+  case VKS_OP_CONV2D:
+    return record_repack (plan, info->in[1], l, error) &&
+           vks_conv_forward (rec, &l->conv, &a, &y, scratch, scratch_offset, scratch_bytes, error);
+  case VKS_OP_CONV2D_DATA_GRAD:
+    return record_repack (plan, info->in[1], l, error) &&
+           vks_conv_backward_data (rec, &l->bw, &a, &y, scratch, scratch_offset, scratch_bytes,
+                                   error);
+  default:
+    return vks_conv_backward_weight (rec, &l->bw, &a, &b, y.buf, y.offset, FALSE, scratch,
+                                     scratch_offset, scratch_bytes, error);
+  }
+}
+
+const VksOpClass vks_conv2d_class = { "conv2d", conv2d_backward, conv_prepare, conv_record };
+const VksOpClass vks_conv2d_data_grad_class = { "conv2d_data_grad", data_grad_backward,
+                                                conv_prepare, conv_record };
+const VksOpClass vks_conv2d_weight_grad_class = { "conv2d_weight_grad", weight_grad_backward,
+                                                  conv_prepare, conv_record };

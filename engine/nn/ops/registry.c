@@ -1,0 +1,25 @@
+/* One row per op: what autograd and the planner call. */
+#include "engine/nn/ops/ops.h"
+
+const VksOpClass vks_leaf_class = { "leaf", NULL, NULL, NULL };
+
+static const VksOpClass *const classes[VKS_OP_COUNT] = {
+  [VKS_OP_INPUT] = &vks_leaf_class,
+  [VKS_OP_PARAM] = &vks_leaf_class,
+  [VKS_OP_CONST] = &vks_const_class,
+  [VKS_OP_CONV2D] = &vks_conv2d_class,
+  [VKS_OP_CONV2D_DATA_GRAD] = &vks_conv2d_data_grad_class,
+  [VKS_OP_CONV2D_WEIGHT_GRAD] = &vks_conv2d_weight_grad_class,
+  [VKS_OP_MATMUL] = &vks_matmul_class,
+  [VKS_OP_POINTWISE] = &vks_pointwise_class,
+  [VKS_OP_SUM_TO] = &vks_sum_to_class,
+  [VKS_OP_AVG_POOL2] = &vks_avg_pool2_class,
+  [VKS_OP_UPSAMPLE2] = &vks_upsample2_class,
+  [VKS_OP_RESHAPE] = &vks_reshape_class,
+};
+
+const VksOpClass *
+vks_op_class (VksOpKind op)
+{
+  return classes[op];
+}

@@ -1,0 +1,47 @@
+/* What an op's lowering (op.h `prepare` / `record`) sees of a plan. */
+#pragma once
+#include "engine/nn/op.h"
+#include "engine/nn/plan.h"
+#include "engine/tensor.h"
+
+VksContext *vks_plan_context (VksPlan *plan);
+const VksGraph *vks_plan_graph (VksPlan *plan);
+VksRecorder *vks_plan_recorder (VksPlan *plan);
+
+/* A node's values as the one tensor type (buf is the arena; set only once it exists). DENSE
+ * nodes have plane = h * w: only element-wise access through R32F views is meaningful. */
+VksTensor vks_plan_tensor (VksPlan *plan, VksNode node);
+/* TRUE if the node shares its input's storage (a reshape that moves nothing). */
+gboolean vks_plan_is_view (VksPlan *plan, VksNode node);
+/* A texel view of a node's values (R32F: every float; RGBA32F: PLANES nodes' texels). */
+VksView vks_plan_view (VksPlan *plan, VksNode node, VkFormat format);
+
+/* ---- prepare time ---- */
+/* Per-node lowering data (g_free'd with the plan). */
+void vks_plan_set_data (VksPlan *plan, VksNode node, gpointer data);
+gpointer vks_plan_data (VksPlan *plan, VksNode node);
+/* The arena packed weights are reserved in, and its gather map (uploaded to the index buffer):
+ * after a node reserved its region it writes, for each packed float, 0 (a zero) or 1 + the
+ * float index of the value in the arena (vks_plan_slot_float). */
+VksArena *vks_plan_packed_arena (VksPlan *plan);
+gint32 *vks_plan_packed_map (VksPlan *plan, VkDeviceSize offset, VkDeviceSize bytes);
+const VksBuffer *vks_plan_packed_buffer (VksPlan *plan);
+const VksBuffer *vks_plan_index_buffer (VksPlan *plan);
+/* Scratch every node may use while it runs (one region, the largest request). */
+void vks_plan_need_scratch (VksPlan *plan, VkDeviceSize bytes);
+void vks_plan_scratch (VksPlan *plan, const VksBuffer **buf, VkDeviceSize *offset,
+                       VkDeviceSize *bytes);
+/* Index of a node's first float in the arena (for gather maps). */
+gint64 vks_plan_slot_float (VksPlan *plan, VksNode node);
+const VksBuffer *vks_plan_arena (VksPlan *plan);
+
+/* 1-D dispatch of `items` invocations of a workgroup size wg, folded into two dimensions. */
+void vks_plan_groups (long items, guint wg, uint32_t groups[3]);
+
+/* Element shape and layout descriptor as the new kernels' push blocks take it (std430 ints):
+ * n, c, h, w, plane (floats per (n, c) plane: the padded plane, or h * w for DENSE). */
+typedef struct {
+  int32_t n, c, h, w, plane;
+} VksPushShape;
+
+VksPushShape vks_plan_push_shape (VksPlan *plan, VksNode node);

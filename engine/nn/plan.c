@@ -1,0 +1,503 @@
+#include "engine/nn/plan-private.h"
+
+#include <string.h>
+
+#include "engine/transfer.h"
+
+typedef struct {
+  VkDeviceSize offset, bytes;
+} Block;
+
+struct VksPlan {
+  VksContext *ctx;
+  const VksGraph *g;
+  int n_nodes;
+  gboolean *live;          /* computed for the outputs */
+  VksNode *root;           /* the node whose storage a node uses (itself, or a view's source) */
+  VkDeviceSize *offset, *bytes;
+  gpointer *data;
+  VkDeviceSize arena_bytes, naive_bytes, scratch_offset, scratch_bytes;
+  VksArena packed;
+  gint32 *map;             /* the gather map, packed.size / 4 entries */
+  gsize map_len;
+  VksBuffer *arena, *packed_buf, *index_buf;
+  VksRecorder *rec;
+  int n_computed;
+};
+
+VksContext *
+vks_plan_context (VksPlan *plan)
+{
+  return plan->ctx;
+}
+
+const VksGraph *
+vks_plan_graph (VksPlan *plan)
+{
+  return plan->g;
+}
+
+VksRecorder *
+vks_plan_recorder (VksPlan *plan)
+{
+  return plan->rec;
+}
+
+static int
+node_plane (const VksNodeInfo *info)
+{
+  return info->layout == VKS_LAYOUT_PLANES ? vks_plane_floats (info->shape.h, info->shape.w)
+                                           : info->shape.h * info->shape.w;
+}
+
+static VkDeviceSize
+node_bytes (const VksNodeInfo *info)
+{
+  VkDeviceSize floats = (VkDeviceSize) info->shape.n * info->shape.c * node_plane (info);
+  return (floats + 3) / 4 * 4 * sizeof (float);
+}
+
+VksTensor
+vks_plan_tensor (VksPlan *plan, VksNode node)
+{
+  const VksNodeInfo *info = vks_node_info (plan->g, node);
+  VksTensor t = vks_tensor_shape (info->shape.n, info->shape.c, info->shape.h, info->shape.w);
+  t.plane = node_plane (info);
+  t.buf = plan->arena;
+  t.offset = plan->offset[node];
+  return t;
+}
+
+gboolean
+vks_plan_is_view (VksPlan *plan, VksNode node)
+{
+  return plan->root[node] != node;
+}
+
+VksView
+vks_plan_view (VksPlan *plan, VksNode node, VkFormat format)
+{
+  return (VksView) { plan->arena, plan->offset[node], plan->bytes[plan->root[node]], format };
+}
+
+VksPushShape
+vks_plan_push_shape (VksPlan *plan, VksNode node)
+{
+  const VksNodeInfo *info = vks_node_info (plan->g, node);
+  return (VksPushShape) { info->shape.n, info->shape.c, info->shape.h, info->shape.w,
+                          node_plane (info) };
+}
+
+void
+vks_plan_set_data (VksPlan *plan, VksNode node, gpointer data)
+{
+  g_free (plan->data[node]);
+  plan->data[node] = data;
+}
+
+gpointer
+vks_plan_data (VksPlan *plan, VksNode node)
+{
+  return plan->data[node];
+}
+
+VksArena *
+vks_plan_packed_arena (VksPlan *plan)
+{
+  return &plan->packed;
+}
+
+gint32 *
+vks_plan_packed_map (VksPlan *plan, VkDeviceSize offset, VkDeviceSize bytes)
+{
+  gsize need = (gsize) ((offset + bytes) / sizeof (float));
+  if (need > plan->map_len) {
+    plan->map = g_renew (gint32, plan->map, need);
+    memset (plan->map + plan->map_len, 0, (need - plan->map_len) * sizeof (gint32));
+    plan->map_len = need;
+  }
+  return plan->map + offset / sizeof (float);
+}
+
+const VksBuffer *
+vks_plan_index_buffer (VksPlan *plan)
+{
+  return plan->index_buf;
+}
+
+const VksBuffer *
+vks_plan_packed_buffer (VksPlan *plan)
+{
+  return plan->packed_buf;
+}
+
+void
+vks_plan_need_scratch (VksPlan *plan, VkDeviceSize bytes)
+{
+  plan->scratch_bytes = MAX (plan->scratch_bytes, (bytes + 15) / 16 * 16);
+}
+
+void
+vks_plan_scratch (VksPlan *plan, const VksBuffer **buf, VkDeviceSize *offset, VkDeviceSize *bytes)
+{
+  *buf = plan->arena;
+  *offset = plan->scratch_offset;
+  *bytes = plan->scratch_bytes;
+}
+
+gint64
+vks_plan_slot_float (VksPlan *plan, VksNode node)
+{
+  return (gint64) (plan->offset[node] / sizeof (float));
+}
+
+const VksBuffer *
+vks_plan_arena (VksPlan *plan)
+{
+  return plan->arena;
+}
+
+void
+vks_plan_groups (long items, guint wg, uint32_t groups[3])
+{
+  long total = MAX (vks_ceil_div (items, wg), 1);
+  groups[0] = (uint32_t) MIN (total, 65535);
+  groups[1] = (uint32_t) vks_ceil_div (total, groups[0]);
+  groups[2] = 1;
+}
+
+void
+vks_plan_free (VksPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  for (int i = 0; i < plan->n_nodes; i++)
+    g_free (plan->data[i]);
+  g_free (plan->data);
+  g_free (plan->live);
+  g_free (plan->root);
+  g_free (plan->offset);
+  g_free (plan->bytes);
+  g_free (plan->map);
+  vks_recorder_free (plan->rec);
+  vks_buffer_free (plan->ctx, plan->arena);
+  vks_buffer_free (plan->ctx, plan->packed_buf);
+  vks_buffer_free (plan->ctx, plan->index_buf);
+  g_free (plan);
+}
+
+/* ---- memory: best fit over a free list kept sorted by offset ---- */
+
+static VkDeviceSize
+alloc_block (GArray *free_list, VkDeviceSize *end, VkDeviceSize bytes)
+{
+  int best = -1;
+  for (guint i = 0; i < free_list->len; i++) {
+    Block *b = &g_array_index (free_list, Block, i);
+    if (b->bytes >= bytes && (best < 0 || b->bytes < g_array_index (free_list, Block, best).bytes))
+      best = (int) i;
+  }
+  if (best < 0) {
+    /* Grow the arena, starting inside a free block at its end if there is one. */
+    VkDeviceSize at = *end;
+    if (free_list->len > 0) {
+      Block *last = &g_array_index (free_list, Block, free_list->len - 1);
+      if (last->offset + last->bytes == *end) {
+        at = last->offset;
+        g_array_set_size (free_list, free_list->len - 1);
+      }
+    }
+    *end = at + bytes;
+    return at;
+  }
+  Block *b = &g_array_index (free_list, Block, best);
+  VkDeviceSize at = b->offset;
+  b->offset += bytes;
+  b->bytes -= bytes;
+  if (b->bytes == 0)
+    g_array_remove_index (free_list, (guint) best);
+  return at;
+}
+
+static void
+free_block (GArray *free_list, VkDeviceSize offset, VkDeviceSize bytes)
+{
+  guint i = 0;
+  while (i < free_list->len && g_array_index (free_list, Block, i).offset < offset)
+    i++;
+  Block b = { offset, bytes };
+  g_array_insert_val (free_list, i, b);
+  if (i + 1 < free_list->len) {
+    Block *cur = &g_array_index (free_list, Block, i), *next = cur + 1;
+    if (cur->offset + cur->bytes == next->offset) {
+      cur->bytes += next->bytes;
+      g_array_remove_index (free_list, i + 1);
+    }
+  }
+  if (i > 0) {
+    Block *prev = &g_array_index (free_list, Block, i - 1), *cur = prev + 1;
+    if (prev->offset + prev->bytes == cur->offset) {
+      prev->bytes += cur->bytes;
+      g_array_remove_index (free_list, i);
+    }
+  }
+}
+
+/* A reshape is a view when both sides lie in memory in PyTorch order. */
+static gboolean
+is_view (const VksGraph *g, const VksNodeInfo *info)
+{
+  if (info->op != VKS_OP_RESHAPE)
+    return FALSE;
+  const VksNodeInfo *src = vks_node_info (g, info->in[0]);
+  return node_plane (src) == src->shape.h * src->shape.w &&
+         node_plane (info) == info->shape.h * info->shape.w;
+}
+
+static gboolean
+check_limits (VksPlan *plan, GError **error)
+{
+  const VkPhysicalDeviceLimits *lim = &plan->ctx->props.limits;
+  for (int v = 0; v < plan->n_nodes; v++) {
+    if (!plan->live[v] || plan->root[v] != v)
+      continue;
+    /* Kernels read every node through R32F views. */
+    if (plan->bytes[v] / sizeof (float) > lim->maxTexelBufferElements) {
+      VksShape s = vks_graph_shape (plan->g, v);
+      g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                   "a [%d, %d, %d, %d] tensor exceeds this device's %u texel-buffer elements",
+                   s.n, s.c, s.h, s.w, lim->maxTexelBufferElements);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Liveness: a node's storage is taken when it is computed and given back after its last
+ * reader; leaves and outputs keep theirs for the whole plan. */
+static void
+assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
+{
+  const VksGraph *g = plan->g;
+  int n = plan->n_nodes;
+  g_autofree int *last_use = g_new (int, n);
+  VkDeviceSize align = vks_buffer_alignment (plan->ctx);
+  for (int v = 0; v < n; v++) {
+    const VksNodeInfo *info = vks_node_info (g, v);
+    plan->root[v] = is_view (g, info) ? plan->root[info->in[0]] : v;
+    plan->bytes[v] = (node_bytes (info) + align - 1) / align * align;
+    gboolean permanent = info->op == VKS_OP_INPUT || info->op == VKS_OP_PARAM;
+    last_use[v] = permanent ? G_MAXINT : -1;
+  }
+  for (int i = 0; i < n_outputs; i++)
+    last_use[plan->root[outputs[i]]] = G_MAXINT;
+  for (int v = 0; v < n; v++) {
+    if (!plan->live[v])
+      continue;
+    const VksNodeInfo *info = vks_node_info (g, v);
+    for (int i = 0; i < info->n_in; i++) {
+      int r = plan->root[info->in[i]];
+      if (last_use[r] != G_MAXINT)
+        last_use[r] = MAX (last_use[r], v);
+    }
+  }
+
+  /* Leaves first: the host writes them before a run, so no computed node may have used their
+   * place earlier in the same run. */
+  g_autoptr (GArray) free_list = g_array_new (FALSE, FALSE, sizeof (Block));
+  VkDeviceSize end = 0;
+  for (int v = 0; v < n; v++) {
+    VksOpKind op = vks_node_info (g, v)->op;
+    if (plan->live[v] && (op == VKS_OP_INPUT || op == VKS_OP_PARAM)) {
+      plan->offset[v] = alloc_block (free_list, &end, plan->bytes[v]);
+      plan->naive_bytes += plan->bytes[v];
+    }
+  }
+  for (int v = 0; v < n; v++) {
+    if (!plan->live[v])
+      continue;
+    VksOpKind op = vks_node_info (g, v)->op;
+    if (op == VKS_OP_INPUT || op == VKS_OP_PARAM) {
+      /* placed above */
+    } else if (plan->root[v] == v) {
+      plan->offset[v] = alloc_block (free_list, &end, plan->bytes[v]);
+      plan->naive_bytes += plan->bytes[v];
+    } else {
+      plan->offset[v] = plan->offset[plan->root[v]];
+    }
+    /* Free what v was the last reader of, after v's own output was placed: a kernel's output
+     * never overlaps its inputs. */
+    const VksNodeInfo *info = vks_node_info (g, v);
+    for (int i = 0; i < info->n_in; i++) {
+      int r = plan->root[info->in[i]];
+      if (last_use[r] == v) {
+        free_block (free_list, plan->offset[r], plan->bytes[r]);
+        last_use[r] = -2;    /* freed; an op reading one input twice frees it once */
+      }
+    }
+    if (last_use[v] == -1 && plan->root[v] == v)
+      free_block (free_list, plan->offset[v], plan->bytes[v]);   /* computed, never read */
+  }
+  plan->scratch_offset = (end + align - 1) / align * align;
+  plan->arena_bytes = end;
+}
+
+static VksPlan *
+plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
+             GError **error)
+{
+  if (!vks_graph_check (g, error))
+    return NULL;
+  if (n_outputs < 1 || !vks_graph_ok (g, outputs, n_outputs)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "a plan needs existing output nodes");
+    return NULL;
+  }
+  g_autoptr (VksPlan) plan = g_new0 (VksPlan, 1);
+  plan->ctx = ctx;
+  plan->g = g;
+  plan->n_nodes = vks_graph_n_nodes (g);
+  int n = plan->n_nodes;
+  plan->live = g_new0 (gboolean, n);
+  plan->root = g_new (VksNode, n);
+  plan->offset = g_new0 (VkDeviceSize, n);
+  plan->bytes = g_new0 (VkDeviceSize, n);
+  plan->data = g_new0 (gpointer, n);
+  vks_arena_init (&plan->packed, ctx);
+
+  /* Dead-node elimination: only what the outputs read. */
+  for (int i = 0; i < n_outputs; i++)
+    plan->live[outputs[i]] = TRUE;
+  for (int v = n - 1; v >= 0; v--) {
+    if (!plan->live[v])
+      continue;
+    const VksNodeInfo *info = vks_node_info (g, v);
+    for (int i = 0; i < info->n_in; i++)
+      plan->live[info->in[i]] = TRUE;
+  }
+  assign_storage (plan, outputs, n_outputs);
+  if (!check_limits (plan, error))
+    return NULL;
+  for (int v = 0; v < n; v++) {
+    if (!plan->live[v])
+      continue;
+    plan->n_computed++;
+    const VksOpClass *klass = vks_op_class (vks_node_info (g, v)->op);
+    if (klass->prepare != NULL && !klass->prepare (plan, v, error))
+      return NULL;
+  }
+  return g_steal_pointer (&plan);
+}
+
+VksPlan *
+vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
+              GError **error)
+{
+  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, error);
+  if (plan == NULL)
+    return NULL;
+  VkDeviceSize total = plan->scratch_offset + plan->scratch_bytes;
+  plan->arena = vks_buffer_new (ctx, MAX (total, 16), VKS_MEMORY_DEVICE, "graph arena", error);
+  if (plan->arena == NULL)
+    return NULL;
+  VkDeviceSize packed = MAX (plan->packed.size, 16);
+  plan->packed_buf = vks_buffer_new (ctx, packed, VKS_MEMORY_DEVICE, "packed weights", error);
+  plan->index_buf = plan->packed_buf ? vks_buffer_new (ctx, packed, VKS_MEMORY_DEVICE,
+                                                       "repack map", error) : NULL;
+  if (plan->index_buf == NULL)
+    return NULL;
+  vks_plan_packed_map (plan, 0, plan->packed.size);
+  if (plan->map_len > 0 &&
+      !vks_buffer_upload (ctx, plan->index_buf, 0, plan->map, plan->map_len * sizeof (gint32),
+                          error))
+    return NULL;
+  /* Leaves may be read before they are set: start from zeros, never from whatever the memory
+   * held (the poison fault hook checks this). */
+  g_autoptr (VksRecorder) zero = vks_recorder_new (ctx, error);
+  if (zero == NULL)
+    return NULL;
+  vks_recorder_fill (zero, plan->arena, 0, VK_WHOLE_SIZE, 0);
+  if (!vks_recorder_finish (zero, error) || !vks_recorder_run (zero, error))
+    return NULL;
+  plan->rec = vks_recorder_new (ctx, error);
+  if (plan->rec == NULL)
+    return NULL;
+  for (int v = 0; v < plan->n_nodes; v++) {
+    if (!plan->live[v])
+      continue;
+    const VksOpClass *klass = vks_op_class (vks_node_info (g, v)->op);
+    if (klass->record != NULL && !klass->record (plan, v, error))
+      return NULL;
+  }
+  if (!vks_recorder_finish (plan->rec, error))
+    return NULL;
+  return g_steal_pointer (&plan);
+}
+
+gboolean
+vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
+                  VksPlanStats *stats, GError **error)
+{
+  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, error);
+  if (plan == NULL)
+    return FALSE;
+  vks_plan_stats (plan, stats);
+  return TRUE;
+}
+
+void
+vks_plan_stats (const VksPlan *plan, VksPlanStats *stats)
+{
+  *stats = (VksPlanStats) {
+    .arena_bytes = plan->scratch_offset + plan->scratch_bytes,
+    .packed_bytes = plan->packed.size,
+    .naive_bytes = plan->naive_bytes + plan->scratch_bytes,
+    .n_nodes = plan->n_computed,
+    .n_dispatches = plan->rec ? (int) vks_recorder_n_dispatches (plan->rec) : 0,
+  };
+}
+
+static gboolean
+check_host_node (VksPlan *plan, VksNode node, gboolean leaf_only, GError **error)
+{
+  if (node < 0 || node >= plan->n_nodes || !plan->live[node]) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "node %d is not part of this plan", node);
+    return FALSE;
+  }
+  VksOpKind op = vks_node_info (plan->g, node)->op;
+  if (leaf_only && op != VKS_OP_INPUT && op != VKS_OP_PARAM) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "only inputs and parameters can be set");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error)
+{
+  if (!check_host_node (plan, node, TRUE, error))
+    return FALSE;
+  VksTensor t = vks_plan_tensor (plan, node);
+  g_autofree float *padded = g_malloc0 (plan->bytes[node]);
+  vks_tensor_pack (&t, values, padded);
+  return vks_buffer_upload (plan->ctx, plan->arena, t.offset, padded, plan->bytes[node], error);
+}
+
+gboolean
+vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error)
+{
+  if (!check_host_node (plan, node, FALSE, error))
+    return FALSE;
+  VksTensor t = vks_plan_tensor (plan, node);
+  VkDeviceSize bytes = node_bytes (vks_node_info (plan->g, node));
+  g_autofree float *padded = g_malloc (bytes);
+  if (!vks_buffer_download (plan->ctx, plan->arena, t.offset, padded, bytes, error))
+    return FALSE;
+  vks_tensor_unpack (&t, padded, values);
+  return TRUE;
+}
+
+gboolean
+vks_plan_run (VksPlan *plan, GError **error)
+{
+  return vks_recorder_run (plan->rec, error);
+}

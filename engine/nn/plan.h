@@ -1,0 +1,34 @@
+/* A graph lowered onto the device for one set of output nodes: only the nodes those outputs need
+ * are computed, each node's values get a place in one arena by liveness (a place is reused once
+ * its last reader has run), and the whole computation is recorded once. Running it is a submit
+ * and a wait. The graph must outlive the plan and not change while it exists. */
+#pragma once
+#include "engine/context.h"
+#include "engine/nn/graph.h"
+
+typedef struct VksPlan VksPlan;
+
+typedef struct {
+  guint64 arena_bytes;     /* activations, inputs, parameters, scratch */
+  guint64 packed_bytes;    /* weights in the layouts the convolution kernels read */
+  guint64 naive_bytes;     /* what the arena would take if nothing were reused */
+  int n_nodes;             /* nodes computed (after dead-node elimination) */
+  int n_dispatches;
+} VksPlanStats;
+
+VksPlan *vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
+                       GError **error);
+void vks_plan_free (VksPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksPlan, vks_plan_free)
+
+/* The same layout without allocating anything (the limit checks and the tiler ask this). */
+gboolean vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *outputs,
+                           int n_outputs, VksPlanStats *stats, GError **error);
+void vks_plan_stats (const VksPlan *plan, VksPlanStats *stats);
+
+/* Values of an input or parameter in PyTorch's contiguous order (vks_shape_elements floats);
+ * they stay until set again. Blocking copies. */
+gboolean vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error);
+gboolean vks_plan_run (VksPlan *plan, GError **error);
+/* Values of an output (or of an input / parameter) after a run, PyTorch's order. */
+gboolean vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error);

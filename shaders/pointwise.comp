@@ -1,0 +1,73 @@
+#version 450
+// The graph engine's element-wise ops (engine/nn/ops/pointwise.c): one invocation per stored
+// float of the output, which it computes from its inputs' elements at the same PyTorch index,
+// broadcast along their size-1 dimensions. Each tensor has its own layout (a plane stride: the
+// padded plane, or h * w for DENSE), so this shader also converts between layouts. Padding
+// floats of the output are written 0: kernels that read whole texels see no garbage.
+#extension GL_EXT_samplerless_texture_functions : require
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const int FN = 0;        // VksPointwiseFn (engine/nn/op.h)
+layout(constant_id = 2) const int FLAT_A = 0;    // a read by flat index (a reshape), no broadcast
+
+layout(binding = 0) uniform textureBuffer a;     // R32F
+layout(binding = 1) uniform textureBuffer b;     // R32F
+layout(binding = 2, r32f) uniform writeonly imageBuffer dst;
+
+struct Shape { int n, c, h, w, plane; };
+
+layout(push_constant) uniform Params {
+  Shape o, sa, sb;
+  int stored;        // floats of dst to write
+  float scalar;
+} p;
+
+#define FN_COPY 0
+#define FN_ADD 1
+#define FN_SUB 2
+#define FN_MUL 3
+#define FN_SCALE 4
+#define FN_LEAKY_RELU 5
+#define FN_LEAKY_RELU_GRAD 6
+
+int broadcast_address(Shape s, int n, int c, int y, int x)
+{
+  n = s.n == 1 ? 0 : n;
+  c = s.c == 1 ? 0 : c;
+  y = s.h == 1 ? 0 : y;
+  x = s.w == 1 ? 0 : x;
+  return (n * s.c + c) * s.plane + y * s.w + x;
+}
+
+int flat_address(Shape s, int i)
+{
+  int hw = s.h * s.w;
+  return (i / hw) * s.plane + i % hw;
+}
+
+void main()
+{
+  int t = int(gl_GlobalInvocationID.x) + int(gl_GlobalInvocationID.y) * int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);
+  if (t >= p.stored)
+    return;
+  int hw = p.o.h * p.o.w;
+  int nc = t / p.o.plane;
+  int r = t - nc * p.o.plane;
+  if (r >= hw || nc >= p.o.n * p.o.c) {
+    imageStore(dst, t, vec4(0.0));
+    return;
+  }
+  int n = nc / p.o.c, c = nc - n * p.o.c, y = r / p.o.w, x = r - y * p.o.w;
+  float va = texelFetch(a, FLAT_A != 0 ? flat_address(p.sa, nc * hw + r)
+                                       : broadcast_address(p.sa, n, c, y, x)).x;
+  float vb = FN == FN_ADD || FN == FN_SUB || FN == FN_MUL || FN == FN_LEAKY_RELU_GRAD
+             ? texelFetch(b, broadcast_address(p.sb, n, c, y, x)).x : 0.0;
+  float v = va;
+  if (FN == FN_ADD) v = va + vb;
+  else if (FN == FN_SUB) v = va - vb;
+  else if (FN == FN_MUL) v = va * vb;
+  else if (FN == FN_SCALE) v = va * p.scalar;
+  else if (FN == FN_LEAKY_RELU) v = va >= 0.0 ? va : va * p.scalar;
+  else if (FN == FN_LEAKY_RELU_GRAD) v = va > 0.0 ? vb : vb * p.scalar;
+  imageStore(dst, t, vec4(v));
+}

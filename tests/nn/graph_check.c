@@ -1,0 +1,157 @@
+#include "tests/nn/graph_check.h"
+
+#include <math.h>
+
+#include "engine/nn/op.h"
+#include "tests/rig.h"
+
+static gboolean
+is_leaf (const VksGraph *g, VksNode v)
+{
+  VksOpKind op = vks_node_info (g, v)->op;
+  return op == VKS_OP_INPUT || op == VKS_OP_PARAM;
+}
+
+static void
+fill_leaves (GraphCase *gc, GRand *rng, int from)
+{
+  int count = vks_graph_n_nodes (gc->g);
+  gc->leaves = g_renew (double *, gc->leaves, count);
+  for (int v = from; v < count; v++) {
+    gc->leaves[v] = NULL;
+    if (!is_leaf (gc->g, v))
+      continue;
+    long len = vks_shape_elements (vks_graph_shape (gc->g, v));
+    gc->leaves[v] = g_new (double, len);
+    /* float-representable, so the device sees exactly the reference's values */
+    for (long i = 0; i < len; i++)
+      gc->leaves[v][i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+  }
+}
+
+void
+graph_case_init (GraphCase *gc, VksGraph *g, guint32 seed)
+{
+  gc->g = g;
+  gc->leaves = NULL;
+  gc->n_checked = vks_graph_n_nodes (g);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
+  fill_leaves (gc, rng, 0);
+}
+
+void
+graph_case_clear (GraphCase *gc)
+{
+  for (int v = 0; v < vks_graph_n_nodes (gc->g); v++)
+    g_free (gc->leaves[v]);
+  g_free (gc->leaves);
+  vks_graph_free (gc->g);
+}
+
+double
+graph_case_device_error (GraphCase *gc, const VksNode *nodes, int n)
+{
+  GError *error = NULL;
+  g_assert_true (vks_graph_check (gc->g, &error));
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), gc->g, nodes, n, &error);
+  g_assert_no_error (error);
+  int count = vks_graph_n_nodes (gc->g);
+  for (int v = 0; v < count; v++) {
+    if (gc->leaves[v] == NULL)
+      continue;
+    long len = vks_shape_elements (vks_graph_shape (gc->g, v));
+    g_autofree float *f = g_new (float, len);
+    for (long i = 0; i < len; i++)
+      f[i] = (float) gc->leaves[v][i];
+    /* Leaves the outputs do not read are not part of the plan. */
+    GError *set_error = NULL;
+    if (!vks_plan_set (plan, v, f, &set_error))
+      g_clear_error (&set_error);
+  }
+  g_assert_true (vks_plan_run (plan, &error));
+  double **ref = ref_graph_eval (gc->g, gc->leaves);
+  double worst = 0;
+  for (int k = 0; k < n; k++) {
+    long len = vks_shape_elements (vks_graph_shape (gc->g, nodes[k]));
+    g_autofree float *got = g_new (float, len);
+    g_assert_true (vks_plan_get (plan, nodes[k], got, &error));
+    double scale = 0, err = 0;
+    for (long i = 0; i < len; i++)
+      scale = MAX (scale, fabs (ref[nodes[k]][i]));
+    long where = 0;
+    for (long i = 0; i < len; i++) {
+      double e = fabs (got[i] - ref[nodes[k]][i]) / (1 + scale);
+      if (e > err)
+        err = e, where = i;
+    }
+    if (err > 1e-4)
+      g_test_message ("node %d (%s): error %.2e at element %ld: %g, expected %g", nodes[k],
+                      vks_op_class (vks_node_info (gc->g, nodes[k])->op)->name, err, where,
+                      got[where], ref[nodes[k]][where]);
+    worst = MAX (worst, err);
+  }
+  ref_graph_free (gc->g, ref);
+  return worst;
+}
+
+VksNode
+graph_case_add_loss_grads (GraphCase *gc, VksNode out, VksNode *grads)
+{
+  int count = vks_graph_n_nodes (gc->g);
+  g_autofree VksNode *wrt = g_new (VksNode, count);
+  int n = 0;
+  for (int v = 0; v < count; v++)
+    if (is_leaf (gc->g, v))
+      wrt[n++] = v;
+  gc->n_checked = count;
+  VksNode r = vks_input (gc->g, "loss weights", vks_graph_shape (gc->g, out));
+  VksNode loss = vks_sum (gc->g, vks_mul (gc->g, out, r));
+  g_autofree VksNode *g = g_new (VksNode, n);
+  vks_grad (gc->g, loss, wrt, n, g);
+  for (int v = 0; v < count; v++)
+    grads[v] = VKS_NONE;
+  for (int i = 0; i < n; i++)
+    grads[wrt[i]] = g[i];
+  g_autoptr (GRand) rng = g_rand_new_with_seed (77);
+  fill_leaves (gc, rng, count);
+  return loss;
+}
+
+static double
+ref_value (GraphCase *gc, VksNode node)
+{
+  double **val = ref_graph_eval (gc->g, gc->leaves);
+  double v = val[node][0];
+  ref_graph_free (gc->g, val);
+  return v;
+}
+
+double
+graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads)
+{
+  double **val = ref_graph_eval (gc->g, gc->leaves);
+  double worst = 0;
+  const double h = 1e-6;
+  for (int v = 0; v < gc->n_checked; v++) {
+    if (gc->leaves[v] == NULL || grads[v] == GRAPH_CASE_UNCHECKED)
+      continue;
+    long len = vks_shape_elements (vks_graph_shape (gc->g, v));
+    const double *an = grads[v] != VKS_NONE ? val[grads[v]] : NULL;
+    double scale = 0;
+    for (long i = 0; an != NULL && i < len; i++)
+      scale = MAX (scale, fabs (an[i]));
+    long step = MAX (1, len / 40);
+    for (long i = 0; i < len; i += step) {
+      double keep = gc->leaves[v][i];
+      gc->leaves[v][i] = keep + h;
+      double up = ref_value (gc, loss);
+      gc->leaves[v][i] = keep - h;
+      double down = ref_value (gc, loss);
+      gc->leaves[v][i] = keep;
+      double fd = (up - down) / (2 * h);
+      worst = MAX (worst, fabs (fd - (an ? an[i] : 0)) / (1 + scale));
+    }
+  }
+  ref_graph_free (gc->g, val);
+  return worst;
+}

@@ -1,0 +1,33 @@
+/* Checks shared by the graph-engine tests: a graph's leaves filled with seeded random values,
+ * its nodes evaluated by the reference interpreter and on the device, gradients by finite
+ * differences of the reference. */
+#pragma once
+#include "engine/nn/plan.h"
+#include "tests/reference/ref_graph.h"
+
+typedef struct {
+  VksGraph *g;
+  double **leaves;         /* per node: values of inputs and parameters */
+  int n_checked;           /* leaves below this node index are differentiated */
+} GraphCase;
+
+/* Random values in [-1, 1] for every input and parameter of g (takes g). */
+void graph_case_init (GraphCase *gc, VksGraph *g, guint32 seed);
+void graph_case_clear (GraphCase *gc);
+
+/* Runs nodes[0..n) on the device and returns the largest error against the reference, in the
+ * tests' tolerance form max |a - b| / (1 + max |b|) over each node. */
+double graph_case_device_error (GraphCase *gc, const VksNode *nodes, int n);
+
+/* Adds loss = sum(out * r) for a random input r, its gradients with respect to every leaf
+ * (stored in grads, sized vks_graph_n_nodes before the call; VKS_NONE for non-leaves) and
+ * returns the loss node. */
+VksNode graph_case_add_loss_grads (GraphCase *gc, VksNode out, VksNode *grads);
+
+#define GRAPH_CASE_UNCHECKED (-2)
+
+/* Largest error of the reference-evaluated gradient d loss / d leaf against central finite
+ * differences of the reference loss, for each leaf below gc->n_checked (grads[leaf]: its
+ * gradient node; VKS_NONE: the derivative must be zero; GRAPH_CASE_UNCHECKED: skipped), over up to ~40 elements of each.
+ * Form: |fd - g| / (1 + max |g|). */
+double graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads);

@@ -1,0 +1,229 @@
+#include "tests/reference/ref_graph.h"
+
+#include <string.h>
+
+#include "engine/nn/op.h"
+
+typedef struct {
+  int n, c, h, w;
+} Dims;
+
+static Dims
+dims (const VksGraph *g, VksNode v)
+{
+  VksShape s = vks_graph_shape (g, v);
+  return (Dims) { s.n, s.c, s.h, s.w };
+}
+
+static long
+at (Dims d, int n, int c, int y, int x)
+{
+  return (((long) n * d.c + c) * d.h + y) * d.w + x;
+}
+
+/* Index along a broadcast dimension. */
+static int
+bc (int i, int size)
+{
+  return size == 1 ? 0 : i;
+}
+
+static int
+reflect (int i, int size)
+{
+  if (i < 0)
+    i = -i;
+  if (i >= size)
+    i = 2 * size - 2 - i;
+  return i;
+}
+
+typedef enum { CONV_FORWARD, CONV_DATA, CONV_WEIGHT } ConvRole;
+
+/* Every (x, w, y) index triple of a convolution's bilinear form sum y[yi] = w[wi] * x[xi]. */
+static void
+conv_pairs (const VksConvAttrs *a, Dims x, Dims w, Dims y, ConvRole role, const double *p,
+            const double *q, double *out)
+{
+  int cin = x.c, cout = y.c;
+  for (int n = 0; n < x.n; n++)
+    for (int ci = 0; ci < cin; ci++)
+      for (int co = 0; co < cout; co++)
+        for (int ky = 0; ky < w.h; ky++)
+          for (int kx = 0; kx < w.w; kx++) {
+            long wi = a->transposed ? at (w, ci, co, ky, kx) : at (w, co, ci, ky, kx);
+            int outer_h = a->transposed ? x.h : y.h, outer_w = a->transposed ? x.w : y.w;
+            for (int u = 0; u < outer_h; u++)
+              for (int v = 0; v < outer_w; v++) {
+                int iy, ix, oy, ox;
+                if (a->transposed) {
+                  iy = u, ix = v;
+                  oy = u * a->stride - a->pad + ky, ox = v * a->stride - a->pad + kx;
+                  if (oy < 0 || oy >= y.h || ox < 0 || ox >= y.w)
+                    continue;
+                } else {
+                  oy = u, ox = v;
+                  iy = u * a->stride - a->pad + ky, ix = v * a->stride - a->pad + kx;
+                  if (a->reflect) {
+                    iy = reflect (iy, x.h);
+                    ix = reflect (ix, x.w);
+                  } else if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) {
+                    continue;
+                  }
+                }
+                long xi = at (x, n, ci, iy, ix), yi = at (y, n, co, oy, ox);
+                if (role == CONV_FORWARD)        /* p = x, q = w */
+                  out[yi] += q[wi] * p[xi];
+                else if (role == CONV_DATA)      /* p = dy, q = w */
+                  out[xi] += q[wi] * p[yi];
+                else                             /* p = x, q = dy */
+                  out[wi] += p[xi] * q[yi];
+              }
+          }
+}
+
+static void
+eval_pointwise (const VksNodeInfo *info, Dims o, Dims da, Dims db, const double *a,
+                const double *b, double *out)
+{
+  float s = info->attr.pw.scalar;
+  for (int n = 0; n < o.n; n++)
+    for (int c = 0; c < o.c; c++)
+      for (int y = 0; y < o.h; y++)
+        for (int x = 0; x < o.w; x++) {
+          double va = a[at (da, bc (n, da.n), bc (c, da.c), bc (y, da.h), bc (x, da.w))];
+          double vb = b ? b[at (db, bc (n, db.n), bc (c, db.c), bc (y, db.h), bc (x, db.w))] : 0;
+          double r = va;
+          switch (info->attr.pw.fn) {
+          case VKS_PW_COPY: r = va; break;
+          case VKS_PW_ADD: r = va + vb; break;
+          case VKS_PW_SUB: r = va - vb; break;
+          case VKS_PW_MUL: r = va * vb; break;
+          case VKS_PW_SCALE: r = va * s; break;
+          case VKS_PW_LEAKY_RELU: r = va >= 0 ? va : va * s; break;
+          case VKS_PW_LEAKY_RELU_GRAD: r = va > 0 ? vb : vb * s; break;
+          }
+          out[at (o, n, c, y, x)] = r;
+        }
+}
+
+static void
+eval_matmul (const VksNodeInfo *info, Dims o, Dims da, Dims db, const double *a, const double *b,
+             double *out)
+{
+  gboolean ta = info->attr.matmul.trans_a, tb = info->attr.matmul.trans_b;
+  int k_len = ta ? da.h : da.w;
+  for (int n = 0; n < o.n; n++)
+    for (int c = 0; c < o.c; c++)
+      for (int i = 0; i < o.h; i++)
+        for (int j = 0; j < o.w; j++) {
+          double sum = 0;
+          for (int k = 0; k < k_len; k++) {
+            double va = ta ? a[at (da, bc (n, da.n), bc (c, da.c), k, i)]
+                           : a[at (da, bc (n, da.n), bc (c, da.c), i, k)];
+            double vb = tb ? b[at (db, bc (n, db.n), bc (c, db.c), j, k)]
+                           : b[at (db, bc (n, db.n), bc (c, db.c), k, j)];
+            sum += va * vb;
+          }
+          out[at (o, n, c, i, j)] = sum;
+        }
+}
+
+static void
+eval_sum_to (Dims o, Dims s, const double *x, double *out)
+{
+  for (int n = 0; n < s.n; n++)
+    for (int c = 0; c < s.c; c++)
+      for (int y = 0; y < s.h; y++)
+        for (int xx = 0; xx < s.w; xx++)
+          out[at (o, bc (n, o.n), bc (c, o.c), bc (y, o.h), bc (xx, o.w))] +=
+            x[at (s, n, c, y, xx)];
+}
+
+static void
+eval_pool (const VksNodeInfo *info, Dims o, Dims s, const double *x, double *out)
+{
+  double f = info->attr.pool.factor;
+  for (int n = 0; n < o.n; n++)
+    for (int c = 0; c < o.c; c++)
+      for (int y = 0; y < o.h; y++)
+        for (int xx = 0; xx < o.w; xx++) {
+          double v;
+          if (info->op == VKS_OP_AVG_POOL2)
+            v = x[at (s, n, c, 2 * y, 2 * xx)] + x[at (s, n, c, 2 * y, 2 * xx + 1)] +
+                x[at (s, n, c, 2 * y + 1, 2 * xx)] + x[at (s, n, c, 2 * y + 1, 2 * xx + 1)];
+          else
+            v = y / 2 < s.h && xx / 2 < s.w ? x[at (s, n, c, y / 2, xx / 2)] : 0;
+          out[at (o, n, c, y, xx)] = f * v;
+        }
+}
+
+double **
+ref_graph_eval (const VksGraph *g, double *const *leaves)
+{
+  int count = vks_graph_n_nodes (g);
+  double **val = g_new0 (double *, count);
+  for (VksNode v = 0; v < count; v++) {
+    const VksNodeInfo *info = vks_node_info (g, v);
+    long len = vks_shape_elements (info->shape);
+    double *out = val[v] = g_new0 (double, len);
+    Dims o = dims (g, v);
+    const double *in0 = info->n_in > 0 ? val[info->in[0]] : NULL;
+    const double *in1 = info->n_in > 1 ? val[info->in[1]] : NULL;
+    Dims d0 = info->n_in > 0 ? dims (g, info->in[0]) : o;
+    Dims d1 = info->n_in > 1 ? dims (g, info->in[1]) : o;
+    switch (info->op) {
+    case VKS_OP_INPUT:
+    case VKS_OP_PARAM:
+      memcpy (out, leaves[v], len * sizeof (double));
+      break;
+    case VKS_OP_CONST:
+      for (long i = 0; i < len; i++)
+        out[i] = info->attr.value;
+      break;
+    case VKS_OP_CONV2D:
+      conv_pairs (&info->attr.conv.a, d0, d1, o, CONV_FORWARD, in0, in1, out);
+      if (info->n_in == 3)
+        for (int n = 0; n < o.n; n++)
+          for (int c = 0; c < o.c; c++)
+            for (long i = 0; i < (long) o.h * o.w; i++)
+              out[at (o, n, c, 0, 0) + i] += val[info->in[2]][c];
+      break;
+    case VKS_OP_CONV2D_DATA_GRAD:   /* in: dy, w; out: x-shaped */
+      conv_pairs (&info->attr.conv.a, o, d1, d0, CONV_DATA, in0, in1, out);
+      break;
+    case VKS_OP_CONV2D_WEIGHT_GRAD: /* in: x, dy; out: w-shaped */
+      conv_pairs (&info->attr.conv.a, d0, o, d1, CONV_WEIGHT, in0, in1, out);
+      break;
+    case VKS_OP_MATMUL:
+      eval_matmul (info, o, d0, d1, in0, in1, out);
+      break;
+    case VKS_OP_POINTWISE:
+      eval_pointwise (info, o, d0, d1, in0, info->n_in > 1 ? in1 : NULL, out);
+      break;
+    case VKS_OP_SUM_TO:
+      eval_sum_to (o, d0, in0, out);
+      break;
+    case VKS_OP_AVG_POOL2:
+    case VKS_OP_UPSAMPLE2:
+      eval_pool (info, o, d0, in0, out);
+      break;
+    case VKS_OP_RESHAPE:
+      memcpy (out, in0, len * sizeof (double));
+      break;
+    case VKS_OP_COUNT:
+      g_assert_not_reached ();
+    }
+  }
+  return val;
+}
+
+void
+ref_graph_free (const VksGraph *g, double **values)
+{
+  if (values == NULL)
+    return;
+  for (int v = 0; v < vks_graph_n_nodes (g); v++)
+    g_free (values[v]);
+  g_free (values);
+}
