@@ -29,6 +29,7 @@ layout(push_constant) uniform Params {
 #define FN_SCALE 4
 #define FN_LEAKY_RELU 5
 #define FN_LEAKY_RELU_GRAD 6
+#define FN_TANH 7
 
 int broadcast_address(Shape s, int n, int c, int y, int x)
 {
@@ -69,5 +70,6 @@ void main()
   else if (FN == FN_SCALE) v = va * p.scalar;
   else if (FN == FN_LEAKY_RELU) v = va >= 0.0 ? va : va * p.scalar;
   else if (FN == FN_LEAKY_RELU_GRAD) v = va > 0.0 ? vb : vb * p.scalar;
+  else if (FN == FN_TANH) v = tanh(va);
   imageStore(dst, t, vec4(v));
 }

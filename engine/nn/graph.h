@@ -86,7 +86,9 @@ VksNode vks_sub (VksGraph *g, VksNode a, VksNode b);
 VksNode vks_mul (VksGraph *g, VksNode a, VksNode b);
 VksNode vks_scale (VksGraph *g, VksNode x, float factor);
 VksNode vks_square (VksGraph *g, VksNode x);
-VksNode vks_leaky_relu (VksGraph *g, VksNode x, float slope);   /* slope 0: ReLU */
+VksNode vks_leaky_relu (VksGraph *g, VksNode x, float slope);
+VksNode vks_relu (VksGraph *g, VksNode x);
+VksNode vks_tanh (VksGraph *g, VksNode x);
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);

@@ -30,6 +30,7 @@ typedef enum {
   VKS_PW_SCALE = 4,          /* a * scalar */
   VKS_PW_LEAKY_RELU = 5,     /* a >= 0 ? a : a * scalar */
   VKS_PW_LEAKY_RELU_GRAD = 6,/* b * (a > 0 ? 1 : scalar): the mask of LeakyReLU'(a) times b */
+  VKS_PW_TANH = 7,
 } VksPointwiseFn;
 
 #define VKS_MAX_INPUTS 3

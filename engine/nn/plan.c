@@ -390,7 +390,7 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
 
 VksPlan *
 vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
-              GError **error)
+              const VksPlanOptions *options, GError **error)
 {
   g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, error);
   if (plan == NULL)
@@ -428,6 +428,9 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
     if (klass->record != NULL && !klass->record (plan, v, error))
       return NULL;
   }
+  if (options != NULL && options->tail != NULL &&
+      !options->tail (plan, plan->rec, options->tail_data, error))
+    return NULL;
   if (!vks_recorder_finish (plan->rec, error))
     return NULL;
   return g_steal_pointer (&plan);
@@ -494,6 +497,16 @@ vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error)
     return FALSE;
   vks_tensor_unpack (&t, padded, values);
   return TRUE;
+}
+
+void
+vks_plan_storage (VksPlan *plan, VksNode node, const VksBuffer **buf, VkDeviceSize *offset,
+                  VkDeviceSize *bytes)
+{
+  g_return_if_fail (node >= 0 && node < plan->n_nodes && plan->live[node]);
+  *buf = plan->arena;
+  *offset = plan->offset[node];
+  *bytes = node_bytes (vks_node_info (plan->g, node));
 }
 
 gboolean

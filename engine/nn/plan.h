@@ -3,10 +3,19 @@
  * its last reader has run), and the whole computation is recorded once. Running it is a submit
  * and a wait. The graph must outlive the plan and not change while it exists. */
 #pragma once
-#include "engine/context.h"
 #include "engine/nn/graph.h"
+#include "engine/recorder.h"
 
 typedef struct VksPlan VksPlan;
+
+/* Work recorded after the graph's nodes in the same submission (an optimiser step reading the
+ * gradients the plan computed): the device never waits for the host in between. */
+typedef gboolean (*VksPlanTail) (VksPlan *plan, VksRecorder *rec, gpointer data, GError **error);
+
+typedef struct {
+  VksPlanTail tail;        /* NULL: none */
+  gpointer tail_data;
+} VksPlanOptions;
 
 typedef struct {
   guint64 arena_bytes;     /* activations, inputs, parameters, scratch */
@@ -16,8 +25,9 @@ typedef struct {
   int n_dispatches;
 } VksPlanStats;
 
+/* options may be NULL. */
 VksPlan *vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
-                       GError **error);
+                       const VksPlanOptions *options, GError **error);
 void vks_plan_free (VksPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksPlan, vks_plan_free)
 
@@ -32,3 +42,9 @@ gboolean vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError 
 gboolean vks_plan_run (VksPlan *plan, GError **error);
 /* Values of an output (or of an input / parameter) after a run, PyTorch's order. */
 gboolean vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error);
+
+/* Where a node of the plan keeps its values on the device (for work recorded in a tail: an
+ * optimiser updates parameters in place from their gradients). The layout is the node's
+ * (DENSE for parameters: PyTorch's order, `bytes` rounded up to whole texels). */
+void vks_plan_storage (VksPlan *plan, VksNode node, const VksBuffer **buf, VkDeviceSize *offset,
+                       VkDeviceSize *bytes);

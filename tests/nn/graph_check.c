@@ -53,7 +53,7 @@ graph_case_device_error (GraphCase *gc, const VksNode *nodes, int n)
 {
   GError *error = NULL;
   g_assert_true (vks_graph_check (gc->g, &error));
-  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), gc->g, nodes, n, &error);
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), gc->g, nodes, n, NULL, &error);
   g_assert_no_error (error);
   int count = vks_graph_n_nodes (gc->g);
   for (int v = 0; v < count; v++) {

@@ -133,7 +133,8 @@ build_pointwise (VksGraph *g)
   VksNode b = vks_input (g, "b", vks_shape (1, 3, 1, 1));
   VksNode c = vks_input (g, "c", vks_shape (2, 1, 4, 1));
   VksNode y = vks_mul (g, vks_add (g, a, b), vks_sub (g, c, vks_scale (g, a, 0.5f)));
-  return vks_add (g, vks_leaky_relu (g, y, 0.2f), vks_square (g, b));
+  y = vks_add (g, vks_leaky_relu (g, y, 0.2f), vks_square (g, b));
+  return vks_add (g, vks_tanh (g, y), vks_relu (g, vks_scale (g, y, -1.0f)));
 }
 
 static VksNode
@@ -239,7 +240,7 @@ test_plan_memory (void)
   GError *error = NULL;
   VksPlanStats measured, made;
   g_assert_true (vks_plan_measure (test_context (), g, &h, 1, &measured, &error));
-  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &h, 1, &error);
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &h, 1, NULL, &error);
   g_assert_no_error (error);
   vks_plan_stats (plan, &made);
   g_test_message ("arena %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " without reuse; "
@@ -267,7 +268,7 @@ test_builder_errors (void)
   g_assert_nonnull (strstr (error->message, "do not broadcast"));
   g_clear_error (&error);
   VksNode out = a;
-  g_assert_null (vks_plan_new (test_context (), g, &out, 1, &error));
+  g_assert_null (vks_plan_new (test_context (), g, &out, 1, NULL, &error));
   g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
   g_clear_error (&error);
 

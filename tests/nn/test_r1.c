@@ -89,7 +89,7 @@ test_r1_vs_pytorch (void)
   for (int i = 0; i < n_params; i++)
     if (grads[i] != VKS_NONE)
       outputs[n_out++] = grads[i];
-  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), c.g, outputs, n_out, &error);
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), c.g, outputs, n_out, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (vks_plan_load_params (plan, c.g, ck, &error));
   const VksCheckpointTensor *x = vks_checkpoint_get_tensor (ck, "x");
@@ -125,7 +125,7 @@ test_load_params_errors (void)
   VksConvAttrs s1 = { .stride = 1, .pad = 1 };
   VksNode w = vks_param (g, "main.0.weight", vks_shape (8, 3, 1, 1));   /* wrong shape */
   VksNode y = vks_conv2d (g, x, w, VKS_NONE, &s1);
-  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &y, 1, &error);
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &y, 1, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (vks_plan_load_params (plan, g, ck, &error));
   g_assert_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT);
@@ -136,7 +136,7 @@ test_load_params_errors (void)
   VksNode x2 = vks_input (g2, "x", vks_shape (1, 3, 8, 8));
   VksNode y2 = vks_scale (g2, vks_add (g2, x2, vks_param (g2, "missing.bias",
                                                           vks_shape (1, 3, 1, 1))), 1.0f);
-  g_autoptr (VksPlan) plan2 = vks_plan_new (test_context (), g2, &y2, 1, &error);
+  g_autoptr (VksPlan) plan2 = vks_plan_new (test_context (), g2, &y2, 1, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (vks_plan_load_params (plan2, g2, ck, &error));
   g_assert_nonnull (strstr (error->message, "no tensor \"missing.bias\""));

@@ -1,5 +1,6 @@
 #include "tests/reference/ref_graph.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "engine/nn/op.h"
@@ -102,6 +103,7 @@ eval_pointwise (const VksNodeInfo *info, Dims o, Dims da, Dims db, const double 
           case VKS_PW_SCALE: r = va * s; break;
           case VKS_PW_LEAKY_RELU: r = va >= 0 ? va : va * s; break;
           case VKS_PW_LEAKY_RELU_GRAD: r = va > 0 ? vb : vb * s; break;
+          case VKS_PW_TANH: r = tanh (va); break;
           }
           out[at (o, n, c, y, x)] = r;
         }

@@ -5,7 +5,7 @@ static const char *
 fn_name (VksPointwiseFn fn)
 {
   static const char *names[] = { "copy", "add", "sub", "mul", "scale", "leaky_relu",
-                                 "leaky_relu_grad" };
+                                 "leaky_relu_grad", "tanh" };
   return names[fn];
 }
 
@@ -91,6 +91,18 @@ VksNode
 vks_leaky_relu (VksGraph *g, VksNode x, float slope)
 {
   return vks_pointwise (g, VKS_PW_LEAKY_RELU, x, VKS_NONE, slope);
+}
+
+VksNode
+vks_relu (VksGraph *g, VksNode x)
+{
+  return vks_leaky_relu (g, x, 0.0f);
+}
+
+VksNode
+vks_tanh (VksGraph *g, VksNode x)
+{
+  return vks_pointwise (g, VKS_PW_TANH, x, VKS_NONE, 0.0f);
 }
 
 VksNode
@@ -184,6 +196,12 @@ pointwise_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wante
   case VKS_PW_LEAKY_RELU:
     dx[0] = vks_pointwise (g, VKS_PW_LEAKY_RELU_GRAD, a, dy, s);
     break;
+  case VKS_PW_TANH: {
+    /* tanh' = 1 - y^2 from the output y, in ordinary nodes: differentiable again */
+    VksNode one = vks_const (g, vks_shape (1, 1, 1, 1), 1.0f);
+    dx[0] = vks_mul (g, dy, vks_sub (g, one, vks_square (g, node)));
+    break;
+  }
   case VKS_PW_LEAKY_RELU_GRAD:
     /* b * mask(a): the mask is piecewise constant in a, so a gets no gradient (almost
      * everywhere, as in PyTorch); b gets the same mask. */
