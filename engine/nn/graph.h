@@ -10,6 +10,8 @@
 #pragma once
 #include <glib.h>
 
+#include "engine/ops.h"   /* VksActivation */
+
 typedef int VksNode;       /* index into the graph; VKS_NONE: absent */
 #define VKS_NONE (-1)
 
@@ -69,10 +71,12 @@ typedef struct {
   gboolean reflect;        /* reflect padding (plain convolution only), else zeros */
   gboolean transposed;     /* ConvTranspose2d: weight [cin][cout][kh][kw] */
   int output_pad;          /* transposed only */
+  VksActivation act;       /* applied after the bias, in the same kernel */
+  float slope;             /* LeakyReLU's (> 0: the gradient reads the mask from the output) */
 } VksConvAttrs;
 
 /* Conv2d / ConvTranspose2d of x [n][cin][h][w] with weight [cout][cin][kh][kw] (transposed:
- * [cin][cout][kh][kw]) and bias [cout] (VKS_NONE: none), as PyTorch's. */
+ * [cin][cout][kh][kw]) and bias [cout] (VKS_NONE: none), as PyTorch's, then attrs->act. */
 VksNode vks_conv2d (VksGraph *g, VksNode x, VksNode weight, VksNode bias, const VksConvAttrs *a);
 /* Batched matrix product over the last two dimensions; n and c are batch dimensions that
  * broadcast (size 1 against any). trans_a / trans_b use the transposed matrix. */
@@ -89,6 +93,22 @@ VksNode vks_square (VksGraph *g, VksNode x);
 VksNode vks_leaky_relu (VksGraph *g, VksNode x, float slope);
 VksNode vks_relu (VksGraph *g, VksNode x);
 VksNode vks_tanh (VksGraph *g, VksNode x);
+
+typedef struct {
+  gboolean instance;       /* statistics of each plane; else batch norm with running statistics
+                            * (inference) */
+  gboolean affine;         /* instance only: not provided (compose it from primitives) */
+  VksActivation act;       /* after the normalisation */
+  float slope, eps;
+  gboolean residual;       /* set by vks_norm */
+} VksNormAttrs;
+
+/* y = act(norm(x)) + residual (residual may be VKS_NONE), as torch InstanceNorm2d(affine=False)
+ * or BatchNorm2d.eval(); batch norm takes params = { weight, bias, running_mean, running_var }.
+ * The instance norm has a gradient (first order). */
+VksNode vks_norm (VksGraph *g, VksNode x, const VksNormAttrs *a, const VksNode *params,
+                  VksNode residual);
+VksNode vks_instance_norm (VksGraph *g, VksNode x, VksActivation act, VksNode residual);
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);

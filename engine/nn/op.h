@@ -18,6 +18,8 @@ typedef enum {
   VKS_OP_AVG_POOL2,          /* in: x */
   VKS_OP_UPSAMPLE2,          /* in: x */
   VKS_OP_RESHAPE,            /* in: x; a view of x's storage when the layouts allow */
+  VKS_OP_NORM,               /* in: x[, residual][, weight, bias, running mean, running var] */
+  VKS_OP_NORM_GRAD,          /* in: x, dy: the input gradient of an instance NORM */
   VKS_OP_COUNT
 } VksOpKind;
 
@@ -33,7 +35,7 @@ typedef enum {
   VKS_PW_TANH = 7,
 } VksPointwiseFn;
 
-#define VKS_MAX_INPUTS 3
+#define VKS_MAX_INPUTS 6
 
 typedef struct {
   VksOpKind op;
@@ -58,6 +60,7 @@ typedef struct {
       float factor;          /* AVG_POOL2: 0.25 averages; UPSAMPLE2: 1 copies */
     } pool;
     float value;             /* CONST */
+    VksNormAttrs norm;
   } attr;
 } VksNodeInfo;
 
@@ -86,6 +89,8 @@ VksNode vks_conv2d_data_grad (VksGraph *g, VksNode dy, VksNode weight, const Vks
 VksNode vks_conv2d_weight_grad (VksGraph *g, VksNode x, VksNode dy, VksShape weight_shape,
                                 const VksNodeInfo *fwd);
 VksNode vks_pointwise (VksGraph *g, VksPointwiseFn fn, VksNode a, VksNode b, float scalar);
+/* dy through a fused activation, read from the activation's output y. */
+VksNode vks_activation_grad (VksGraph *g, VksActivation act, float slope, VksNode y, VksNode dy);
 VksNode vks_upsample2_to (VksGraph *g, VksNode x, int h, int w, float factor);
 VksNode vks_avg_pool2_scaled (VksGraph *g, VksNode x, float factor);
 /* x in the given layout (x itself, or a copy). */

@@ -26,7 +26,15 @@ gpointer vks_plan_data (VksPlan *plan, VksNode node);
 VksArena *vks_plan_packed_arena (VksPlan *plan);
 gint32 *vks_plan_packed_map (VksPlan *plan, VkDeviceSize offset, VkDeviceSize bytes);
 const VksBuffer *vks_plan_packed_buffer (VksPlan *plan);
-const VksBuffer *vks_plan_index_buffer (VksPlan *plan);
+/* Records a gather of packed[offset, offset + bytes) through the map. */
+gboolean vks_plan_record_gather (VksPlan *plan, VksRecorder *rec, VkDeviceSize offset,
+                                 VkDeviceSize bytes, GError **error);
+/* Where a node records the re-packing of the weights it reads from `sources`: a prologue that
+ * runs once after the host changes parameters when every source is a parameter and the plan's
+ * parameters change only from the host (inference), else the main recording, right before the
+ * node (weights computed in the plan, or updated by an optimiser). */
+VksRecorder *vks_plan_repack_recorder (VksPlan *plan, const VksNode *sources, int n_sources,
+                                       GError **error);
 /* Scratch every node may use while it runs (one region, the largest request). */
 void vks_plan_need_scratch (VksPlan *plan, VkDeviceSize bytes);
 void vks_plan_scratch (VksPlan *plan, const VksBuffer **buf, VkDeviceSize *offset,

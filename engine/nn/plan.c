@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "engine/optim.h"
 #include "engine/transfer.h"
 
 typedef struct {
@@ -22,6 +23,8 @@ struct VksPlan {
   gsize map_len;
   VksBuffer *arena, *packed_buf, *index_buf;
   VksRecorder *rec;
+  VksRecorder *prologue;   /* re-packing of parameters, run after they change (or NULL) */
+  gboolean params_change_on_device, prologue_due;
   int n_computed;
 };
 
@@ -119,10 +122,26 @@ vks_plan_packed_map (VksPlan *plan, VkDeviceSize offset, VkDeviceSize bytes)
   return plan->map + offset / sizeof (float);
 }
 
-const VksBuffer *
-vks_plan_index_buffer (VksPlan *plan)
+gboolean
+vks_plan_record_gather (VksPlan *plan, VksRecorder *rec, VkDeviceSize offset, VkDeviceSize bytes,
+                        GError **error)
 {
-  return plan->index_buf;
+  long arena_floats = (long) ((plan->scratch_offset + plan->scratch_bytes) / sizeof (float));
+  return vks_gather_record (rec, plan->arena, 0, arena_floats, plan->index_buf, offset,
+                            plan->packed_buf, offset, (long) (bytes / sizeof (float)), error);
+}
+
+VksRecorder *
+vks_plan_repack_recorder (VksPlan *plan, const VksNode *sources, int n_sources, GError **error)
+{
+  gboolean leaves = !plan->params_change_on_device;
+  for (int i = 0; i < n_sources && leaves; i++)
+    leaves = vks_node_info (plan->g, sources[i])->op == VKS_OP_PARAM;
+  if (!leaves)
+    return plan->rec;
+  if (plan->prologue == NULL)
+    plan->prologue = vks_recorder_new (plan->ctx, error);
+  return plan->prologue;
 }
 
 const VksBuffer *
@@ -180,6 +199,7 @@ vks_plan_free (VksPlan *plan)
   g_free (plan->bytes);
   g_free (plan->map);
   vks_recorder_free (plan->rec);
+  vks_recorder_free (plan->prologue);
   vks_buffer_free (plan->ctx, plan->arena);
   vks_buffer_free (plan->ctx, plan->packed_buf);
   vks_buffer_free (plan->ctx, plan->index_buf);
@@ -418,6 +438,7 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
   vks_recorder_fill (zero, plan->arena, 0, VK_WHOLE_SIZE, 0);
   if (!vks_recorder_finish (zero, error) || !vks_recorder_run (zero, error))
     return NULL;
+  plan->params_change_on_device = options != NULL && options->params_change_on_device;
   plan->rec = vks_recorder_new (ctx, error);
   if (plan->rec == NULL)
     return NULL;
@@ -431,8 +452,10 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
   if (options != NULL && options->tail != NULL &&
       !options->tail (plan, plan->rec, options->tail_data, error))
     return NULL;
-  if (!vks_recorder_finish (plan->rec, error))
+  if (!vks_recorder_finish (plan->rec, error) ||
+      (plan->prologue != NULL && !vks_recorder_finish (plan->prologue, error)))
     return NULL;
+  plan->prologue_due = plan->prologue != NULL;
   return g_steal_pointer (&plan);
 }
 
@@ -482,6 +505,8 @@ vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error)
   VksTensor t = vks_plan_tensor (plan, node);
   g_autofree float *padded = g_malloc0 (plan->bytes[node]);
   vks_tensor_pack (&t, values, padded);
+  if (vks_node_info (plan->g, node)->op == VKS_OP_PARAM)
+    plan->prologue_due = plan->prologue != NULL;
   return vks_buffer_upload (plan->ctx, plan->arena, t.offset, padded, plan->bytes[node], error);
 }
 
@@ -512,5 +537,10 @@ vks_plan_storage (VksPlan *plan, VksNode node, const VksBuffer **buf, VkDeviceSi
 gboolean
 vks_plan_run (VksPlan *plan, GError **error)
 {
+  if (plan->prologue_due) {
+    if (!vks_recorder_run (plan->prologue, error))
+      return FALSE;
+    plan->prologue_due = FALSE;
+  }
   return vks_recorder_run (plan->rec, error);
 }

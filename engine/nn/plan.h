@@ -15,6 +15,10 @@ typedef gboolean (*VksPlanTail) (VksPlan *plan, VksRecorder *rec, gpointer data,
 typedef struct {
   VksPlanTail tail;        /* NULL: none */
   gpointer tail_data;
+  /* Parameters change on the device between runs (a tail updates them): weights are re-packed
+   * in every run. Otherwise they change only through vks_plan_set, and re-packing runs once
+   * after that, before the next run (inference). */
+  gboolean params_change_on_device;
 } VksPlanOptions;
 
 typedef struct {

@@ -16,6 +16,8 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_AVG_POOL2] = &vks_avg_pool2_class,
   [VKS_OP_UPSAMPLE2] = &vks_upsample2_class,
   [VKS_OP_RESHAPE] = &vks_reshape_class,
+  [VKS_OP_NORM] = &vks_norm_class,
+  [VKS_OP_NORM_GRAD] = &vks_norm_grad_class,
 };
 
 const VksOpClass *
