@@ -17,7 +17,7 @@ struct VksPlan {
   VksNode *root;           /* the node whose storage a node uses (itself, or a view's source) */
   VkDeviceSize *offset, *bytes;
   gpointer *data;
-  VkDeviceSize arena_bytes, naive_bytes, scratch_offset, scratch_bytes;
+  VkDeviceSize arena_bytes, naive_bytes, leaf_bytes, scratch_offset, scratch_bytes;
   VksArena packed;
   gint32 *map;             /* the gather map, packed.size / 4 entries */
   gsize map_len;
@@ -331,6 +331,7 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
     if (plan->live[v] && (op == VKS_OP_INPUT || op == VKS_OP_PARAM)) {
       plan->offset[v] = alloc_block (free_list, &end, plan->bytes[v]);
       plan->naive_bytes += plan->bytes[v];
+      plan->leaf_bytes += plan->bytes[v];
     }
   }
   for (int v = 0; v < n; v++) {
@@ -475,6 +476,7 @@ vks_plan_stats (const VksPlan *plan, VksPlanStats *stats)
 {
   *stats = (VksPlanStats) {
     .arena_bytes = plan->scratch_offset + plan->scratch_bytes,
+    .leaf_bytes = plan->leaf_bytes,
     .packed_bytes = plan->packed.size,
     .naive_bytes = plan->naive_bytes + plan->scratch_bytes,
     .n_nodes = plan->n_computed,

@@ -23,6 +23,7 @@ typedef struct {
 
 typedef struct {
   guint64 arena_bytes;     /* activations, inputs, parameters, scratch */
+  guint64 leaf_bytes;      /* of which inputs and parameters */
   guint64 packed_bytes;    /* weights in the layouts the convolution kernels read */
   guint64 naive_bytes;     /* what the arena would take if nothing were reused */
   int n_nodes;             /* nodes computed (after dead-node elimination) */
