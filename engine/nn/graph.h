@@ -65,6 +65,11 @@ VksNode *vks_graph_params (const VksGraph *g, int *n_params);
 /* Leaves: data given per run, and named parameters (their names are the state_dict keys). */
 VksNode vks_input (VksGraph *g, const char *name, VksShape shape);
 VksNode vks_param (VksGraph *g, const char *name, VksShape shape);
+/* The same with the checkpoint tensor's number of dimensions (its shape is the last `rank` of
+ * `shape`); vks_param takes it from the leading 1s, which is ambiguous only for a tensor whose
+ * first real dimension is 1 (Linear(in, 1).weight is [1][in]: rank 2). */
+VksNode vks_param_rank (VksGraph *g, const char *name, VksShape shape, int rank);
+int vks_graph_param_rank (const VksGraph *g, VksNode param);
 
 typedef struct {
   int stride, pad;

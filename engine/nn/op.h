@@ -44,6 +44,7 @@ typedef struct {
   VksShape shape;
   VksLayout layout;
   char *name;                /* INPUT and PARAM */
+  int rank;                  /* PARAM: the checkpoint tensor's number of dimensions */
   union {
     struct {
       VksConvAttrs a;

@@ -105,6 +105,63 @@ test_shipped_style (void)
   g_assert_cmpfloat (vs_engine, <=, ENGINE_TOL);
 }
 
+/* One parameter store serves plans of two sizes (as the tiler's would); saved back it is a
+ * checkpoint the generator loader accepts, with the same values. */
+static void
+test_shared_store (void)
+{
+  GError *error = NULL;
+  g_autoptr (VksCheckpoint) ckpt = load ("fixtures", "gen_ngf8_nb2.safetensors");
+  VksGeneratorConfig cfg;
+  g_assert_true (vks_generator_config_from_checkpoint (ckpt, &cfg, &error));
+  const int sizes[2][2] = { { 28, 20 }, { 16, 24 } };
+  VksGraph *graphs[2];
+  VksNode x[2], y[2];
+  for (int k = 0; k < 2; k++) {
+    graphs[k] = vks_graph_new ();
+    x[k] = vks_input (graphs[k], "x", vks_shape (1, 3, sizes[k][0], sizes[k][1]));
+    y[k] = vks_cyclegan_generator (graphs[k], x[k], &cfg);
+  }
+  g_autoptr (VksParamStore) store = vks_param_store_new (test_context (), graphs, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (vks_param_store_load (store, ckpt, &error));
+  VksPlanOptions opts = { .params = store };
+  g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
+  for (int k = 0; k < 2; k++) {
+    int h = sizes[k][0], w = sizes[k][1];
+    g_autoptr (VksPlan) plan = vks_plan_new (test_context (), graphs[k], &y[k], 1, &opts, &error);
+    g_assert_no_error (error);
+    VksPlanStats st;
+    vks_plan_stats (plan, &st);
+    /* only the input is the plan's own: the parameters are in the store */
+    g_assert_cmpuint (st.leaf_bytes, <, 3u * h * w * sizeof (float) + 256);
+    g_autofree float *in = g_new (float, 3 * h * w), *got = g_new (float, 3 * h * w),
+                     *want = g_new (float, 3 * h * w);
+    g_autoptr (GRand) rng = g_rand_new_with_seed (k);
+    fill_uniform (in, 3L * h * w, -1.0f, 1.0f, rng);
+    g_assert_true (vks_plan_set (plan, x[k], in, &error) && vks_plan_run (plan, &error) &&
+                   vks_plan_get (plan, y[k], got, &error));
+    g_autoptr (VksGeneratorPlan) old = vks_generator_plan_new (gen, h, w, &error);
+    g_assert_true (vks_generator_plan_run (old, in, want, &error));
+    g_assert_cmpfloat (max_rel_error (got, want, 3L * h * w), <=, ENGINE_TOL);
+  }
+  g_autoptr (VksCheckpoint) saved = vks_checkpoint_new ();
+  g_assert_true (vks_param_store_save (store, saved, NULL, &error));
+  vks_generator_config_to_metadata (&cfg, saved);
+  VksGeneratorConfig again;
+  g_assert_true (vks_generator_config_from_checkpoint (saved, &again, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < vks_checkpoint_n_tensors (ckpt); i++) {
+    const VksCheckpointTensor *a = vks_checkpoint_tensor_at (ckpt, i);
+    const VksCheckpointTensor *b = vks_checkpoint_get_tensor (saved, a->name);
+    g_assert_nonnull (b);
+    g_assert_cmpmem (a->data, a->n_elements * sizeof (float), b->data,
+                     b->n_elements * sizeof (float));
+  }
+  for (int k = 0; k < 2; k++)
+    vks_graph_free (graphs[k]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -112,6 +169,7 @@ main (int argc, char **argv)
   g_test_add_func ("/models/cyclegan-graph/instance-norm", test_instance_norm);
   g_test_add_func ("/models/cyclegan-graph/batch-norm", test_batch_norm);
   g_test_add_func ("/models/cyclegan-graph/shipped-style", test_shipped_style);
+  g_test_add_func ("/models/cyclegan-graph/shared-store", test_shared_store);
   int status = g_test_run ();
   test_context_release ();
   return status;

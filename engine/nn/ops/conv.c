@@ -218,12 +218,13 @@ build_map (VksPlan *plan, ConvLowered *l, VkDeviceSize begin, VkDeviceSize end, 
     vks_conv_backward_pack (&l->bw, w, (guint8 *) host);
   else
     vks_conv_pack (&l->conv, w, bias != VKS_NONE ? b : NULL, (guint8 *) host);
-  gint32 *map = vks_plan_packed_map (plan, begin, end - begin);
-  gint64 w_base = vks_plan_slot_float (plan, weight);
-  gint64 b_base = bias != VKS_NONE ? vks_plan_slot_float (plan, bias) : 0;
   for (VkDeviceSize i = 0; i < (end - begin) / sizeof (float); i++) {
     long v = (long) host[begin / sizeof (float) + i];
-    map[i] = v == 0 ? 0 : (gint32) (v <= w_count ? 1 + w_base + v - 1 : 1 + b_base + v - 1 - w_count);
+    VkDeviceSize at = begin / sizeof (float) + i;
+    if (v > 0 && v <= w_count)
+      vks_plan_map_element (plan, at, weight, v - 1);
+    else if (v > w_count)
+      vks_plan_map_element (plan, at, bias, v - 1 - w_count);
   }
   g_free (host);
   g_free (w);
@@ -236,7 +237,6 @@ build_map (VksPlan *plan, ConvLowered *l, VkDeviceSize begin, VkDeviceSize end, 
     cut_begin = l->packed->pass[0].a_offset;
     cut_end = cut_begin + vks_winograd_weight_floats (l->packed) * sizeof (float);
     cut_end = MIN ((cut_end + align - 1) / align * align, end);
-    memset (map + (cut_begin - begin) / sizeof (float), 0, cut_end - cut_begin);
   }
   if (cut_begin > begin)
     l->gather[l->n_gather++] = (Range) { begin, cut_begin - begin };
@@ -303,13 +303,9 @@ record_repack (VksPlan *plan, const VksNodeInfo *info, ConvLowered *l, GError **
       return FALSE;
   if (l->packed->algo != VKS_CONV_WINOGRAD)
     return TRUE;
-  const VksBuffer *scratch;
-  VkDeviceSize scratch_offset, scratch_bytes;
-  vks_plan_scratch (plan, &scratch, &scratch_offset, &scratch_bytes);
-  VkDeviceSize arena_floats = (scratch_offset + scratch_bytes) / sizeof (float);
-  return vks_winograd_record_weights (rec, l->packed, vks_plan_arena (plan), 0, arena_floats,
-                                      (VkDeviceSize) vks_plan_slot_float (plan, info->in[1]),
-                                      l->flipped, error);
+  VkDeviceSize floats, first;
+  const VksBuffer *src = vks_plan_node_buffer (plan, info->in[1], &floats, &first);
+  return vks_winograd_record_weights (rec, l->packed, src, 0, floats, first, l->flipped, error);
 }
 
 static gboolean

@@ -109,13 +109,11 @@ norm_prepare (VksPlan *plan, VksNode node, GError **error)
   int c = info->shape.c;
   l->params_offset = l->norm.params_offset;
   l->params_bytes = (VkDeviceSize) 4 * c * sizeof (float);
-  gint32 *map = vks_plan_packed_map (plan, l->params_offset, l->params_bytes);
   const VksNode *params = info->in + info->n_in - np;
-  for (int i = 0; i < np; i++) {
-    gint64 base = vks_plan_slot_float (plan, params[i]);
+  VkDeviceSize first = l->params_offset / sizeof (float);
+  for (int i = 0; i < np; i++)
     for (int k = 0; k < c; k++)
-      map[i * c + k] = (gint32) (1 + base + k);
-  }
+      vks_plan_map_element (plan, first + (VkDeviceSize) i * c + k, params[i], k);
   return TRUE;
 }
 
