@@ -89,6 +89,18 @@ VksNode vks_square (VksGraph *g, VksNode x);
 VksNode vks_leaky_relu (VksGraph *g, VksNode x, float slope);
 VksNode vks_relu (VksGraph *g, VksNode x);
 VksNode vks_tanh (VksGraph *g, VksNode x);
+VksNode vks_div (VksGraph *g, VksNode a, VksNode b);
+VksNode vks_add_scalar (VksGraph *g, VksNode x, float value);
+/* Smooth functions; their gradient rules are ordinary nodes, so they differentiate again. */
+VksNode vks_sigmoid (VksGraph *g, VksNode x);
+VksNode vks_silu (VksGraph *g, VksNode x);              /* x * sigmoid(x) */
+VksNode vks_gelu (VksGraph *g, VksNode x);              /* x * Phi(x), exact (erf) form */
+VksNode vks_erf (VksGraph *g, VksNode x);
+VksNode vks_exp (VksGraph *g, VksNode x);
+VksNode vks_log (VksGraph *g, VksNode x);
+VksNode vks_sqrt (VksGraph *g, VksNode x);
+VksNode vks_rsqrt (VksGraph *g, VksNode x);             /* 1 / sqrt(x) */
+VksNode vks_reciprocal (VksGraph *g, VksNode x);
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);

@@ -31,6 +31,17 @@ typedef enum {
   VKS_PW_LEAKY_RELU = 5,     /* a >= 0 ? a : a * scalar */
   VKS_PW_LEAKY_RELU_GRAD = 6,/* b * (a > 0 ? 1 : scalar): the mask of LeakyReLU'(a) times b */
   VKS_PW_TANH = 7,
+  VKS_PW_ADD_SCALAR = 8,     /* a + scalar */
+  VKS_PW_SIGMOID = 9,
+  VKS_PW_SILU = 10,          /* a * sigmoid(a) */
+  VKS_PW_GELU = 11,          /* a * Phi(a), the erf form (PyTorch's default) */
+  VKS_PW_ERF = 12,
+  VKS_PW_EXP = 13,
+  VKS_PW_LOG = 14,
+  VKS_PW_SQRT = 15,
+  VKS_PW_RSQRT = 16,
+  VKS_PW_RECIPROCAL = 17,
+  VKS_PW_DIV = 18,           /* a / b */
 } VksPointwiseFn;
 
 #define VKS_MAX_INPUTS 3

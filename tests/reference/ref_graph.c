@@ -104,6 +104,17 @@ eval_pointwise (const VksNodeInfo *info, Dims o, Dims da, Dims db, const double 
           case VKS_PW_LEAKY_RELU: r = va >= 0 ? va : va * s; break;
           case VKS_PW_LEAKY_RELU_GRAD: r = va > 0 ? vb : vb * s; break;
           case VKS_PW_TANH: r = tanh (va); break;
+          case VKS_PW_ADD_SCALAR: r = va + s; break;
+          case VKS_PW_SIGMOID: r = 1 / (1 + exp (-va)); break;
+          case VKS_PW_SILU: r = va / (1 + exp (-va)); break;
+          case VKS_PW_GELU: r = 0.5 * va * (1 + erf (va / sqrt (2.0))); break;
+          case VKS_PW_ERF: r = erf (va); break;
+          case VKS_PW_EXP: r = exp (va); break;
+          case VKS_PW_LOG: r = log (va); break;
+          case VKS_PW_SQRT: r = sqrt (va); break;
+          case VKS_PW_RSQRT: r = 1 / sqrt (va); break;
+          case VKS_PW_RECIPROCAL: r = 1 / va; break;
+          case VKS_PW_DIV: r = va / vb; break;
           }
           out[at (o, n, c, y, x)] = r;
         }

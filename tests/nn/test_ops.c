@@ -1,0 +1,68 @@
+/* The graph engine's newer ops (issue 12), each against the reference interpreter on the device,
+ * its gradient rule against finite differences and, where models need it (gradient penalties),
+ * its second derivative; then the PyTorch fixture (tests/fixtures/make_ops_fixture.py). */
+#include <math.h>
+#include <string.h>
+
+#include "engine/error.h"
+
+#include "engine/nn/graph.h"
+#include "tests/nn/graph_check.h"
+#include "tests/rig.h"
+
+typedef struct {
+  const char *name;
+  VksNode (*build) (VksGraph *g);
+  GraphCaseFix fix;        /* NULL: leaves as drawn, in [-1, 1] */
+  gboolean second_order;
+} OpCase;
+
+static void
+check_case (gconstpointer data)
+{
+  const OpCase *c = data;
+  VksGraph *g = vks_graph_new ();
+  graph_check_op (g, c->build (g), c->fix, c->second_order);
+}
+
+/* ---- pointwise functions ---- */
+
+static VksNode
+build_smooth (VksGraph *g)
+{
+  /* every new unary function, each on its domain (log, sqrt, rsqrt and 1/x on values >= 0.5),
+   * broadcast division included */
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 3, 5));
+  VksNode b = vks_input (g, "b", vks_shape (1, 3, 1, 1));
+  VksNode pos = vks_add_scalar (g, vks_square (g, x), 0.5f);
+  VksNode y = vks_add (g, vks_sigmoid (g, vks_scale (g, x, 3.0f)), vks_silu (g, x));
+  y = vks_add (g, y, vks_gelu (g, vks_scale (g, x, 2.5f)));
+  y = vks_add (g, y, vks_mul (g, vks_exp (g, x), vks_log (g, pos)));
+  y = vks_add (g, y, vks_sub (g, vks_sqrt (g, pos), vks_rsqrt (g, pos)));
+  y = vks_add (g, y, vks_reciprocal (g, pos));
+  return vks_add (g, y, vks_div (g, x, vks_add_scalar (g, vks_square (g, b), 0.7f)));
+}
+
+static VksNode
+build_gelu_tails (VksGraph *g)
+{
+  /* GELU and SiLU far out on both sides (up to |x| = 6), where erf's approximation and the
+   * sigmoid's exponent are at their extremes */
+  VksNode x = vks_scale (g, vks_input (g, "x", vks_shape (1, 2, 4, 8)), 6.0f);
+  return vks_add (g, vks_gelu (g, x), vks_silu (g, vks_scale (g, x, 2.0f)));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  static const OpCase cases[] = {
+    { "/graph/ops/smooth", build_smooth, NULL, TRUE },
+    { "/graph/ops/gelu-tails", build_gelu_tails, NULL, FALSE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_test_add_data_func (cases[i].name, &cases[i], check_case);
+  int status = g_test_run ();
+  test_context_release ();
+  return status;
+}
