@@ -16,6 +16,7 @@
 #include "shaders/reduce_spv.h"
 #include "shaders/pool_spv.h"
 #include "shaders/matmul_spv.h"
+#include "shaders/softmax_spv.h"
 
 #define U VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
 #define S VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
@@ -45,6 +46,7 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_REDUCE] = { "reduce", reduce_spv, sizeof reduce_spv, 2, { U, S } },
   [VKS_KERNEL_POOL] = { "pool", pool_spv, sizeof pool_spv, 2, { U, S } },
   [VKS_KERNEL_MATMUL] = { "matmul", matmul_spv, sizeof matmul_spv, 3, { U, U, S } },
+  [VKS_KERNEL_SOFTMAX] = { "softmax", softmax_spv, sizeof softmax_spv, 2, { U, S } },
 };
 
 struct VksKernelLayout {

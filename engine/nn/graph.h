@@ -111,6 +111,12 @@ VksNode vks_upsample2 (VksGraph *g, VksNode x);
  * equal shape's. vks_sum: everything, to [1][1][1][1]. */
 VksNode vks_sum_to (VksGraph *g, VksNode x, VksShape shape);
 VksNode vks_sum (VksGraph *g, VksNode x);
+/* The same, divided by the number of terms (torch.mean over those dimensions). */
+VksNode vks_mean_to (VksGraph *g, VksNode x, VksShape shape);
+VksNode vks_mean (VksGraph *g, VksNode x);
+/* torch.softmax(x, dim=-1): over w, max-subtracted; rows up to VKS_MAX_LOOP_ITERATIONS long
+ * (16384). */
+VksNode vks_softmax (VksGraph *g, VksNode x);
 /* x repeated along its size-1 dimensions. */
 VksNode vks_broadcast_to (VksGraph *g, VksNode x, VksShape shape);
 /* The same elements in PyTorch order under another shape (a view where the layout allows). */

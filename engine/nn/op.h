@@ -18,6 +18,7 @@ typedef enum {
   VKS_OP_AVG_POOL2,          /* in: x */
   VKS_OP_UPSAMPLE2,          /* in: x */
   VKS_OP_RESHAPE,            /* in: x; a view of x's storage when the layouts allow */
+  VKS_OP_SOFTMAX,            /* in: x; over the last dimension */
   VKS_OP_COUNT
 } VksOpKind;
 

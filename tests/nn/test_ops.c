@@ -52,6 +52,33 @@ build_gelu_tails (VksGraph *g)
   return vks_add (g, vks_gelu (g, x), vks_silu (g, vks_scale (g, x, 2.0f)));
 }
 
+/* ---- reductions ---- */
+
+static VksNode
+build_mean (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 5, 6));
+  VksNode per_channel = vks_mean_to (g, x, vks_shape (1, 3, 1, 1));
+  VksNode rows = vks_mean_to (g, x, vks_shape (2, 3, 5, 1));
+  return vks_add (g, vks_mul (g, vks_sub (g, x, per_channel), rows), vks_mean (g, x));
+}
+
+static VksNode
+build_softmax (VksGraph *g)
+{
+  /* PLANES input with padded planes (5 x 7), scaled so rows are far from uniform */
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 5, 7));
+  return vks_softmax (g, vks_scale (g, x, 4.0f));
+}
+
+static VksNode
+build_softmax_long (VksGraph *g)
+{
+  /* long rows and large logits: the max subtraction keeps exp finite */
+  VksNode x = vks_input (g, "x", vks_shape (1, 1, 3, 5000));
+  return vks_softmax (g, vks_scale (g, x, 60.0f));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -59,6 +86,9 @@ main (int argc, char **argv)
   static const OpCase cases[] = {
     { "/graph/ops/smooth", build_smooth, NULL, TRUE },
     { "/graph/ops/gelu-tails", build_gelu_tails, NULL, FALSE },
+    { "/graph/ops/mean", build_mean, NULL, TRUE },
+    { "/graph/ops/softmax", build_softmax, NULL, TRUE },
+    { "/graph/ops/softmax-long", build_softmax_long, NULL, FALSE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);

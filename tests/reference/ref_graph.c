@@ -171,6 +171,21 @@ eval_pool (const VksNodeInfo *info, Dims o, Dims s, const double *x, double *out
         }
 }
 
+static void
+eval_softmax (Dims s, const double *x, double *out)
+{
+  for (long row = 0; row < (long) s.n * s.c * s.h; row++) {
+    const double *in = x + row * s.w;
+    double m = in[0], sum = 0;
+    for (int i = 1; i < s.w; i++)
+      m = MAX (m, in[i]);
+    for (int i = 0; i < s.w; i++)
+      sum += exp (in[i] - m);
+    for (int i = 0; i < s.w; i++)
+      out[row * s.w + i] = exp (in[i] - m) / sum;
+  }
+}
+
 double **
 ref_graph_eval (const VksGraph *g, double *const *leaves)
 {
@@ -223,6 +238,9 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
       break;
     case VKS_OP_RESHAPE:
       memcpy (out, in0, len * sizeof (double));
+      break;
+    case VKS_OP_SOFTMAX:
+      eval_softmax (d0, in0, out);
       break;
     case VKS_OP_COUNT:
       g_assert_not_reached ();

@@ -16,6 +16,7 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_AVG_POOL2] = &vks_avg_pool2_class,
   [VKS_OP_UPSAMPLE2] = &vks_upsample2_class,
   [VKS_OP_RESHAPE] = &vks_reshape_class,
+  [VKS_OP_SOFTMAX] = &vks_softmax_class,
 };
 
 const VksOpClass *
