@@ -44,7 +44,7 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_GATHER] = { "gather", gather_spv, sizeof gather_spv, 3, { U, U, S } },
   [VKS_KERNEL_POINTWISE] = { "pointwise", pointwise_spv, sizeof pointwise_spv, 3, { U, U, S } },
   [VKS_KERNEL_REDUCE] = { "reduce", reduce_spv, sizeof reduce_spv, 2, { U, S } },
-  [VKS_KERNEL_POOL] = { "pool", pool_spv, sizeof pool_spv, 2, { U, S } },
+  [VKS_KERNEL_POOL] = { "pool", pool_spv, sizeof pool_spv, 3, { U, U, S } },
   [VKS_KERNEL_MATMUL] = { "matmul", matmul_spv, sizeof matmul_spv, 3, { U, U, S } },
   [VKS_KERNEL_SOFTMAX] = { "softmax", softmax_spv, sizeof softmax_spv, 2, { U, S } },
 };

@@ -104,6 +104,9 @@ VksNode vks_reciprocal (VksGraph *g, VksNode x);
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);
+/* 2x2 max pooling with stride 2 (torch MaxPool2d(2)); the gradient goes to each window's first
+ * maximal element in row-major order, as PyTorch's. */
+VksNode vks_max_pool2 (VksGraph *g, VksNode x);
 /* Nearest-neighbour upsampling x2 (torch Upsample(scale_factor=2)). */
 VksNode vks_upsample2 (VksGraph *g, VksNode x);
 

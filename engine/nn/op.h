@@ -19,6 +19,8 @@ typedef enum {
   VKS_OP_UPSAMPLE2,          /* in: x */
   VKS_OP_RESHAPE,            /* in: x; a view of x's storage when the layouts allow */
   VKS_OP_SOFTMAX,            /* in: x; over the last dimension */
+  VKS_OP_MAX_POOL2,          /* in: values, key: values at each 2x2 window's pick of key */
+  VKS_OP_MAX_POOL2_ROUTE,    /* in: dy, key: dy sent to each window's pick (key-shaped) */
   VKS_OP_COUNT
 } VksOpKind;
 
@@ -67,7 +69,7 @@ typedef struct {
       float scalar;
     } pw;
     struct {
-      float factor;          /* AVG_POOL2: 0.25 averages; UPSAMPLE2: 1 copies */
+      float factor;          /* AVG_POOL2: 0.25 averages; UPSAMPLE2: 1 copies; MAX_*: 1 */
     } pool;
     float value;             /* CONST */
   } attr;

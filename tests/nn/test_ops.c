@@ -79,6 +79,28 @@ build_softmax_long (VksGraph *g)
   return vks_softmax (g, vks_scale (g, x, 60.0f));
 }
 
+/* ---- max pooling ---- */
+
+static VksNode
+build_max_pool (VksGraph *g)
+{
+  /* odd sizes (the last row and column are dropped) and a smooth function before and after, so
+   * that second derivatives pass through the mask; relu makes all-zero windows, ties that go to
+   * the first element */
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 7, 5));
+  VksNode y = vks_max_pool2 (g, vks_tanh (g, vks_scale (g, x, 2.0f)));
+  VksNode ties = vks_max_pool2 (g, vks_relu (g, vks_add_scalar (g, x, -0.5f)));
+  return vks_add (g, vks_square (g, y), ties);
+}
+
+static VksNode
+build_max_pool_dense (VksGraph *g)
+{
+  /* a DENSE input (a parameter) with a plane of 6 x 6 floats, not a multiple of 4 */
+  VksNode w = vks_param (g, "w", vks_shape (1, 2, 6, 6));
+  return vks_max_pool2 (g, vks_max_pool2 (g, vks_exp (g, w)));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -89,6 +111,8 @@ main (int argc, char **argv)
     { "/graph/ops/mean", build_mean, NULL, TRUE },
     { "/graph/ops/softmax", build_softmax, NULL, TRUE },
     { "/graph/ops/softmax-long", build_softmax_long, NULL, FALSE },
+    { "/graph/ops/max-pool", build_max_pool, NULL, TRUE },
+    { "/graph/ops/max-pool-dense", build_max_pool_dense, NULL, TRUE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);

@@ -186,6 +186,40 @@ eval_softmax (Dims s, const double *x, double *out)
   }
 }
 
+/* The first maximal element (or NaN) of key's window (y, x), row-major: 0..3. */
+static int
+window_pick (Dims k, const double *key, int n, int c, int y, int x)
+{
+  int which = 0;
+  double best = key[at (k, n, c, 2 * y, 2 * x)];
+  for (int j = 1; j < 4; j++) {
+    double v = key[at (k, n, c, 2 * y + j / 2, 2 * x + j % 2)];
+    if (v > best || isnan (v))
+      best = v, which = j;
+  }
+  return which;
+}
+
+/* MAX_POOL2 (o pooled, s = k) and MAX_POOL2_ROUTE (o = k, s pooled). */
+static void
+eval_max_pool (const VksNodeInfo *info, Dims o, Dims s, Dims k, const double *src,
+               const double *key, double *out)
+{
+  gboolean route = info->op == VKS_OP_MAX_POOL2_ROUTE;
+  Dims win = route ? s : o;
+  for (int n = 0; n < win.n; n++)
+    for (int c = 0; c < win.c; c++)
+      for (int y = 0; y < win.h; y++)
+        for (int x = 0; x < win.w; x++) {
+          int j = window_pick (k, key, n, c, y, x);
+          int ky = 2 * y + j / 2, kx = 2 * x + j % 2;
+          if (route)
+            out[at (o, n, c, ky, kx)] = src[at (s, n, c, y, x)];
+          else
+            out[at (o, n, c, y, x)] = src[at (s, n, c, ky, kx)];
+        }
+}
+
 double **
 ref_graph_eval (const VksGraph *g, double *const *leaves)
 {
@@ -241,6 +275,10 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
       break;
     case VKS_OP_SOFTMAX:
       eval_softmax (d0, in0, out);
+      break;
+    case VKS_OP_MAX_POOL2:
+    case VKS_OP_MAX_POOL2_ROUTE:
+      eval_max_pool (info, o, d0, d1, in0, in1, out);
       break;
     case VKS_OP_COUNT:
       g_assert_not_reached ();

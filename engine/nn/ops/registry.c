@@ -17,6 +17,8 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_UPSAMPLE2] = &vks_upsample2_class,
   [VKS_OP_RESHAPE] = &vks_reshape_class,
   [VKS_OP_SOFTMAX] = &vks_softmax_class,
+  [VKS_OP_MAX_POOL2] = &vks_max_pool2_class,
+  [VKS_OP_MAX_POOL2_ROUTE] = &vks_max_pool2_route_class,
 };
 
 const VksOpClass *
