@@ -20,6 +20,7 @@ typedef enum {
   VKS_KERNEL_POOL,            /* engine/nn/ops/pool.c */
   VKS_KERNEL_MATMUL,          /* engine/nn/ops/matmul.c */
   VKS_KERNEL_SOFTMAX,         /* engine/nn/ops/softmax.c */
+  VKS_KERNEL_CONCAT,          /* engine/nn/ops/concat.c */
   VKS_KERNEL_COUNT
 } VksKernel;
 

@@ -125,6 +125,14 @@ VksNode vks_broadcast_to (VksGraph *g, VksNode x, VksShape shape);
 /* The same elements in PyTorch order under another shape (a view where the layout allows). */
 VksNode vks_reshape (VksGraph *g, VksNode x, VksShape shape);
 
+/* torch.cat(xs, dim) of n >= 1 tensors equal outside `dim` (0 n, 1 c, 2 h, 3 w); vks_concat:
+ * along c. A copy for now (placement in the planner would avoid it). */
+VksNode vks_concat_dim (VksGraph *g, int dim, const VksNode *xs, int n);
+VksNode vks_concat (VksGraph *g, const VksNode *xs, int n);
+/* x.narrow(dim, begin, count); count 1 selects one index (the dimension stays, size 1). */
+VksNode vks_slice (VksGraph *g, VksNode x, int dim, int begin, int count);
+VksNode vks_slice_channels (VksGraph *g, VksNode x, int begin, int count);
+
 /* Appends the gradient of the scalar `loss` ([1][1][1][1]) with respect to each of wrt[0..n)
  * and stores the gradient nodes in grads (VKS_NONE where wrt[i] does not influence loss). The
  * gradient nodes are ordinary nodes: vks_grad can be applied to anything computed from them

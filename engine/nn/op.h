@@ -21,6 +21,8 @@ typedef enum {
   VKS_OP_SOFTMAX,            /* in: x; over the last dimension */
   VKS_OP_MAX_POOL2,          /* in: values, key: values at each 2x2 window's pick of key */
   VKS_OP_MAX_POOL2_ROUTE,    /* in: dy, key: dy sent to each window's pick (key-shaped) */
+  VKS_OP_CONCAT,             /* in: 1 to VKS_MAX_INPUTS, one after another along attr dim */
+  VKS_OP_SLICE,              /* in: x; [begin, begin + size) along attr dim */
   VKS_OP_COUNT
 } VksOpKind;
 
@@ -71,6 +73,10 @@ typedef struct {
     struct {
       float factor;          /* AVG_POOL2: 0.25 averages; UPSAMPLE2: 1 copies; MAX_*: 1 */
     } pool;
+    struct {
+      int dim;               /* 0 n, 1 c, 2 h, 3 w */
+      int begin;             /* SLICE */
+    } select;
     float value;             /* CONST */
   } attr;
 } VksNodeInfo;

@@ -101,6 +101,41 @@ build_max_pool_dense (VksGraph *g)
   return vks_max_pool2 (g, vks_max_pool2 (g, vks_exp (g, w)));
 }
 
+/* ---- concatenation and slices ---- */
+
+static VksNode
+build_concat (VksGraph *g)
+{
+  /* five tensors along c (two nodes), mixed layouts (a 5 x 3 plane is padded in PLANES, not in
+   * a DENSE parameter); slices of the result, one per dimension */
+  VksNode xs[5] = {
+    vks_input (g, "a", vks_shape (2, 1, 5, 3)), vks_param (g, "b", vks_shape (2, 2, 5, 3)),
+    vks_input (g, "c", vks_shape (2, 3, 5, 3)), vks_input (g, "d", vks_shape (2, 1, 5, 3)),
+    vks_param (g, "e", vks_shape (2, 2, 5, 3)),
+  };
+  VksNode y = vks_tanh (g, vks_concat (g, xs, 5));                   /* [2, 9, 5, 3] */
+  VksNode mid = vks_slice_channels (g, y, 2, 4);
+  VksNode s = vks_add (g, mid, vks_slice (g, vks_slice (g, y, 0, 1, 1), 1, 5, 4));
+  s = vks_add (g, s, vks_slice (g, vks_slice (g, y, 2, 1, 1), 1, 0, 4));
+  return vks_mul (g, s, vks_slice (g, vks_slice (g, y, 3, 2, 1), 1, 1, 4));
+}
+
+static VksNode
+build_concat_dims (VksGraph *g)
+{
+  /* along n, h and w; rows of a DENSE matrix; second derivatives through both ops */
+  VksNode a = vks_input (g, "a", vks_shape (1, 2, 3, 4));
+  VksNode b = vks_input (g, "b", vks_shape (1, 2, 2, 4));
+  VksNode c = vks_input (g, "c", vks_shape (1, 2, 5, 3));
+  VksNode ab[2] = { a, b }, hw[2];
+  hw[0] = vks_concat_dim (g, 2, ab, 2);                             /* [1, 2, 5, 4] */
+  hw[1] = c;
+  VksNode y = vks_concat_dim (g, 3, hw, 2);                          /* [1, 2, 5, 7] */
+  VksNode yy[2] = { y, vks_scale (g, y, -1.0f) };
+  y = vks_concat_dim (g, 0, yy, 2);                                  /* [2, 2, 5, 7] */
+  return vks_square (g, vks_slice (g, vks_slice (g, y, 3, 1, 5), 2, 1, 3));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -113,6 +148,8 @@ main (int argc, char **argv)
     { "/graph/ops/softmax-long", build_softmax_long, NULL, FALSE },
     { "/graph/ops/max-pool", build_max_pool, NULL, TRUE },
     { "/graph/ops/max-pool-dense", build_max_pool_dense, NULL, TRUE },
+    { "/graph/ops/concat", build_concat, NULL, FALSE },
+    { "/graph/ops/concat-dims", build_concat_dims, NULL, TRUE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);

@@ -220,6 +220,35 @@ eval_max_pool (const VksNodeInfo *info, Dims o, Dims s, Dims k, const double *sr
         }
 }
 
+static int
+dim_of (Dims d, int dim)
+{
+  int sizes[4] = { d.n, d.c, d.h, d.w };
+  return sizes[dim];
+}
+
+/* CONCAT: the inputs one after another along dim; SLICE: x from begin along dim. */
+static void
+eval_select (const VksGraph *g, const VksNodeInfo *info, double *const *val, Dims o, double *out)
+{
+  int dim = info->attr.select.dim;
+  int offset = info->op == VKS_OP_SLICE ? -info->attr.select.begin : 0;
+  for (int k = 0; k < info->n_in; k++) {
+    Dims s = dims (g, info->in[k]);
+    const double *x = val[info->in[k]];
+    for (int n = 0; n < s.n; n++)
+      for (int c = 0; c < s.c; c++)
+        for (int y = 0; y < s.h; y++)
+          for (int xx = 0; xx < s.w; xx++) {
+            int i[4] = { n, c, y, xx };
+            i[dim] += offset;
+            if (i[dim] >= 0 && i[dim] < dim_of (o, dim))
+              out[at (o, i[0], i[1], i[2], i[3])] = x[at (s, n, c, y, xx)];
+          }
+    offset += dim_of (s, dim);
+  }
+}
+
 double **
 ref_graph_eval (const VksGraph *g, double *const *leaves)
 {
@@ -279,6 +308,10 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
     case VKS_OP_MAX_POOL2:
     case VKS_OP_MAX_POOL2_ROUTE:
       eval_max_pool (info, o, d0, d1, in0, in1, out);
+      break;
+    case VKS_OP_CONCAT:
+    case VKS_OP_SLICE:
+      eval_select (g, info, val, o, out);
       break;
     case VKS_OP_COUNT:
       g_assert_not_reached ();

@@ -19,6 +19,8 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_SOFTMAX] = &vks_softmax_class,
   [VKS_OP_MAX_POOL2] = &vks_max_pool2_class,
   [VKS_OP_MAX_POOL2_ROUTE] = &vks_max_pool2_route_class,
+  [VKS_OP_CONCAT] = &vks_concat_class,
+  [VKS_OP_SLICE] = &vks_slice_class,
 };
 
 const VksOpClass *
