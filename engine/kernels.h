@@ -21,6 +21,7 @@ typedef enum {
   VKS_KERNEL_MATMUL,          /* engine/nn/ops/matmul.c */
   VKS_KERNEL_SOFTMAX,         /* engine/nn/ops/softmax.c */
   VKS_KERNEL_CONCAT,          /* engine/nn/ops/concat.c */
+  VKS_KERNEL_EMBEDDING,       /* engine/nn/ops/embedding.c */
   VKS_KERNEL_COUNT
 } VksKernel;
 

@@ -133,6 +133,12 @@ VksNode vks_concat (VksGraph *g, const VksNode *xs, int n);
 VksNode vks_slice (VksGraph *g, VksNode x, int dim, int begin, int count);
 VksNode vks_slice_channels (VksGraph *g, VksNode x, int begin, int count);
 
+/* torch.nn.functional.embedding: the rows of weight [1][1][num][dim] at the L indices (any
+ * shape, PyTorch order; floats holding integers, exact to 2^24), as [1][1][L][dim]. An index
+ * outside [0, num) gives a row of zeros (PyTorch raises). The weight gradient is a deterministic
+ * scatter-add; L is at most 16384. */
+VksNode vks_embedding (VksGraph *g, VksNode weight, VksNode indices);
+
 /* Appends the gradient of the scalar `loss` ([1][1][1][1]) with respect to each of wrt[0..n)
  * and stores the gradient nodes in grads (VKS_NONE where wrt[i] does not influence loss). The
  * gradient nodes are ordinary nodes: vks_grad can be applied to anything computed from them

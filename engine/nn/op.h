@@ -23,6 +23,8 @@ typedef enum {
   VKS_OP_MAX_POOL2_ROUTE,    /* in: dy, key: dy sent to each window's pick (key-shaped) */
   VKS_OP_CONCAT,             /* in: 1 to VKS_MAX_INPUTS, one after another along attr dim */
   VKS_OP_SLICE,              /* in: x; [begin, begin + size) along attr dim */
+  VKS_OP_EMBEDDING,          /* in: weight [1][1][num][dim], indices: rows [1][1][L][dim] */
+  VKS_OP_EMBEDDING_GRAD,     /* in: dy [1][1][L][dim], indices: scatter-add [1][1][num][dim] */
   VKS_OP_COUNT
 } VksOpKind;
 

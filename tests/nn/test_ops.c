@@ -136,6 +136,25 @@ build_concat_dims (VksGraph *g)
   return vks_square (g, vks_slice (g, vks_slice (g, y, 3, 1, 5), 2, 1, 3));
 }
 
+/* ---- embedding ---- */
+
+static VksNode
+build_embedding (VksGraph *g)
+{
+  /* 9 indices (a PLANES input, 3 x 3 planes: padded) into 5 rows of 6, repeats and one out of
+   * range; second derivatives through the lookup and the scatter-add */
+  VksNode w = vks_param (g, "weight", vks_shape (1, 1, 5, 6));
+  VksNode rows = vks_embedding (g, w, vks_input (g, "indices", vks_shape (1, 1, 3, 3)));
+  return vks_mul (g, vks_tanh (g, rows), vks_input (g, "x", vks_shape (1, 1, 9, 6)));
+}
+
+static void
+fix_indices (GraphCase *gc)
+{
+  static const double idx[9] = { 3, 0, 3, 4, 1, 3, 5, 0, 2 };   /* 5: out of range */
+  memcpy (gc->leaves[vks_graph_find (gc->g, "indices")], idx, sizeof idx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -150,6 +169,7 @@ main (int argc, char **argv)
     { "/graph/ops/max-pool-dense", build_max_pool_dense, NULL, TRUE },
     { "/graph/ops/concat", build_concat, NULL, FALSE },
     { "/graph/ops/concat-dims", build_concat_dims, NULL, TRUE },
+    { "/graph/ops/embedding", build_embedding, fix_indices, TRUE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);

@@ -249,6 +249,26 @@ eval_select (const VksGraph *g, const VksNodeInfo *info, double *const *val, Dim
   }
 }
 
+/* EMBEDDING (src = weight, o the rows) and EMBEDDING_GRAD (src = dy, o the weight's shape). */
+static void
+eval_embedding (const VksNodeInfo *info, Dims o, Dims s, long n_idx, const double *src,
+                const double *idx, double *out)
+{
+  gboolean grad = info->op == VKS_OP_EMBEDDING_GRAD;
+  int num = grad ? o.h : s.h, dim = o.w;
+  for (long r = 0; r < n_idx; r++) {
+    long i = (long) floor (idx[r] + 0.5);
+    if (i < 0 || i >= num)
+      continue;
+    for (int j = 0; j < dim; j++) {
+      if (grad)
+        out[i * dim + j] += src[r * dim + j];
+      else
+        out[r * dim + j] = src[i * dim + j];
+    }
+  }
+}
+
 double **
 ref_graph_eval (const VksGraph *g, double *const *leaves)
 {
@@ -312,6 +332,11 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
     case VKS_OP_CONCAT:
     case VKS_OP_SLICE:
       eval_select (g, info, val, o, out);
+      break;
+    case VKS_OP_EMBEDDING:
+    case VKS_OP_EMBEDDING_GRAD:
+      eval_embedding (info, o, d0, vks_shape_elements (vks_graph_shape (g, info->in[1])), in0,
+                      in1, out);
       break;
     case VKS_OP_COUNT:
       g_assert_not_reached ();

@@ -21,6 +21,8 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_MAX_POOL2_ROUTE] = &vks_max_pool2_route_class,
   [VKS_OP_CONCAT] = &vks_concat_class,
   [VKS_OP_SLICE] = &vks_slice_class,
+  [VKS_OP_EMBEDDING] = &vks_embedding_class,
+  [VKS_OP_EMBEDDING_GRAD] = &vks_embedding_grad_class,
 };
 
 const VksOpClass *
