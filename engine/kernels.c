@@ -16,6 +16,9 @@
 #include "shaders/reduce_spv.h"
 #include "shaders/pool_spv.h"
 #include "shaders/matmul_spv.h"
+#include "shaders/softmax_spv.h"
+#include "shaders/concat_spv.h"
+#include "shaders/embedding_spv.h"
 
 #define U VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
 #define S VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
@@ -43,8 +46,11 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_GATHER] = { "gather", gather_spv, sizeof gather_spv, 3, { U, U, S } },
   [VKS_KERNEL_POINTWISE] = { "pointwise", pointwise_spv, sizeof pointwise_spv, 3, { U, U, S } },
   [VKS_KERNEL_REDUCE] = { "reduce", reduce_spv, sizeof reduce_spv, 2, { U, S } },
-  [VKS_KERNEL_POOL] = { "pool", pool_spv, sizeof pool_spv, 2, { U, S } },
+  [VKS_KERNEL_POOL] = { "pool", pool_spv, sizeof pool_spv, 3, { U, U, S } },
   [VKS_KERNEL_MATMUL] = { "matmul", matmul_spv, sizeof matmul_spv, 3, { U, U, S } },
+  [VKS_KERNEL_SOFTMAX] = { "softmax", softmax_spv, sizeof softmax_spv, 2, { U, S } },
+  [VKS_KERNEL_CONCAT] = { "concat", concat_spv, sizeof concat_spv, 4, { U, U, U, S } },
+  [VKS_KERNEL_EMBEDDING] = { "embedding", embedding_spv, sizeof embedding_spv, 3, { U, U, S } },
 };
 
 struct VksKernelLayout {

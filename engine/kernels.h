@@ -19,6 +19,9 @@ typedef enum {
   VKS_KERNEL_REDUCE,          /* engine/nn/ops/shape.c */
   VKS_KERNEL_POOL,            /* engine/nn/ops/pool.c */
   VKS_KERNEL_MATMUL,          /* engine/nn/ops/matmul.c */
+  VKS_KERNEL_SOFTMAX,         /* engine/nn/ops/softmax.c */
+  VKS_KERNEL_CONCAT,          /* engine/nn/ops/concat.c */
+  VKS_KERNEL_EMBEDDING,       /* engine/nn/ops/embedding.c */
   VKS_KERNEL_COUNT
 } VksKernel;
 

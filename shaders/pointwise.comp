@@ -30,6 +30,35 @@ layout(push_constant) uniform Params {
 #define FN_LEAKY_RELU 5
 #define FN_LEAKY_RELU_GRAD 6
 #define FN_TANH 7
+#define FN_ADD_SCALAR 8
+#define FN_SIGMOID 9
+#define FN_SILU 10
+#define FN_GELU 11
+#define FN_ERF 12
+#define FN_EXP 13
+#define FN_LOG 14
+#define FN_SQRT 15
+#define FN_RSQRT 16
+#define FN_RECIPROCAL 17
+#define FN_DIV 18
+
+// GLSL has no erf: Abramowitz & Stegun 7.1.26, absolute error <= 1.5e-7 (float32's own rounding
+// is 6e-8 near 1), odd-extended.
+float erf_approx(float v)
+{
+  float z = abs(v);
+  float t = 1.0 / (1.0 + 0.3275911 * z);
+  float poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
+             + t * (-1.453152027 + t * 1.061405429))));
+  return sign(v) * (1.0 - poly * exp(-z * z));
+}
+
+// 1 / (1 + e^-v) without overflow: e^-|v| never exceeds 1.
+float sigmoid(float v)
+{
+  float e = exp(-abs(v));
+  return v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
 
 int broadcast_address(Shape s, int n, int c, int y, int x)
 {
@@ -62,7 +91,7 @@ void main()
   float va = texelFetch(a, FLAT_A != 0 ? flat_address(p.sa, nc * hw + r)
                                        : broadcast_address(p.sa, n, c, y, x)).x;
   float vb = FN == FN_ADD || FN == FN_SUB || FN == FN_MUL || FN == FN_LEAKY_RELU_GRAD
-             ? texelFetch(b, broadcast_address(p.sb, n, c, y, x)).x : 0.0;
+             || FN == FN_DIV ? texelFetch(b, broadcast_address(p.sb, n, c, y, x)).x : 0.0;
   float v = va;
   if (FN == FN_ADD) v = va + vb;
   else if (FN == FN_SUB) v = va - vb;
@@ -71,5 +100,16 @@ void main()
   else if (FN == FN_LEAKY_RELU) v = va >= 0.0 ? va : va * p.scalar;
   else if (FN == FN_LEAKY_RELU_GRAD) v = va > 0.0 ? vb : vb * p.scalar;
   else if (FN == FN_TANH) v = tanh(va);
+  else if (FN == FN_ADD_SCALAR) v = va + p.scalar;
+  else if (FN == FN_SIGMOID) v = sigmoid(va);
+  else if (FN == FN_SILU) v = va * sigmoid(va);
+  else if (FN == FN_GELU) v = 0.5 * va * (1.0 + erf_approx(va * 0.70710678118654752));
+  else if (FN == FN_ERF) v = erf_approx(va);
+  else if (FN == FN_EXP) v = exp(va);
+  else if (FN == FN_LOG) v = log(va);
+  else if (FN == FN_SQRT) v = sqrt(va);
+  else if (FN == FN_RSQRT) v = inversesqrt(va);
+  else if (FN == FN_RECIPROCAL) v = 1.0 / va;
+  else if (FN == FN_DIV) v = va / vb;
   imageStore(dst, t, vec4(v));
 }

@@ -1,25 +1,47 @@
 #version 450
-// 2x2 pooling and its adjoint (engine/nn/ops/pool.c), PLANES layout, one invocation per stored
+// 2x2 pooling and its adjoints (engine/nn/ops/pool.c), PLANES layout, one invocation per stored
 // output float (padding written 0):
-//   UP = 0: out[y][x] = factor * (x[2y][2x] + x[2y][2x+1] + x[2y+1][2x] + x[2y+1][2x+1])
-//   UP = 1: out[y][x] = factor * x[y/2][x/2] where that lies inside x, else 0
+//   MODE 0 (average): out[y][x] = factor * (s[2y][2x] + s[2y][2x+1] + s[2y+1][2x] + s[2y+1][2x+1])
+//   MODE 1 (upsample): out[y][x] = factor * s[y/2][x/2] where that lies inside s, else 0
 // so that average pooling (factor 1/4) and nearest upsampling (factor 1) are each other's
-// adjoint up to the factor, which their gradient rules use.
+// adjoint up to the factor, which their gradient rules use. Max pooling picks in each window of
+// `key` the first maximal element in row-major order (or a NaN), as PyTorch's MaxPool2d(2):
+//   MODE 2 (take): out[y][x] = s at the window (y, x)'s pick (s shaped like key)
+//   MODE 3 (route): out shaped like key; the window's pick gets s[y/2][x/2], the rest 0
+// take and route are each other's adjoint, linear in s: the gradient rules use that too.
 #extension GL_EXT_samplerless_texture_functions : require
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const int UP = 0;
+layout(constant_id = 1) const int MODE = 0;
 
 layout(binding = 0) uniform textureBuffer src;   // R32F
-layout(binding = 1, r32f) uniform writeonly imageBuffer dst;
+layout(binding = 1) uniform textureBuffer key;   // R32F (MODE 2, 3)
+layout(binding = 2, r32f) uniform writeonly imageBuffer dst;
 
 struct Shape { int n, c, h, w, plane; };
 
 layout(push_constant) uniform Params {
-  Shape o, s;
+  Shape o, s, k;
   int stored;
   float factor;
 } p;
+
+// Which of window (y, x)'s four elements is the pick: 0, 1 (top row), 2, 3 (bottom row).
+int pick(int base, int y, int x)
+{
+  int i = base + 2 * y * p.k.w + 2 * x;
+  int at[4] = int[4](i, i + 1, i + p.k.w, i + p.k.w + 1);
+  float best = texelFetch(key, at[0]).x;
+  int which = 0;
+  for (int j = 1; j < 4; j++) {
+    float v = texelFetch(key, at[j]).x;
+    if (v > best || isnan(v)) {
+      best = v;
+      which = j;
+    }
+  }
+  return which;
+}
 
 void main()
 {
@@ -35,13 +57,21 @@ void main()
   int y = r / p.o.w, x = r - y * p.o.w;
   int base = nc * p.s.plane;
   float v;
-  if (UP != 0) {
+  if (MODE == 1) {
     int sy = y / 2, sx = x / 2;
     v = sy < p.s.h && sx < p.s.w ? texelFetch(src, base + sy * p.s.w + sx).x : 0.0;
-  } else {
+  } else if (MODE == 0) {
     int i = base + 2 * y * p.s.w + 2 * x;
     v = (texelFetch(src, i).x + texelFetch(src, i + 1).x)
       + (texelFetch(src, i + p.s.w).x + texelFetch(src, i + p.s.w + 1).x);
+  } else if (MODE == 2) {
+    int j = pick(nc * p.k.plane, y, x);
+    v = texelFetch(src, base + (2 * y + j / 2) * p.s.w + 2 * x + j % 2).x;
+  } else {
+    int sy = y / 2, sx = x / 2;
+    v = 0.0;
+    if (sy < p.s.h && sx < p.s.w && pick(nc * p.k.plane, sy, sx) == (y % 2) * 2 + x % 2)
+      v = texelFetch(src, base + sy * p.s.w + sx).x;
   }
   imageStore(dst, t, vec4(p.factor * v));
 }

@@ -98,6 +98,18 @@ VksNode vks_square (VksGraph *g, VksNode x);
 VksNode vks_leaky_relu (VksGraph *g, VksNode x, float slope);
 VksNode vks_relu (VksGraph *g, VksNode x);
 VksNode vks_tanh (VksGraph *g, VksNode x);
+VksNode vks_div (VksGraph *g, VksNode a, VksNode b);
+VksNode vks_add_scalar (VksGraph *g, VksNode x, float value);
+/* Smooth functions; their gradient rules are ordinary nodes, so they differentiate again. */
+VksNode vks_sigmoid (VksGraph *g, VksNode x);
+VksNode vks_silu (VksGraph *g, VksNode x);              /* x * sigmoid(x) */
+VksNode vks_gelu (VksGraph *g, VksNode x);              /* x * Phi(x), exact (erf) form */
+VksNode vks_erf (VksGraph *g, VksNode x);
+VksNode vks_exp (VksGraph *g, VksNode x);
+VksNode vks_log (VksGraph *g, VksNode x);
+VksNode vks_sqrt (VksGraph *g, VksNode x);
+VksNode vks_rsqrt (VksGraph *g, VksNode x);             /* 1 / sqrt(x) */
+VksNode vks_reciprocal (VksGraph *g, VksNode x);
 
 typedef struct {
   gboolean instance;       /* statistics of each plane; else batch norm with running statistics
@@ -117,6 +129,9 @@ VksNode vks_instance_norm (VksGraph *g, VksNode x, VksActivation act, VksNode re
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);
+/* 2x2 max pooling with stride 2 (torch MaxPool2d(2)); the gradient goes to each window's first
+ * maximal element in row-major order, as PyTorch's. */
+VksNode vks_max_pool2 (VksGraph *g, VksNode x);
 /* Nearest-neighbour upsampling x2 (torch Upsample(scale_factor=2)). */
 VksNode vks_upsample2 (VksGraph *g, VksNode x);
 
@@ -124,10 +139,30 @@ VksNode vks_upsample2 (VksGraph *g, VksNode x);
  * equal shape's. vks_sum: everything, to [1][1][1][1]. */
 VksNode vks_sum_to (VksGraph *g, VksNode x, VksShape shape);
 VksNode vks_sum (VksGraph *g, VksNode x);
+/* The same, divided by the number of terms (torch.mean over those dimensions). */
+VksNode vks_mean_to (VksGraph *g, VksNode x, VksShape shape);
+VksNode vks_mean (VksGraph *g, VksNode x);
+/* torch.softmax(x, dim=-1): over w, max-subtracted; rows up to VKS_MAX_LOOP_ITERATIONS long
+ * (16384). */
+VksNode vks_softmax (VksGraph *g, VksNode x);
 /* x repeated along its size-1 dimensions. */
 VksNode vks_broadcast_to (VksGraph *g, VksNode x, VksShape shape);
 /* The same elements in PyTorch order under another shape (a view where the layout allows). */
 VksNode vks_reshape (VksGraph *g, VksNode x, VksShape shape);
+
+/* torch.cat(xs, dim) of n >= 1 tensors equal outside `dim` (0 n, 1 c, 2 h, 3 w); vks_concat:
+ * along c. A copy for now (placement in the planner would avoid it). */
+VksNode vks_concat_dim (VksGraph *g, int dim, const VksNode *xs, int n);
+VksNode vks_concat (VksGraph *g, const VksNode *xs, int n);
+/* x.narrow(dim, begin, count); count 1 selects one index (the dimension stays, size 1). */
+VksNode vks_slice (VksGraph *g, VksNode x, int dim, int begin, int count);
+VksNode vks_slice_channels (VksGraph *g, VksNode x, int begin, int count);
+
+/* torch.nn.functional.embedding: the rows of weight [1][1][num][dim] at the L indices (any
+ * shape, PyTorch order; floats holding integers, exact to 2^24), as [1][1][L][dim]. An index
+ * outside [0, num) gives a row of zeros (PyTorch raises). The weight gradient is a deterministic
+ * scatter-add; L is at most 16384. */
+VksNode vks_embedding (VksGraph *g, VksNode weight, VksNode indices);
 
 /* Appends the gradient of the scalar `loss` ([1][1][1][1]) with respect to each of wrt[0..n)
  * and stores the gradient nodes in grads (VKS_NONE where wrt[i] does not influence loss). The

@@ -20,6 +20,13 @@ typedef enum {
   VKS_OP_RESHAPE,            /* in: x; a view of x's storage when the layouts allow */
   VKS_OP_NORM,               /* in: x[, residual][, weight, bias, running mean, running var] */
   VKS_OP_NORM_GRAD,          /* in: x, dy: the input gradient of an instance NORM */
+  VKS_OP_SOFTMAX,            /* in: x; over the last dimension */
+  VKS_OP_MAX_POOL2,          /* in: values, key: values at each 2x2 window's pick of key */
+  VKS_OP_MAX_POOL2_ROUTE,    /* in: dy, key: dy sent to each window's pick (key-shaped) */
+  VKS_OP_CONCAT,             /* in: 1 to VKS_MAX_INPUTS, one after another along attr dim */
+  VKS_OP_SLICE,              /* in: x; [begin, begin + size) along attr dim */
+  VKS_OP_EMBEDDING,          /* in: weight [1][1][num][dim], indices: rows [1][1][L][dim] */
+  VKS_OP_EMBEDDING_GRAD,     /* in: dy [1][1][L][dim], indices: scatter-add [1][1][num][dim] */
   VKS_OP_COUNT
 } VksOpKind;
 
@@ -33,6 +40,17 @@ typedef enum {
   VKS_PW_LEAKY_RELU = 5,     /* a >= 0 ? a : a * scalar */
   VKS_PW_LEAKY_RELU_GRAD = 6,/* b * (a > 0 ? 1 : scalar): the mask of LeakyReLU'(a) times b */
   VKS_PW_TANH = 7,
+  VKS_PW_ADD_SCALAR = 8,     /* a + scalar */
+  VKS_PW_SIGMOID = 9,
+  VKS_PW_SILU = 10,          /* a * sigmoid(a) */
+  VKS_PW_GELU = 11,          /* a * Phi(a), the erf form (PyTorch's default) */
+  VKS_PW_ERF = 12,
+  VKS_PW_EXP = 13,
+  VKS_PW_LOG = 14,
+  VKS_PW_SQRT = 15,
+  VKS_PW_RSQRT = 16,
+  VKS_PW_RECIPROCAL = 17,
+  VKS_PW_DIV = 18,           /* a / b */
 } VksPointwiseFn;
 
 #define VKS_MAX_INPUTS 6
@@ -58,8 +76,12 @@ typedef struct {
       float scalar;
     } pw;
     struct {
-      float factor;          /* AVG_POOL2: 0.25 averages; UPSAMPLE2: 1 copies */
+      float factor;          /* AVG_POOL2: 0.25 averages; UPSAMPLE2: 1 copies; MAX_*: 1 */
     } pool;
+    struct {
+      int dim;               /* 0 n, 1 c, 2 h, 3 w */
+      int begin;             /* SLICE */
+    } select;
     float value;             /* CONST */
     VksNormAttrs norm;
   } attr;

@@ -155,3 +155,83 @@ graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads)
   ref_graph_free (gc->g, val);
   return worst;
 }
+
+static void
+check_device (GraphCase *gc, const char *what, const VksNode *nodes, int n)
+{
+  double err = graph_case_device_error (gc, nodes, n);
+  g_test_message ("%s: device error %.2e", what, err);
+  g_assert_cmpfloat (err, <=, GRAPH_CHECK_DEVICE_TOL);
+}
+
+static void
+check_fd (GraphCase *gc, const char *what, VksNode loss, const VksNode *grads)
+{
+  double err = graph_case_fd_error (gc, loss, grads);
+  g_test_message ("%s: finite-difference error %.2e", what, err);
+  g_assert_cmpfloat (err, <=, GRAPH_CHECK_FD_TOL);
+}
+
+/* The non-VKS_NONE entries of grads[0..count) (at most max of them). */
+static int
+present (const VksNode *grads, int count, VksNode *out, int max)
+{
+  int n = 0;
+  for (int v = 0; v < count && n < max; v++)
+    if (grads[v] >= 0)
+      out[n++] = grads[v];
+  return n;
+}
+
+void
+graph_check_op (VksGraph *g, VksNode out, GraphCaseFix fix, gboolean second_order)
+{
+  GError *error = NULL;
+  g_assert_true (vks_graph_check (g, &error));
+  GraphCase gc;
+  graph_case_init (&gc, g, 1);
+  if (fix != NULL)
+    fix (&gc);
+  check_device (&gc, "forward", &out, 1);
+
+  int count = vks_graph_n_nodes (gc.g);
+  g_autofree VksNode *grads = g_new (VksNode, count);
+  VksNode loss = graph_case_add_loss_grads (&gc, out, grads);
+  int filled = vks_graph_n_nodes (gc.g);
+  g_assert_true (vks_graph_check (gc.g, &error));
+  check_fd (&gc, "gradient rule", loss, grads);
+  VksNode wanted[16];
+  int n = present (grads, count, wanted, 16);
+  g_assert_cmpint (n, >, 0);
+  check_device (&gc, "backward", wanted, n);
+  if (second_order) {
+    /* penalty = 0.5 * sum of the squared first derivatives, differentiated w.r.t. the leaves */
+    VksNode penalty = VKS_NONE;
+    for (int i = 0; i < n; i++) {
+      VksNode sq = vks_sum (gc.g, vks_square (gc.g, wanted[i]));
+      penalty = penalty == VKS_NONE ? sq : vks_add (gc.g, penalty, sq);
+    }
+    penalty = vks_scale (gc.g, penalty, 0.5f);
+    g_autofree VksNode *leaves = g_new (VksNode, count);
+    int n_leaves = 0;
+    for (int v = 0; v < count; v++)
+      if (gc.leaves[v] != NULL)
+        leaves[n_leaves++] = v;
+    g_autofree VksNode *second = g_new (VksNode, n_leaves);
+    vks_grad (gc.g, penalty, leaves, n_leaves, second);
+    g_assert_true (vks_graph_check (gc.g, &error));
+    /* the penalty's nodes are no leaves: only the leaf table grows */
+    fill_leaves (&gc, NULL, filled);
+    g_autofree VksNode *by_leaf = g_new (VksNode, count);
+    for (int v = 0; v < count; v++)
+      by_leaf[v] = VKS_NONE;
+    for (int i = 0; i < n_leaves; i++)
+      by_leaf[leaves[i]] = second[i];
+    check_fd (&gc, "second derivative", penalty, by_leaf);
+    VksNode dev[17];
+    int m = present (by_leaf, count, dev, 16);
+    dev[m++] = penalty;
+    check_device (&gc, "second derivative", dev, m);
+  }
+  graph_case_clear (&gc);
+}

@@ -31,3 +31,17 @@ VksNode graph_case_add_loss_grads (GraphCase *gc, VksNode out, VksNode *grads);
  * gradient node; VKS_NONE: the derivative must be zero; GRAPH_CASE_UNCHECKED: skipped), over up to ~40 elements of each.
  * Form: |fd - g| / (1 + max |g|). */
 double graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads);
+
+/* The tolerances of the op checks: float32 device results against the double reference, and
+ * central differences (h = 1e-6, double) against the gradient rules. */
+#define GRAPH_CHECK_DEVICE_TOL 2e-5
+#define GRAPH_CHECK_FD_TOL 1e-6
+
+/* Adjusts a case's leaves after they were filled (a domain: indices that must be integers). */
+typedef void (*GraphCaseFix) (GraphCase *gc);
+
+/* One op's whole check (takes g): `out` on the device against the reference; the gradient of
+ * sum(out * r) for a random r with respect to every leaf against finite differences; that
+ * gradient graph on the device. With second_order, also the gradient of 0.5 * the squared norm
+ * of those gradients (a gradient penalty), against finite differences and on the device. */
+void graph_check_op (VksGraph *g, VksNode out, GraphCaseFix fix, gboolean second_order);

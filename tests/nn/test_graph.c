@@ -11,10 +11,8 @@
 #include "tests/nn/graph_check.h"
 #include "tests/rig.h"
 
-/* float32 device results: |a - b| / (1 + max |b|) */
-#define DEVICE_TOL 2e-5
-/* central differences with h = 1e-6 in double */
-#define FD_TOL 1e-6
+#define DEVICE_TOL GRAPH_CHECK_DEVICE_TOL
+#define FD_TOL GRAPH_CHECK_FD_TOL
 
 typedef VksNode (*Builder) (VksGraph *g);
 
@@ -22,34 +20,8 @@ static void
 check_op (gconstpointer data)
 {
   Builder build = (Builder) data;
-  GraphCase gc;
   VksGraph *g = vks_graph_new ();
-  VksNode out = build (g);
-  GError *error = NULL;
-  g_assert_true (vks_graph_check (g, &error));
-  graph_case_init (&gc, g, 1);
-  double fwd = graph_case_device_error (&gc, &out, 1);
-  g_test_message ("forward: device error %.2e", fwd);
-  g_assert_cmpfloat (fwd, <=, DEVICE_TOL);
-
-  int count = vks_graph_n_nodes (gc.g);
-  g_autofree VksNode *grads = g_new (VksNode, count);
-  VksNode loss = graph_case_add_loss_grads (&gc, out, grads);
-  g_assert_true (vks_graph_check (gc.g, &error));
-  double fd = graph_case_fd_error (&gc, loss, grads);
-  g_test_message ("gradient rule: finite-difference error %.2e", fd);
-  g_assert_cmpfloat (fd, <=, FD_TOL);
-
-  VksNode wanted[16];
-  int n = 0;
-  for (int v = 0; v < count && n < 16; v++)
-    if (grads[v] != VKS_NONE)
-      wanted[n++] = grads[v];
-  g_assert_cmpint (n, >, 0);
-  double bwd = graph_case_device_error (&gc, wanted, n);
-  g_test_message ("backward: device error %.2e", bwd);
-  g_assert_cmpfloat (bwd, <=, DEVICE_TOL);
-  graph_case_clear (&gc);
+  graph_check_op (g, build (g), NULL, FALSE);
 }
 
 static VksNode

@@ -104,6 +104,17 @@ eval_pointwise (const VksNodeInfo *info, Dims o, Dims da, Dims db, const double 
           case VKS_PW_LEAKY_RELU: r = va >= 0 ? va : va * s; break;
           case VKS_PW_LEAKY_RELU_GRAD: r = va > 0 ? vb : vb * s; break;
           case VKS_PW_TANH: r = tanh (va); break;
+          case VKS_PW_ADD_SCALAR: r = va + s; break;
+          case VKS_PW_SIGMOID: r = 1 / (1 + exp (-va)); break;
+          case VKS_PW_SILU: r = va / (1 + exp (-va)); break;
+          case VKS_PW_GELU: r = 0.5 * va * (1 + erf (va / sqrt (2.0))); break;
+          case VKS_PW_ERF: r = erf (va); break;
+          case VKS_PW_EXP: r = exp (va); break;
+          case VKS_PW_LOG: r = log (va); break;
+          case VKS_PW_SQRT: r = sqrt (va); break;
+          case VKS_PW_RSQRT: r = 1 / sqrt (va); break;
+          case VKS_PW_RECIPROCAL: r = 1 / va; break;
+          case VKS_PW_DIV: r = va / vb; break;
           }
           out[at (o, n, c, y, x)] = r;
         }
@@ -258,6 +269,104 @@ eval_norm_grad (const VksNodeInfo *info, double *const *val, Dims o, double *out
   g_free (xhat);
 }
 
+static void
+eval_softmax (Dims s, const double *x, double *out)
+{
+  for (long row = 0; row < (long) s.n * s.c * s.h; row++) {
+    const double *in = x + row * s.w;
+    double m = in[0], sum = 0;
+    for (int i = 1; i < s.w; i++)
+      m = MAX (m, in[i]);
+    for (int i = 0; i < s.w; i++)
+      sum += exp (in[i] - m);
+    for (int i = 0; i < s.w; i++)
+      out[row * s.w + i] = exp (in[i] - m) / sum;
+  }
+}
+
+/* The first maximal element (or NaN) of key's window (y, x), row-major: 0..3. */
+static int
+window_pick (Dims k, const double *key, int n, int c, int y, int x)
+{
+  int which = 0;
+  double best = key[at (k, n, c, 2 * y, 2 * x)];
+  for (int j = 1; j < 4; j++) {
+    double v = key[at (k, n, c, 2 * y + j / 2, 2 * x + j % 2)];
+    if (v > best || isnan (v))
+      best = v, which = j;
+  }
+  return which;
+}
+
+/* MAX_POOL2 (o pooled, s = k) and MAX_POOL2_ROUTE (o = k, s pooled). */
+static void
+eval_max_pool (const VksNodeInfo *info, Dims o, Dims s, Dims k, const double *src,
+               const double *key, double *out)
+{
+  gboolean route = info->op == VKS_OP_MAX_POOL2_ROUTE;
+  Dims win = route ? s : o;
+  for (int n = 0; n < win.n; n++)
+    for (int c = 0; c < win.c; c++)
+      for (int y = 0; y < win.h; y++)
+        for (int x = 0; x < win.w; x++) {
+          int j = window_pick (k, key, n, c, y, x);
+          int ky = 2 * y + j / 2, kx = 2 * x + j % 2;
+          if (route)
+            out[at (o, n, c, ky, kx)] = src[at (s, n, c, y, x)];
+          else
+            out[at (o, n, c, y, x)] = src[at (s, n, c, ky, kx)];
+        }
+}
+
+static int
+dim_of (Dims d, int dim)
+{
+  int sizes[4] = { d.n, d.c, d.h, d.w };
+  return sizes[dim];
+}
+
+/* CONCAT: the inputs one after another along dim; SLICE: x from begin along dim. */
+static void
+eval_select (const VksGraph *g, const VksNodeInfo *info, double *const *val, Dims o, double *out)
+{
+  int dim = info->attr.select.dim;
+  int offset = info->op == VKS_OP_SLICE ? -info->attr.select.begin : 0;
+  for (int k = 0; k < info->n_in; k++) {
+    Dims s = dims (g, info->in[k]);
+    const double *x = val[info->in[k]];
+    for (int n = 0; n < s.n; n++)
+      for (int c = 0; c < s.c; c++)
+        for (int y = 0; y < s.h; y++)
+          for (int xx = 0; xx < s.w; xx++) {
+            int i[4] = { n, c, y, xx };
+            i[dim] += offset;
+            if (i[dim] >= 0 && i[dim] < dim_of (o, dim))
+              out[at (o, i[0], i[1], i[2], i[3])] = x[at (s, n, c, y, xx)];
+          }
+    offset += dim_of (s, dim);
+  }
+}
+
+/* EMBEDDING (src = weight, o the rows) and EMBEDDING_GRAD (src = dy, o the weight's shape). */
+static void
+eval_embedding (const VksNodeInfo *info, Dims o, Dims s, long n_idx, const double *src,
+                const double *idx, double *out)
+{
+  gboolean grad = info->op == VKS_OP_EMBEDDING_GRAD;
+  int num = grad ? o.h : s.h, dim = o.w;
+  for (long r = 0; r < n_idx; r++) {
+    long i = (long) floor (idx[r] + 0.5);
+    if (i < 0 || i >= num)
+      continue;
+    for (int j = 0; j < dim; j++) {
+      if (grad)
+        out[i * dim + j] += src[r * dim + j];
+      else
+        out[r * dim + j] = src[i * dim + j];
+    }
+  }
+}
+
 double **
 ref_graph_eval (const VksGraph *g, double *const *leaves)
 {
@@ -318,6 +427,22 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
       break;
     case VKS_OP_NORM_GRAD:
       eval_norm_grad (info, val, o, out);
+      break;
+    case VKS_OP_SOFTMAX:
+      eval_softmax (d0, in0, out);
+      break;
+    case VKS_OP_MAX_POOL2:
+    case VKS_OP_MAX_POOL2_ROUTE:
+      eval_max_pool (info, o, d0, d1, in0, in1, out);
+      break;
+    case VKS_OP_CONCAT:
+    case VKS_OP_SLICE:
+      eval_select (g, info, val, o, out);
+      break;
+    case VKS_OP_EMBEDDING:
+    case VKS_OP_EMBEDDING_GRAD:
+      eval_embedding (info, o, d0, vks_shape_elements (vks_graph_shape (g, info->in[1])), in0,
+                      in1, out);
       break;
     case VKS_OP_COUNT:
       g_assert_not_reached ();

@@ -1,18 +1,23 @@
 /* Element-wise ops with broadcasting, constants, and layout conversion (shaders/pointwise.comp). */
 #include "engine/nn/ops/ops.h"
 
+#include <math.h>
+
 static const char *
 fn_name (VksPointwiseFn fn)
 {
   static const char *names[] = { "copy", "add", "sub", "mul", "scale", "leaky_relu",
-                                 "leaky_relu_grad", "tanh" };
+                                 "leaky_relu_grad", "tanh", "add_scalar", "sigmoid", "silu",
+                                 "gelu", "erf", "exp", "log", "sqrt", "rsqrt", "reciprocal",
+                                 "div" };
   return names[fn];
 }
 
 static gboolean
 binary (VksPointwiseFn fn)
 {
-  return fn == VKS_PW_ADD || fn == VKS_PW_SUB || fn == VKS_PW_MUL || fn == VKS_PW_LEAKY_RELU_GRAD;
+  return fn == VKS_PW_ADD || fn == VKS_PW_SUB || fn == VKS_PW_MUL || fn == VKS_PW_LEAKY_RELU_GRAD ||
+         fn == VKS_PW_DIV;
 }
 
 static int
@@ -100,10 +105,34 @@ vks_relu (VksGraph *g, VksNode x)
 }
 
 VksNode
-vks_tanh (VksGraph *g, VksNode x)
+vks_div (VksGraph *g, VksNode a, VksNode b)
 {
-  return vks_pointwise (g, VKS_PW_TANH, x, VKS_NONE, 0.0f);
+  return vks_pointwise (g, VKS_PW_DIV, a, b, 0.0f);
 }
+
+VksNode
+vks_add_scalar (VksGraph *g, VksNode x, float value)
+{
+  return vks_pointwise (g, VKS_PW_ADD_SCALAR, x, VKS_NONE, value);
+}
+
+/* The unary functions without a parameter. */
+#define UNARY(name, fn)                                         \
+  VksNode name (VksGraph *g, VksNode x)                         \
+  {                                                             \
+    return vks_pointwise (g, fn, x, VKS_NONE, 0.0f);            \
+  }
+UNARY (vks_tanh, VKS_PW_TANH)
+UNARY (vks_sigmoid, VKS_PW_SIGMOID)
+UNARY (vks_silu, VKS_PW_SILU)
+UNARY (vks_gelu, VKS_PW_GELU)
+UNARY (vks_erf, VKS_PW_ERF)
+UNARY (vks_exp, VKS_PW_EXP)
+UNARY (vks_log, VKS_PW_LOG)
+UNARY (vks_sqrt, VKS_PW_SQRT)
+UNARY (vks_rsqrt, VKS_PW_RSQRT)
+UNARY (vks_reciprocal, VKS_PW_RECIPROCAL)
+#undef UNARY
 
 VksNode
 vks_broadcast_to (VksGraph *g, VksNode x, VksShape shape)
@@ -166,6 +195,51 @@ vks_const (VksGraph *g, VksShape shape, float value)
   return vks_graph_add (g, &info);
 }
 
+static VksNode
+one_minus (VksGraph *g, VksNode x)
+{
+  return vks_sub (g, vks_const (g, vks_shape (1, 1, 1, 1), 1.0f), x);
+}
+
+/* f'(a) of a smooth unary function from its input a and output y, in ordinary nodes: the rule
+ * differentiates again (gradient penalties through SiLU or GELU). */
+static VksNode
+derivative (VksGraph *g, VksPointwiseFn fn, VksNode a, VksNode y)
+{
+  switch (fn) {
+  case VKS_PW_TANH:             /* 1 - y^2 */
+    return one_minus (g, vks_square (g, y));
+  case VKS_PW_SIGMOID:          /* y (1 - y) */
+    return vks_mul (g, y, one_minus (g, y));
+  case VKS_PW_SILU: {           /* s (1 + a (1 - s)), s = sigmoid(a) */
+    VksNode s = vks_sigmoid (g, a);
+    return vks_mul (g, s, vks_add_scalar (g, vks_mul (g, a, one_minus (g, s)), 1.0f));
+  }
+  case VKS_PW_GELU: {           /* Phi(a) + a phi(a), Phi(a) = (1 + erf(a / sqrt 2)) / 2 */
+    VksNode cdf = vks_add_scalar (g, vks_scale (g, vks_erf (g, vks_scale (g, a, G_SQRT2 / 2)),
+                                                0.5f), 0.5f);
+    VksNode pdf = vks_scale (g, vks_exp (g, vks_scale (g, vks_square (g, a), -0.5f)),
+                             (float) (1 / sqrt (2 * G_PI)));
+    return vks_add (g, cdf, vks_mul (g, a, pdf));
+  }
+  case VKS_PW_ERF:              /* 2 / sqrt(pi) e^(-a^2) */
+    return vks_scale (g, vks_exp (g, vks_scale (g, vks_square (g, a), -1.0f)),
+                      (float) (2 / sqrt (G_PI)));
+  case VKS_PW_EXP:
+    return y;
+  case VKS_PW_LOG:
+    return vks_reciprocal (g, a);
+  case VKS_PW_SQRT:             /* 1 / (2 y) */
+    return vks_scale (g, vks_reciprocal (g, y), 0.5f);
+  case VKS_PW_RSQRT:            /* -y^3 / 2 */
+    return vks_scale (g, vks_mul (g, y, vks_square (g, y)), -0.5f);
+  case VKS_PW_RECIPROCAL:       /* -y^2 */
+    return vks_scale (g, vks_square (g, y), -1.0f);
+  default:
+    g_assert_not_reached ();
+  }
+}
+
 static void
 pointwise_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
 {
@@ -196,12 +270,29 @@ pointwise_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wante
   case VKS_PW_LEAKY_RELU:
     dx[0] = vks_pointwise (g, VKS_PW_LEAKY_RELU_GRAD, a, dy, s);
     break;
-  case VKS_PW_TANH: {
-    /* tanh' = 1 - y^2 from the output y, in ordinary nodes: differentiable again */
-    VksNode one = vks_const (g, vks_shape (1, 1, 1, 1), 1.0f);
-    dx[0] = vks_mul (g, dy, vks_sub (g, one, vks_square (g, node)));
+  case VKS_PW_ADD_SCALAR:
+    dx[0] = dy;
+    break;
+  case VKS_PW_DIV: {
+    /* d(a/b) = da / b - db * y / b */
+    VksNode q = vks_div (g, dy, b);
+    dx[0] = wanted[0] ? vks_unbroadcast (g, q, sa) : VKS_NONE;
+    dx[1] = wanted[1] ? vks_unbroadcast (g, vks_scale (g, vks_mul (g, q, node), -1.0f), sb)
+                      : VKS_NONE;
     break;
   }
+  case VKS_PW_TANH:
+  case VKS_PW_SIGMOID:
+  case VKS_PW_SILU:
+  case VKS_PW_GELU:
+  case VKS_PW_ERF:
+  case VKS_PW_EXP:
+  case VKS_PW_LOG:
+  case VKS_PW_SQRT:
+  case VKS_PW_RSQRT:
+  case VKS_PW_RECIPROCAL:
+    dx[0] = vks_mul (g, dy, derivative (g, info.attr.pw.fn, a, node));
+    break;
   case VKS_PW_LEAKY_RELU_GRAD:
     /* b * mask(a): the mask is piecewise constant in a, so a gets no gradient (almost
      * everywhere, as in PyTorch); b gets the same mask. */

@@ -1,14 +1,18 @@
-/* 2x2 average pooling and nearest upsampling x2, each the other's adjoint (shaders/pool.comp). */
+/* 2x2 pooling (shaders/pool.comp): average pooling and nearest upsampling x2, each the other's
+ * adjoint; max pooling as `take` (each window's value at the pick of a key) and its adjoint
+ * `route` (a gradient sent back to each window's pick): both linear in their values, with the
+ * key only choosing, so their rules are each other and differentiate to any order. */
 #include "engine/nn/ops/ops.h"
 
+/* key: VKS_NONE, or the tensor whose windows pick (MAX_POOL2, MAX_POOL2_ROUTE). */
 static VksNode
-pool_node (VksGraph *g, VksOpKind op, VksNode x, VksShape shape, float factor)
+pool_node (VksGraph *g, VksOpKind op, VksNode x, VksNode key, VksShape shape, float factor)
 {
-  x = vks_as_layout (g, x, VKS_LAYOUT_PLANES);
   VksNodeInfo info = {
     .op = op,
-    .n_in = 1,
-    .in = { x },
+    .n_in = key == VKS_NONE ? 1 : 2,
+    .in = { vks_as_layout (g, x, VKS_LAYOUT_PLANES),
+            key == VKS_NONE ? VKS_NONE : vks_as_layout (g, key, VKS_LAYOUT_PLANES) },
     .shape = shape,
     .layout = VKS_LAYOUT_PLANES,
     .attr.pool.factor = factor,
@@ -16,15 +20,31 @@ pool_node (VksGraph *g, VksOpKind op, VksNode x, VksShape shape, float factor)
   return vks_graph_add (g, &info);
 }
 
+static gboolean
+check_poolable (VksGraph *g, VksNode x, const char *what)
+{
+  if (!vks_graph_ok (g, &x, 1))
+    return FALSE;
+  VksShape s = vks_graph_shape (g, x);
+  if (s.h < 2 || s.w < 2) {
+    vks_graph_fail (g, "%s: a %d x %d plane is too small to pool", what, s.h, s.w);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static VksShape
+pooled (VksShape s)
+{
+  return vks_shape (s.n, s.c, s.h / 2, s.w / 2);
+}
+
 VksNode
 vks_avg_pool2_scaled (VksGraph *g, VksNode x, float factor)
 {
-  if (!vks_graph_ok (g, &x, 1))
+  if (!check_poolable (g, x, "avg_pool2"))
     return VKS_NONE;
-  VksShape s = vks_graph_shape (g, x);
-  if (s.h < 2 || s.w < 2)
-    return vks_graph_fail (g, "avg_pool2: a %d x %d plane is too small to pool", s.h, s.w);
-  return pool_node (g, VKS_OP_AVG_POOL2, x, vks_shape (s.n, s.c, s.h / 2, s.w / 2), factor);
+  return pool_node (g, VKS_OP_AVG_POOL2, x, VKS_NONE, pooled (vks_graph_shape (g, x)), factor);
 }
 
 VksNode
@@ -41,7 +61,7 @@ vks_upsample2_to (VksGraph *g, VksNode x, int h, int w, float factor)
   VksShape s = vks_graph_shape (g, x);
   if (h / 2 != s.h || w / 2 != s.w)
     return vks_graph_fail (g, "upsample2: %d x %d cannot come from %d x %d", h, w, s.h, s.w);
-  return pool_node (g, VKS_OP_UPSAMPLE2, x, vks_shape (s.n, s.c, h, w), factor);
+  return pool_node (g, VKS_OP_UPSAMPLE2, x, VKS_NONE, vks_shape (s.n, s.c, h, w), factor);
 }
 
 VksNode
@@ -51,6 +71,41 @@ vks_upsample2 (VksGraph *g, VksNode x)
     return VKS_NONE;
   VksShape s = vks_graph_shape (g, x);
   return vks_upsample2_to (g, x, 2 * s.h, 2 * s.w, 1.0f);
+}
+
+/* values (shaped like key) at each window's pick of key */
+static VksNode
+max_pool2_take (VksGraph *g, VksNode values, VksNode key)
+{
+  return pool_node (g, VKS_OP_MAX_POOL2, values, key, pooled (vks_graph_shape (g, key)), 1.0f);
+}
+
+VksNode
+vks_max_pool2 (VksGraph *g, VksNode x)
+{
+  if (!check_poolable (g, x, "max_pool2"))
+    return VKS_NONE;
+  x = vks_as_layout (g, x, VKS_LAYOUT_PLANES);   /* once, for both roles */
+  return max_pool2_take (g, x, x);
+}
+
+static void
+max_pool2_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
+{
+  /* The pick is piecewise constant in the key: no gradient for it (PyTorch's too). */
+  const VksNodeInfo info = *vks_node_info (g, node);
+  if (wanted[0])
+    dx[0] = pool_node (g, VKS_OP_MAX_POOL2_ROUTE, dy, info.in[1], vks_graph_shape (g, info.in[1]),
+                       1.0f);
+}
+
+static void
+max_pool2_route_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted,
+                          VksNode *dx)
+{
+  const VksNodeInfo info = *vks_node_info (g, node);
+  if (wanted[0])
+    dx[0] = max_pool2_take (g, dy, info.in[1]);
 }
 
 static void
@@ -71,47 +126,45 @@ upsample2_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wante
 }
 
 typedef struct {
-  VksPushShape o, s;
+  VksPushShape o, s, k;
   int32_t stored;
   float factor;
 } PoolPush;
 
+/* The shader's MODE per op. */
+static int
+pool_mode (VksOpKind op)
+{
+  return op == VKS_OP_AVG_POOL2 ? 0 : op == VKS_OP_UPSAMPLE2 ? 1 : op == VKS_OP_MAX_POOL2 ? 2 : 3;
+}
+
 static gboolean
-record_pool (VksPlan *plan, VksNode node, gboolean up, GError **error)
+pool_record (VksPlan *plan, VksNode node, GError **error)
 {
   VksContext *ctx = vks_plan_context (plan);
   const VksNodeInfo *info = vks_node_info (vks_plan_graph (plan), node);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, up };
+  int32_t spec[] = { (int32_t) ctx->workgroup_size, pool_mode (info->op) };
   VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_POOL, spec, G_N_ELEMENTS (spec), error);
   if (pipe == NULL)
     return FALSE;
+  VksNode key = info->n_in == 2 ? info->in[1] : info->in[0];
   VksView views[] = {
     vks_plan_view (plan, info->in[0], VK_FORMAT_R32_SFLOAT),
+    vks_plan_view (plan, key, VK_FORMAT_R32_SFLOAT),
     vks_plan_view (plan, node, VK_FORMAT_R32_SFLOAT),
   };
   VksTensor t = vks_plan_tensor (plan, node);
   long stored = (long) t.n * t.c * t.plane;
   PoolPush push = { vks_plan_push_shape (plan, node), vks_plan_push_shape (plan, info->in[0]),
-                    (int32_t) stored, info->attr.pool.factor };
+                    vks_plan_push_shape (plan, key), (int32_t) stored, info->attr.pool.factor };
   uint32_t groups[3];
   vks_plan_groups (stored, ctx->workgroup_size, groups);
   return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
                                 error);
 }
 
-static gboolean
-avg_pool2_record (VksPlan *plan, VksNode node, GError **error)
-{
-  return record_pool (plan, node, FALSE, error);
-}
-
-static gboolean
-upsample2_record (VksPlan *plan, VksNode node, GError **error)
-{
-  return record_pool (plan, node, TRUE, error);
-}
-
-const VksOpClass vks_avg_pool2_class = { "avg_pool2", avg_pool2_backward, NULL,
-                                         avg_pool2_record };
-const VksOpClass vks_upsample2_class = { "upsample2", upsample2_backward, NULL,
-                                         upsample2_record };
+const VksOpClass vks_avg_pool2_class = { "avg_pool2", avg_pool2_backward, NULL, pool_record };
+const VksOpClass vks_upsample2_class = { "upsample2", upsample2_backward, NULL, pool_record };
+const VksOpClass vks_max_pool2_class = { "max_pool2", max_pool2_backward, NULL, pool_record };
+const VksOpClass vks_max_pool2_route_class = { "max_pool2_route", max_pool2_route_backward, NULL,
+                                               pool_record };

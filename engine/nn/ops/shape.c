@@ -90,6 +90,21 @@ vks_sum (VksGraph *g, VksNode x)
 }
 
 VksNode
+vks_mean_to (VksGraph *g, VksNode x, VksShape shape)
+{
+  if (!vks_graph_ok (g, &x, 1))
+    return VKS_NONE;
+  double count = (double) vks_shape_elements (vks_graph_shape (g, x)) / vks_shape_elements (shape);
+  return vks_scale (g, vks_sum_to (g, x, shape), (float) (1 / count));
+}
+
+VksNode
+vks_mean (VksGraph *g, VksNode x)
+{
+  return vks_mean_to (g, x, vks_shape (1, 1, 1, 1));
+}
+
+VksNode
 vks_unbroadcast (VksGraph *g, VksNode dx, VksShape shape)
 {
   return vks_sum_to (g, dx, shape);

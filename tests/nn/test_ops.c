@@ -1,0 +1,179 @@
+/* The graph engine's newer ops (issue 12), each against the reference interpreter on the device,
+ * its gradient rule against finite differences and, where models need it (gradient penalties),
+ * its second derivative; then the PyTorch fixture (tests/fixtures/make_ops_fixture.py). */
+#include <math.h>
+#include <string.h>
+
+#include "engine/error.h"
+
+#include "engine/nn/graph.h"
+#include "tests/nn/graph_check.h"
+#include "tests/rig.h"
+
+typedef struct {
+  const char *name;
+  VksNode (*build) (VksGraph *g);
+  GraphCaseFix fix;        /* NULL: leaves as drawn, in [-1, 1] */
+  gboolean second_order;
+} OpCase;
+
+static void
+check_case (gconstpointer data)
+{
+  const OpCase *c = data;
+  VksGraph *g = vks_graph_new ();
+  graph_check_op (g, c->build (g), c->fix, c->second_order);
+}
+
+/* ---- pointwise functions ---- */
+
+static VksNode
+build_smooth (VksGraph *g)
+{
+  /* every new unary function, each on its domain (log, sqrt, rsqrt and 1/x on values >= 0.5),
+   * broadcast division included */
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 3, 5));
+  VksNode b = vks_input (g, "b", vks_shape (1, 3, 1, 1));
+  VksNode pos = vks_add_scalar (g, vks_square (g, x), 0.5f);
+  VksNode y = vks_add (g, vks_sigmoid (g, vks_scale (g, x, 3.0f)), vks_silu (g, x));
+  y = vks_add (g, y, vks_gelu (g, vks_scale (g, x, 2.5f)));
+  y = vks_add (g, y, vks_mul (g, vks_exp (g, x), vks_log (g, pos)));
+  y = vks_add (g, y, vks_sub (g, vks_sqrt (g, pos), vks_rsqrt (g, pos)));
+  y = vks_add (g, y, vks_reciprocal (g, pos));
+  return vks_add (g, y, vks_div (g, x, vks_add_scalar (g, vks_square (g, b), 0.7f)));
+}
+
+static VksNode
+build_gelu_tails (VksGraph *g)
+{
+  /* GELU and SiLU far out on both sides (up to |x| = 6), where erf's approximation and the
+   * sigmoid's exponent are at their extremes */
+  VksNode x = vks_scale (g, vks_input (g, "x", vks_shape (1, 2, 4, 8)), 6.0f);
+  return vks_add (g, vks_gelu (g, x), vks_silu (g, vks_scale (g, x, 2.0f)));
+}
+
+/* ---- reductions ---- */
+
+static VksNode
+build_mean (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 5, 6));
+  VksNode per_channel = vks_mean_to (g, x, vks_shape (1, 3, 1, 1));
+  VksNode rows = vks_mean_to (g, x, vks_shape (2, 3, 5, 1));
+  return vks_add (g, vks_mul (g, vks_sub (g, x, per_channel), rows), vks_mean (g, x));
+}
+
+static VksNode
+build_softmax (VksGraph *g)
+{
+  /* PLANES input with padded planes (5 x 7), scaled so rows are far from uniform */
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 5, 7));
+  return vks_softmax (g, vks_scale (g, x, 4.0f));
+}
+
+static VksNode
+build_softmax_long (VksGraph *g)
+{
+  /* long rows and large logits: the max subtraction keeps exp finite */
+  VksNode x = vks_input (g, "x", vks_shape (1, 1, 3, 5000));
+  return vks_softmax (g, vks_scale (g, x, 60.0f));
+}
+
+/* ---- max pooling ---- */
+
+static VksNode
+build_max_pool (VksGraph *g)
+{
+  /* odd sizes (the last row and column are dropped) and a smooth function before and after, so
+   * that second derivatives pass through the mask; relu makes all-zero windows, ties that go to
+   * the first element */
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 7, 5));
+  VksNode y = vks_max_pool2 (g, vks_tanh (g, vks_scale (g, x, 2.0f)));
+  VksNode ties = vks_max_pool2 (g, vks_relu (g, vks_add_scalar (g, x, -0.5f)));
+  return vks_add (g, vks_square (g, y), ties);
+}
+
+static VksNode
+build_max_pool_dense (VksGraph *g)
+{
+  /* a DENSE input (a parameter) with a plane of 6 x 6 floats, not a multiple of 4 */
+  VksNode w = vks_param (g, "w", vks_shape (1, 2, 6, 6));
+  return vks_max_pool2 (g, vks_max_pool2 (g, vks_exp (g, w)));
+}
+
+/* ---- concatenation and slices ---- */
+
+static VksNode
+build_concat (VksGraph *g)
+{
+  /* five tensors along c (two nodes), mixed layouts (a 5 x 3 plane is padded in PLANES, not in
+   * a DENSE parameter); slices of the result, one per dimension */
+  VksNode xs[5] = {
+    vks_input (g, "a", vks_shape (2, 1, 5, 3)), vks_param (g, "b", vks_shape (2, 2, 5, 3)),
+    vks_input (g, "c", vks_shape (2, 3, 5, 3)), vks_input (g, "d", vks_shape (2, 1, 5, 3)),
+    vks_param (g, "e", vks_shape (2, 2, 5, 3)),
+  };
+  VksNode y = vks_tanh (g, vks_concat (g, xs, 5));                   /* [2, 9, 5, 3] */
+  VksNode mid = vks_slice_channels (g, y, 2, 4);
+  VksNode s = vks_add (g, mid, vks_slice (g, vks_slice (g, y, 0, 1, 1), 1, 5, 4));
+  s = vks_add (g, s, vks_slice (g, vks_slice (g, y, 2, 1, 1), 1, 0, 4));
+  return vks_mul (g, s, vks_slice (g, vks_slice (g, y, 3, 2, 1), 1, 1, 4));
+}
+
+static VksNode
+build_concat_dims (VksGraph *g)
+{
+  /* along n, h and w; rows of a DENSE matrix; second derivatives through both ops */
+  VksNode a = vks_input (g, "a", vks_shape (1, 2, 3, 4));
+  VksNode b = vks_input (g, "b", vks_shape (1, 2, 2, 4));
+  VksNode c = vks_input (g, "c", vks_shape (1, 2, 5, 3));
+  VksNode ab[2] = { a, b }, hw[2];
+  hw[0] = vks_concat_dim (g, 2, ab, 2);                             /* [1, 2, 5, 4] */
+  hw[1] = c;
+  VksNode y = vks_concat_dim (g, 3, hw, 2);                          /* [1, 2, 5, 7] */
+  VksNode yy[2] = { y, vks_scale (g, y, -1.0f) };
+  y = vks_concat_dim (g, 0, yy, 2);                                  /* [2, 2, 5, 7] */
+  return vks_square (g, vks_slice (g, vks_slice (g, y, 3, 1, 5), 2, 1, 3));
+}
+
+/* ---- embedding ---- */
+
+static VksNode
+build_embedding (VksGraph *g)
+{
+  /* 9 indices (a PLANES input, 3 x 3 planes: padded) into 5 rows of 6, repeats and one out of
+   * range; second derivatives through the lookup and the scatter-add */
+  VksNode w = vks_param (g, "weight", vks_shape (1, 1, 5, 6));
+  VksNode rows = vks_embedding (g, w, vks_input (g, "indices", vks_shape (1, 1, 3, 3)));
+  return vks_mul (g, vks_tanh (g, rows), vks_input (g, "x", vks_shape (1, 1, 9, 6)));
+}
+
+static void
+fix_indices (GraphCase *gc)
+{
+  static const double idx[9] = { 3, 0, 3, 4, 1, 3, 5, 0, 2 };   /* 5: out of range */
+  memcpy (gc->leaves[vks_graph_find (gc->g, "indices")], idx, sizeof idx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  static const OpCase cases[] = {
+    { "/graph/ops/smooth", build_smooth, NULL, TRUE },
+    { "/graph/ops/gelu-tails", build_gelu_tails, NULL, FALSE },
+    { "/graph/ops/mean", build_mean, NULL, TRUE },
+    { "/graph/ops/softmax", build_softmax, NULL, TRUE },
+    { "/graph/ops/softmax-long", build_softmax_long, NULL, FALSE },
+    { "/graph/ops/max-pool", build_max_pool, NULL, TRUE },
+    { "/graph/ops/max-pool-dense", build_max_pool_dense, NULL, TRUE },
+    { "/graph/ops/concat", build_concat, NULL, FALSE },
+    { "/graph/ops/concat-dims", build_concat_dims, NULL, TRUE },
+    { "/graph/ops/embedding", build_embedding, fix_indices, TRUE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_test_add_data_func (cases[i].name, &cases[i], check_case);
+  int status = g_test_run ();
+  test_context_release ();
+  return status;
+}
