@@ -62,7 +62,9 @@ VksNode vks_graph_find (const VksGraph *g, const char *name);
 /* Parameters in creation order (the checkpoint's tensor list); g_free the array. */
 VksNode *vks_graph_params (const VksGraph *g, int *n_params);
 
-/* Leaves: data given per run, and named parameters (their names are the state_dict keys). */
+/* Leaves: data given per run, and named parameters (their names are the state_dict keys). A
+ * parameter asked for again with the same name and shape is the same node (a network applied
+ * several times). */
 VksNode vks_input (VksGraph *g, const char *name, VksShape shape);
 VksNode vks_param (VksGraph *g, const char *name, VksShape shape);
 /* The same with the checkpoint tensor's number of dimensions (its shape is the last `rank` of
@@ -110,6 +112,8 @@ VksNode vks_log (VksGraph *g, VksNode x);
 VksNode vks_sqrt (VksGraph *g, VksNode x);
 VksNode vks_rsqrt (VksGraph *g, VksNode x);             /* 1 / sqrt(x) */
 VksNode vks_reciprocal (VksGraph *g, VksNode x);
+VksNode vks_abs (VksGraph *g, VksNode x);      /* its gradient is sign(x): 0 at 0, as PyTorch */
+VksNode vks_sign (VksGraph *g, VksNode x);
 
 typedef struct {
   gboolean instance;       /* statistics of each plane; else batch norm with running statistics

@@ -51,6 +51,8 @@ typedef enum {
   VKS_PW_RSQRT = 16,
   VKS_PW_RECIPROCAL = 17,
   VKS_PW_DIV = 18,           /* a / b */
+  VKS_PW_ABS = 19,
+  VKS_PW_SIGN = 20,          /* -1, 0 or 1 (torch.sign); piecewise constant: no gradient */
 } VksPointwiseFn;
 
 #define VKS_MAX_INPUTS 6

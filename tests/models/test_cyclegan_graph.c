@@ -31,7 +31,7 @@ run_both (const VksCheckpoint *ckpt, const float *input, int h, int w, double *v
   g_assert_true (vks_generator_config_from_checkpoint (ckpt, &cfg, &error));
   g_autoptr (VksGraph) g = vks_graph_new ();
   VksNode x = vks_input (g, "x", vks_shape (1, cfg.input_nc, h, w));
-  VksNode y = vks_cyclegan_generator (g, x, &cfg);
+  VksNode y = vks_cyclegan_generator (g, x, &cfg, NULL);
   g_assert_true (vks_graph_check (g, &error));
   g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &y, 1, NULL, &error);
   g_assert_no_error (error);
@@ -120,11 +120,11 @@ test_shared_store (void)
   for (int k = 0; k < 2; k++) {
     graphs[k] = vks_graph_new ();
     x[k] = vks_input (graphs[k], "x", vks_shape (1, 3, sizes[k][0], sizes[k][1]));
-    y[k] = vks_cyclegan_generator (graphs[k], x[k], &cfg);
+    y[k] = vks_cyclegan_generator (graphs[k], x[k], &cfg, NULL);
   }
   g_autoptr (VksParamStore) store = vks_param_store_new (test_context (), graphs, 2, &error);
   g_assert_no_error (error);
-  g_assert_true (vks_param_store_load (store, ckpt, &error));
+  g_assert_true (vks_param_store_load (store, ckpt, NULL, &error));
   VksPlanOptions opts = { .params = store };
   g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
   for (int k = 0; k < 2; k++) {

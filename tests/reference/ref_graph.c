@@ -115,6 +115,8 @@ eval_pointwise (const VksNodeInfo *info, Dims o, Dims da, Dims db, const double 
           case VKS_PW_RSQRT: r = 1 / sqrt (va); break;
           case VKS_PW_RECIPROCAL: r = 1 / va; break;
           case VKS_PW_DIV: r = va / vb; break;
+          case VKS_PW_ABS: r = fabs (va); break;
+          case VKS_PW_SIGN: r = (va > 0) - (va < 0); break;
           }
           out[at (o, n, c, y, x)] = r;
         }
