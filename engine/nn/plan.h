@@ -49,6 +49,11 @@ void vks_plan_stats (const VksPlan *plan, VksPlanStats *stats);
  * they stay until set again (a parameter in a store: in the store). Blocking copies. */
 gboolean vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error);
 gboolean vks_plan_run (VksPlan *plan, GError **error);
+/* The same, asking keep_going (may be NULL) between segments of the recorded work (about 4
+ * GFLOP each, split between nodes): FALSE stops the run within about two segments, with
+ * VKS_ERROR_CANCELLED. */
+gboolean vks_plan_run_until (VksPlan *plan, VksKeepGoing keep_going, gpointer user_data,
+                             GError **error);
 /* Values of an output (or of an input / parameter) after a run, PyTorch's order. */
 gboolean vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error);
 
