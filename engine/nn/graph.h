@@ -119,6 +119,7 @@ typedef struct {
   gboolean instance;       /* statistics of each plane; else batch norm with running statistics
                             * (inference) */
   gboolean affine;         /* instance only: not provided (compose it from primitives) */
+  gboolean given;          /* statistics from a [2C] input (vks_norm_given) */
   VksActivation act;       /* after the normalisation */
   float slope, eps;
   gboolean residual;       /* set by vks_norm */
@@ -130,6 +131,18 @@ typedef struct {
 VksNode vks_norm (VksGraph *g, VksNode x, const VksNormAttrs *a, const VksNode *params,
                   VksNode residual);
 VksNode vks_instance_norm (VksGraph *g, VksNode x, VksActivation act, VksNode residual);
+
+/* For tiled inference, where an instance norm must use statistics of the whole image:
+ * the per-channel mean and biased variance of image 0 of x as the instance norm takes them,
+ * [1][1][1][2C] = mean[C], var[C]; over a rectangle when region is an input [1][1][1][4] (rows
+ * y0, y1, columns x0, x1 at the network input's resolution, which is x's times 2^shift);
+ * corrected when corrections ([2C]: offset[C], factor[C]) is given: mean + offset, var *
+ * factor. No gradient. */
+VksNode vks_norm_statistics (VksGraph *g, VksNode x, VksNode region, VksNode corrections,
+                             int shift);
+/* act((x - mean) / sqrt(var + eps)) + residual with mean, var from stats [2C]. No gradient. */
+VksNode vks_norm_given (VksGraph *g, VksNode x, VksNode stats, VksActivation act, float slope,
+                        VksNode residual);
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);
