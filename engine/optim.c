@@ -17,6 +17,16 @@ vks_adam_hyper_fill (VksAdamHyper *hyper, double lr, double beta1, double beta2,
   };
 }
 
+void
+vks_adam_hyper_set_decay (VksAdamHyper *hyper, VksAdamDecay decay, double lr, double weight_decay)
+{
+  switch (decay) {
+  case VKS_ADAM_DECAY_L2: hyper->decay = (float) weight_decay; break;
+  case VKS_ADAM_DECAY_DECOUPLED: hyper->decay = (float) (1.0 - lr * weight_decay); break;
+  default: hyper->decay = 0.0f;
+  }
+}
+
 static VksView
 floats_view (const VksBuffer *buf, VkDeviceSize offset, long count)
 {
@@ -38,7 +48,8 @@ gboolean
 vks_adam_record (VksRecorder *rec, const VksAdamArrays *a, GError **error)
 {
   VksContext *ctx = vks_recorder_context (rec);
-  g_return_val_if_fail (a->hyper != NULL && a->hyper->mapped != NULL && a->hyper_offset % 4 == 0,
+  g_return_val_if_fail (a->hyper_ready ||
+                        (a->hyper != NULL && a->hyper->mapped != NULL && a->hyper_offset % 4 == 0),
                         FALSE);
   if (a->count <= 0)
     return TRUE;
@@ -47,9 +58,10 @@ vks_adam_record (VksRecorder *rec, const VksAdamArrays *a, GError **error)
                  "%ld parameters are too many for one Adam dispatch", a->count);
     return FALSE;
   }
-  vks_recorder_copy (rec, a->hyper, a->hyper_offset, a->hyper_device, a->hyper_device_offset,
-                     VKS_ADAM_HYPER_BYTES);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size };
+  if (!a->hyper_ready)
+    vks_recorder_copy (rec, a->hyper, a->hyper_offset, a->hyper_device, a->hyper_device_offset,
+                       VKS_ADAM_HYPER_BYTES);
+  int32_t spec[] = { (int32_t) ctx->workgroup_size, (int32_t) a->decay };
   VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_ADAM, spec, G_N_ELEMENTS (spec), error);
   if (pipe == NULL)
     return FALSE;
