@@ -53,6 +53,14 @@ typedef struct {
  * grad. */
 gboolean vks_adam_record (VksRecorder *rec, const VksAdamArrays *arrays, GError **error);
 
+/* The parameters' moving average, in place: ema = beta ema + (1 - beta) param over `count`
+ * floats (shaders/ema.comp). hyper: a device region of two floats, beta and 1 - beta, at an
+ * offset like the arrays' (a multiple of vks_buffer_alignment()). */
+gboolean vks_moving_average_record (VksRecorder *rec, const VksBuffer *hyper,
+                                    VkDeviceSize hyper_offset, const VksBuffer *param,
+                                    VkDeviceSize param_offset, const VksBuffer *ema,
+                                    VkDeviceSize ema_offset, long count, GError **error);
+
 /* dst[i] = idx[i] > 0 ? src[idx[i] - 1] : 0 for i < count (idx int32, 1-based; indices past
  * src_count also give 0). Device buffers, offsets multiples of vks_buffer_alignment(); dst must
  * not overlap src or idx. */
