@@ -41,6 +41,8 @@ layout(push_constant) uniform Params {
 #define FN_RSQRT 16
 #define FN_RECIPROCAL 17
 #define FN_DIV 18
+#define FN_ABS 19
+#define FN_SIGN 20
 
 // GLSL has no erf: Abramowitz & Stegun 7.1.26, absolute error <= 1.5e-7 (float32's own rounding
 // is 6e-8 near 1), odd-extended.
@@ -111,5 +113,7 @@ void main()
   else if (FN == FN_RSQRT) v = inversesqrt(va);
   else if (FN == FN_RECIPROCAL) v = 1.0 / va;
   else if (FN == FN_DIV) v = va / vb;
+  else if (FN == FN_ABS) v = abs(va);
+  else if (FN == FN_SIGN) v = sign(va);
   imageStore(dst, t, vec4(v));
 }
