@@ -6,6 +6,8 @@ typedef struct {
   VksGraph *g;
   VksNormKind norm;
   const char *prefix;      /* of every parameter name */
+  VksInstanceNormHook hook;  /* or NULL */
+  gpointer hook_data;
 } Builder;
 
 static VksNode
@@ -36,6 +38,8 @@ conv_norm (Builder *b, VksNode x, const char *prefix, int index, int cin, int co
   VksNode y = vks_conv2d (b->g, x, weight, bias, a);
   /* the discriminator's LeakyReLU slope; ReLU ignores it */
   VksNormAttrs n = { .instance = !batch, .act = act, .slope = 0.2f, .eps = 1e-5f };
+  if (!batch && b->hook != NULL)
+    return b->hook (b->g, y, act, residual, b->hook_data);
   if (!batch)
     return vks_norm (b->g, y, &n, NULL, residual);
   static const char *const names[] = { "weight", "bias", "running_mean", "running_var" };
@@ -48,7 +52,14 @@ conv_norm (Builder *b, VksNode x, const char *prefix, int index, int cin, int co
 VksNode
 vks_cyclegan_generator (VksGraph *g, VksNode x, const VksGeneratorConfig *cfg, const char *prefix)
 {
-  Builder b = { g, cfg->norm, prefix };
+  return vks_cyclegan_generator_hooked (g, x, cfg, prefix, NULL, NULL);
+}
+
+VksNode
+vks_cyclegan_generator_hooked (VksGraph *g, VksNode x, const VksGeneratorConfig *cfg,
+                               const char *prefix, VksInstanceNormHook hook, gpointer hook_data)
+{
+  Builder b = { g, cfg->norm, prefix, hook, hook_data };
   int ngf = cfg->ngf;
   const VksConvAttrs c7 = { .stride = 1, .pad = 3, .reflect = TRUE };
   const VksConvAttrs down = { .stride = 2, .pad = 1 };
@@ -78,7 +89,7 @@ VksNode
 vks_patchgan_discriminator (VksGraph *g, VksNode x, const VksDiscriminatorConfig *cfg,
                             const char *prefix)
 {
-  Builder b = { g, cfg->norm, prefix };
+  Builder b = { g, cfg->norm, prefix, NULL, NULL };
   VksDiscriminatorLayer layers[VKS_DISCRIMINATOR_MAX_CONVS];
   int n = vks_discriminator_layers (cfg, layers);
   VksNode h = x;

@@ -13,6 +13,14 @@
  * output node [n][output_nc][h][w] (tanh). */
 VksNode vks_cyclegan_generator (VksGraph *g, VksNode x, const VksGeneratorConfig *cfg,
                                 const char *prefix);
+
+/* Makes one instance norm (y: the convolution's output) in place of act(norm(y)) + residual:
+ * the tiler's statistics modes (engine/generator.c) measure, replace or correct statistics. */
+typedef VksNode (*VksInstanceNormHook) (VksGraph *g, VksNode y, VksActivation act,
+                                        VksNode residual, gpointer data);
+VksNode vks_cyclegan_generator_hooked (VksGraph *g, VksNode x, const VksGeneratorConfig *cfg,
+                                       const char *prefix, VksInstanceNormHook hook,
+                                       gpointer hook_data);
 /* NLayerDiscriminator (PatchGAN): the patch logits [n][1][h'][w'] of x. */
 VksNode vks_patchgan_discriminator (VksGraph *g, VksNode x, const VksDiscriminatorConfig *cfg,
                                     const char *prefix);

@@ -89,16 +89,32 @@ vks_graph_params (const VksGraph *g, int *n_params)
   return params;
 }
 
+static void
+fail_va (VksGraph *g, VksErrorCode code, const char *format, va_list args)
+{
+  if (g->error == NULL) {
+    g_autofree char *msg = g_strdup_vprintf (format, args);
+    g->error = g_error_new_literal (VKS_ERROR, code, msg);
+  }
+}
+
 VksNode
 vks_graph_fail (VksGraph *g, const char *format, ...)
 {
-  if (g->error == NULL) {
-    va_list args;
-    va_start (args, format);
-    g_autofree char *msg = g_strdup_vprintf (format, args);
-    va_end (args);
-    g->error = g_error_new_literal (VKS_ERROR, VKS_ERROR_SHAPE, msg);
-  }
+  va_list args;
+  va_start (args, format);
+  fail_va (g, VKS_ERROR_SHAPE, format, args);
+  va_end (args);
+  return VKS_NONE;
+}
+
+VksNode
+vks_graph_fail_code (VksGraph *g, VksErrorCode code, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  fail_va (g, code, format, args);
+  va_end (args);
   return VKS_NONE;
 }
 

@@ -2,6 +2,7 @@
  * of engine/nn/ops/ with its constructors, its gradient rule and its lowering to kernels; the
  * registry (ops/registry.c) has one row per op. */
 #pragma once
+#include "engine/error.h"
 #include "engine/nn/graph.h"
 #include "engine/recorder.h"
 
@@ -107,8 +108,10 @@ vks_node_info (const VksGraph *g, VksNode node)
 
 /* Appends a node (inputs checked to exist; on a sticky error returns VKS_NONE). */
 VksNode vks_graph_add (VksGraph *g, const VksNodeInfo *info);
-/* Sets the sticky error (if none yet) and returns VKS_NONE. */
+/* Sets the sticky error (if none yet; VKS_ERROR_SHAPE, or `code`) and returns VKS_NONE. */
 VksNode vks_graph_fail (VksGraph *g, const char *format, ...) G_GNUC_PRINTF (2, 3);
+VksNode vks_graph_fail_code (VksGraph *g, VksErrorCode code, const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
 /* TRUE if every node is valid (no sticky error, none VKS_NONE). */
 gboolean vks_graph_ok (const VksGraph *g, const VksNode *nodes, int n);
 

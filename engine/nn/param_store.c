@@ -18,6 +18,7 @@ struct VksParamStore {
   GArray *entries;         /* of Entry, sorted by name */
   VksBuffer *buf;
   guint64 version;
+  gboolean zeroed;         /* the buffer's first write also zero-filled it */
 };
 
 static void
@@ -109,9 +110,6 @@ vks_param_store_new (VksContext *ctx, VksGraph *const *graphs, int n_graphs, GEr
   store->buf = vks_buffer_new (ctx, MAX (arena.size, 16), VKS_MEMORY_DEVICE, "parameters", error);
   if (store->buf == NULL)
     return NULL;
-  g_autofree guint8 *zeros = g_malloc0 (arena.size);
-  if (arena.size > 0 && !vks_buffer_upload (ctx, store->buf, 0, zeros, arena.size, error))
-    return NULL;
   return g_steal_pointer (&store);
 }
 
@@ -158,19 +156,61 @@ vks_param_store_version (const VksParamStore *store)
   return store->version;
 }
 
+/* Writes entries at[0..n) from values[0..n) through one staging buffer and one submit, after
+ * zero-filling the whole buffer if that is its first write: a model's load is one submit. */
+static gboolean
+upload_entries (VksParamStore *store, const int *at, const float *const *values, int n,
+                GError **error)
+{
+  VkDeviceSize total = 0;
+  for (int k = 0; k < n; k++)
+    total += (VkDeviceSize) entry_floats (entry (store, at[k])) * sizeof (float);
+  g_autoptr (VksRecorder) rec = vks_recorder_new (store->ctx, error);
+  if (rec == NULL)
+    return FALSE;
+  VksBuffer *staging = NULL;
+  if (total > 0 && (staging = vks_buffer_new (store->ctx, total, VKS_MEMORY_UPLOAD,
+                                              "parameter upload", error)) == NULL)
+    return FALSE;
+  if (!store->zeroed)
+    vks_recorder_fill (rec, store->buf, 0, VK_WHOLE_SIZE, 0);
+  VkDeviceSize from = 0;
+  for (int k = 0; k < n; k++) {
+    const Entry *e = entry (store, at[k]);
+    VkDeviceSize bytes = (VkDeviceSize) entry_floats (e) * sizeof (float);
+    memcpy ((guint8 *) staging->mapped + from, values[k], bytes);
+    vks_recorder_copy (rec, staging, from, store->buf, e->offset, bytes);
+    from += bytes;
+  }
+  gboolean ok = vks_recorder_finish (rec, error) && vks_recorder_run (rec, error);
+  vks_buffer_free (store->ctx, staging);
+  if (ok) {
+    store->zeroed = TRUE;
+    store->version++;
+  }
+  return ok;
+}
+
+gboolean
+vks_param_store_ready (VksParamStore *store, GError **error)
+{
+  return store->zeroed || upload_entries (store, NULL, NULL, 0, error);
+}
+
 gboolean
 vks_param_store_set (VksParamStore *store, int i, const float *values, GError **error)
 {
-  const Entry *e = entry (store, i);
-  store->version++;
-  return vks_buffer_upload (store->ctx, store->buf, e->offset, values,
-                            (VkDeviceSize) entry_floats (e) * sizeof (float), error);
+  return upload_entries (store, &i, &values, 1, error);
 }
 
 gboolean
 vks_param_store_get (VksParamStore *store, int i, float *values, GError **error)
 {
   const Entry *e = entry (store, i);
+  if (!store->zeroed) {
+    memset (values, 0, (gsize) entry_floats (e) * sizeof (float));
+    return TRUE;
+  }
   return vks_buffer_download (store->ctx, store->buf, e->offset, values,
                               (VkDeviceSize) entry_floats (e) * sizeof (float), error);
 }
@@ -188,29 +228,22 @@ gboolean
 vks_param_store_load (VksParamStore *store, const VksCheckpoint *ckpt, const char *prefix,
                       GError **error)
 {
-  for (guint i = 0; i < store->entries->len; i++) {
+  guint n = store->entries->len;
+  g_autofree int *at = g_new (int, n + 1);
+  g_autofree const float **values = g_new (const float *, n + 1);
+  int k = 0;
+  for (guint i = 0; i < n; i++) {
     const Entry *e = entry (store, (int) i);
     const char *key = unprefixed (e, prefix);
     if (key == NULL)
       continue;
-    const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, key);
-    VksShape got;
-    if (t == NULL) {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT, "the checkpoint has no tensor \"%s\"",
-                   key);
+    const VksCheckpointTensor *t = vks_checkpoint_get_shaped (ckpt, key, e->shape, error);
+    if (t == NULL)
       return FALSE;
-    }
-    if (!vks_shape_from_dims (t->ndim, t->shape, &got) || !vks_shape_equal (got, e->shape)) {
-      g_autofree char *have = vks_format_shape (t->ndim, t->shape);
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                   "tensor \"%s\" has shape %s; the model needs [%d, %d, %d, %d]", key, have,
-                   e->shape.n, e->shape.c, e->shape.h, e->shape.w);
-      return FALSE;
-    }
-    if (!vks_param_store_set (store, (int) i, t->data, error))
-      return FALSE;
+    at[k] = (int) i;
+    values[k++] = t->data;
   }
-  return TRUE;
+  return upload_entries (store, at, values, k, error);
 }
 
 gboolean

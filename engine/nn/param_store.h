@@ -25,7 +25,9 @@ int vks_param_store_find (const VksParamStore *store, const char *name);
 const VksBuffer *vks_param_store_buffer (const VksParamStore *store);
 VkDeviceSize vks_param_store_offset (const VksParamStore *store, int i);
 
-/* Host access (blocking copies). Each write changes the version, so plans re-pack weights. */
+/* Host access (blocking copies). Each write changes the version, so plans re-pack weights.
+ * The buffer is zero-filled with its first write (or by vks_param_store_ready). */
+gboolean vks_param_store_ready (VksParamStore *store, GError **error);
 gboolean vks_param_store_set (VksParamStore *store, int i, const float *values, GError **error);
 gboolean vks_param_store_get (VksParamStore *store, int i, float *values, GError **error);
 guint64 vks_param_store_version (const VksParamStore *store);

@@ -375,6 +375,34 @@ check_limits (VksPlan *plan, GError **error)
   return TRUE;
 }
 
+static gboolean
+too_large (GError **error, const char *what, double need, double limit, const char *limit_name)
+{
+  g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+               "this network at this size needs %.0f MiB for %s; the device allows %.0f (%s)",
+               need / 1048576.0, what, limit / 1048576.0, limit_name);
+  return FALSE;
+}
+
+/* Before anything is allocated: each buffer within the largest allocation, all of them within
+ * the device heap. */
+static gboolean
+check_buffers (VksPlan *plan, GError **error)
+{
+  const VksContext *ctx = plan->ctx;
+  VkDeviceSize arena = arena_total (plan), packed = plan->packed.size;
+  if (arena > ctx->max_allocation)
+    return too_large (error, "its activations", arena, ctx->max_allocation,
+                      "maxMemoryAllocationSize");
+  if (packed > ctx->max_allocation)
+    return too_large (error, "its packed weights", packed, ctx->max_allocation,
+                      "maxMemoryAllocationSize");
+  VkDeviceSize heap = ctx->memory_props.memoryHeaps[ctx->device_heap].size;
+  if (arena + 2 * packed > heap)   /* packed weights and their gather map */
+    return too_large (error, "its buffers", arena + 2 * packed, heap, "memory heap size");
+  return TRUE;
+}
+
 /* Liveness: a node's storage is taken when it is computed and given back after its last
  * reader; leaves and outputs keep theirs for the whole plan. */
 static void
@@ -517,7 +545,35 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
     if (klass->prepare != NULL && !klass->prepare (plan, v, error))
       return NULL;
   }
+  if (!check_buffers (plan, error))
+    return NULL;
   return g_steal_pointer (&plan);
+}
+
+/* One submit: the gather map uploaded, and the arena zeroed, since leaves may be read before
+ * they are set: start from zeros, never from whatever the memory held (the poison fault hook
+ * checks this). */
+static gboolean
+initialise_buffers (VksPlan *plan, GError **error)
+{
+  grow_map (plan, plan->packed.size / sizeof (float));
+  VkDeviceSize map_bytes = plan->map_len * sizeof (gint32);
+  g_autoptr (VksRecorder) rec = vks_recorder_new (plan->ctx, error);
+  if (rec == NULL)
+    return FALSE;
+  VksBuffer *staging = NULL;
+  if (map_bytes > 0) {
+    staging = vks_buffer_new (plan->ctx, map_bytes, VKS_MEMORY_UPLOAD, "repack map upload",
+                              error);
+    if (staging == NULL)
+      return FALSE;
+    memcpy (staging->mapped, plan->map, map_bytes);
+    vks_recorder_copy (rec, staging, 0, plan->index_buf, 0, map_bytes);
+  }
+  vks_recorder_fill (rec, plan->arena, 0, VK_WHOLE_SIZE, 0);
+  gboolean ok = vks_recorder_finish (rec, error) && vks_recorder_run (rec, error);
+  vks_buffer_free (plan->ctx, staging);
+  return ok;
 }
 
 static gboolean
@@ -581,7 +637,7 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
               const VksPlanOptions *options, GError **error)
 {
   g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, options, error);
-  if (plan == NULL)
+  if (plan == NULL || (plan->store != NULL && !vks_param_store_ready (plan->store, error)))
     return NULL;
   VkDeviceSize total = plan->scratch_offset + plan->scratch_bytes;
   plan->arena = vks_buffer_new (ctx, MAX (total, 16), VKS_MEMORY_DEVICE, "graph arena", error);
@@ -593,18 +649,7 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
                                                        "repack map", error) : NULL;
   if (plan->index_buf == NULL)
     return NULL;
-  grow_map (plan, plan->packed.size / sizeof (float));
-  if (plan->map_len > 0 &&
-      !vks_buffer_upload (ctx, plan->index_buf, 0, plan->map, plan->map_len * sizeof (gint32),
-                          error))
-    return NULL;
-  /* Leaves may be read before they are set: start from zeros, never from whatever the memory
-   * held (the poison fault hook checks this). */
-  g_autoptr (VksRecorder) zero = vks_recorder_new (ctx, error);
-  if (zero == NULL)
-    return NULL;
-  vks_recorder_fill (zero, plan->arena, 0, VK_WHOLE_SIZE, 0);
-  if (!vks_recorder_finish (zero, error) || !vks_recorder_run (zero, error))
+  if (!initialise_buffers (plan, error))
     return NULL;
   if (!create_staging (plan, options, error))
     return NULL;
@@ -641,9 +686,9 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
 
 gboolean
 vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
-                  VksPlanStats *stats, GError **error)
+                  const VksPlanOptions *options, VksPlanStats *stats, GError **error)
 {
-  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, NULL, error);
+  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, options, error);
   if (plan == NULL)
     return FALSE;
   vks_plan_stats (plan, stats);

@@ -46,7 +46,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksPlan, vks_plan_free)
 
 /* The same layout without allocating anything (the limit checks and the tiler ask this). */
 gboolean vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *outputs,
-                           int n_outputs, VksPlanStats *stats, GError **error);
+                           int n_outputs, const VksPlanOptions *options, VksPlanStats *stats,
+                           GError **error);
 void vks_plan_stats (const VksPlan *plan, VksPlanStats *stats);
 
 /* Values of an input or parameter in PyTorch's contiguous order (vks_shape_elements floats);

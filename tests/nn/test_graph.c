@@ -239,7 +239,7 @@ test_plan_memory (void)
   (void) unused;
   GError *error = NULL;
   VksPlanStats measured, made;
-  g_assert_true (vks_plan_measure (test_context (), g, &h, 1, &measured, &error));
+  g_assert_true (vks_plan_measure (test_context (), g, &h, 1, NULL, &measured, &error));
   g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &h, 1, NULL, &error);
   g_assert_no_error (error);
   vks_plan_stats (plan, &made);

@@ -261,6 +261,10 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
   VkDeviceSize align = vks_buffer_alignment (vks_plan_context (plan));
   VkDeviceSize begin = (packed->size + align - 1) / align * align;
   long w_count = vks_shape_elements (sw);
+  /* the scratch is bound through R32F views too */
+  VkDeviceSize budget = MIN ((VkDeviceSize) SCRATCH_BUDGET,
+                             (VkDeviceSize) vks_plan_context (plan)->props.limits.maxTexelBufferElements
+                             * sizeof (float));
 
   switch (info->op) {
   case VKS_OP_CONV2D:
@@ -269,7 +273,7 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
     l->packed = &l->conv;
     build_map (plan, l, begin, packed->size, info->in[1], info->n_in == 3 ? info->in[2] : VKS_NONE,
                w_count, d.cout, FALSE);
-    vks_plan_need_scratch (plan, vks_conv_scratch_bytes (&l->conv, x_h, x_w, SCRATCH_BUDGET));
+    vks_plan_need_scratch (plan, vks_conv_scratch_bytes (&l->conv, x_h, x_w, budget));
     return TRUE;
   case VKS_OP_CONV2D_DATA_GRAD:
     if (!vks_conv_init (&l->conv, &d, &unused, error) ||
@@ -278,13 +282,13 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
     l->packed = &l->bw.data;
     l->flipped = !d.transposed;
     build_map (plan, l, begin, packed->size, info->in[1], VKS_NONE, w_count, d.cout, TRUE);
-    vks_plan_need_scratch (plan, vks_conv_backward_scratch_bytes (&l->bw, n, SCRATCH_BUDGET));
+    vks_plan_need_scratch (plan, vks_conv_backward_scratch_bytes (&l->bw, n, budget));
     return TRUE;
   default:   /* VKS_OP_CONV2D_WEIGHT_GRAD */
     if (!vks_conv_init (&l->conv, &d, &unused, error) ||
         !vks_conv_backward_init (&l->bw, &l->conv, x_h, x_w, &unused, error))
       return FALSE;
-    vks_plan_need_scratch (plan, vks_conv_backward_scratch_bytes (&l->bw, n, SCRATCH_BUDGET));
+    vks_plan_need_scratch (plan, vks_conv_backward_scratch_bytes (&l->bw, n, budget));
     return TRUE;
   }
 }

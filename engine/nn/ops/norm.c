@@ -43,8 +43,8 @@ vks_norm (VksGraph *g, VksNode x, const VksNormAttrs *a, const VksNode *params, 
     return vks_graph_fail (g, "norm: a fused LeakyReLU needs a positive slope");
   /* One workgroup per plane loops over it in 256 invocations (context.c). */
   if ((long) s.h * s.w > 256L * VKS_MAX_LOOP_ITERATIONS)
-    return vks_graph_fail (g, "norm: a %d x %d plane is larger than one workgroup may normalise",
-                           s.h, s.w);
+    return vks_graph_fail_code (g, VKS_ERROR_TOO_LARGE, "norm: a %d x %d plane is larger than "
+                                "one workgroup may normalise (VKS_MAX_LOOP_ITERATIONS)", s.w, s.h);
   VksNodeInfo info = {
     .op = VKS_OP_NORM,
     .n_in = n_in,
@@ -90,8 +90,8 @@ vks_norm_statistics (VksGraph *g, VksNode x, VksNode region, VksNode corrections
     return vks_graph_fail (g, "norm_statistics: the %s needs %ld values",
                            region != VKS_NONE ? "region" : "corrections", want);
   if ((long) s.h * s.w > 256L * VKS_MAX_LOOP_ITERATIONS)
-    return vks_graph_fail (g, "norm_statistics: a %d x %d plane is larger than one workgroup "
-                           "may measure", s.h, s.w);
+    return vks_graph_fail_code (g, VKS_ERROR_TOO_LARGE, "norm_statistics: a %d x %d plane is "
+                                "larger than one workgroup may measure", s.w, s.h);
   VksNodeInfo info = {
     .op = VKS_OP_NORM_STATS,
     .n_in = aux != VKS_NONE ? 2 : 1,
