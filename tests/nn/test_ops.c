@@ -155,6 +155,137 @@ fix_indices (GraphCase *gc)
   memcpy (gc->leaves[vks_graph_find (gc->g, "indices")], idx, sizeof idx);
 }
 
+/* ---- normalisations (first order is what training needs; the composition gives more) ---- */
+
+#define EPS 1e-5f
+
+static VksNode
+build_layer_norm (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 4, 5));
+  VksNode y = vks_layer_norm (g, x, 3, vks_param (g, "w", vks_shape (1, 3, 4, 5)),
+                              vks_param (g, "b", vks_shape (1, 3, 4, 5)), EPS);
+  /* rows of a matrix, no affine part (a transformer's pre-norm without elementwise_affine) */
+  VksNode rows = vks_layer_norm (g, vks_input (g, "r", vks_shape (1, 1, 4, 5)), 1, VKS_NONE,
+                                 VKS_NONE, EPS);
+  return vks_mul (g, y, rows);
+}
+
+static VksNode
+build_group_norm (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 6, 3, 5));
+  return vks_group_norm (g, x, 3, vks_param (g, "w", vks_shape (1, 1, 1, 6)),
+                         vks_param (g, "b", vks_shape (1, 1, 1, 6)), EPS);
+}
+
+static VksNode
+build_adain (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 4, 5, 5));
+  return vks_adain_style (g, x, vks_input (g, "s", vks_shape (1, 1, 2, 3)),
+                          vks_param (g, "fc.w", vks_shape (1, 1, 8, 3)),
+                          vks_param (g, "fc.b", vks_shape (1, 1, 1, 8)), EPS);
+}
+
+static VksNode
+build_batch_norm (VksGraph *g)
+{
+  /* y plus the running statistics' updates, so both are checked (shape [1, 1, 1, c] given,
+   * [1, c, 1, 1] to broadcast) */
+  VksNode x = vks_input (g, "x", vks_shape (3, 4, 3, 5));
+  VksShape c = vks_shape (1, 1, 1, 4), bc = vks_shape (1, 4, 1, 1);
+  VksBatchNorm bn = vks_batch_norm_train (g, x, vks_param (g, "w", c), vks_param (g, "b", c),
+                                          vks_input (g, "rm", c), vks_input (g, "rv", c), 0.1f,
+                                          EPS);
+  VksNode stats = vks_add (g, vks_reshape (g, bn.running_mean, bc),
+                           vks_scale (g, vks_reshape (g, bn.running_var, bc), 3.0f));
+  return vks_mul (g, bn.y, stats);
+}
+
+static VksNode
+build_batch_norm_eval (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 4, 3));
+  VksShape c = vks_shape (1, 3, 1, 1);
+  VksNode var = vks_add_scalar (g, vks_square (g, vks_input (g, "rv", c)), 0.1f);
+  return vks_batch_norm_eval (g, x, vks_param (g, "w", c), vks_param (g, "b", c),
+                              vks_input (g, "rm", c), var, EPS);
+}
+
+/* ---- builder errors: each constructor's message names the op ---- */
+
+static VksNode
+bad_softmax (VksGraph *g)
+{
+  return vks_softmax (g, vks_input (g, "x", vks_shape (1, 1, 1, 20000)));
+}
+
+static VksNode
+bad_slice (VksGraph *g)
+{
+  return vks_slice_channels (g, vks_input (g, "x", vks_shape (1, 4, 2, 2)), 3, 2);
+}
+
+static VksNode
+bad_concat (VksGraph *g)
+{
+  VksNode xs[2] = { vks_input (g, "a", vks_shape (1, 2, 3, 3)),
+                    vks_input (g, "b", vks_shape (1, 2, 3, 4)) };
+  return vks_concat (g, xs, 2);
+}
+
+static VksNode
+bad_embedding (VksGraph *g)
+{
+  return vks_embedding (g, vks_param (g, "w", vks_shape (1, 2, 5, 6)),
+                        vks_input (g, "i", vks_shape (1, 1, 1, 3)));
+}
+
+static VksNode
+bad_group_norm (VksGraph *g)
+{
+  return vks_group_norm (g, vks_input (g, "x", vks_shape (1, 6, 2, 2)), 4, VKS_NONE, VKS_NONE,
+                         EPS);
+}
+
+static VksNode
+bad_batch_norm (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (1, 3, 1, 1));
+  return vks_batch_norm_train (g, x, VKS_NONE, VKS_NONE, VKS_NONE, VKS_NONE, 0.1f, EPS).y;
+}
+
+static VksNode
+bad_max_pool (VksGraph *g)
+{
+  return vks_max_pool2 (g, vks_input (g, "x", vks_shape (1, 1, 1, 4)));
+}
+
+static void
+test_builder_errors (void)
+{
+  static const struct {
+    VksNode (*build) (VksGraph *g);
+    const char *message;
+  } cases[] = {
+    { bad_softmax, "softmax: rows of 20000" }, { bad_slice, "slice: [3, 5)" },
+    { bad_concat, "concat:" }, { bad_embedding, "embedding: the weight" },
+    { bad_group_norm, "group_norm: 6 channels" }, { bad_batch_norm, "batch_norm: training" },
+    { bad_max_pool, "max_pool2: a 1 x 4 plane" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (VksGraph) g = vks_graph_new ();
+    g_assert_cmpint (cases[i].build (g), ==, VKS_NONE);
+    GError *error = NULL;
+    g_assert_false (vks_graph_check (g, &error));
+    g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+    if (strstr (error->message, cases[i].message) == NULL)
+      g_error ("\"%s\" does not contain \"%s\"", error->message, cases[i].message);
+    g_clear_error (&error);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -170,9 +301,15 @@ main (int argc, char **argv)
     { "/graph/ops/concat", build_concat, NULL, FALSE },
     { "/graph/ops/concat-dims", build_concat_dims, NULL, TRUE },
     { "/graph/ops/embedding", build_embedding, fix_indices, TRUE },
+    { "/graph/ops/layer-norm", build_layer_norm, NULL, FALSE },
+    { "/graph/ops/group-norm", build_group_norm, NULL, FALSE },
+    { "/graph/ops/adain", build_adain, NULL, FALSE },
+    { "/graph/ops/batch-norm", build_batch_norm, NULL, FALSE },
+    { "/graph/ops/batch-norm-eval", build_batch_norm_eval, NULL, FALSE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);
+  g_test_add_func ("/graph/ops/builder-errors", test_builder_errors);
   int status = g_test_run ();
   test_context_release ();
   return status;
