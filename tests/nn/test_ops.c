@@ -7,6 +7,7 @@
 #include "engine/error.h"
 
 #include "engine/nn/graph.h"
+#include "engine/nn/params.h"
 #include "tests/nn/graph_check.h"
 #include "tests/rig.h"
 
@@ -286,6 +287,171 @@ test_builder_errors (void)
   }
 }
 
+/* ---- against PyTorch in float64 (tests/fixtures/make_ops_fixture.py) ---- */
+
+/* float32 arithmetic against a float64 reference: per tensor max |a - b| / max |b| */
+#define TORCH_TOL 2e-5
+#define MAX_LEAVES 8
+
+typedef struct {
+  VksGraph *g;
+  const VksCheckpoint *ck;
+  const char *name;                  /* the case, its tensors' prefix */
+  VksNode leaves[MAX_LEAVES];
+  int n_leaves;
+  VksNode running_mean, running_var; /* batch norm's updated statistics, else VKS_NONE */
+} TorchCase;
+
+/* The fixture tensor "<case>.<suffix>" (NULL if absent). */
+static const VksCheckpointTensor *
+torch_tensor (const TorchCase *tc, const char *suffix)
+{
+  g_autofree char *key = g_strdup_printf ("%s.%s", tc->name, suffix);
+  return vks_checkpoint_get_tensor (tc->ck, key);
+}
+
+/* A graph leaf named and shaped as the case's tensor of that name. */
+static VksNode
+torch_leaf (TorchCase *tc, const char *name, gboolean param)
+{
+  const VksCheckpointTensor *t = torch_tensor (tc, name);
+  g_assert_nonnull (t);
+  VksShape s;
+  g_assert_true (vks_shape_from_dims (t->ndim, t->shape, &s));
+  g_assert_cmpint (tc->n_leaves, <, MAX_LEAVES);
+  VksNode v = param ? vks_param (tc->g, name, s) : vks_input (tc->g, name, s);
+  tc->leaves[tc->n_leaves++] = v;
+  return v;
+}
+
+static VksNode
+torch_layer_norm (TorchCase *tc)
+{
+  return vks_layer_norm (tc->g, torch_leaf (tc, "x", FALSE), 3, torch_leaf (tc, "weight", TRUE),
+                         torch_leaf (tc, "bias", TRUE), EPS);
+}
+
+static VksNode
+torch_group_norm (TorchCase *tc)
+{
+  return vks_group_norm (tc->g, torch_leaf (tc, "x", FALSE), 3, torch_leaf (tc, "weight", TRUE),
+                         torch_leaf (tc, "bias", TRUE), EPS);
+}
+
+static VksNode
+torch_batch_norm (TorchCase *tc)
+{
+  VksNode x = torch_leaf (tc, "x", FALSE);
+  VksNode w = torch_leaf (tc, "weight", TRUE), b = torch_leaf (tc, "bias", TRUE);
+  VksBatchNorm bn = vks_batch_norm_train (tc->g, x, w, b, torch_leaf (tc, "running_mean", FALSE),
+                                          torch_leaf (tc, "running_var", FALSE), 0.1f, EPS);
+  tc->running_mean = bn.running_mean;
+  tc->running_var = bn.running_var;
+  return bn.y;
+}
+
+static VksNode
+torch_adain (TorchCase *tc)
+{
+  VksNode x = torch_leaf (tc, "x", FALSE), s = torch_leaf (tc, "s", FALSE);
+  return vks_adain_style (tc->g, x, s, torch_leaf (tc, "fc.weight", TRUE),
+                          torch_leaf (tc, "fc.bias", TRUE), EPS);
+}
+
+static VksNode
+torch_gelu (TorchCase *tc)
+{
+  return vks_gelu (tc->g, torch_leaf (tc, "x", FALSE));
+}
+
+static VksNode
+torch_silu (TorchCase *tc)
+{
+  return vks_silu (tc->g, torch_leaf (tc, "x", FALSE));
+}
+
+static VksNode
+torch_softmax (TorchCase *tc)
+{
+  return vks_softmax (tc->g, torch_leaf (tc, "x", FALSE));
+}
+
+static VksNode
+torch_max_pool (TorchCase *tc)
+{
+  return vks_max_pool2 (tc->g, torch_leaf (tc, "x", FALSE));
+}
+
+typedef struct {
+  const char *name;
+  VksNode (*build) (TorchCase *tc);
+} TorchBuilder;
+
+/* out, and the gradients of sum(out * r) with respect to every leaf the fixture has a gradient
+ * for, on the device against PyTorch's. */
+static void
+check_torch_case (gconstpointer data)
+{
+  const TorchBuilder *b = data;
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "ops.safetensors",
+                                                 NULL);
+  GError *error = NULL;
+  g_autoptr (VksCheckpoint) ck = vks_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (VksGraph) g = vks_graph_new ();
+  TorchCase tc = { g, ck, b->name, { 0 }, 0, VKS_NONE, VKS_NONE };
+  VksNode out = b->build (&tc);
+  int n_fwd = tc.n_leaves;
+  VksNode loss = vks_sum (g, vks_mul (g, out, torch_leaf (&tc, "r", FALSE)));
+  VksNode wrt[MAX_LEAVES], grads[MAX_LEAVES];
+  const char *grad_names[MAX_LEAVES];
+  int n = 0;
+  for (int i = 0; i < n_fwd; i++) {
+    const char *leaf = vks_graph_name (g, tc.leaves[i]);
+    g_autofree char *key = g_strconcat ("expected.grad.", leaf, NULL);
+    if (torch_tensor (&tc, key) != NULL) {
+      grad_names[n] = leaf;
+      wrt[n++] = tc.leaves[i];
+    }
+  }
+  vks_grad (g, loss, wrt, n, grads);
+  g_assert_true (vks_graph_check (g, &error));
+
+  VksNode outputs[MAX_LEAVES + 3] = { out };
+  int n_out = 1;
+  for (int i = 0; i < n; i++)
+    if (grads[i] != VKS_NONE)
+      outputs[n_out++] = grads[i];
+  if (tc.running_mean != VKS_NONE) {
+    outputs[n_out++] = tc.running_mean;
+    outputs[n_out++] = tc.running_var;
+  }
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, outputs, n_out, NULL, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < tc.n_leaves; i++) {
+    const VksCheckpointTensor *t = torch_tensor (&tc, vks_graph_name (g, tc.leaves[i]));
+    g_assert_true (vks_plan_set (plan, tc.leaves[i], t->data, &error));
+  }
+  g_assert_true (vks_plan_run (plan, &error));
+
+  g_autofree char *prefix = g_strconcat (b->name, ".expected.", NULL);
+  g_autofree char *key = g_strconcat (prefix, "out", NULL);
+  g_assert_cmpfloat (graph_check_against (plan, out, ck, key), <=, TORCH_TOL);
+  for (int i = 0; i < n; i++) {
+    g_autofree char *gkey = g_strconcat (prefix, "grad.", grad_names[i], NULL);
+    g_assert_cmpfloat (graph_check_against (plan, grads[i], ck, gkey), <=, TORCH_TOL);
+  }
+  if (tc.running_mean != VKS_NONE) {
+    g_autofree char *mkey = g_strconcat (prefix, "running_mean", NULL);
+    g_autofree char *vkey = g_strconcat (prefix, "running_var", NULL);
+    g_assert_cmpfloat (graph_check_against (plan, tc.running_mean, ck, mkey), <=, TORCH_TOL);
+    g_assert_cmpfloat (graph_check_against (plan, tc.running_var, ck, vkey), <=, TORCH_TOL);
+  }
+  VksPlanStats st;
+  vks_plan_stats (plan, &st);
+  g_test_message ("%d nodes computed, %d dispatches", st.n_nodes, st.n_dispatches);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -310,6 +476,15 @@ main (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);
   g_test_add_func ("/graph/ops/builder-errors", test_builder_errors);
+  static const TorchBuilder torch_cases[] = {
+    { "layer_norm", torch_layer_norm }, { "group_norm", torch_group_norm },
+    { "batch_norm", torch_batch_norm }, { "adain", torch_adain }, { "gelu", torch_gelu },
+    { "silu", torch_silu }, { "softmax", torch_softmax }, { "max_pool", torch_max_pool },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (torch_cases); i++) {
+    g_autofree char *path = g_strconcat ("/graph/ops/vs-pytorch/", torch_cases[i].name, NULL);
+    g_test_add_data_func (path, &torch_cases[i], check_torch_case);
+  }
   int status = g_test_run ();
   test_context_release ();
   return status;
