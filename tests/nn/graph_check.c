@@ -157,6 +157,16 @@ graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads)
   return worst;
 }
 
+VksCheckpoint *
+graph_check_load_fixture (const char *file)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", file, NULL);
+  GError *error = NULL;
+  VksCheckpoint *ck = vks_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  return ck;
+}
+
 double
 graph_check_against (VksPlan *plan, VksNode node, const VksCheckpoint *ck, const char *name)
 {

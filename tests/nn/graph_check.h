@@ -33,6 +33,9 @@ VksNode graph_case_add_loss_grads (GraphCase *gc, VksNode out, VksNode *grads);
  * Form: |fd - g| / (1 + max |g|). */
 double graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads);
 
+/* tests/fixtures/<file> (G_TEST_SRCDIR), asserted to load. */
+VksCheckpoint *graph_check_load_fixture (const char *file);
+
 /* A plan's values of `node` (VKS_NONE: zeros, an absent gradient) against the fixture tensor
  * `name` of ck, logged: max |a - b| / max |b| (the absolute error where b is all zeros). */
 double graph_check_against (VksPlan *plan, VksNode node, const VksCheckpoint *ck,

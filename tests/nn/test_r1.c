@@ -53,11 +53,8 @@ build (Critic *c, const VksCheckpoint *ck)
 static void
 test_r1_vs_pytorch (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "r1_critic.safetensors",
-                                                 NULL);
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) ck = vks_checkpoint_load (path, &error);
-  g_assert_no_error (error);
+  g_autoptr (VksCheckpoint) ck = graph_check_load_fixture ("r1_critic.safetensors");
   Critic c;
   build (&c, ck);
   int n_params = 0;
@@ -97,11 +94,8 @@ test_r1_vs_pytorch (void)
 static void
 test_load_params_errors (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "r1_critic.safetensors",
-                                                 NULL);
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) ck = vks_checkpoint_load (path, &error);
-  g_assert_no_error (error);
+  g_autoptr (VksCheckpoint) ck = graph_check_load_fixture ("r1_critic.safetensors");
   g_autoptr (VksGraph) g = vks_graph_new ();
   VksNode x = vks_input (g, "x", vks_shape (1, 3, 8, 8));
   VksConvAttrs s1 = { .stride = 1, .pad = 1 };
