@@ -181,6 +181,14 @@ build_group_norm (VksGraph *g)
 }
 
 static VksNode
+build_group_norm_large (VksGraph *g)
+{
+  /* a group's 2 x 130 x 130 values are more than one sum may loop over: split sums */
+  VksNode x = vks_input (g, "x", vks_shape (1, 4, 130, 130));
+  return vks_group_norm (g, x, 2, VKS_NONE, VKS_NONE, EPS);
+}
+
+static VksNode
 build_adain (VksGraph *g)
 {
   VksNode x = vks_input (g, "x", vks_shape (2, 4, 5, 5));
@@ -193,9 +201,9 @@ static VksNode
 build_batch_norm (VksGraph *g)
 {
   /* y plus the running statistics' updates, so both are checked (shape [1, 1, 1, c] given,
-   * [1, c, 1, 1] to broadcast) */
-  VksNode x = vks_input (g, "x", vks_shape (3, 4, 3, 5));
-  VksShape c = vks_shape (1, 1, 1, 4), bc = vks_shape (1, 4, 1, 1);
+   * [1, c, 1, 1] to broadcast; 3 channels: the PLANES inputs are padded, reshaping copies) */
+  VksNode x = vks_input (g, "x", vks_shape (3, 3, 3, 5));
+  VksShape c = vks_shape (1, 1, 1, 3), bc = vks_shape (1, 3, 1, 1);
   VksBatchNorm bn = vks_batch_norm_train (g, x, vks_param (g, "w", c), vks_param (g, "b", c),
                                           vks_input (g, "rm", c), vks_input (g, "rv", c), 0.1f,
                                           EPS);
@@ -443,6 +451,7 @@ main (int argc, char **argv)
     { "/graph/ops/embedding", build_embedding, fix_indices, TRUE },
     { "/graph/ops/layer-norm", build_layer_norm, NULL, FALSE },
     { "/graph/ops/group-norm", build_group_norm, NULL, FALSE },
+    { "/graph/ops/group-norm-large", build_group_norm_large, NULL, FALSE },
     { "/graph/ops/adain", build_adain, NULL, FALSE },
     { "/graph/ops/batch-norm", build_batch_norm, NULL, FALSE },
     { "/graph/ops/batch-norm-eval", build_batch_norm_eval, NULL, FALSE },
