@@ -201,6 +201,12 @@ struct VksGeneratorPlan {
   double unsplit_flops;         /* recorded since the last segment ended */
 };
 
+guint
+vks_generator_plan_n_dispatches (const VksGeneratorPlan *plan)
+{
+  return vks_recorder_n_dispatches (plan->rec);
+}
+
 static gboolean
 layer_has_stats (const VksGenerator *gen, const Layer *l)
 {

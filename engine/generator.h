@@ -75,5 +75,7 @@ gboolean vks_generator_plan_run (VksGeneratorPlan *plan, const float *input, flo
 gboolean vks_generator_plan_run_until (VksGeneratorPlan *plan, const float *input, float *output,
                                        VksKeepGoing keep_going, gpointer user_data,
                                        GError **error);
+/* Dispatches one run records (the graph engine's migration checks compare against it). */
+guint vks_generator_plan_n_dispatches (const VksGeneratorPlan *plan);
 /* Multiply-adds x 2 of one forward pass at h x w (for GFLOP/s figures). */
 double vks_generator_flops (const VksGeneratorConfig *cfg, int height, int width);

@@ -64,7 +64,9 @@ vks_grad (VksGraph *g, VksNode loss, const VksNode *wrt, int n, VksNode *grads)
       break;
     }
     gboolean wanted[VKS_MAX_INPUTS] = { FALSE };
-    VksNode dx[VKS_MAX_INPUTS] = { VKS_NONE, VKS_NONE, VKS_NONE };
+    VksNode dx[VKS_MAX_INPUTS];
+    for (int i = 0; i < VKS_MAX_INPUTS; i++)
+      dx[i] = VKS_NONE;
     for (int i = 0; i < info.n_in; i++)
       wanted[i] = needs[info.in[i]];
     klass->backward (g, v, dy, wanted, dx);

@@ -154,7 +154,29 @@ vks_input (VksGraph *g, const char *name, VksShape shape)
 }
 
 VksNode
+vks_param_rank (VksGraph *g, const char *name, VksShape shape, int rank)
+{
+  int dims[4] = { shape.n, shape.c, shape.h, shape.w };
+  for (int i = 0; i < 4 - rank; i++)
+    if (rank < 1 || rank > 4 || dims[i] != 1)
+      return vks_graph_fail (g, "parameter \"%s\": [%d, %d, %d, %d] is not of rank %d",
+                             name ? name : "", shape.n, shape.c, shape.h, shape.w, rank);
+  VksNode node = leaf (g, VKS_OP_PARAM, name, shape);
+  if (node != VKS_NONE)
+    vks_node_info (g, node)->rank = rank;
+  return node;
+}
+
+VksNode
 vks_param (VksGraph *g, const char *name, VksShape shape)
 {
-  return leaf (g, VKS_OP_PARAM, name, shape);
+  int rank = shape.n != 1 ? 4 : shape.c != 1 ? 3 : shape.h != 1 ? 2 : 1;
+  return vks_param_rank (g, name, shape, rank);
+}
+
+int
+vks_graph_param_rank (const VksGraph *g, VksNode param)
+{
+  g_return_val_if_fail (node_exists (g, param), 0);
+  return vks_node_info (g, param)->rank;
 }

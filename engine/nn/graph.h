@@ -10,6 +10,8 @@
 #pragma once
 #include <glib.h>
 
+#include "engine/ops.h"   /* VksActivation */
+
 typedef int VksNode;       /* index into the graph; VKS_NONE: absent */
 #define VKS_NONE (-1)
 
@@ -63,16 +65,23 @@ VksNode *vks_graph_params (const VksGraph *g, int *n_params);
 /* Leaves: data given per run, and named parameters (their names are the state_dict keys). */
 VksNode vks_input (VksGraph *g, const char *name, VksShape shape);
 VksNode vks_param (VksGraph *g, const char *name, VksShape shape);
+/* The same with the checkpoint tensor's number of dimensions (its shape is the last `rank` of
+ * `shape`); vks_param takes it from the leading 1s, which is ambiguous only for a tensor whose
+ * first real dimension is 1 (Linear(in, 1).weight is [1][in]: rank 2). */
+VksNode vks_param_rank (VksGraph *g, const char *name, VksShape shape, int rank);
+int vks_graph_param_rank (const VksGraph *g, VksNode param);
 
 typedef struct {
   int stride, pad;
   gboolean reflect;        /* reflect padding (plain convolution only), else zeros */
   gboolean transposed;     /* ConvTranspose2d: weight [cin][cout][kh][kw] */
   int output_pad;          /* transposed only */
+  VksActivation act;       /* applied after the bias, in the same kernel */
+  float slope;             /* LeakyReLU's (> 0: the gradient reads the mask from the output) */
 } VksConvAttrs;
 
 /* Conv2d / ConvTranspose2d of x [n][cin][h][w] with weight [cout][cin][kh][kw] (transposed:
- * [cin][cout][kh][kw]) and bias [cout] (VKS_NONE: none), as PyTorch's. */
+ * [cin][cout][kh][kw]) and bias [cout] (VKS_NONE: none), as PyTorch's, then attrs->act. */
 VksNode vks_conv2d (VksGraph *g, VksNode x, VksNode weight, VksNode bias, const VksConvAttrs *a);
 /* Batched matrix product over the last two dimensions; n and c are batch dimensions that
  * broadcast (size 1 against any). trans_a / trans_b use the transposed matrix. */
@@ -101,6 +110,22 @@ VksNode vks_log (VksGraph *g, VksNode x);
 VksNode vks_sqrt (VksGraph *g, VksNode x);
 VksNode vks_rsqrt (VksGraph *g, VksNode x);             /* 1 / sqrt(x) */
 VksNode vks_reciprocal (VksGraph *g, VksNode x);
+
+typedef struct {
+  gboolean instance;       /* statistics of each plane; else batch norm with running statistics
+                            * (inference) */
+  gboolean affine;         /* instance only: not provided (compose it from primitives) */
+  VksActivation act;       /* after the normalisation */
+  float slope, eps;
+  gboolean residual;       /* set by vks_norm */
+} VksNormAttrs;
+
+/* y = act(norm(x)) + residual (residual may be VKS_NONE), as torch InstanceNorm2d(affine=False)
+ * or BatchNorm2d.eval(); batch norm takes params = { weight, bias, running_mean, running_var }.
+ * The instance norm has a gradient (first order). */
+VksNode vks_norm (VksGraph *g, VksNode x, const VksNormAttrs *a, const VksNode *params,
+                  VksNode residual);
+VksNode vks_instance_norm (VksGraph *g, VksNode x, VksActivation act, VksNode residual);
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);

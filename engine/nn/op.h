@@ -18,6 +18,8 @@ typedef enum {
   VKS_OP_AVG_POOL2,          /* in: x */
   VKS_OP_UPSAMPLE2,          /* in: x */
   VKS_OP_RESHAPE,            /* in: x; a view of x's storage when the layouts allow */
+  VKS_OP_NORM,               /* in: x[, residual][, weight, bias, running mean, running var] */
+  VKS_OP_NORM_GRAD,          /* in: x, dy: the input gradient of an instance NORM */
   VKS_OP_SOFTMAX,            /* in: x; over the last dimension */
   VKS_OP_MAX_POOL2,          /* in: values, key: values at each 2x2 window's pick of key */
   VKS_OP_MAX_POOL2_ROUTE,    /* in: dy, key: dy sent to each window's pick (key-shaped) */
@@ -51,7 +53,7 @@ typedef enum {
   VKS_PW_DIV = 18,           /* a / b */
 } VksPointwiseFn;
 
-#define VKS_MAX_INPUTS 3
+#define VKS_MAX_INPUTS 6
 
 typedef struct {
   VksOpKind op;
@@ -60,6 +62,7 @@ typedef struct {
   VksShape shape;
   VksLayout layout;
   char *name;                /* INPUT and PARAM */
+  int rank;                  /* PARAM: the checkpoint tensor's number of dimensions */
   union {
     struct {
       VksConvAttrs a;
@@ -80,6 +83,7 @@ typedef struct {
       int begin;             /* SLICE */
     } select;
     float value;             /* CONST */
+    VksNormAttrs norm;
   } attr;
 } VksNodeInfo;
 
@@ -108,6 +112,8 @@ VksNode vks_conv2d_data_grad (VksGraph *g, VksNode dy, VksNode weight, const Vks
 VksNode vks_conv2d_weight_grad (VksGraph *g, VksNode x, VksNode dy, VksShape weight_shape,
                                 const VksNodeInfo *fwd);
 VksNode vks_pointwise (VksGraph *g, VksPointwiseFn fn, VksNode a, VksNode b, float scalar);
+/* dy through a fused activation, read from the activation's output y. */
+VksNode vks_activation_grad (VksGraph *g, VksActivation act, float slope, VksNode y, VksNode dy);
 VksNode vks_upsample2_to (VksGraph *g, VksNode x, int h, int w, float factor);
 VksNode vks_avg_pool2_scaled (VksGraph *g, VksNode x, float factor);
 /* x in the given layout (x itself, or a copy). */

@@ -21,19 +21,28 @@ VksView vks_plan_view (VksPlan *plan, VksNode node, VkFormat format);
 void vks_plan_set_data (VksPlan *plan, VksNode node, gpointer data);
 gpointer vks_plan_data (VksPlan *plan, VksNode node);
 /* The arena packed weights are reserved in, and its gather map (uploaded to the index buffer):
- * after a node reserved its region it writes, for each packed float, 0 (a zero) or 1 + the
- * float index of the value in the arena (vks_plan_slot_float). */
+ * after a node reserved its region it says for each packed float which element of which node
+ * goes there (unmapped floats are 0). */
 VksArena *vks_plan_packed_arena (VksPlan *plan);
-gint32 *vks_plan_packed_map (VksPlan *plan, VkDeviceSize offset, VkDeviceSize bytes);
+void vks_plan_map_element (VksPlan *plan, VkDeviceSize packed_float, VksNode node, gint64 k);
 const VksBuffer *vks_plan_packed_buffer (VksPlan *plan);
-const VksBuffer *vks_plan_index_buffer (VksPlan *plan);
+/* Records a gather of packed[offset, offset + bytes) through the map. */
+gboolean vks_plan_record_gather (VksPlan *plan, VksRecorder *rec, VkDeviceSize offset,
+                                 VkDeviceSize bytes, GError **error);
+/* Where a node records the re-packing of the weights it reads from `sources`: a prologue that
+ * runs once after the host changes parameters when every source is a parameter and the plan's
+ * parameters change only from the host (inference), else the main recording, right before the
+ * node (weights computed in the plan, or updated by an optimiser). */
+VksRecorder *vks_plan_repack_recorder (VksPlan *plan, const VksNode *sources, int n_sources,
+                                       GError **error);
 /* Scratch every node may use while it runs (one region, the largest request). */
 void vks_plan_need_scratch (VksPlan *plan, VkDeviceSize bytes);
 void vks_plan_scratch (VksPlan *plan, const VksBuffer **buf, VkDeviceSize *offset,
                        VkDeviceSize *bytes);
-/* Index of a node's first float in the arena (for gather maps). */
-gint64 vks_plan_slot_float (VksPlan *plan, VksNode node);
-const VksBuffer *vks_plan_arena (VksPlan *plan);
+/* The buffer a node's values are in (the arena, or a parameter store), its size in floats, and
+ * the index of the node's first float in it. */
+const VksBuffer *vks_plan_node_buffer (VksPlan *plan, VksNode node, VkDeviceSize *buffer_floats,
+                                       VkDeviceSize *first_float);
 
 /* 1-D dispatch of `items` invocations of a workgroup size wg, folded into two dimensions. */
 void vks_plan_groups (long items, guint wg, uint32_t groups[3]);

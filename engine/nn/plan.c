@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "engine/optim.h"
 #include "engine/transfer.h"
 
 typedef struct {
@@ -16,12 +17,18 @@ struct VksPlan {
   VksNode *root;           /* the node whose storage a node uses (itself, or a view's source) */
   VkDeviceSize *offset, *bytes;
   gpointer *data;
-  VkDeviceSize arena_bytes, naive_bytes, scratch_offset, scratch_bytes;
+  VkDeviceSize arena_bytes, naive_bytes, leaf_bytes, scratch_offset, scratch_bytes;
   VksArena packed;
   gint32 *map;             /* the gather map, packed.size / 4 entries */
+  guint8 *map_store;       /* per entry: its value is in the parameter store (else the arena) */
   gsize map_len;
+  VksParamStore *store;    /* not owned; NULL: parameters in the arena */
+  int *store_index;        /* per node: its store entry, or -1 */
+  guint64 store_version;   /* of the store when the prologue last ran */
   VksBuffer *arena, *packed_buf, *index_buf;
   VksRecorder *rec;
+  VksRecorder *prologue;   /* re-packing of parameters, run after they change (or NULL) */
+  gboolean params_change_on_device, prologue_due;
   int n_computed;
 };
 
@@ -57,13 +64,43 @@ node_bytes (const VksNodeInfo *info)
   return (floats + 3) / 4 * 4 * sizeof (float);
 }
 
+static gboolean
+in_store (const VksPlan *plan, VksNode node)
+{
+  return plan->store_index != NULL && plan->store_index[plan->root[node]] >= 0;
+}
+
+static const VksBuffer *
+buffer_of (const VksPlan *plan, VksNode node)
+{
+  return in_store (plan, node) ? vks_param_store_buffer (plan->store) : plan->arena;
+}
+
+static VkDeviceSize
+arena_total (const VksPlan *plan)
+{
+  return plan->scratch_offset + plan->scratch_bytes;
+}
+
+const VksBuffer *
+vks_plan_node_buffer (VksPlan *plan, VksNode node, VkDeviceSize *buffer_floats,
+                      VkDeviceSize *first_float)
+{
+  const VksBuffer *buf = buffer_of (plan, node);
+  if (buffer_floats != NULL)
+    *buffer_floats = (in_store (plan, node) ? buf->size : arena_total (plan)) / sizeof (float);
+  if (first_float != NULL)
+    *first_float = plan->offset[node] / sizeof (float);
+  return buf;
+}
+
 VksTensor
 vks_plan_tensor (VksPlan *plan, VksNode node)
 {
   const VksNodeInfo *info = vks_node_info (plan->g, node);
   VksTensor t = vks_tensor_shape (info->shape.n, info->shape.c, info->shape.h, info->shape.w);
   t.plane = node_plane (info);
-  t.buf = plan->arena;
+  t.buf = (VksBuffer *) buffer_of (plan, node);
   t.offset = plan->offset[node];
   return t;
 }
@@ -77,7 +114,8 @@ vks_plan_is_view (VksPlan *plan, VksNode node)
 VksView
 vks_plan_view (VksPlan *plan, VksNode node, VkFormat format)
 {
-  return (VksView) { plan->arena, plan->offset[node], plan->bytes[plan->root[node]], format };
+  return (VksView) { buffer_of (plan, node), plan->offset[node], plan->bytes[plan->root[node]],
+                     format };
 }
 
 VksPushShape
@@ -107,22 +145,74 @@ vks_plan_packed_arena (VksPlan *plan)
   return &plan->packed;
 }
 
-gint32 *
-vks_plan_packed_map (VksPlan *plan, VkDeviceSize offset, VkDeviceSize bytes)
+static void
+grow_map (VksPlan *plan, gsize need)
 {
-  gsize need = (gsize) ((offset + bytes) / sizeof (float));
-  if (need > plan->map_len) {
-    plan->map = g_renew (gint32, plan->map, need);
-    memset (plan->map + plan->map_len, 0, (need - plan->map_len) * sizeof (gint32));
-    plan->map_len = need;
-  }
-  return plan->map + offset / sizeof (float);
+  if (need <= plan->map_len)
+    return;
+  plan->map = g_renew (gint32, plan->map, need);
+  plan->map_store = g_renew (guint8, plan->map_store, need);
+  memset (plan->map + plan->map_len, 0, (need - plan->map_len) * sizeof (gint32));
+  memset (plan->map_store + plan->map_len, 0, need - plan->map_len);
+  plan->map_len = need;
 }
 
-const VksBuffer *
-vks_plan_index_buffer (VksPlan *plan)
+void
+vks_plan_map_element (VksPlan *plan, VkDeviceSize packed_float, VksNode node, gint64 k)
 {
-  return plan->index_buf;
+  grow_map (plan, (gsize) packed_float + 1);
+  plan->map[packed_float] = (gint32) (1 + plan->offset[node] / sizeof (float) + k);
+  plan->map_store[packed_float] = in_store (plan, node);
+}
+
+/* One gather per run of entries whose values are in the same buffer (zeros join any run). */
+gboolean
+vks_plan_record_gather (VksPlan *plan, VksRecorder *rec, VkDeviceSize offset, VkDeviceSize bytes,
+                        GError **error)
+{
+  gsize first = offset / sizeof (float), end = first + bytes / sizeof (float);
+  grow_map (plan, end);
+  const VksBuffer *store_buf = plan->store ? vks_param_store_buffer (plan->store) : NULL;
+  gsize i = first;
+  while (i < end) {
+    int src = -1;
+    gsize j = i;
+    for (; j < end; j++) {
+      if (plan->map[j] == 0)
+        continue;
+      if (src >= 0 && plan->map_store[j] != src)
+        break;
+      src = plan->map_store[j];
+    }
+    /* Packed regions start aligned, and a node puts each source's values in regions of their
+     * own: a run may end only on an alignment boundary. */
+    gsize align = vks_buffer_alignment (plan->ctx) / sizeof (float);
+    if (j < end && j % align != 0) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_VULKAN, "internal error: packed weights mix "
+                   "parameter-store and arena values within one aligned block");
+      return FALSE;
+    }
+    const VksBuffer *buf = src == 1 ? store_buf : plan->arena;
+    long floats = (long) ((src == 1 ? store_buf->size : arena_total (plan)) / sizeof (float));
+    if (!vks_gather_record (rec, buf, 0, floats, plan->index_buf, i * sizeof (float),
+                            plan->packed_buf, i * sizeof (float), (long) (j - i), error))
+      return FALSE;
+    i = j;
+  }
+  return TRUE;
+}
+
+VksRecorder *
+vks_plan_repack_recorder (VksPlan *plan, const VksNode *sources, int n_sources, GError **error)
+{
+  gboolean leaves = !plan->params_change_on_device;
+  for (int i = 0; i < n_sources && leaves; i++)
+    leaves = vks_node_info (plan->g, sources[i])->op == VKS_OP_PARAM;
+  if (!leaves)
+    return plan->rec;
+  if (plan->prologue == NULL)
+    plan->prologue = vks_recorder_new (plan->ctx, error);
+  return plan->prologue;
 }
 
 const VksBuffer *
@@ -145,17 +235,7 @@ vks_plan_scratch (VksPlan *plan, const VksBuffer **buf, VkDeviceSize *offset, Vk
   *bytes = plan->scratch_bytes;
 }
 
-gint64
-vks_plan_slot_float (VksPlan *plan, VksNode node)
-{
-  return (gint64) (plan->offset[node] / sizeof (float));
-}
 
-const VksBuffer *
-vks_plan_arena (VksPlan *plan)
-{
-  return plan->arena;
-}
 
 void
 vks_plan_groups (long items, guint wg, uint32_t groups[3])
@@ -179,7 +259,10 @@ vks_plan_free (VksPlan *plan)
   g_free (plan->offset);
   g_free (plan->bytes);
   g_free (plan->map);
+  g_free (plan->map_store);
+  g_free (plan->store_index);
   vks_recorder_free (plan->rec);
+  vks_recorder_free (plan->prologue);
   vks_buffer_free (plan->ctx, plan->arena);
   vks_buffer_free (plan->ctx, plan->packed_buf);
   vks_buffer_free (plan->ctx, plan->index_buf);
@@ -280,7 +363,7 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
 {
   const VksGraph *g = plan->g;
   int n = plan->n_nodes;
-  g_autofree int *last_use = g_new (int, n);
+  g_autofree int *last_use = g_new (int, MAX (n, 1));
   VkDeviceSize align = vks_buffer_alignment (plan->ctx);
   for (int v = 0; v < n; v++) {
     const VksNodeInfo *info = vks_node_info (g, v);
@@ -308,9 +391,12 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
   VkDeviceSize end = 0;
   for (int v = 0; v < n; v++) {
     VksOpKind op = vks_node_info (g, v)->op;
-    if (plan->live[v] && (op == VKS_OP_INPUT || op == VKS_OP_PARAM)) {
+    if (plan->live[v] && in_store (plan, v)) {
+      plan->offset[v] = vks_param_store_offset (plan->store, plan->store_index[v]);
+    } else if (plan->live[v] && (op == VKS_OP_INPUT || op == VKS_OP_PARAM)) {
       plan->offset[v] = alloc_block (free_list, &end, plan->bytes[v]);
       plan->naive_bytes += plan->bytes[v];
+      plan->leaf_bytes += plan->bytes[v];
     }
   }
   for (int v = 0; v < n; v++) {
@@ -342,9 +428,31 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
   plan->arena_bytes = end;
 }
 
+/* Parameter nodes -> store entries by name. */
+static gboolean
+bind_store (VksPlan *plan, GError **error)
+{
+  plan->store_index = g_new (int, plan->n_nodes);
+  for (int v = 0; v < plan->n_nodes; v++) {
+    plan->store_index[v] = -1;
+    if (!plan->live[v] || vks_node_info (plan->g, v)->op != VKS_OP_PARAM)
+      continue;
+    const char *name = vks_graph_name (plan->g, v);
+    int i = vks_param_store_find (plan->store, name);
+    if (i < 0 || !vks_shape_equal (vks_param_store_shape (plan->store, i),
+                                   vks_graph_shape (plan->g, v))) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                   "the parameter store has no \"%s\" of this shape", name);
+      return FALSE;
+    }
+    plan->store_index[v] = i;
+  }
+  return TRUE;
+}
+
 static VksPlan *
 plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
-             GError **error)
+             const VksPlanOptions *options, GError **error)
 {
   if (!vks_graph_check (g, error))
     return NULL;
@@ -357,11 +465,11 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
   plan->g = g;
   plan->n_nodes = vks_graph_n_nodes (g);
   int n = plan->n_nodes;
-  plan->live = g_new0 (gboolean, n);
-  plan->root = g_new (VksNode, n);
-  plan->offset = g_new0 (VkDeviceSize, n);
-  plan->bytes = g_new0 (VkDeviceSize, n);
-  plan->data = g_new0 (gpointer, n);
+  plan->live = g_new0 (gboolean, MAX (n, 1));
+  plan->root = g_new (VksNode, MAX (n, 1));
+  plan->offset = g_new0 (VkDeviceSize, MAX (n, 1));
+  plan->bytes = g_new0 (VkDeviceSize, MAX (n, 1));
+  plan->data = g_new0 (gpointer, MAX (n, 1));
   vks_arena_init (&plan->packed, ctx);
 
   /* Dead-node elimination: only what the outputs read. */
@@ -374,6 +482,11 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
     for (int i = 0; i < info->n_in; i++)
       plan->live[info->in[i]] = TRUE;
   }
+  for (int v = 0; v < n; v++)
+    plan->root[v] = v;
+  plan->store = options ? options->params : NULL;
+  if (plan->store != NULL && !bind_store (plan, error))
+    return NULL;
   assign_storage (plan, outputs, n_outputs);
   if (!check_limits (plan, error))
     return NULL;
@@ -392,7 +505,7 @@ VksPlan *
 vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
               const VksPlanOptions *options, GError **error)
 {
-  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, error);
+  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, options, error);
   if (plan == NULL)
     return NULL;
   VkDeviceSize total = plan->scratch_offset + plan->scratch_bytes;
@@ -405,7 +518,7 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
                                                        "repack map", error) : NULL;
   if (plan->index_buf == NULL)
     return NULL;
-  vks_plan_packed_map (plan, 0, plan->packed.size);
+  grow_map (plan, plan->packed.size / sizeof (float));
   if (plan->map_len > 0 &&
       !vks_buffer_upload (ctx, plan->index_buf, 0, plan->map, plan->map_len * sizeof (gint32),
                           error))
@@ -418,6 +531,7 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
   vks_recorder_fill (zero, plan->arena, 0, VK_WHOLE_SIZE, 0);
   if (!vks_recorder_finish (zero, error) || !vks_recorder_run (zero, error))
     return NULL;
+  plan->params_change_on_device = options != NULL && options->params_change_on_device;
   plan->rec = vks_recorder_new (ctx, error);
   if (plan->rec == NULL)
     return NULL;
@@ -431,8 +545,11 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
   if (options != NULL && options->tail != NULL &&
       !options->tail (plan, plan->rec, options->tail_data, error))
     return NULL;
-  if (!vks_recorder_finish (plan->rec, error))
+  if (!vks_recorder_finish (plan->rec, error) ||
+      (plan->prologue != NULL && !vks_recorder_finish (plan->prologue, error)))
     return NULL;
+  plan->prologue_due = plan->prologue != NULL;
+  plan->store_version = plan->store ? vks_param_store_version (plan->store) : 0;
   return g_steal_pointer (&plan);
 }
 
@@ -440,7 +557,7 @@ gboolean
 vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
                   VksPlanStats *stats, GError **error)
 {
-  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, error);
+  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, NULL, error);
   if (plan == NULL)
     return FALSE;
   vks_plan_stats (plan, stats);
@@ -452,6 +569,7 @@ vks_plan_stats (const VksPlan *plan, VksPlanStats *stats)
 {
   *stats = (VksPlanStats) {
     .arena_bytes = plan->scratch_offset + plan->scratch_bytes,
+    .leaf_bytes = plan->leaf_bytes,
     .packed_bytes = plan->packed.size,
     .naive_bytes = plan->naive_bytes + plan->scratch_bytes,
     .n_nodes = plan->n_computed,
@@ -479,9 +597,13 @@ vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error)
 {
   if (!check_host_node (plan, node, TRUE, error))
     return FALSE;
+  if (in_store (plan, node))
+    return vks_param_store_set (plan->store, plan->store_index[node], values, error);
   VksTensor t = vks_plan_tensor (plan, node);
   g_autofree float *padded = g_malloc0 (plan->bytes[node]);
   vks_tensor_pack (&t, values, padded);
+  if (vks_node_info (plan->g, node)->op == VKS_OP_PARAM)
+    plan->prologue_due = plan->prologue != NULL;
   return vks_buffer_upload (plan->ctx, plan->arena, t.offset, padded, plan->bytes[node], error);
 }
 
@@ -490,6 +612,8 @@ vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error)
 {
   if (!check_host_node (plan, node, FALSE, error))
     return FALSE;
+  if (in_store (plan, node))
+    return vks_param_store_get (plan->store, plan->store_index[node], values, error);
   VksTensor t = vks_plan_tensor (plan, node);
   VkDeviceSize bytes = node_bytes (vks_node_info (plan->g, node));
   g_autofree float *padded = g_malloc (bytes);
@@ -504,7 +628,7 @@ vks_plan_storage (VksPlan *plan, VksNode node, const VksBuffer **buf, VkDeviceSi
                   VkDeviceSize *bytes)
 {
   g_return_if_fail (node >= 0 && node < plan->n_nodes && plan->live[node]);
-  *buf = plan->arena;
+  *buf = buffer_of (plan, node);
   *offset = plan->offset[node];
   *bytes = node_bytes (vks_node_info (plan->g, node));
 }
@@ -512,5 +636,12 @@ vks_plan_storage (VksPlan *plan, VksNode node, const VksBuffer **buf, VkDeviceSi
 gboolean
 vks_plan_run (VksPlan *plan, GError **error)
 {
+  guint64 version = plan->store ? vks_param_store_version (plan->store) : 0;
+  if (plan->prologue != NULL && (plan->prologue_due || version != plan->store_version)) {
+    if (!vks_recorder_run (plan->prologue, error))
+      return FALSE;
+    plan->prologue_due = FALSE;
+    plan->store_version = version;
+  }
   return vks_recorder_run (plan->rec, error);
 }

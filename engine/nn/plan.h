@@ -4,6 +4,7 @@
  * and a wait. The graph must outlive the plan and not change while it exists. */
 #pragma once
 #include "engine/nn/graph.h"
+#include "engine/nn/param_store.h"
 #include "engine/recorder.h"
 
 typedef struct VksPlan VksPlan;
@@ -15,10 +16,18 @@ typedef gboolean (*VksPlanTail) (VksPlan *plan, VksRecorder *rec, gpointer data,
 typedef struct {
   VksPlanTail tail;        /* NULL: none */
   gpointer tail_data;
+  /* Parameters change on the device between runs (a tail updates them): weights are re-packed
+   * in every run. Otherwise they change only through vks_plan_set, and re-packing runs once
+   * after that, before the next run (inference). */
+  gboolean params_change_on_device;
+  /* Where parameter nodes live, by name (NULL: in the plan's own arena). It must outlive the
+   * plan and hold every parameter the plan computes with. */
+  VksParamStore *params;
 } VksPlanOptions;
 
 typedef struct {
   guint64 arena_bytes;     /* activations, inputs, parameters, scratch */
+  guint64 leaf_bytes;      /* of which inputs and parameters */
   guint64 packed_bytes;    /* weights in the layouts the convolution kernels read */
   guint64 naive_bytes;     /* what the arena would take if nothing were reused */
   int n_nodes;             /* nodes computed (after dead-node elimination) */
@@ -37,7 +46,7 @@ gboolean vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *ou
 void vks_plan_stats (const VksPlan *plan, VksPlanStats *stats);
 
 /* Values of an input or parameter in PyTorch's contiguous order (vks_shape_elements floats);
- * they stay until set again. Blocking copies. */
+ * they stay until set again (a parameter in a store: in the store). Blocking copies. */
 gboolean vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error);
 gboolean vks_plan_run (VksPlan *plan, GError **error);
 /* Values of an output (or of an input / parameter) after a run, PyTorch's order. */

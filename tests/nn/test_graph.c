@@ -78,6 +78,34 @@ build_conv_transposed (VksGraph *g)
 }
 
 static VksNode
+build_conv_act (VksGraph *g)
+{
+  /* fused activations: the gradient reads the mask from the output */
+  VksNode x = vks_input (g, "x", vks_shape (1, 3, 6, 6));
+  VksConvAttrs a = { .stride = 1, .pad = 1, .act = VKS_ACT_LEAKY_RELU, .slope = 0.2f };
+  VksNode h = vks_conv2d (g, x, vks_param (g, "w1", vks_shape (4, 3, 3, 3)),
+                          vks_param (g, "b1", vks_shape (1, 1, 1, 4)), &a);
+  a.act = VKS_ACT_TANH;
+  h = vks_conv2d (g, h, vks_param (g, "w2", vks_shape (4, 4, 3, 3)), VKS_NONE, &a);
+  a.act = VKS_ACT_RELU;
+  return vks_conv2d (g, h, vks_param (g, "w3", vks_shape (2, 4, 3, 3)), VKS_NONE, &a);
+}
+
+static VksNode
+build_instance_norm (VksGraph *g)
+{
+  /* CycleGAN's residual block: x + norm(conv(relu(norm(conv(x))))) */
+  VksNode x = vks_input (g, "x", vks_shape (2, 4, 7, 6));
+  VksConvAttrs a = { .stride = 1, .pad = 1, .reflect = TRUE };
+  VksNode h = vks_conv2d (g, x, vks_param (g, "w1", vks_shape (4, 4, 3, 3)),
+                          vks_param (g, "b1", vks_shape (1, 1, 1, 4)), &a);
+  h = vks_instance_norm (g, h, VKS_ACT_RELU, VKS_NONE);
+  h = vks_conv2d (g, h, vks_param (g, "w2", vks_shape (4, 4, 3, 3)),
+                  vks_param (g, "b2", vks_shape (1, 1, 1, 4)), &a);
+  return vks_instance_norm (g, h, VKS_ACT_NONE, x);
+}
+
+static VksNode
 build_matmul (VksGraph *g)
 {
   /* all four transpose cases, batch broadcast on both sides */
@@ -275,6 +303,8 @@ main (int argc, char **argv)
     { "/graph/op/conv-4x4-stride2", build_conv_4x4_stride2 },
     { "/graph/op/conv-7x7-reflect", build_conv_7x7_reflect },
     { "/graph/op/conv-transposed", build_conv_transposed },
+    { "/graph/op/conv-act", build_conv_act },
+    { "/graph/op/instance-norm", build_instance_norm },
     { "/graph/op/matmul", build_matmul },
     { "/graph/op/linear", build_linear },
     { "/graph/op/pointwise", build_pointwise },

@@ -25,7 +25,7 @@ param (VksGraph *g, const VksCheckpoint *ck, const char *name)
   g_assert_nonnull (t);
   VksShape s;
   g_assert_true (vks_shape_from_dims (t->ndim, t->shape, &s));
-  return vks_param (g, name, s);
+  return vks_param_rank (g, name, s, t->ndim);
 }
 
 /* The fixture's critic: Conv(3,8,3,1,1) LReLU AvgPool, Conv(8,16,3,1,1) LReLU,

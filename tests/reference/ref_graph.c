@@ -171,6 +171,104 @@ eval_pool (const VksNodeInfo *info, Dims o, Dims s, const double *x, double *out
         }
 }
 
+static double
+activate (double v, VksActivation act, double slope)
+{
+  switch (act) {
+  case VKS_ACT_RELU: return v > 0 ? v : 0;
+  case VKS_ACT_LEAKY_RELU: return v >= 0 ? v : v * slope;
+  case VKS_ACT_TANH: return tanh (v);
+  default: return v;
+  }
+}
+
+static double
+activate_grad (double v, VksActivation act, double slope)
+{
+  switch (act) {
+  case VKS_ACT_RELU: return v > 0 ? 1 : 0;
+  case VKS_ACT_LEAKY_RELU: return v > 0 ? 1 : slope;
+  case VKS_ACT_TANH: return 1 - tanh (v) * tanh (v);
+  default: return 1;
+  }
+}
+
+/* Per plane: mean and 1 / sqrt(biased variance + eps), or the running statistics. */
+static void
+plane_stats (const VksNodeInfo *info, double *const *val, Dims o, const double *x, int n, int c,
+             double *mean, double *inv_std)
+{
+  const VksNormAttrs *a = &info->attr.norm;
+  long hw = (long) o.h * o.w;
+  if (!a->instance) {
+    const double *rm = val[info->in[info->n_in - 2]], *rv = val[info->in[info->n_in - 1]];
+    *mean = rm[c];
+    *inv_std = 1 / sqrt (rv[c] + a->eps);
+    return;
+  }
+  const double *p = x + at (o, n, c, 0, 0);
+  double m = 0, v = 0;
+  for (long i = 0; i < hw; i++)
+    m += p[i];
+  m /= hw;
+  for (long i = 0; i < hw; i++)
+    v += (p[i] - m) * (p[i] - m);
+  *mean = m;
+  *inv_std = 1 / sqrt (v / hw + a->eps);
+}
+
+static void
+eval_norm (const VksNodeInfo *info, double *const *val, Dims o, double *out)
+{
+  const VksNormAttrs *a = &info->attr.norm;
+  const double *x = val[info->in[0]];
+  const double *res = a->residual ? val[info->in[1]] : NULL;
+  long hw = (long) o.h * o.w;
+  for (int n = 0; n < o.n; n++)
+    for (int c = 0; c < o.c; c++) {
+      double mean, inv_std;
+      plane_stats (info, val, o, x, n, c, &mean, &inv_std);
+      double gamma = 1, beta = 0;
+      if (!a->instance) {
+        gamma = val[info->in[info->n_in - 4]][c];
+        beta = val[info->in[info->n_in - 3]][c];
+      }
+      for (long i = 0; i < hw; i++) {
+        long k = at (o, n, c, 0, 0) + i;
+        out[k] = activate (gamma * (x[k] - mean) * inv_std + beta, a->act, a->slope) +
+                 (res ? res[k] : 0);
+      }
+    }
+}
+
+/* Instance norm's input gradient: g = dy * act'(xhat), dx = (g - mean g - xhat mean(g xhat)) / std */
+static void
+eval_norm_grad (const VksNodeInfo *info, double *const *val, Dims o, double *out)
+{
+  const VksNormAttrs *a = &info->attr.norm;
+  const double *x = val[info->in[0]], *dy = val[info->in[1]];
+  long hw = (long) o.h * o.w;
+  double *gbuf = g_new (double, hw), *xhat = g_new (double, hw);
+  for (int n = 0; n < o.n; n++)
+    for (int c = 0; c < o.c; c++) {
+      double mean, inv_std, mg = 0, mgx = 0;
+      plane_stats (info, val, o, x, n, c, &mean, &inv_std);
+      long base = at (o, n, c, 0, 0);
+      for (long i = 0; i < hw; i++) {
+        xhat[i] = (x[base + i] - mean) * inv_std;
+        gbuf[i] = dy[base + i] * activate_grad (xhat[i], a->act, a->slope);
+        mg += gbuf[i];
+        mgx += gbuf[i] * xhat[i];
+      }
+      mg /= hw;
+      mgx /= hw;
+      for (long i = 0; i < hw; i++)
+        out[base + i] = (gbuf[i] - mg - xhat[i] * mgx) * inv_std;
+    }
+  g_free (gbuf);
+  g_free (xhat);
+}
+
 static void
 eval_softmax (Dims s, const double *x, double *out)
 {
@@ -299,6 +397,8 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
           for (int c = 0; c < o.c; c++)
             for (long i = 0; i < (long) o.h * o.w; i++)
               out[at (o, n, c, 0, 0) + i] += val[info->in[2]][c];
+      for (long i = 0; i < len; i++)
+        out[i] = activate (out[i], info->attr.conv.a.act, info->attr.conv.a.slope);
       break;
     case VKS_OP_CONV2D_DATA_GRAD:   /* in: dy, w; out: x-shaped */
       conv_pairs (&info->attr.conv.a, o, d1, d0, CONV_DATA, in0, in1, out);
@@ -321,6 +421,12 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
       break;
     case VKS_OP_RESHAPE:
       memcpy (out, in0, len * sizeof (double));
+      break;
+    case VKS_OP_NORM:
+      eval_norm (info, val, o, out);
+      break;
+    case VKS_OP_NORM_GRAD:
+      eval_norm_grad (info, val, o, out);
       break;
     case VKS_OP_SOFTMAX:
       eval_softmax (d0, in0, out);

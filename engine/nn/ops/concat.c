@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+/* Tensors one concat node reads: shaders/concat.comp's source bindings. */
+#define CONCAT_SOURCES 3
+
 static int
 dim_size (VksShape s, int dim)
 {
@@ -55,12 +58,12 @@ vks_concat_dim (VksGraph *g, int dim, const VksNode *xs, int n)
     return VKS_NONE;
   if (n == 1)
     return xs[0];
-  /* A node reads at most VKS_MAX_INPUTS tensors: longer lists concatenate in groups, the first
+  /* A node reads at most CONCAT_SOURCES tensors: longer lists concatenate in groups, the first
    * result joining the next group (its values are copied again; placement will avoid it). */
-  VksNode acc = concat_node (g, dim, xs, MIN (n, VKS_MAX_INPUTS));
-  for (int i = VKS_MAX_INPUTS; i < n && acc != VKS_NONE; i += VKS_MAX_INPUTS - 1) {
-    VksNode group[VKS_MAX_INPUTS] = { acc };
-    int k = MIN (n - i, VKS_MAX_INPUTS - 1);
+  VksNode acc = concat_node (g, dim, xs, MIN (n, CONCAT_SOURCES));
+  for (int i = CONCAT_SOURCES; i < n && acc != VKS_NONE; i += CONCAT_SOURCES - 1) {
+    VksNode group[CONCAT_SOURCES] = { acc };
+    int k = MIN (n - i, CONCAT_SOURCES - 1);
     memcpy (group + 1, xs + i, k * sizeof *xs);
     acc = concat_node (g, dim, group, k + 1);
   }
@@ -152,7 +155,7 @@ select_record (VksPlan *plan, VksNode node, GError **error)
   VksView views[4];
   int32_t end[3];
   int at = 0;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < CONCAT_SOURCES; i++) {
     VksNode src = info->in[MIN (i, info->n_in - 1)];   /* unused bindings repeat the last */
     views[i] = vks_plan_view (plan, src, VK_FORMAT_R32_SFLOAT);
     push.s[i] = vks_plan_push_shape (plan, src);

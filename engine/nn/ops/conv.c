@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "engine/backward.h"
-#include "engine/optim.h"
 #include "engine/winograd.h"
 
 /* Column-matrix chunk cap of one convolution, as in generator.c. */
@@ -48,7 +47,8 @@ conv_desc (const VksNodeInfo *fwd, VksShape weight)
     .reflect = a->reflect,
     .transposed = a->transposed,
     .output_pad = a->output_pad,
-    .act = VKS_ACT_NONE,
+    .act = fwd->op == VKS_OP_CONV2D ? a->act : VKS_ACT_NONE,
+    .slope = a->slope,
     .algo = VKS_CONV_AUTO,
   };
   return d;
@@ -78,6 +78,8 @@ vks_conv2d (VksGraph *g, VksNode x, VksNode weight, VksNode bias, const VksConvA
                            sw.c, sw.h, sw.w, a->stride, a->pad, a->reflect ? " (reflect)" : "");
   if (bias != VKS_NONE && vks_shape_elements (vks_graph_shape (g, bias)) != cout)
     return vks_graph_fail (g, "conv2d: the bias needs %d values", cout);
+  if (a->act == VKS_ACT_LEAKY_RELU && a->slope <= 0.0f)
+    return vks_graph_fail (g, "conv2d: a fused LeakyReLU needs a positive slope");
   VksNodeInfo info = {
     .op = VKS_OP_CONV2D,
     .n_in = bias == VKS_NONE ? 2 : 3,
@@ -104,6 +106,7 @@ vks_conv2d_data_grad (VksGraph *g, VksNode dy, VksNode weight, const VksNodeInfo
     .layout = VKS_LAYOUT_PLANES,
     .attr.conv = fwd->attr.conv,
   };
+  info.attr.conv.a.act = VKS_ACT_NONE;
   return vks_graph_add (g, &info);
 }
 
@@ -119,13 +122,44 @@ vks_conv2d_weight_grad (VksGraph *g, VksNode x, VksNode dy, VksShape weight_shap
     .layout = VKS_LAYOUT_DENSE,
     .attr.conv = fwd->attr.conv,
   };
+  info.attr.conv.a.act = VKS_ACT_NONE;
   return vks_graph_add (g, &info);
+}
+
+/* The gradient before a fused activation, from the node's output y: exact for ReLU, tanh and
+ * LeakyReLU with a positive slope (the sign of y is the sign of the pre-activation). */
+VksNode
+vks_activation_grad (VksGraph *g, VksActivation act, float slope, VksNode y, VksNode dy)
+{
+  switch (act) {
+  case VKS_ACT_RELU:
+    return vks_pointwise (g, VKS_PW_LEAKY_RELU_GRAD, y, dy, 0.0f);
+  case VKS_ACT_LEAKY_RELU:
+    return vks_pointwise (g, VKS_PW_LEAKY_RELU_GRAD, y, dy, slope);
+  case VKS_ACT_TANH: {
+    VksNode one = vks_const (g, vks_shape (1, 1, 1, 1), 1.0f);
+    return vks_mul (g, dy, vks_sub (g, one, vks_square (g, y)));
+  }
+  default:
+    return dy;
+  }
+}
+
+/* The forward description without its fused activation, for the gradients' convolutions. */
+static VksNodeInfo
+linear_part (const VksNodeInfo *info)
+{
+  VksNodeInfo plain = *info;
+  plain.attr.conv.a.act = VKS_ACT_NONE;
+  return plain;
 }
 
 static void
 conv2d_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
 {
-  const VksNodeInfo info = *vks_node_info (g, node);
+  const VksNodeInfo info = linear_part (vks_node_info (g, node));
+  const VksConvAttrs *a = &vks_node_info (g, node)->attr.conv.a;
+  dy = vks_activation_grad (g, a->act, a->slope, node, dy);
   VksShape sw = vks_graph_shape (g, info.in[1]);
   if (wanted[0])
     dx[0] = vks_conv2d_data_grad (g, dy, info.in[1], &info);
@@ -141,7 +175,7 @@ conv2d_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, 
 static void
 data_grad_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
 {
-  const VksNodeInfo info = *vks_node_info (g, node);
+  const VksNodeInfo info = linear_part (vks_node_info (g, node));
   if (wanted[0])
     dx[0] = vks_conv2d (g, dy, info.in[1], VKS_NONE, &info.attr.conv.a);
   if (wanted[1])
@@ -152,7 +186,7 @@ data_grad_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wante
 static void
 weight_grad_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
 {
-  const VksNodeInfo info = *vks_node_info (g, node);
+  const VksNodeInfo info = linear_part (vks_node_info (g, node));
   if (wanted[0])
     dx[0] = vks_conv2d_data_grad (g, info.in[1], dy, &info);
   if (wanted[1])
@@ -184,12 +218,13 @@ build_map (VksPlan *plan, ConvLowered *l, VkDeviceSize begin, VkDeviceSize end, 
     vks_conv_backward_pack (&l->bw, w, (guint8 *) host);
   else
     vks_conv_pack (&l->conv, w, bias != VKS_NONE ? b : NULL, (guint8 *) host);
-  gint32 *map = vks_plan_packed_map (plan, begin, end - begin);
-  gint64 w_base = vks_plan_slot_float (plan, weight);
-  gint64 b_base = bias != VKS_NONE ? vks_plan_slot_float (plan, bias) : 0;
   for (VkDeviceSize i = 0; i < (end - begin) / sizeof (float); i++) {
     long v = (long) host[begin / sizeof (float) + i];
-    map[i] = v == 0 ? 0 : (gint32) (v <= w_count ? 1 + w_base + v - 1 : 1 + b_base + v - 1 - w_count);
+    VkDeviceSize at = begin / sizeof (float) + i;
+    if (v > 0 && v <= w_count)
+      vks_plan_map_element (plan, at, weight, v - 1);
+    else if (v > w_count)
+      vks_plan_map_element (plan, at, bias, v - 1 - w_count);
   }
   g_free (host);
   g_free (w);
@@ -202,7 +237,6 @@ build_map (VksPlan *plan, ConvLowered *l, VkDeviceSize begin, VkDeviceSize end, 
     cut_begin = l->packed->pass[0].a_offset;
     cut_end = cut_begin + vks_winograd_weight_floats (l->packed) * sizeof (float);
     cut_end = MIN ((cut_end + align - 1) / align * align, end);
-    memset (map + (cut_begin - begin) / sizeof (float), 0, cut_end - cut_begin);
   }
   if (cut_begin > begin)
     l->gather[l->n_gather++] = (Range) { begin, cut_begin - begin };
@@ -256,28 +290,22 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
 }
 
 static gboolean
-record_repack (VksPlan *plan, VksNode weight, ConvLowered *l, GError **error)
+record_repack (VksPlan *plan, const VksNodeInfo *info, ConvLowered *l, GError **error)
 {
-  VksRecorder *rec = vks_plan_recorder (plan);
-  const VksBuffer *arena = vks_plan_arena (plan);
-  const VksBuffer *scratch;
-  VkDeviceSize scratch_offset, scratch_bytes;
-  vks_plan_scratch (plan, &scratch, &scratch_offset, &scratch_bytes);
-  long arena_floats = (long) ((scratch_offset + scratch_bytes) / sizeof (float));
   const VksBuffer *packed = vks_plan_packed_buffer (plan);
   l->conv.weights = packed;
   l->bw.data.weights = packed;
-  for (int i = 0; i < l->n_gather; i++)
-    if (!vks_gather_record (rec, arena, 0, arena_floats, vks_plan_index_buffer (plan),
-                            l->gather[i].offset, packed, l->gather[i].offset,
-                            (long) (l->gather[i].bytes / sizeof (float)), error))
-      return FALSE;
-  if (l->packed->algo == VKS_CONV_WINOGRAD &&
-      !vks_winograd_record_weights (rec, l->packed, arena, 0, (VkDeviceSize) arena_floats,
-                                    (VkDeviceSize) vks_plan_slot_float (plan, weight), l->flipped,
-                                    error))
+  VksRecorder *rec = vks_plan_repack_recorder (plan, info->in + 1, info->n_in - 1, error);
+  if (rec == NULL)
     return FALSE;
-  return TRUE;
+  for (int i = 0; i < l->n_gather; i++)
+    if (!vks_plan_record_gather (plan, rec, l->gather[i].offset, l->gather[i].bytes, error))
+      return FALSE;
+  if (l->packed->algo != VKS_CONV_WINOGRAD)
+    return TRUE;
+  VkDeviceSize floats, first;
+  const VksBuffer *src = vks_plan_node_buffer (plan, info->in[1], &floats, &first);
+  return vks_winograd_record_weights (rec, l->packed, src, 0, floats, first, l->flipped, error);
 }
 
 static gboolean
@@ -294,10 +322,10 @@ conv_record (VksPlan *plan, VksNode node, GError **error)
   VksTensor y = vks_plan_tensor (plan, node);
   switch (info->op) {
   case VKS_OP_CONV2D:
-    return record_repack (plan, info->in[1], l, error) &&
+    return record_repack (plan, info, l, error) &&
            vks_conv_forward (rec, &l->conv, &a, &y, scratch, scratch_offset, scratch_bytes, error);
   case VKS_OP_CONV2D_DATA_GRAD:
-    return record_repack (plan, info->in[1], l, error) &&
+    return record_repack (plan, info, l, error) &&
            vks_conv_backward_data (rec, &l->bw, &a, &y, scratch, scratch_offset, scratch_bytes,
                                    error);
   default:
