@@ -165,8 +165,9 @@ VksNode vks_slice_channels (VksGraph *g, VksNode x, int begin, int count);
 VksNode vks_embedding (VksGraph *g, VksNode weight, VksNode indices);
 
 /* Normalisations as PyTorch's (biased variance, eps inside the square root; PyTorch's default
- * eps is 1e-5), composed of sums and element-wise nodes: differentiable to any order. Weight and
- * bias may be VKS_NONE (affine=False). Per-channel tensors may be [1][1][1][c] (a state_dict's
+ * eps is 1e-5). Layer, group and batch norm are composed of sums and element-wise nodes
+ * (differentiable to any order); AdaIN uses vks_norm's fused instance norm (first order). Weight
+ * and bias may be VKS_NONE (affine=False). Per-channel tensors may be [1][1][1][c] (a state_dict's
  * [c]) or [1][c][1][1].
  * LayerNorm over the last n_dims dimensions (1 to 3); weight and bias have x's shape with the
  * leading dimensions 1 (LayerNorm([c, h, w]) on [n][c][h][w]: n_dims 3, weight [1][c][h][w]). */
@@ -192,7 +193,9 @@ typedef struct {
 VksBatchNorm vks_batch_norm_train (VksGraph *g, VksNode x, VksNode weight, VksNode bias,
                                    VksNode running_mean, VksNode running_var, float momentum,
                                    float eps);
-/* BatchNorm2d in evaluation mode: the running statistics. */
+/* BatchNorm2d in evaluation mode: the running statistics, differentiable (a frozen norm inside
+ * a network that is trained or differentiated); vks_norm's batch mode is the fused inference
+ * kernel, without a gradient. */
 VksNode vks_batch_norm_eval (VksGraph *g, VksNode x, VksNode weight, VksNode bias,
                              VksNode running_mean, VksNode running_var, float eps);
 

@@ -327,7 +327,7 @@ torch_leaf (TorchCase *tc, const char *name, gboolean param)
   VksShape s;
   g_assert_true (vks_shape_from_dims (t->ndim, t->shape, &s));
   g_assert_cmpint (tc->n_leaves, <, MAX_LEAVES);
-  VksNode v = param ? vks_param (tc->g, name, s) : vks_input (tc->g, name, s);
+  VksNode v = param ? vks_param_rank (tc->g, name, s, t->ndim) : vks_input (tc->g, name, s);
   tc->leaves[tc->n_leaves++] = v;
   return v;
 }

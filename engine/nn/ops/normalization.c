@@ -1,11 +1,13 @@
-/* Normalisations as PyTorch defines them (biased variance, eps inside the square root), composed
- * of sums, broadcasts and element-wise nodes: their gradients (any order) come from those ops'
- * rules, and there is no kernel to keep in step with a backward kernel.
+/* Normalisations as PyTorch defines them (biased variance, eps inside the square root). Layer,
+ * group and batch norm are composed of sums, broadcasts and element-wise nodes: their gradients
+ * (any order) come from those ops' rules, and there is no kernel to keep in step with a backward
+ * kernel. AdaIN's instance norm is the fused NORM op (ops/norm.c: one dispatch, a fused
+ * first-order gradient), which is all StarGAN v2's generator needs.
  *
  * Cost: normalize() is 9 dispatches (mean: sum + scale; x - mean; its square; mean again;
  * + eps; rsqrt; the product) reading the full tensor 4 times, plus 2 for an affine transform;
- * a fused statistics kernel and a fused apply kernel would take 2 dispatches and 2 passes. Worth
- * it once a model's norms show up in profiles (the planner's CycleGAN norm op is one such). */
+ * fused statistics and apply kernels (as the NORM op has for instance and inference batch norm)
+ * would take 2 dispatches and 2 passes, once these norms show up in a model's profile. */
 #include "engine/nn/ops/ops.h"
 
 /* (x - mean) / sqrt(var + eps) with the statistics over the dimensions where `stats` is 1;
@@ -101,7 +103,8 @@ vks_adain (VksGraph *g, VksNode x, VksNode gamma, VksNode beta, float eps)
   if (!vks_shape_equal (vks_graph_shape (g, gamma), stats) ||
       !vks_shape_equal (vks_graph_shape (g, beta), stats))
     return vks_graph_fail (g, "adain: gamma and beta must be [%d, %d, 1, 1]", s.n, s.c);
-  VksNode y = normalize (g, x, stats, eps, NULL, NULL);
+  VksNormAttrs a = { .instance = TRUE, .act = VKS_ACT_NONE, .eps = eps };
+  VksNode y = vks_norm (g, x, &a, NULL, VKS_NONE);
   return vks_add (g, vks_mul (g, y, vks_add_scalar (g, gamma, 1.0f)), beta);
 }
 
