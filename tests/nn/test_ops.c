@@ -44,6 +44,23 @@ build_smooth (VksGraph *g)
   return vks_add (g, y, vks_div (g, x, vks_add_scalar (g, vks_square (g, b), 0.7f)));
 }
 
+/* Each unary function alone, to second order, so its error is measured on its own. */
+typedef struct {
+  const char *name;
+  VksNode (*fn) (VksGraph *g, VksNode x);
+  gboolean positive;       /* on x^2 + 0.5 (log, sqrt, ...), else on 3x in [-3, 3] */
+} Unary;
+
+static void
+check_unary (gconstpointer data)
+{
+  const Unary *u = data;
+  VksGraph *g = vks_graph_new ();
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 3, 5));
+  x = u->positive ? vks_add_scalar (g, vks_square (g, x), 0.5f) : vks_scale (g, x, 3.0f);
+  graph_check_op (g, u->fn (g, x), NULL, TRUE);
+}
+
 static VksNode
 build_gelu_tails (VksGraph *g)
 {
@@ -458,6 +475,16 @@ main (int argc, char **argv)
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);
+  static const Unary unary[] = {
+    { "tanh", vks_tanh, FALSE }, { "sigmoid", vks_sigmoid, FALSE }, { "silu", vks_silu, FALSE },
+    { "gelu", vks_gelu, FALSE }, { "erf", vks_erf, FALSE }, { "exp", vks_exp, FALSE },
+    { "log", vks_log, TRUE }, { "sqrt", vks_sqrt, TRUE }, { "rsqrt", vks_rsqrt, TRUE },
+    { "reciprocal", vks_reciprocal, TRUE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (unary); i++) {
+    g_autofree char *path = g_strconcat ("/graph/ops/unary/", unary[i].name, NULL);
+    g_test_add_data_func (path, &unary[i], check_unary);
+  }
   g_test_add_func ("/graph/ops/builder-errors", test_builder_errors);
   static const TorchBuilder torch_cases[] = {
     { "layer_norm", torch_layer_norm, NULL }, { "group_norm", torch_group_norm, NULL },
