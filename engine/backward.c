@@ -5,7 +5,8 @@
 #include <string.h>
 
 
-enum { NORM_BW_NORM = 0, NORM_BW_CHANNEL_SUM = 1, NORM_BW_REFLECT_FOLD = 2 };  /* norm.comp MODE */
+enum { NORM_BW_NORM = 0, NORM_BW_CHANNEL_SUM = 1, NORM_BW_REFLECT_FOLD = 2,
+       NORM_BW_STATISTICS = 3 };  /* norm.comp MODE */
 
 /* Register tile of gemm.comp's WEIGHT_GRAD mode: 8 rows of dW x 4 columns (32 vec4 accumulators,
  * the forward's budget), or 4 x 8 when dW has at most 4 rows (the last 7x7 layer's 3). Measured
@@ -122,6 +123,24 @@ vks_conv_backward_bias (VksRecorder *rec, const VksTensor *dy, const VksBuffer *
   };
   return norm_backward_dispatch (rec, NORM_BW_CHANNEL_SUM, FALSE, VKS_ACT_NONE, accumulate, views,
                                  &push, (uint32_t) dy->c, 1, error);
+}
+
+gboolean
+vks_norm_statistics_record (VksRecorder *rec, const VksTensor *x, const VksView *aux,
+                            gboolean region, int shift, gboolean correct, const VksBuffer *dst,
+                            VkDeviceSize dst_offset, GError **error)
+{
+  VksView rgba = vks_tensor_view (x, VK_FORMAT_R32G32B32A32_SFLOAT);
+  VksView out = floats_view (dst, dst_offset, 2 * (VkDeviceSize) x->c);
+  /* only src, params (aux) and dst1 are read or written; the others need valid descriptors */
+  VksView views[6] = { rgba, rgba, aux ? *aux : out, out, rgba, out };
+  VksNormBackwardPush push = {
+    .channels = x->c, .count = x->h * x->w, .plane = x->plane, .images = 1,
+    .in_h = x->h, .in_w = x->w, .region = region, .shift = shift, .out_at = 0,
+    .correct = correct,
+  };
+  return norm_backward_dispatch (rec, NORM_BW_STATISTICS, FALSE, VKS_ACT_NONE, FALSE, views,
+                                 &push, (uint32_t) x->c, 1, error);
 }
 
 /* --- convolution ------------------------------------------------------------------------ */

@@ -77,3 +77,13 @@ gboolean vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw,
 /* db[c] = sum of dy over images and pixels. */
 gboolean vks_conv_backward_bias (VksRecorder *rec, const VksTensor *dy, const VksBuffer *db,
                                  VkDeviceSize db_offset, gboolean accumulate, GError **error);
+
+/* Per-channel mean and biased variance of image 0 of x (norm.comp's statistics mode, as the
+ * instance norm takes them), into mean[C] then var[C] at dst_offset of dst (an R32F region of
+ * 2 * C floats). aux: NULL; or the rectangle rows [r0, r1), columns [c0, c1) (4 floats at the
+ * network's input resolution, divided by 2^shift for x) when region; or offset[C], factor[C]
+ * applied to mean and variance when correct. */
+gboolean vks_norm_statistics_record (VksRecorder *rec, const VksTensor *x, const VksView *aux,
+                                     gboolean region, int shift, gboolean correct,
+                                     const VksBuffer *dst, VkDeviceSize dst_offset,
+                                     GError **error);

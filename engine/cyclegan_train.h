@@ -11,9 +11,8 @@
  * written into a host-visible buffer before each submit, so nothing is re-recorded. */
 #pragma once
 #include "engine/loss.h"
+#include "engine/nn/losses.h"   /* VksGanMode */
 #include "engine/train_net.h"
-
-typedef enum { VKS_GAN_LSGAN, VKS_GAN_VANILLA, VKS_GAN_HINGE } VksGanMode;
 
 typedef struct {
   int input_nc, output_nc;

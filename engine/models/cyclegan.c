@@ -4,7 +4,8 @@
 
 typedef struct {
   VksGraph *g;
-  const VksGeneratorConfig *cfg;
+  VksNormKind norm;
+  const char *prefix;      /* of every parameter name */
 } Builder;
 
 static VksNode
@@ -15,8 +16,9 @@ param (Builder *b, VksShape shape, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
-  g_autofree char *name = g_strdup_vprintf (format, args);
+  g_autofree char *key = g_strdup_vprintf (format, args);
   va_end (args);
+  g_autofree char *name = g_strconcat (b->prefix ? b->prefix : "", key, NULL);
   return vks_param (b->g, name, shape);
 }
 
@@ -26,26 +28,27 @@ static VksNode
 conv_norm (Builder *b, VksNode x, const char *prefix, int index, int cin, int cout, int k,
            const VksConvAttrs *a, VksActivation act, VksNode residual)
 {
-  gboolean batch = b->cfg->norm == VKS_NORM_BATCH;
+  gboolean batch = b->norm == VKS_NORM_BATCH;
   VksShape w = a->transposed ? vks_shape (cin, cout, k, k) : vks_shape (cout, cin, k, k);
   VksNode weight = param (b, w, "%s%d.weight", prefix, index);
   VksNode bias = batch ? VKS_NONE : param (b, vks_shape (1, 1, 1, cout), "%s%d.bias", prefix,
                                            index);
   VksNode y = vks_conv2d (b->g, x, weight, bias, a);
+  /* the discriminator's LeakyReLU slope; ReLU ignores it */
+  VksNormAttrs n = { .instance = !batch, .act = act, .slope = 0.2f, .eps = 1e-5f };
   if (!batch)
-    return vks_instance_norm (b->g, y, act, residual);
+    return vks_norm (b->g, y, &n, NULL, residual);
   static const char *const names[] = { "weight", "bias", "running_mean", "running_var" };
   VksNode params[4];
   for (int i = 0; i < 4; i++)
     params[i] = param (b, vks_shape (1, 1, 1, cout), "%s%d.%s", prefix, index + 1, names[i]);
-  VksNormAttrs n = { .instance = FALSE, .act = act, .eps = 1e-5f };
   return vks_norm (b->g, y, &n, params, residual);
 }
 
 VksNode
-vks_cyclegan_generator (VksGraph *g, VksNode x, const VksGeneratorConfig *cfg)
+vks_cyclegan_generator (VksGraph *g, VksNode x, const VksGeneratorConfig *cfg, const char *prefix)
 {
-  Builder b = { g, cfg };
+  Builder b = { g, cfg->norm, prefix };
   int ngf = cfg->ngf;
   const VksConvAttrs c7 = { .stride = 1, .pad = 3, .reflect = TRUE };
   const VksConvAttrs down = { .stride = 2, .pad = 1 };
@@ -68,4 +71,30 @@ vks_cyclegan_generator (VksGraph *g, VksNode x, const VksGeneratorConfig *cfg)
                                   17 + nb),
                      param (&b, vks_shape (1, 1, 1, cfg->output_nc), "model.%d.bias", 17 + nb),
                      &out);
+}
+
+/* The layer list is discriminator_spec.c's, the one description of the PatchGAN's layout. */
+VksNode
+vks_patchgan_discriminator (VksGraph *g, VksNode x, const VksDiscriminatorConfig *cfg,
+                            const char *prefix)
+{
+  Builder b = { g, cfg->norm, prefix };
+  VksDiscriminatorLayer layers[VKS_DISCRIMINATOR_MAX_CONVS];
+  int n = vks_discriminator_layers (cfg, layers);
+  VksNode h = x;
+  for (int i = 0; i < n; i++) {
+    const VksDiscriminatorLayer *l = &layers[i];
+    VksConvAttrs a = { .stride = l->stride, .pad = l->padding };
+    if (!l->norm) {
+      a.act = l->leaky_relu ? VKS_ACT_LEAKY_RELU : VKS_ACT_NONE;
+      a.slope = 0.2f;
+      h = vks_conv2d (g, h, param (&b, vks_shape (l->cout, l->cin, l->kernel, l->kernel),
+                                   "model.%d.weight", l->index),
+                      param (&b, vks_shape (1, 1, 1, l->cout), "model.%d.bias", l->index), &a);
+    } else {
+      h = conv_norm (&b, h, "model.", l->index, l->cin, l->cout, l->kernel, &a,
+                     VKS_ACT_LEAKY_RELU, VKS_NONE);
+    }
+  }
+  return h;
 }

@@ -132,7 +132,12 @@ leaf (VksGraph *g, VksOpKind op, const char *name, VksShape shape)
 {
   if (g->error != NULL)
     return VKS_NONE;
-  if (name == NULL || vks_graph_find (g, name) != VKS_NONE)
+  VksNode same = name != NULL ? vks_graph_find (g, name) : VKS_NONE;
+  /* A network applied several times asks for its parameters each time: the same node. */
+  if (same != VKS_NONE && op == VKS_OP_PARAM && vks_node_info (g, same)->op == VKS_OP_PARAM &&
+      vks_shape_equal (vks_node_info (g, same)->shape, shape))
+    return same;
+  if (name == NULL || same != VKS_NONE)
     return vks_graph_fail (g, "a graph input needs a unique name (\"%s\")", name ? name : "");
   /* Parameters are stored as the checkpoint has them; inputs as convolutions read images. */
   VksNodeInfo info = {
@@ -162,6 +167,10 @@ vks_param_rank (VksGraph *g, const char *name, VksShape shape, int rank)
       return vks_graph_fail (g, "parameter \"%s\": [%d, %d, %d, %d] is not of rank %d",
                              name ? name : "", shape.n, shape.c, shape.h, shape.w, rank);
   VksNode node = leaf (g, VKS_OP_PARAM, name, shape);
+  if (node != VKS_NONE && vks_node_info (g, node)->rank != 0 &&
+      vks_node_info (g, node)->rank != rank)
+    return vks_graph_fail (g, "parameter \"%s\" asked for with rank %d and %d", name,
+                           vks_node_info (g, node)->rank, rank);
   if (node != VKS_NONE)
     vks_node_info (g, node)->rank = rank;
   return node;

@@ -62,7 +62,9 @@ VksNode vks_graph_find (const VksGraph *g, const char *name);
 /* Parameters in creation order (the checkpoint's tensor list); g_free the array. */
 VksNode *vks_graph_params (const VksGraph *g, int *n_params);
 
-/* Leaves: data given per run, and named parameters (their names are the state_dict keys). */
+/* Leaves: data given per run, and named parameters (their names are the state_dict keys). A
+ * parameter asked for again with the same name and shape is the same node (a network applied
+ * several times). */
 VksNode vks_input (VksGraph *g, const char *name, VksShape shape);
 VksNode vks_param (VksGraph *g, const char *name, VksShape shape);
 /* The same with the checkpoint tensor's number of dimensions (its shape is the last `rank` of
@@ -110,11 +112,14 @@ VksNode vks_log (VksGraph *g, VksNode x);
 VksNode vks_sqrt (VksGraph *g, VksNode x);
 VksNode vks_rsqrt (VksGraph *g, VksNode x);             /* 1 / sqrt(x) */
 VksNode vks_reciprocal (VksGraph *g, VksNode x);
+VksNode vks_abs (VksGraph *g, VksNode x);      /* its gradient is sign(x): 0 at 0, as PyTorch */
+VksNode vks_sign (VksGraph *g, VksNode x);
 
 typedef struct {
   gboolean instance;       /* statistics of each plane; else batch norm with running statistics
                             * (inference) */
   gboolean affine;         /* instance only: not provided (compose it from primitives) */
+  gboolean given;          /* statistics from a [2C] input (vks_norm_given) */
   VksActivation act;       /* after the normalisation */
   float slope, eps;
   gboolean residual;       /* set by vks_norm */
@@ -126,6 +131,18 @@ typedef struct {
 VksNode vks_norm (VksGraph *g, VksNode x, const VksNormAttrs *a, const VksNode *params,
                   VksNode residual);
 VksNode vks_instance_norm (VksGraph *g, VksNode x, VksActivation act, VksNode residual);
+
+/* For tiled inference, where an instance norm must use statistics of the whole image:
+ * the per-channel mean and biased variance of image 0 of x as the instance norm takes them,
+ * [1][1][1][2C] = mean[C], var[C]; over a rectangle when region is an input [1][1][1][4] (rows
+ * y0, y1, columns x0, x1 at the network input's resolution, which is x's times 2^shift);
+ * corrected when corrections ([2C]: offset[C], factor[C]) is given: mean + offset, var *
+ * factor. No gradient. */
+VksNode vks_norm_statistics (VksGraph *g, VksNode x, VksNode region, VksNode corrections,
+                             int shift);
+/* act((x - mean) / sqrt(var + eps)) + residual with mean, var from stats [2C]. No gradient. */
+VksNode vks_norm_given (VksGraph *g, VksNode x, VksNode stats, VksActivation act, float slope,
+                        VksNode residual);
 
 /* 2x2 average pooling with stride 2 (torch AvgPool2d(2): odd last rows/columns dropped). */
 VksNode vks_avg_pool2 (VksGraph *g, VksNode x);

@@ -20,6 +20,7 @@ typedef enum {
   VKS_OP_RESHAPE,            /* in: x; a view of x's storage when the layouts allow */
   VKS_OP_NORM,               /* in: x[, residual][, weight, bias, running mean, running var] */
   VKS_OP_NORM_GRAD,          /* in: x, dy: the input gradient of an instance NORM */
+  VKS_OP_NORM_STATS,         /* in: x[, region or corrections]: mean[C], var[C] */
   VKS_OP_SOFTMAX,            /* in: x; over the last dimension */
   VKS_OP_MAX_POOL2,          /* in: values, key: values at each 2x2 window's pick of key */
   VKS_OP_MAX_POOL2_ROUTE,    /* in: dy, key: dy sent to each window's pick (key-shaped) */
@@ -51,6 +52,8 @@ typedef enum {
   VKS_PW_RSQRT = 16,
   VKS_PW_RECIPROCAL = 17,
   VKS_PW_DIV = 18,           /* a / b */
+  VKS_PW_ABS = 19,
+  VKS_PW_SIGN = 20,          /* -1, 0 or 1 (torch.sign); piecewise constant: no gradient */
 } VksPointwiseFn;
 
 #define VKS_MAX_INPUTS 6
@@ -84,6 +87,10 @@ typedef struct {
     } select;
     float value;             /* CONST */
     VksNormAttrs norm;
+    struct {
+      gboolean region, correct;
+      int shift;
+    } stats;
   } attr;
 } VksNodeInfo;
 

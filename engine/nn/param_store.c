@@ -171,22 +171,35 @@ vks_param_store_get (VksParamStore *store, int i, float *values, GError **error)
                               (VkDeviceSize) entry_floats (e) * sizeof (float), error);
 }
 
+/* The checkpoint name of an entry, or NULL if it lacks the prefix. */
+static const char *
+unprefixed (const Entry *e, const char *prefix)
+{
+  if (prefix == NULL)
+    return e->name;
+  return g_str_has_prefix (e->name, prefix) ? e->name + strlen (prefix) : NULL;
+}
+
 gboolean
-vks_param_store_load (VksParamStore *store, const VksCheckpoint *ckpt, GError **error)
+vks_param_store_load (VksParamStore *store, const VksCheckpoint *ckpt, const char *prefix,
+                      GError **error)
 {
   for (guint i = 0; i < store->entries->len; i++) {
     const Entry *e = entry (store, (int) i);
-    const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, e->name);
+    const char *key = unprefixed (e, prefix);
+    if (key == NULL)
+      continue;
+    const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, key);
     VksShape got;
     if (t == NULL) {
       g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT, "the checkpoint has no tensor \"%s\"",
-                   e->name);
+                   key);
       return FALSE;
     }
     if (!vks_shape_from_dims (t->ndim, t->shape, &got) || !vks_shape_equal (got, e->shape)) {
       g_autofree char *have = vks_format_shape (t->ndim, t->shape);
       g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                   "tensor \"%s\" has shape %s; the model needs [%d, %d, %d, %d]", e->name, have,
+                   "tensor \"%s\" has shape %s; the model needs [%d, %d, %d, %d]", key, have,
                    e->shape.n, e->shape.c, e->shape.h, e->shape.w);
       return FALSE;
     }
@@ -202,12 +215,14 @@ vks_param_store_save (VksParamStore *store, VksCheckpoint *ckpt, const char *pre
 {
   for (guint i = 0; i < store->entries->len; i++) {
     const Entry *e = entry (store, (int) i);
+    const char *key = unprefixed (e, prefix);
+    if (key == NULL)
+      continue;
     g_autofree float *values = g_new (float, entry_floats (e));
     if (!vks_param_store_get (store, (int) i, values, error))
       return FALSE;
     int64_t dims[4] = { e->shape.n, e->shape.c, e->shape.h, e->shape.w };
-    g_autofree char *name = g_strconcat (prefix ? prefix : "", e->name, NULL);
-    vks_checkpoint_add_tensor (ckpt, name, e->rank, dims + 4 - e->rank, values);
+    vks_checkpoint_add_tensor (ckpt, key, e->rank, dims + 4 - e->rank, values);
   }
   return TRUE;
 }

@@ -30,9 +30,13 @@ gboolean vks_param_store_set (VksParamStore *store, int i, const float *values, 
 gboolean vks_param_store_get (VksParamStore *store, int i, float *values, GError **error);
 guint64 vks_param_store_version (const VksParamStore *store);
 
-/* Every entry from the checkpoint tensor of its name (exact shape; VKS_ERROR_CHECKPOINT naming
- * the first missing or misshapen one; other tensors are ignored). */
-gboolean vks_param_store_load (VksParamStore *store, const VksCheckpoint *ckpt, GError **error);
-/* Every entry into ckpt as "<prefix><name>" with its checkpoint shape (vks_graph_param_rank). */
+/* The entries whose names start with `prefix` (NULL: all), each from the checkpoint tensor
+ * named like it without the prefix (one network of several: "G_A." + its state_dict), exact
+ * shape; VKS_ERROR_CHECKPOINT names the first missing or misshapen one. Other tensors are
+ * ignored. */
+gboolean vks_param_store_load (VksParamStore *store, const VksCheckpoint *ckpt,
+                               const char *prefix, GError **error);
+/* The same entries into ckpt, named without the prefix, with their checkpoint shapes
+ * (vks_graph_param_rank). */
 gboolean vks_param_store_save (VksParamStore *store, VksCheckpoint *ckpt, const char *prefix,
                                GError **error);

@@ -23,6 +23,10 @@ typedef struct {
   /* Where parameter nodes live, by name (NULL: in the plan's own arena). It must outlive the
    * plan and hold every parameter the plan computes with. */
   VksParamStore *params;
+  /* Outputs the host reads after every run: copied into host-visible memory at the end of the
+   * recording, so vks_plan_get is a memcpy (others are a blocking copy each). */
+  const VksNode *readback;
+  int n_readback;
 } VksPlanOptions;
 
 typedef struct {
@@ -46,9 +50,15 @@ gboolean vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *ou
 void vks_plan_stats (const VksPlan *plan, VksPlanStats *stats);
 
 /* Values of an input or parameter in PyTorch's contiguous order (vks_shape_elements floats);
- * they stay until set again (a parameter in a store: in the store). Blocking copies. */
+ * they stay until set again. An input is written to host-visible memory the recording copies
+ * from at the start of each run; a parameter (in the plan, or its store) by a blocking copy. */
 gboolean vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error);
 gboolean vks_plan_run (VksPlan *plan, GError **error);
+/* The same, asking keep_going (may be NULL) between segments of the recorded work (about 4
+ * GFLOP each, split between nodes): FALSE stops the run within about two segments, with
+ * VKS_ERROR_CANCELLED. */
+gboolean vks_plan_run_until (VksPlan *plan, VksKeepGoing keep_going, gpointer user_data,
+                             GError **error);
 /* Values of an output (or of an input / parameter) after a run, PyTorch's order. */
 gboolean vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error);
 

@@ -29,7 +29,7 @@ bench (const char *model, int size, int runs)
   VksContext *ctx = test_context ();
   g_autoptr (VksGraph) g = vks_graph_new ();
   VksNode x = vks_input (g, "x", vks_shape (1, cfg.input_nc, size, size));
-  VksNode y = vks_cyclegan_generator (g, x, &cfg);
+  VksNode y = vks_cyclegan_generator (g, x, &cfg, NULL);
   g_autoptr (VksPlan) plan = vks_plan_new (ctx, g, &y, 1, NULL, &error);
   g_autoptr (VksGenerator) gen = plan ? vks_generator_new (ctx, ckpt, &error) : NULL;
   g_autoptr (VksGeneratorPlan) old = gen ? vks_generator_plan_new (gen, size, size, &error) : NULL;

@@ -4,8 +4,11 @@
  * side by side. */
 #include <math.h>
 
+#include "engine/error.h"
+
 #include "engine/generator.h"
 #include "engine/models/cyclegan.h"
+#include "engine/nn/analysis.h"
 #include "engine/nn/params.h"
 #include "tests/rig.h"
 
@@ -31,7 +34,7 @@ run_both (const VksCheckpoint *ckpt, const float *input, int h, int w, double *v
   g_assert_true (vks_generator_config_from_checkpoint (ckpt, &cfg, &error));
   g_autoptr (VksGraph) g = vks_graph_new ();
   VksNode x = vks_input (g, "x", vks_shape (1, cfg.input_nc, h, w));
-  VksNode y = vks_cyclegan_generator (g, x, &cfg);
+  VksNode y = vks_cyclegan_generator (g, x, &cfg, NULL);
   g_assert_true (vks_graph_check (g, &error));
   g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &y, 1, NULL, &error);
   g_assert_no_error (error);
@@ -120,11 +123,11 @@ test_shared_store (void)
   for (int k = 0; k < 2; k++) {
     graphs[k] = vks_graph_new ();
     x[k] = vks_input (graphs[k], "x", vks_shape (1, 3, sizes[k][0], sizes[k][1]));
-    y[k] = vks_cyclegan_generator (graphs[k], x[k], &cfg);
+    y[k] = vks_cyclegan_generator (graphs[k], x[k], &cfg, NULL);
   }
   g_autoptr (VksParamStore) store = vks_param_store_new (test_context (), graphs, 2, &error);
   g_assert_no_error (error);
-  g_assert_true (vks_param_store_load (store, ckpt, &error));
+  g_assert_true (vks_param_store_load (store, ckpt, NULL, &error));
   VksPlanOptions opts = { .params = store };
   g_autoptr (VksGenerator) gen = vks_generator_new (test_context (), ckpt, &error);
   for (int k = 0; k < 2; k++) {
@@ -162,6 +165,56 @@ test_shared_store (void)
     vks_graph_free (graphs[k]);
 }
 
+/* What the graph says of the model is what the hand-written tables say. */
+static void
+test_flops_and_radius (void)
+{
+  for (int nb = 0; nb <= 9; nb += 3) {
+    VksGeneratorConfig cfg = { .input_nc = 3, .output_nc = 3, .ngf = 16, .n_blocks = nb,
+                               .norm = VKS_NORM_INSTANCE };
+    g_autoptr (VksGraph) g = vks_graph_new ();
+    VksNode x = vks_input (g, "x", vks_shape (1, 3, 64, 48));
+    VksNode y = vks_cyclegan_generator (g, x, &cfg, NULL);
+    double convs = vks_graph_flops (g, y);
+    double table = vks_generator_flops (&cfg, 64, 48);
+    /* the table counts multiply-adds only; the graph adds one operation per norm output */
+    g_test_message ("%d blocks: graph %.4g FLOP, table %.4g", nb, convs, table);
+    g_assert_cmpfloat (convs, >=, table);
+    g_assert_cmpfloat (convs, <=, table * 1.02);
+    g_assert_cmpint (vks_graph_receptive_radius (g, x, y), ==, 15 + 8 * nb);
+  }
+}
+
+static gboolean
+stop_at_second (gpointer data)
+{
+  return ++*(int *) data < 2;
+}
+
+/* A 512 x 512 run of the shipped style is several segments; a cancel stops it between two. */
+static void
+test_cancel (void)
+{
+  GError *error = NULL;
+  g_autoptr (VksCheckpoint) ckpt = load ("../weights", "cartoon.safetensors");
+  VksGeneratorConfig cfg;
+  g_assert_true (vks_generator_config_from_checkpoint (ckpt, &cfg, &error));
+  g_autoptr (VksGraph) g = vks_graph_new ();
+  VksNode x = vks_input (g, "x", vks_shape (1, 3, 512, 512));
+  VksNode y = vks_cyclegan_generator (g, x, &cfg, NULL);
+  g_test_message ("%.2f GFLOP", vks_graph_flops (g, y) / 1e9);
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, &y, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (vks_plan_load_params (plan, g, ckpt, &error));
+  int asked = 0;
+  g_assert_false (vks_plan_run_until (plan, stop_at_second, &asked, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpint (asked, ==, 2);
+  /* and the plan still runs whole afterwards */
+  g_assert_true (vks_plan_run (plan, &error));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -170,6 +223,8 @@ main (int argc, char **argv)
   g_test_add_func ("/models/cyclegan-graph/batch-norm", test_batch_norm);
   g_test_add_func ("/models/cyclegan-graph/shipped-style", test_shipped_style);
   g_test_add_func ("/models/cyclegan-graph/shared-store", test_shared_store);
+  g_test_add_func ("/models/cyclegan-graph/flops-and-radius", test_flops_and_radius);
+  g_test_add_func ("/models/cyclegan-graph/cancel", test_cancel);
   int status = g_test_run ();
   test_context_release ();
   return status;

@@ -289,6 +289,40 @@ test_builder_errors (void)
   g_clear_error (&error);
 }
 
+/* The tiler's norm statistics: measured over the plane and used as given, they are the
+ * instance norm; over a region and corrected, as the reference computes them. */
+static void
+test_norm_statistics (void)
+{
+  GraphCase gc;
+  VksGraph *g = vks_graph_new ();
+  VksNode x = vks_input (g, "x", vks_shape (1, 5, 12, 16));
+  VksNode region = vks_input (g, "region", vks_shape (1, 1, 1, 4));
+  VksNode corr = vks_input (g, "corrections", vks_shape (1, 1, 1, 10));
+  VksNode whole = vks_norm_statistics (g, x, VKS_NONE, VKS_NONE, 0);
+  VksNode given = vks_norm_given (g, x, whole, VKS_ACT_RELU, 0.0f, x);
+  VksNode own = vks_instance_norm (g, x, VKS_ACT_RELU, x);
+  VksNode part = vks_norm_statistics (g, x, region, VKS_NONE, 1);
+  VksNode fixed = vks_norm_statistics (g, x, VKS_NONE, corr, 0);
+  GError *error = NULL;
+  g_assert_true (vks_graph_check (g, &error));
+  graph_case_init (&gc, g, 9);
+  const double rect[4] = { 4, 20, 8, 28 };   /* rows 2..10, columns 4..14 of x */
+  memcpy (gc.leaves[region], rect, sizeof rect);
+  for (int i = 5; i < 10; i++)
+    gc.leaves[corr][i] = 1 + 0.5 * gc.leaves[corr][i];   /* variance factors near 1 */
+  VksNode outs[] = { given, own, part, fixed };
+  double err = graph_case_device_error (&gc, outs, G_N_ELEMENTS (outs));
+  g_test_message ("statistics: device error %.2e", err);
+  g_assert_cmpfloat (err, <=, DEVICE_TOL);
+  double **ref = ref_graph_eval (gc.g, gc.leaves);
+  long n = vks_shape_elements (vks_graph_shape (g, own));
+  for (long i = 0; i < n; i++)
+    g_assert_cmpfloat (fabs (ref[given][i] - ref[own][i]), <=, 1e-12);
+  ref_graph_free (gc.g, ref);
+  graph_case_clear (&gc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -317,6 +351,7 @@ main (int argc, char **argv)
   g_test_add_func ("/graph/second-order", test_second_order);
   g_test_add_func ("/graph/plan-memory", test_plan_memory);
   g_test_add_func ("/graph/builder-errors", test_builder_errors);
+  g_test_add_func ("/graph/norm-statistics", test_norm_statistics);
   int status = g_test_run ();
   test_context_release ();
   return status;

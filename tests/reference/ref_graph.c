@@ -115,6 +115,8 @@ eval_pointwise (const VksNodeInfo *info, Dims o, Dims da, Dims db, const double 
           case VKS_PW_RSQRT: r = 1 / sqrt (va); break;
           case VKS_PW_RECIPROCAL: r = 1 / va; break;
           case VKS_PW_DIV: r = va / vb; break;
+          case VKS_PW_ABS: r = fabs (va); break;
+          case VKS_PW_SIGN: r = (va > 0) - (va < 0); break;
           }
           out[at (o, n, c, y, x)] = r;
         }
@@ -200,6 +202,12 @@ plane_stats (const VksNodeInfo *info, double *const *val, Dims o, const double *
 {
   const VksNormAttrs *a = &info->attr.norm;
   long hw = (long) o.h * o.w;
+  if (a->given) {
+    const double *st = val[info->in[info->n_in - 1]];
+    *mean = st[c];
+    *inv_std = 1 / sqrt (st[o.c + c] + a->eps);
+    return;
+  }
   if (!a->instance) {
     const double *rm = val[info->in[info->n_in - 2]], *rv = val[info->in[info->n_in - 1]];
     *mean = rm[c];
@@ -229,7 +237,7 @@ eval_norm (const VksNodeInfo *info, double *const *val, Dims o, double *out)
       double mean, inv_std;
       plane_stats (info, val, o, x, n, c, &mean, &inv_std);
       double gamma = 1, beta = 0;
-      if (!a->instance) {
+      if (!a->instance && !a->given) {
         gamma = val[info->in[info->n_in - 4]][c];
         beta = val[info->in[info->n_in - 3]][c];
       }
@@ -367,6 +375,37 @@ eval_embedding (const VksNodeInfo *info, Dims o, Dims s, long n_idx, const doubl
   }
 }
 
+/* mean[C], var[C] of image 0 over the plane or the region (scaled by 2^-shift), corrected */
+static void
+eval_norm_stats (const VksNodeInfo *info, double *const *val, Dims x, double *out)
+{
+  int y0 = 0, y1 = x.h, x0 = 0, x1 = x.w;
+  const double *aux = info->n_in == 2 ? val[info->in[1]] : NULL;
+  if (info->attr.stats.region) {
+    int sh = info->attr.stats.shift;
+    y0 = (int) aux[0] >> sh, y1 = (int) aux[1] >> sh, x0 = (int) aux[2] >> sh, x1 = (int) aux[3] >> sh;
+  }
+  const double *src = val[info->in[0]];
+  for (int c = 0; c < x.c; c++) {
+    double m = 0, v = 0;
+    long count = (long) MAX (y1 - y0, 0) * MAX (x1 - x0, 0);
+    for (int yy = y0; yy < y1; yy++)
+      for (int xx = x0; xx < x1; xx++)
+        m += src[at (x, 0, c, yy, xx)];
+    m = count > 0 ? m / count : 0;
+    for (int yy = y0; yy < y1; yy++)
+      for (int xx = x0; xx < x1; xx++)
+        v += (src[at (x, 0, c, yy, xx)] - m) * (src[at (x, 0, c, yy, xx)] - m);
+    v = count > 0 ? v / count : 0;
+    if (info->attr.stats.correct) {
+      m += aux[c];
+      v *= aux[x.c + c];
+    }
+    out[c] = m;
+    out[x.c + c] = v;
+  }
+}
+
 double **
 ref_graph_eval (const VksGraph *g, double *const *leaves)
 {
@@ -427,6 +466,9 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
       break;
     case VKS_OP_NORM_GRAD:
       eval_norm_grad (info, val, o, out);
+      break;
+    case VKS_OP_NORM_STATS:
+      eval_norm_stats (info, val, d0, out);
       break;
     case VKS_OP_SOFTMAX:
       eval_softmax (d0, in0, out);

@@ -22,8 +22,8 @@ n_params (const VksNodeInfo *info)
 VksNode
 vks_norm (VksGraph *g, VksNode x, const VksNormAttrs *a, const VksNode *params, VksNode residual)
 {
-  int np = a->instance ? 0 : 4;
-  if (a->instance && a->affine)
+  int np = a->instance ? 0 : a->given ? 1 : 4;
+  if (a->instance && (a->affine || a->given))
     return vks_graph_fail (g, "norm: affine instance norm is built from primitives");
   VksNode in[VKS_MAX_INPUTS] = { x };
   int n_in = 1;
@@ -37,8 +37,8 @@ vks_norm (VksGraph *g, VksNode x, const VksNormAttrs *a, const VksNode *params, 
   if (residual != VKS_NONE && !vks_shape_equal (vks_graph_shape (g, residual), s))
     return vks_graph_fail (g, "norm: the residual has another shape than x");
   for (int i = 0; i < np; i++)
-    if (vks_shape_elements (vks_graph_shape (g, params[i])) != s.c)
-      return vks_graph_fail (g, "norm: parameter %d needs %d values", i, s.c);
+    if (vks_shape_elements (vks_graph_shape (g, params[i])) != (a->given ? 2 : 1) * s.c)
+      return vks_graph_fail (g, "norm: parameter %d needs %d values", i, (a->given ? 2 : 1) * s.c);
   if (a->act == VKS_ACT_LEAKY_RELU && a->slope <= 0.0f)
     return vks_graph_fail (g, "norm: a fused LeakyReLU needs a positive slope");
   /* One workgroup per plane loops over it in 256 invocations (context.c). */
@@ -67,13 +67,64 @@ vks_instance_norm (VksGraph *g, VksNode x, VksActivation act, VksNode residual)
   return vks_norm (g, x, &a, NULL, residual);
 }
 
+VksNode
+vks_norm_given (VksGraph *g, VksNode x, VksNode stats, VksActivation act, float slope,
+                VksNode residual)
+{
+  VksNormAttrs a = { .given = TRUE, .act = act, .slope = slope, .eps = 1e-5f };
+  return vks_norm (g, x, &a, &stats, residual);
+}
+
+VksNode
+vks_norm_statistics (VksGraph *g, VksNode x, VksNode region, VksNode corrections, int shift)
+{
+  VksNode aux = region != VKS_NONE ? region : corrections;
+  VksNode in[2] = { x, aux };
+  if (!vks_graph_ok (g, in, aux != VKS_NONE ? 2 : 1))
+    return VKS_NONE;
+  VksShape s = vks_graph_shape (g, x);
+  long want = region != VKS_NONE ? 4 : 2L * s.c;
+  if (region != VKS_NONE && corrections != VKS_NONE)
+    return vks_graph_fail (g, "norm_statistics: a region or corrections, not both");
+  if (aux != VKS_NONE && vks_shape_elements (vks_graph_shape (g, aux)) != want)
+    return vks_graph_fail (g, "norm_statistics: the %s needs %ld values",
+                           region != VKS_NONE ? "region" : "corrections", want);
+  if ((long) s.h * s.w > 256L * VKS_MAX_LOOP_ITERATIONS)
+    return vks_graph_fail (g, "norm_statistics: a %d x %d plane is larger than one workgroup "
+                           "may measure", s.h, s.w);
+  VksNodeInfo info = {
+    .op = VKS_OP_NORM_STATS,
+    .n_in = aux != VKS_NONE ? 2 : 1,
+    .in = { vks_as_layout (g, x, VKS_LAYOUT_PLANES),
+            aux != VKS_NONE ? vks_as_layout (g, aux, VKS_LAYOUT_DENSE) : VKS_NONE },
+    .shape = vks_shape (1, 1, 1, 2 * s.c),
+    .layout = VKS_LAYOUT_DENSE,
+    .attr.stats = { region != VKS_NONE, corrections != VKS_NONE, shift },
+  };
+  return vks_graph_add (g, &info);
+}
+
+static gboolean
+norm_stats_record (VksPlan *plan, VksNode node, GError **error)
+{
+  const VksNodeInfo *info = vks_node_info (vks_plan_graph (plan), node);
+  VksTensor x = vks_plan_tensor (plan, info->in[0]);
+  VksTensor y = vks_plan_tensor (plan, node);
+  VksView aux = info->n_in == 2 ? vks_plan_view (plan, info->in[1], VK_FORMAT_R32_SFLOAT)
+                                : (VksView) { 0 };
+  return vks_norm_statistics_record (vks_plan_recorder (plan), &x,
+                                     info->n_in == 2 ? &aux : NULL, info->attr.stats.region,
+                                     info->attr.stats.shift, info->attr.stats.correct, y.buf,
+                                     y.offset, error);
+}
+
 static void
 norm_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, VksNode *dx)
 {
   const VksNodeInfo info = *vks_node_info (g, node);
   if (!info.attr.norm.instance) {
-    vks_graph_fail (g, "norm: batch norm with running statistics has no gradient (inference "
-                    "only; training uses batch statistics)");
+    vks_graph_fail (g, "norm: a norm with given or running statistics has no gradient "
+                    "(inference only; training uses batch statistics)");
     return;
   }
   if (wanted[0]) {
@@ -100,8 +151,8 @@ norm_prepare (VksPlan *plan, VksNode node, GError **error)
   NormLowered *l = g_new0 (NormLowered, 1);
   vks_plan_set_data (plan, node, l);
   VksArena *packed = vks_plan_packed_arena (plan);
-  vks_norm_init (&l->norm, info->shape.c, a->instance, !a->instance, a->act, a->slope, a->eps,
-                 packed);
+  vks_norm_init (&l->norm, info->shape.c, a->instance, !a->instance && !a->given, a->act,
+                 a->slope, a->eps, packed);
   int np = n_params (info);
   if (info->op != VKS_OP_NORM || np == 0)
     return TRUE;
@@ -111,9 +162,13 @@ norm_prepare (VksPlan *plan, VksNode node, GError **error)
   l->params_bytes = (VkDeviceSize) 4 * c * sizeof (float);
   const VksNode *params = info->in + info->n_in - np;
   VkDeviceSize first = l->params_offset / sizeof (float);
-  for (int i = 0; i < np; i++)
-    for (int k = 0; k < c; k++)
-      vks_plan_map_element (plan, first + (VkDeviceSize) i * c + k, params[i], k);
+  if (a->given)   /* mean[C], var[C] into the running-statistics slots; no affine part */
+    for (int k = 0; k < 2 * c; k++)
+      vks_plan_map_element (plan, first + 2 * (VkDeviceSize) c + k, params[0], k);
+  else
+    for (int i = 0; i < np; i++)
+      for (int k = 0; k < c; k++)
+        vks_plan_map_element (plan, first + (VkDeviceSize) i * c + k, params[i], k);
   return TRUE;
 }
 
@@ -151,3 +206,4 @@ norm_grad_record (VksPlan *plan, VksNode node, GError **error)
 
 const VksOpClass vks_norm_class = { "norm", norm_backward, norm_prepare, norm_record };
 const VksOpClass vks_norm_grad_class = { "norm_grad", NULL, norm_prepare, norm_grad_record };
+const VksOpClass vks_norm_stats_class = { "norm_statistics", NULL, NULL, norm_stats_record };

@@ -9,7 +9,7 @@ fn_name (VksPointwiseFn fn)
   static const char *names[] = { "copy", "add", "sub", "mul", "scale", "leaky_relu",
                                  "leaky_relu_grad", "tanh", "add_scalar", "sigmoid", "silu",
                                  "gelu", "erf", "exp", "log", "sqrt", "rsqrt", "reciprocal",
-                                 "div" };
+                                 "div", "abs", "sign" };
   return names[fn];
 }
 
@@ -132,6 +132,8 @@ UNARY (vks_log, VKS_PW_LOG)
 UNARY (vks_sqrt, VKS_PW_SQRT)
 UNARY (vks_rsqrt, VKS_PW_RSQRT)
 UNARY (vks_reciprocal, VKS_PW_RECIPROCAL)
+UNARY (vks_abs, VKS_PW_ABS)
+UNARY (vks_sign, VKS_PW_SIGN)
 #undef UNARY
 
 VksNode
@@ -235,6 +237,8 @@ derivative (VksGraph *g, VksPointwiseFn fn, VksNode a, VksNode y)
     return vks_scale (g, vks_mul (g, y, vks_square (g, y)), -0.5f);
   case VKS_PW_RECIPROCAL:       /* -y^2 */
     return vks_scale (g, vks_square (g, y), -1.0f);
+  case VKS_PW_ABS:              /* sign(a), 0 at 0 as PyTorch's */
+    return vks_sign (g, a);
   default:
     g_assert_not_reached ();
   }
@@ -291,7 +295,10 @@ pointwise_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wante
   case VKS_PW_SQRT:
   case VKS_PW_RSQRT:
   case VKS_PW_RECIPROCAL:
+  case VKS_PW_ABS:
     dx[0] = vks_mul (g, dy, derivative (g, info.attr.pw.fn, a, node));
+    break;
+  case VKS_PW_SIGN:
     break;
   case VKS_PW_LEAKY_RELU_GRAD:
     /* b * mask(a): the mask is piecewise constant in a, so a gets no gradient (almost

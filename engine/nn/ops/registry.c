@@ -18,6 +18,7 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_RESHAPE] = &vks_reshape_class,
   [VKS_OP_NORM] = &vks_norm_class,
   [VKS_OP_NORM_GRAD] = &vks_norm_grad_class,
+  [VKS_OP_NORM_STATS] = &vks_norm_stats_class,
   [VKS_OP_SOFTMAX] = &vks_softmax_class,
   [VKS_OP_MAX_POOL2] = &vks_max_pool2_class,
   [VKS_OP_MAX_POOL2_ROUTE] = &vks_max_pool2_route_class,
