@@ -173,6 +173,24 @@ fix_indices (GraphCase *gc)
   memcpy (gc->leaves[vks_graph_find (gc->g, "indices")], idx, sizeof idx);
 }
 
+static VksNode
+build_domain_gather (VksGraph *g)
+{
+  /* StarGAN v2's out[idx, y]: per sample, the style of its domain from a mapping network's
+   * [n][domains][dim] output, as a lookup in its [n * domains][dim] rows at n * domains + y */
+  VksNode z = vks_input (g, "z", vks_shape (1, 1, 3, 4));
+  VksNode h = vks_linear (g, z, vks_param (g, "w", vks_shape (1, 1, 2 * 5, 4)), VKS_NONE);
+  VksNode rows = vks_reshape (g, h, vks_shape (1, 1, 3 * 2, 5));     /* 3 samples, 2 domains */
+  return vks_embedding (g, rows, vks_input (g, "indices", vks_shape (1, 1, 1, 3)));
+}
+
+static void
+fix_domains (GraphCase *gc)
+{
+  static const double idx[3] = { 0 * 2 + 1, 1 * 2 + 0, 2 * 2 + 1 };
+  memcpy (gc->leaves[vks_graph_find (gc->g, "indices")], idx, sizeof idx);
+}
+
 /* ---- normalisations (first order is what training needs; the composition gives more) ---- */
 
 #define EPS 1e-5f
@@ -466,6 +484,7 @@ main (int argc, char **argv)
     { "/graph/ops/concat", build_concat, NULL, FALSE },
     { "/graph/ops/concat-dims", build_concat_dims, NULL, TRUE },
     { "/graph/ops/embedding", build_embedding, fix_indices, TRUE },
+    { "/graph/ops/domain-gather", build_domain_gather, fix_domains, TRUE },
     { "/graph/ops/layer-norm", build_layer_norm, NULL, FALSE },
     { "/graph/ops/group-norm", build_group_norm, NULL, FALSE },
     { "/graph/ops/group-norm-large", build_group_norm_large, NULL, FALSE },
