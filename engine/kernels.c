@@ -12,6 +12,7 @@
 #include "shaders/loss_spv.h"
 #include "shaders/adam_spv.h"
 #include "shaders/gather_spv.h"
+#include "shaders/ema_spv.h"
 #include "shaders/pointwise_spv.h"
 #include "shaders/reduce_spv.h"
 #include "shaders/pool_spv.h"
@@ -44,6 +45,7 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_LOSS] = { "loss", loss_spv, sizeof loss_spv, 6, { U, U, U, S, S, S } },
   [VKS_KERNEL_ADAM] = { "adam", adam_spv, sizeof adam_spv, 5, { U, U, S, S, S } },
   [VKS_KERNEL_GATHER] = { "gather", gather_spv, sizeof gather_spv, 3, { U, U, S } },
+  [VKS_KERNEL_EMA] = { "ema", ema_spv, sizeof ema_spv, 3, { U, U, S } },
   [VKS_KERNEL_POINTWISE] = { "pointwise", pointwise_spv, sizeof pointwise_spv, 3, { U, U, S } },
   [VKS_KERNEL_REDUCE] = { "reduce", reduce_spv, sizeof reduce_spv, 2, { U, S } },
   [VKS_KERNEL_POOL] = { "pool", pool_spv, sizeof pool_spv, 3, { U, U, S } },

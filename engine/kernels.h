@@ -15,6 +15,7 @@ typedef enum {
   VKS_KERNEL_LOSS,            /* engine/loss.c */
   VKS_KERNEL_ADAM,            /* engine/optim.c */
   VKS_KERNEL_GATHER,          /* engine/optim.c */
+  VKS_KERNEL_EMA,             /* engine/optim.c */
   VKS_KERNEL_POINTWISE,       /* engine/nn/ops/pointwise.c */
   VKS_KERNEL_REDUCE,          /* engine/nn/ops/shape.c */
   VKS_KERNEL_POOL,            /* engine/nn/ops/pool.c */

@@ -12,8 +12,15 @@ typedef struct {
   float neg_step;           /* -lr / (1 - beta1^t) */
   float bias2_sqrt;         /* sqrt(1 - beta2^t) */
   float eps;
-  float unused;
+  float decay;              /* the weight decay's factor: see VksAdamDecay */
 } VksAdamHyper;
+
+/* Weight decay, the shader's specialisation constant DECAY (shaders/adam.comp). */
+typedef enum {
+  VKS_ADAM_DECAY_NONE = 0,
+  VKS_ADAM_DECAY_L2 = 1,        /* torch.optim.Adam's weight_decay: g += wd p; decay = wd */
+  VKS_ADAM_DECAY_DECOUPLED = 2, /* torch.optim.AdamW: p *= 1 - lr wd first; decay = 1 - lr wd */
+} VksAdamDecay;
 
 #define VKS_ADAM_HYPER_BYTES ((VkDeviceSize) sizeof (VksAdamHyper))
 
@@ -21,6 +28,10 @@ typedef struct {
  * and rounded to float as torch.optim.Adam does with its Python-float hyperparameters. */
 void vks_adam_hyper_fill (VksAdamHyper *hyper, double lr, double beta1, double beta2, double eps,
                           int64_t t);
+/* Sets hyper->decay for that kind of weight decay (factors in double, rounded once, as
+ * torch.optim.Adam and AdamW compute them from their Python floats). */
+void vks_adam_hyper_set_decay (VksAdamHyper *hyper, VksAdamDecay decay, double lr,
+                               double weight_decay);
 
 /* Where one Adam dispatch finds its arrays: device buffers, byte offsets that are multiples of
  * vks_buffer_alignment(), `count` floats each. */
@@ -32,11 +43,23 @@ typedef struct {
   VkDeviceSize hyper_offset;       /* a multiple of 4 */
   const VksBuffer *hyper_device;   /* device copy of it: VKS_ADAM_HYPER_BYTES at an aligned */
   VkDeviceSize hyper_device_offset;/* offset, may be shared by every Adam dispatch of a step */
+  gboolean hyper_ready;            /* the device copy was made by an earlier command of the same
+                                    * submission: no copy is recorded, hyper is not read */
+  VksAdamDecay decay;
 } VksAdamArrays;
 
-/* Records the hyperparameter copy and one dispatch: exactly torch.optim.Adam's update (no
- * weight decay, amsgrad off) of param, exp_avg and exp_avg_sq in place from grad. */
+/* Records the hyperparameter copy and one dispatch: exactly torch.optim.Adam's update (amsgrad
+ * off; AdamW's with VKS_ADAM_DECAY_DECOUPLED) of param, exp_avg and exp_avg_sq in place from
+ * grad. */
 gboolean vks_adam_record (VksRecorder *rec, const VksAdamArrays *arrays, GError **error);
+
+/* The parameters' moving average, in place: ema = beta ema + (1 - beta) param over `count`
+ * floats (shaders/ema.comp). hyper: a device region of two floats, beta and 1 - beta, at an
+ * offset like the arrays' (a multiple of vks_buffer_alignment()). */
+gboolean vks_moving_average_record (VksRecorder *rec, const VksBuffer *hyper,
+                                    VkDeviceSize hyper_offset, const VksBuffer *param,
+                                    VkDeviceSize param_offset, const VksBuffer *ema,
+                                    VkDeviceSize ema_offset, long count, GError **error);
 
 /* dst[i] = idx[i] > 0 ? src[idx[i] - 1] : 0 for i < count (idx int32, 1-based; indices past
  * src_count also give 0). Device buffers, offsets multiples of vks_buffer_alignment(); dst must

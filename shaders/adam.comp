@@ -18,6 +18,11 @@ layout(binding = 2, r32f) uniform imageBuffer param;
 layout(binding = 3, r32f) uniform imageBuffer exp_avg;
 layout(binding = 4, r32f) uniform imageBuffer exp_avg_sq;
 
+// Weight decay (engine/optim.h VksAdamDecay), its factor in hyper[7], in torch's places:
+//   1, torch.optim.Adam's weight_decay (L2): g = g + wd p, before the moments see g;
+//   2, torch.optim.AdamW's decoupled decay: p = p (1 - lr wd), before anything else.
+layout(constant_id = 1) const int DECAY = 0;
+
 layout(push_constant) uniform Params {
   int count;
 } p;
@@ -30,13 +35,18 @@ void main()
   float beta1 = texelFetch(hyper, 0).x, one_minus_beta1 = texelFetch(hyper, 1).x;
   float beta2 = texelFetch(hyper, 2).x, one_minus_beta2 = texelFetch(hyper, 3).x;
   float neg_step = texelFetch(hyper, 4).x, bias2_sqrt = texelFetch(hyper, 5).x;
-  float eps = texelFetch(hyper, 6).x;
+  float eps = texelFetch(hyper, 6).x, decay = texelFetch(hyper, 7).x;
 
-  float g = texelFetch(grad, i).x;
+  precise float p0 = imageLoad(param, i).x;
+  precise float g = texelFetch(grad, i).x;
+  if (DECAY == 1)
+    g = g + decay * p0;
+  else if (DECAY == 2)
+    p0 = p0 * decay;
   precise float m = imageLoad(exp_avg, i).x * beta1 + one_minus_beta1 * g;
   precise float v = imageLoad(exp_avg_sq, i).x * beta2 + (one_minus_beta2 * g) * g;
   precise float denom = sqrt(v) / bias2_sqrt + eps;
-  precise float w = imageLoad(param, i).x + (neg_step * m) / denom;
+  precise float w = p0 + (neg_step * m) / denom;
   imageStore(exp_avg, i, vec4(m));
   imageStore(exp_avg_sq, i, vec4(v));
   imageStore(param, i, vec4(w));

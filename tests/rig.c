@@ -122,6 +122,20 @@ max_rel_error (const float *a, const float *b, long n)
   return worst;
 }
 
+long
+ulp_distance (float a, float b)
+{
+  /* sign-magnitude bits to a monotonic integer line: adjacent floats differ by 1 */
+  int32_t ia, ib;
+  memcpy (&ia, &a, 4);
+  memcpy (&ib, &b, 4);
+  if (ia < 0)
+    ia = INT32_MIN - ia;
+  if (ib < 0)
+    ib = INT32_MIN - ib;
+  return labs ((long) ia - ib);
+}
+
 VksConvDesc
 bench_conv_args (int argc, char **argv, int *size, int *runs)
 {

@@ -35,5 +35,7 @@ void fill_uniform (float *x, long n, float lo, float hi, GRand *rng);
  * $VKSTYLE_BENCH_ALGO=direct|winograd|implicit forcing the algorithm. Exits with a usage line on
  * too few arguments. */
 VksConvDesc bench_conv_args (int argc, char **argv, int *size, int *runs);
+/* How many floats lie between a and b (0: the same bits, or +0 and -0). */
+long ulp_distance (float a, float b);
 /* Max |a-b| / (1 + |b|) ... the tolerance form every op test uses. */
 double max_rel_error (const float *a, const float *b, long n);

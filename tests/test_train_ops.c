@@ -300,19 +300,6 @@ ref_adam (const VksAdamHyper *hp, const float *g, float *p, float *m, float *v, 
   }
 }
 
-static long
-ulp_distance (float a, float b)
-{
-  int32_t ia, ib;
-  memcpy (&ia, &a, 4);
-  memcpy (&ib, &b, 4);
-  if (ia < 0)
-    ia = INT32_MIN - ia;
-  if (ib < 0)
-    ib = INT32_MIN - ib;
-  return labs ((long) ia - ib);
-}
-
 static void
 run_adam (double beta1, double beta2, double eps, long count, GRand *rng)
 {

@@ -100,7 +100,11 @@ vks_param_store_new (VksContext *ctx, VksGraph *const *graphs, int n_graphs, GEr
   vks_arena_init (&arena, ctx);
   for (guint i = 0; i < store->entries->len; i++) {
     Entry *e = &g_array_index (store->entries, Entry, i);
-    e->offset = vks_arena_reserve (&arena, ((VkDeviceSize) entry_floats (e) + 3) / 4 * 16);
+    /* Whole aligned blocks: a plan views a parameter as its bytes rounded up to the alignment,
+     * which must stay inside the buffer for the last entry too. */
+    VkDeviceSize bytes = ((VkDeviceSize) entry_floats (e) + 3) / 4 * 16;
+    e->offset = vks_arena_reserve (&arena, (bytes + arena.alignment - 1) / arena.alignment
+                                           * arena.alignment);
   }
   store->buf = vks_buffer_new (ctx, MAX (arena.size, 16), VKS_MEMORY_DEVICE, "parameters", error);
   if (store->buf == NULL)

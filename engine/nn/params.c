@@ -17,6 +17,27 @@ vks_shape_from_dims (int ndim, const int64_t *dims, VksShape *shape)
   return TRUE;
 }
 
+const VksCheckpointTensor *
+vks_checkpoint_get_shaped (const VksCheckpoint *ckpt, const char *name, VksShape want,
+                           GError **error)
+{
+  const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, name);
+  VksShape got;
+  if (t == NULL) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT, "the checkpoint has no tensor \"%s\"",
+                 name);
+    return NULL;
+  }
+  if (!vks_shape_from_dims (t->ndim, t->shape, &got) || !vks_shape_equal (got, want)) {
+    g_autofree char *have = vks_format_shape (t->ndim, t->shape);
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "tensor \"%s\" has shape %s; the model needs [%d, %d, %d, %d]", name, have,
+                 want.n, want.c, want.h, want.w);
+    return NULL;
+  }
+  return t;
+}
+
 gboolean
 vks_plan_load_params (VksPlan *plan, const VksGraph *g, const VksCheckpoint *ckpt,
                       GError **error)
@@ -24,22 +45,10 @@ vks_plan_load_params (VksPlan *plan, const VksGraph *g, const VksCheckpoint *ckp
   int n = 0;
   g_autofree VksNode *params = vks_graph_params (g, &n);
   for (int i = 0; i < n; i++) {
-    const char *name = vks_graph_name (g, params[i]);
-    const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, name);
-    VksShape want = vks_graph_shape (g, params[i]), got;
-    if (t == NULL) {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT, "the checkpoint has no tensor \"%s\"",
-                   name);
-      return FALSE;
-    }
-    if (!vks_shape_from_dims (t->ndim, t->shape, &got) || !vks_shape_equal (got, want)) {
-      g_autofree char *have = vks_format_shape (t->ndim, t->shape);
-      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                   "tensor \"%s\" has shape %s; the model needs [%d, %d, %d, %d]", name, have,
-                   want.n, want.c, want.h, want.w);
-      return FALSE;
-    }
-    if (!vks_plan_set (plan, params[i], t->data, error))
+    const VksCheckpointTensor *t = vks_checkpoint_get_shaped (ckpt, vks_graph_name (g, params[i]),
+                                                              vks_graph_shape (g, params[i]),
+                                                              error);
+    if (t == NULL || !vks_plan_set (plan, params[i], t->data, error))
       return FALSE;
   }
   return TRUE;

@@ -7,6 +7,11 @@
 /* The 4-D shape of a checkpoint tensor (FALSE for more than 4 dimensions or empty ones). */
 gboolean vks_shape_from_dims (int ndim, const int64_t *dims, VksShape *shape);
 
+/* The tensor `name` of the checkpoint if it has exactly that 4-D shape (padded on the left with
+ * 1s); else NULL and VKS_ERROR_CHECKPOINT naming it and what is wrong. */
+const VksCheckpointTensor *vks_checkpoint_get_shaped (const VksCheckpoint *ckpt, const char *name,
+                                                      VksShape want, GError **error);
+
 /* Sets every parameter of the plan's graph from the tensor of the same name. The checkpoint must
  * hold each one with its exact shape (VKS_ERROR_CHECKPOINT naming the first that is missing or
  * differs); tensors the graph does not use are ignored. */

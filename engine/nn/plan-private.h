@@ -7,6 +7,8 @@
 VksContext *vks_plan_context (VksPlan *plan);
 const VksGraph *vks_plan_graph (VksPlan *plan);
 VksRecorder *vks_plan_recorder (VksPlan *plan);
+/* VksPlanOptions.params_change_on_device (a tail that updates parameters needs it). */
+gboolean vks_plan_params_change_on_device (VksPlan *plan);
 
 /* A node's values as the one tensor type (buf is the arena; set only once it exists). DENSE
  * nodes have plane = h * w: only element-wise access through R32F views is meaningful. */

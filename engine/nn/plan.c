@@ -60,6 +60,12 @@ vks_plan_recorder (VksPlan *plan)
   return plan->rec;
 }
 
+gboolean
+vks_plan_params_change_on_device (VksPlan *plan)
+{
+  return plan->params_change_on_device;
+}
+
 static int
 node_plane (const VksNodeInfo *info)
 {
