@@ -181,6 +181,41 @@ VksNode vks_slice_channels (VksGraph *g, VksNode x, int begin, int count);
  * scatter-add; L is at most 16384. */
 VksNode vks_embedding (VksGraph *g, VksNode weight, VksNode indices);
 
+/* Normalisations as PyTorch's (biased variance, eps inside the square root; PyTorch's default
+ * eps is 1e-5). Layer, group and batch norm are composed of sums and element-wise nodes
+ * (differentiable to any order); AdaIN uses vks_norm's fused instance norm (first order). Weight
+ * and bias may be VKS_NONE (affine=False). Per-channel tensors may be [1][1][1][c] (a state_dict's
+ * [c]) or [1][c][1][1].
+ * LayerNorm over the last n_dims dimensions (1 to 3); weight and bias have x's shape with the
+ * leading dimensions 1 (LayerNorm([c, h, w]) on [n][c][h][w]: n_dims 3, weight [1][c][h][w]). */
+VksNode vks_layer_norm (VksGraph *g, VksNode x, int n_dims, VksNode weight, VksNode bias,
+                        float eps);
+/* GroupNorm(groups, c): statistics per sample and group of c / groups channels. */
+VksNode vks_group_norm (VksGraph *g, VksNode x, int groups, VksNode weight, VksNode bias,
+                        float eps);
+/* StarGAN v2's AdaIN: (1 + gamma) * InstanceNorm(x) + beta, gamma and beta [n][c][1][1]. */
+VksNode vks_adain (VksGraph *g, VksNode x, VksNode gamma, VksNode beta, float eps);
+/* The same with gamma, beta = chunk(fc(style), 2) for a style code [1][1][n][s] and
+ * fc Linear(s, 2c): StarGAN v2's AdaIN module whole. */
+VksNode vks_adain_style (VksGraph *g, VksNode x, VksNode style, VksNode fc_weight,
+                         VksNode fc_bias, float eps);
+
+/* BatchNorm2d in training mode: y from the batch's statistics, and the running statistics'
+ * update (running = (1 - momentum) * running + momentum * batch, the variance unbiased) as
+ * nodes in the running tensors' shape, which the caller copies back after a run (VKS_NONE where
+ * running_mean / running_var was VKS_NONE). */
+typedef struct {
+  VksNode y, running_mean, running_var;
+} VksBatchNorm;
+VksBatchNorm vks_batch_norm_train (VksGraph *g, VksNode x, VksNode weight, VksNode bias,
+                                   VksNode running_mean, VksNode running_var, float momentum,
+                                   float eps);
+/* BatchNorm2d in evaluation mode: the running statistics, differentiable (a frozen norm inside
+ * a network that is trained or differentiated); vks_norm's batch mode is the fused inference
+ * kernel, without a gradient. */
+VksNode vks_batch_norm_eval (VksGraph *g, VksNode x, VksNode weight, VksNode bias,
+                             VksNode running_mean, VksNode running_var, float eps);
+
 /* Appends the gradient of the scalar `loss` ([1][1][1][1]) with respect to each of wrt[0..n)
  * and stores the gradient nodes in grads (VKS_NONE where wrt[i] does not influence loss). The
  * gradient nodes are ordinary nodes: vks_grad can be applied to anything computed from them

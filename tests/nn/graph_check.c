@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "engine/nn/op.h"
+#include "engine/nn/plan-private.h"
 #include "tests/rig.h"
 
 static gboolean
@@ -154,6 +155,38 @@ graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads)
   }
   ref_graph_free (gc->g, val);
   return worst;
+}
+
+VksCheckpoint *
+graph_check_load_fixture (const char *file)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", file, NULL);
+  GError *error = NULL;
+  VksCheckpoint *ck = vks_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  return ck;
+}
+
+double
+graph_check_against (VksPlan *plan, VksNode node, const VksCheckpoint *ck, const char *name)
+{
+  const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ck, name);
+  g_assert_nonnull (t);
+  g_autofree float *got = g_new0 (float, t->n_elements);
+  GError *error = NULL;
+  if (node != VKS_NONE) {
+    g_assert_cmpint (vks_shape_elements (vks_graph_shape (vks_plan_graph (plan), node)), ==,
+                     t->n_elements);
+    g_assert_true (vks_plan_get (plan, node, got, &error));
+  }
+  double scale = 0, err = 0;
+  for (long i = 0; i < t->n_elements; i++)
+    scale = MAX (scale, fabs (t->data[i]));
+  for (long i = 0; i < t->n_elements; i++)
+    err = MAX (err, fabs (got[i] - t->data[i]));
+  double rel = scale > 0 ? err / scale : err;
+  g_test_message ("%-36s max |expected| %.3e, relative error %.2e", name, scale, rel);
+  return rel;
 }
 
 static void

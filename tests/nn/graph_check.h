@@ -2,6 +2,7 @@
  * its nodes evaluated by the reference interpreter and on the device, gradients by finite
  * differences of the reference. */
 #pragma once
+#include "engine/checkpoint.h"
 #include "engine/nn/plan.h"
 #include "tests/reference/ref_graph.h"
 
@@ -31,6 +32,14 @@ VksNode graph_case_add_loss_grads (GraphCase *gc, VksNode out, VksNode *grads);
  * gradient node; VKS_NONE: the derivative must be zero; GRAPH_CASE_UNCHECKED: skipped), over up to ~40 elements of each.
  * Form: |fd - g| / (1 + max |g|). */
 double graph_case_fd_error (GraphCase *gc, VksNode loss, const VksNode *grads);
+
+/* tests/fixtures/<file> (G_TEST_SRCDIR), asserted to load. */
+VksCheckpoint *graph_check_load_fixture (const char *file);
+
+/* A plan's values of `node` (VKS_NONE: zeros, an absent gradient) against the fixture tensor
+ * `name` of ck, logged: max |a - b| / max |b| (the absolute error where b is all zeros). */
+double graph_check_against (VksPlan *plan, VksNode node, const VksCheckpoint *ck,
+                            const char *name);
 
 /* The tolerances of the op checks: float32 device results against the double reference, and
  * central differences (h = 1e-6, double) against the gradient rules. */

@@ -7,6 +7,7 @@
 #include "engine/error.h"
 
 #include "engine/nn/graph.h"
+#include "engine/nn/params.h"
 #include "tests/nn/graph_check.h"
 #include "tests/rig.h"
 
@@ -41,6 +42,23 @@ build_smooth (VksGraph *g)
   y = vks_add (g, y, vks_sub (g, vks_sqrt (g, pos), vks_rsqrt (g, pos)));
   y = vks_add (g, y, vks_reciprocal (g, pos));
   return vks_add (g, y, vks_div (g, x, vks_add_scalar (g, vks_square (g, b), 0.7f)));
+}
+
+/* Each unary function alone, to second order, so its error is measured on its own. */
+typedef struct {
+  const char *name;
+  VksNode (*fn) (VksGraph *g, VksNode x);
+  gboolean positive;       /* on x^2 + 0.5 (log, sqrt, ...), else on 3x in [-3, 3] */
+} Unary;
+
+static void
+check_unary (gconstpointer data)
+{
+  const Unary *u = data;
+  VksGraph *g = vks_graph_new ();
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 3, 5));
+  x = u->positive ? vks_add_scalar (g, vks_square (g, x), 0.5f) : vks_scale (g, x, 3.0f);
+  graph_check_op (g, u->fn (g, x), NULL, TRUE);
 }
 
 static VksNode
@@ -155,6 +173,302 @@ fix_indices (GraphCase *gc)
   memcpy (gc->leaves[vks_graph_find (gc->g, "indices")], idx, sizeof idx);
 }
 
+static VksNode
+build_domain_gather (VksGraph *g)
+{
+  /* StarGAN v2's out[idx, y]: per sample, the style of its domain from a mapping network's
+   * [n][domains][dim] output, as a lookup in its [n * domains][dim] rows at n * domains + y */
+  VksNode z = vks_input (g, "z", vks_shape (1, 1, 3, 4));
+  VksNode h = vks_linear (g, z, vks_param (g, "w", vks_shape (1, 1, 2 * 5, 4)), VKS_NONE);
+  VksNode rows = vks_reshape (g, h, vks_shape (1, 1, 3 * 2, 5));     /* 3 samples, 2 domains */
+  return vks_embedding (g, rows, vks_input (g, "indices", vks_shape (1, 1, 1, 3)));
+}
+
+static void
+fix_domains (GraphCase *gc)
+{
+  static const double idx[3] = { 0 * 2 + 1, 1 * 2 + 0, 2 * 2 + 1 };
+  memcpy (gc->leaves[vks_graph_find (gc->g, "indices")], idx, sizeof idx);
+}
+
+/* ---- normalisations (first order is what training needs; the composition gives more) ---- */
+
+#define EPS 1e-5f
+
+static VksNode
+build_layer_norm (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 4, 5));
+  VksNode y = vks_layer_norm (g, x, 3, vks_param (g, "w", vks_shape (1, 3, 4, 5)),
+                              vks_param (g, "b", vks_shape (1, 3, 4, 5)), EPS);
+  /* rows of a matrix, no affine part (a transformer's pre-norm without elementwise_affine) */
+  VksNode rows = vks_layer_norm (g, vks_input (g, "r", vks_shape (1, 1, 4, 5)), 1, VKS_NONE,
+                                 VKS_NONE, EPS);
+  return vks_mul (g, y, rows);
+}
+
+static VksNode
+build_group_norm (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 6, 3, 5));
+  return vks_group_norm (g, x, 3, vks_param (g, "w", vks_shape (1, 1, 1, 6)),
+                         vks_param (g, "b", vks_shape (1, 1, 1, 6)), EPS);
+}
+
+static VksNode
+build_group_norm_large (VksGraph *g)
+{
+  /* a group's 2 x 130 x 130 values are more than one sum may loop over: split sums */
+  VksNode x = vks_input (g, "x", vks_shape (1, 4, 130, 130));
+  return vks_group_norm (g, x, 2, VKS_NONE, VKS_NONE, EPS);
+}
+
+static VksNode
+build_adain (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 4, 5, 5));
+  return vks_adain_style (g, x, vks_input (g, "s", vks_shape (1, 1, 2, 3)),
+                          vks_param (g, "fc.w", vks_shape (1, 1, 8, 3)),
+                          vks_param (g, "fc.b", vks_shape (1, 1, 1, 8)), EPS);
+}
+
+static VksNode
+build_batch_norm (VksGraph *g)
+{
+  /* y plus the running statistics' updates, so both are checked (shape [1, 1, 1, c] given,
+   * [1, c, 1, 1] to broadcast; 3 channels: the PLANES inputs are padded, reshaping copies) */
+  VksNode x = vks_input (g, "x", vks_shape (3, 3, 3, 5));
+  VksShape c = vks_shape (1, 1, 1, 3), bc = vks_shape (1, 3, 1, 1);
+  VksBatchNorm bn = vks_batch_norm_train (g, x, vks_param (g, "w", c), vks_param (g, "b", c),
+                                          vks_input (g, "rm", c), vks_input (g, "rv", c), 0.1f,
+                                          EPS);
+  VksNode stats = vks_add (g, vks_reshape (g, bn.running_mean, bc),
+                           vks_scale (g, vks_reshape (g, bn.running_var, bc), 3.0f));
+  return vks_mul (g, bn.y, stats);
+}
+
+static VksNode
+build_batch_norm_eval (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 4, 3));
+  VksShape c = vks_shape (1, 3, 1, 1);
+  VksNode var = vks_add_scalar (g, vks_square (g, vks_input (g, "rv", c)), 0.1f);
+  return vks_batch_norm_eval (g, x, vks_param (g, "w", c), vks_param (g, "b", c),
+                              vks_input (g, "rm", c), var, EPS);
+}
+
+/* ---- builder errors: each constructor's message names the op ---- */
+
+static VksNode
+bad_softmax (VksGraph *g)
+{
+  return vks_softmax (g, vks_input (g, "x", vks_shape (1, 1, 1, 20000)));
+}
+
+static VksNode
+bad_slice (VksGraph *g)
+{
+  return vks_slice_channels (g, vks_input (g, "x", vks_shape (1, 4, 2, 2)), 3, 2);
+}
+
+static VksNode
+bad_concat (VksGraph *g)
+{
+  VksNode xs[2] = { vks_input (g, "a", vks_shape (1, 2, 3, 3)),
+                    vks_input (g, "b", vks_shape (1, 2, 3, 4)) };
+  return vks_concat (g, xs, 2);
+}
+
+static VksNode
+bad_embedding (VksGraph *g)
+{
+  return vks_embedding (g, vks_param (g, "w", vks_shape (1, 2, 5, 6)),
+                        vks_input (g, "i", vks_shape (1, 1, 1, 3)));
+}
+
+static VksNode
+bad_group_norm (VksGraph *g)
+{
+  return vks_group_norm (g, vks_input (g, "x", vks_shape (1, 6, 2, 2)), 4, VKS_NONE, VKS_NONE,
+                         EPS);
+}
+
+static VksNode
+bad_batch_norm (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (1, 3, 1, 1));
+  return vks_batch_norm_train (g, x, VKS_NONE, VKS_NONE, VKS_NONE, VKS_NONE, 0.1f, EPS).y;
+}
+
+static VksNode
+bad_max_pool (VksGraph *g)
+{
+  return vks_max_pool2 (g, vks_input (g, "x", vks_shape (1, 1, 1, 4)));
+}
+
+static void
+test_builder_errors (void)
+{
+  static const struct {
+    VksNode (*build) (VksGraph *g);
+    const char *message;
+  } cases[] = {
+    { bad_softmax, "softmax: rows of 20000" }, { bad_slice, "slice: [3, 5)" },
+    { bad_concat, "concat:" }, { bad_embedding, "embedding: the weight" },
+    { bad_group_norm, "group_norm: 6 channels" }, { bad_batch_norm, "batch_norm: training" },
+    { bad_max_pool, "max_pool2: a 1 x 4 plane" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (VksGraph) g = vks_graph_new ();
+    g_assert_cmpint (cases[i].build (g), ==, VKS_NONE);
+    GError *error = NULL;
+    g_assert_false (vks_graph_check (g, &error));
+    g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+    if (strstr (error->message, cases[i].message) == NULL)
+      g_error ("\"%s\" does not contain \"%s\"", error->message, cases[i].message);
+    g_clear_error (&error);
+  }
+}
+
+/* ---- against PyTorch in float64 (tests/fixtures/make_ops_fixture.py) ---- */
+
+/* float32 arithmetic against a float64 reference: per tensor max |a - b| / max |b| */
+#define TORCH_TOL 2e-5
+#define MAX_LEAVES 8
+
+typedef struct {
+  VksGraph *g;
+  const VksCheckpoint *ck;
+  const char *name;                  /* the case, its tensors' prefix */
+  VksNode leaves[MAX_LEAVES];
+  int n_leaves;
+  VksNode running_mean, running_var; /* batch norm's updated statistics, else VKS_NONE */
+} TorchCase;
+
+/* The fixture tensor "<case>.<suffix>" (NULL if absent). */
+static const VksCheckpointTensor *
+torch_tensor (const TorchCase *tc, const char *suffix)
+{
+  g_autofree char *key = g_strdup_printf ("%s.%s", tc->name, suffix);
+  return vks_checkpoint_get_tensor (tc->ck, key);
+}
+
+/* A graph leaf named and shaped as the case's tensor of that name. */
+static VksNode
+torch_leaf (TorchCase *tc, const char *name, gboolean param)
+{
+  const VksCheckpointTensor *t = torch_tensor (tc, name);
+  g_assert_nonnull (t);
+  VksShape s;
+  g_assert_true (vks_shape_from_dims (t->ndim, t->shape, &s));
+  g_assert_cmpint (tc->n_leaves, <, MAX_LEAVES);
+  VksNode v = param ? vks_param_rank (tc->g, name, s, t->ndim) : vks_input (tc->g, name, s);
+  tc->leaves[tc->n_leaves++] = v;
+  return v;
+}
+
+static VksNode
+torch_layer_norm (TorchCase *tc)
+{
+  return vks_layer_norm (tc->g, torch_leaf (tc, "x", FALSE), 3, torch_leaf (tc, "weight", TRUE),
+                         torch_leaf (tc, "bias", TRUE), EPS);
+}
+
+static VksNode
+torch_group_norm (TorchCase *tc)
+{
+  return vks_group_norm (tc->g, torch_leaf (tc, "x", FALSE), 3, torch_leaf (tc, "weight", TRUE),
+                         torch_leaf (tc, "bias", TRUE), EPS);
+}
+
+static VksNode
+torch_batch_norm (TorchCase *tc)
+{
+  VksNode x = torch_leaf (tc, "x", FALSE);
+  VksNode w = torch_leaf (tc, "weight", TRUE), b = torch_leaf (tc, "bias", TRUE);
+  VksBatchNorm bn = vks_batch_norm_train (tc->g, x, w, b, torch_leaf (tc, "running_mean", FALSE),
+                                          torch_leaf (tc, "running_var", FALSE), 0.1f, EPS);
+  tc->running_mean = bn.running_mean;
+  tc->running_var = bn.running_var;
+  return bn.y;
+}
+
+static VksNode
+torch_adain (TorchCase *tc)
+{
+  VksNode x = torch_leaf (tc, "x", FALSE), s = torch_leaf (tc, "s", FALSE);
+  return vks_adain_style (tc->g, x, s, torch_leaf (tc, "fc.weight", TRUE),
+                          torch_leaf (tc, "fc.bias", TRUE), EPS);
+}
+
+typedef struct {
+  const char *name;
+  VksNode (*build) (TorchCase *tc);
+  VksNode (*unary) (VksGraph *g, VksNode x);   /* instead of build: the function of input x */
+} TorchBuilder;
+
+/* out, and the gradients of sum(out * r) with respect to every leaf the fixture has a gradient
+ * for, on the device against PyTorch's. */
+static void
+check_torch_case (gconstpointer data)
+{
+  const TorchBuilder *b = data;
+  GError *error = NULL;
+  g_autoptr (VksCheckpoint) ck = graph_check_load_fixture ("ops.safetensors");
+  g_autoptr (VksGraph) g = vks_graph_new ();
+  TorchCase tc = { g, ck, b->name, { 0 }, 0, VKS_NONE, VKS_NONE };
+  VksNode out = b->build ? b->build (&tc) : b->unary (g, torch_leaf (&tc, "x", FALSE));
+  int n_fwd = tc.n_leaves;
+  VksNode loss = vks_sum (g, vks_mul (g, out, torch_leaf (&tc, "r", FALSE)));
+  VksNode wrt[MAX_LEAVES], grads[MAX_LEAVES];
+  const char *grad_names[MAX_LEAVES];
+  int n = 0;
+  for (int i = 0; i < n_fwd; i++) {
+    const char *leaf = vks_graph_name (g, tc.leaves[i]);
+    g_autofree char *key = g_strconcat ("expected.grad.", leaf, NULL);
+    if (torch_tensor (&tc, key) != NULL) {
+      grad_names[n] = leaf;
+      wrt[n++] = tc.leaves[i];
+    }
+  }
+  vks_grad (g, loss, wrt, n, grads);
+  g_assert_true (vks_graph_check (g, &error));
+
+  VksNode outputs[MAX_LEAVES + 3] = { out };
+  int n_out = 1;
+  for (int i = 0; i < n; i++)
+    if (grads[i] != VKS_NONE)
+      outputs[n_out++] = grads[i];
+  if (tc.running_mean != VKS_NONE) {
+    outputs[n_out++] = tc.running_mean;
+    outputs[n_out++] = tc.running_var;
+  }
+  g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, outputs, n_out, NULL, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < tc.n_leaves; i++) {
+    const VksCheckpointTensor *t = torch_tensor (&tc, vks_graph_name (g, tc.leaves[i]));
+    g_assert_true (vks_plan_set (plan, tc.leaves[i], t->data, &error));
+  }
+  g_assert_true (vks_plan_run (plan, &error));
+
+  g_autofree char *prefix = g_strconcat (b->name, ".expected.", NULL);
+  g_autofree char *key = g_strconcat (prefix, "out", NULL);
+  g_assert_cmpfloat (graph_check_against (plan, out, ck, key), <=, TORCH_TOL);
+  for (int i = 0; i < n; i++) {
+    g_autofree char *gkey = g_strconcat (prefix, "grad.", grad_names[i], NULL);
+    g_assert_cmpfloat (graph_check_against (plan, grads[i], ck, gkey), <=, TORCH_TOL);
+  }
+  if (tc.running_mean != VKS_NONE) {
+    g_autofree char *mkey = g_strconcat (prefix, "running_mean", NULL);
+    g_autofree char *vkey = g_strconcat (prefix, "running_var", NULL);
+    g_assert_cmpfloat (graph_check_against (plan, tc.running_mean, ck, mkey), <=, TORCH_TOL);
+    g_assert_cmpfloat (graph_check_against (plan, tc.running_var, ck, vkey), <=, TORCH_TOL);
+  }
+  VksPlanStats st;
+  vks_plan_stats (plan, &st);
+  g_test_message ("%d nodes computed, %d dispatches", st.n_nodes, st.n_dispatches);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -170,9 +484,37 @@ main (int argc, char **argv)
     { "/graph/ops/concat", build_concat, NULL, FALSE },
     { "/graph/ops/concat-dims", build_concat_dims, NULL, TRUE },
     { "/graph/ops/embedding", build_embedding, fix_indices, TRUE },
+    { "/graph/ops/domain-gather", build_domain_gather, fix_domains, TRUE },
+    { "/graph/ops/layer-norm", build_layer_norm, NULL, FALSE },
+    { "/graph/ops/group-norm", build_group_norm, NULL, FALSE },
+    { "/graph/ops/group-norm-large", build_group_norm_large, NULL, FALSE },
+    { "/graph/ops/adain", build_adain, NULL, FALSE },
+    { "/graph/ops/batch-norm", build_batch_norm, NULL, FALSE },
+    { "/graph/ops/batch-norm-eval", build_batch_norm_eval, NULL, FALSE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);
+  static const Unary unary[] = {
+    { "tanh", vks_tanh, FALSE }, { "sigmoid", vks_sigmoid, FALSE }, { "silu", vks_silu, FALSE },
+    { "gelu", vks_gelu, FALSE }, { "erf", vks_erf, FALSE }, { "exp", vks_exp, FALSE },
+    { "log", vks_log, TRUE }, { "sqrt", vks_sqrt, TRUE }, { "rsqrt", vks_rsqrt, TRUE },
+    { "reciprocal", vks_reciprocal, TRUE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (unary); i++) {
+    g_autofree char *path = g_strconcat ("/graph/ops/unary/", unary[i].name, NULL);
+    g_test_add_data_func (path, &unary[i], check_unary);
+  }
+  g_test_add_func ("/graph/ops/builder-errors", test_builder_errors);
+  static const TorchBuilder torch_cases[] = {
+    { "layer_norm", torch_layer_norm, NULL }, { "group_norm", torch_group_norm, NULL },
+    { "batch_norm", torch_batch_norm, NULL }, { "adain", torch_adain, NULL },
+    { "gelu", NULL, vks_gelu }, { "silu", NULL, vks_silu }, { "softmax", NULL, vks_softmax },
+    { "max_pool", NULL, vks_max_pool2 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (torch_cases); i++) {
+    g_autofree char *path = g_strconcat ("/graph/ops/vs-pytorch/", torch_cases[i].name, NULL);
+    g_test_add_data_func (path, &torch_cases[i], check_torch_case);
+  }
   int status = g_test_run ();
   test_context_release ();
   return status;

@@ -7,6 +7,7 @@
 #include "engine/error.h"
 
 #include "engine/nn/params.h"
+#include "tests/nn/graph_check.h"
 #include "tests/rig.h"
 
 /* float32 arithmetic against a float64 reference: per tensor max |a - b| / max |b| */
@@ -49,33 +50,11 @@ build (Critic *c, const VksCheckpoint *ck)
   c->r1 = vks_scale (g, vks_sum (g, vks_square (g, c->grad_x)), 0.5f / 2);
 }
 
-static double
-compare (VksPlan *plan, VksNode node, const VksCheckpoint *ck, const char *name)
-{
-  const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ck, name);
-  g_assert_nonnull (t);
-  g_autofree float *got = g_new0 (float, t->n_elements);
-  GError *error = NULL;
-  if (node != VKS_NONE)
-    g_assert_true (vks_plan_get (plan, node, got, &error));
-  double scale = 0, err = 0;
-  for (long i = 0; i < t->n_elements; i++)
-    scale = MAX (scale, fabs (t->data[i]));
-  for (long i = 0; i < t->n_elements; i++)
-    err = MAX (err, fabs (got[i] - t->data[i]));
-  double rel = scale > 0 ? err / scale : err;
-  g_test_message ("%-28s max |expected| %.3e, relative error %.2e", name, scale, rel);
-  return rel;
-}
-
 static void
 test_r1_vs_pytorch (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "r1_critic.safetensors",
-                                                 NULL);
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) ck = vks_checkpoint_load (path, &error);
-  g_assert_no_error (error);
+  g_autoptr (VksCheckpoint) ck = graph_check_load_fixture ("r1_critic.safetensors");
   Critic c;
   build (&c, ck);
   int n_params = 0;
@@ -96,13 +75,13 @@ test_r1_vs_pytorch (void)
   g_assert_true (vks_plan_set (plan, c.x, x->data, &error));
   g_assert_true (vks_plan_run (plan, &error));
 
-  g_assert_cmpfloat (compare (plan, c.out, ck, "expected.out"), <=, R1_TOL);
-  g_assert_cmpfloat (compare (plan, c.grad_x, ck, "expected.grad_x"), <=, R1_TOL);
-  g_assert_cmpfloat (compare (plan, c.r1, ck, "expected.r1"), <=, R1_TOL);
+  g_assert_cmpfloat (graph_check_against (plan, c.out, ck, "expected.out"), <=, R1_TOL);
+  g_assert_cmpfloat (graph_check_against (plan, c.grad_x, ck, "expected.grad_x"), <=, R1_TOL);
+  g_assert_cmpfloat (graph_check_against (plan, c.r1, ck, "expected.r1"), <=, R1_TOL);
   for (int i = 0; i < n_params; i++) {
     g_autofree char *name = g_strconcat ("expected.grad.", vks_graph_name (c.g, params[i]), NULL);
     /* fc.bias does not reach grad_x: no gradient node, and PyTorch's is zero */
-    g_assert_cmpfloat (compare (plan, grads[i], ck, name), <=, R1_TOL);
+    g_assert_cmpfloat (graph_check_against (plan, grads[i], ck, name), <=, R1_TOL);
   }
   VksPlanStats st;
   vks_plan_stats (plan, &st);
@@ -115,11 +94,8 @@ test_r1_vs_pytorch (void)
 static void
 test_load_params_errors (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "r1_critic.safetensors",
-                                                 NULL);
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) ck = vks_checkpoint_load (path, &error);
-  g_assert_no_error (error);
+  g_autoptr (VksCheckpoint) ck = graph_check_load_fixture ("r1_critic.safetensors");
   g_autoptr (VksGraph) g = vks_graph_new ();
   VksNode x = vks_input (g, "x", vks_shape (1, 3, 8, 8));
   VksConvAttrs s1 = { .stride = 1, .pad = 1 };
