@@ -3,16 +3,13 @@
  * cycle and identity losses with the discriminators frozen, then the discriminators D_A (judges
  * B) and D_B (judges A) updated on real images and on generated ones from the image pool.
  *
- * Both halves are recorded once and re-submitted each step: the generator half is one submit
- * (upload, re-derive packed weights, 6 generator and 2 discriminator forwards, losses,
- * backward passes, Adam, readback of the generated images and losses); the host then runs the
- * image pool on the generated images (it is random, and the reference keeps it on the host too),
- * and the discriminator half is a second submit. The learning rate and Adam's step count are
- * written into a host-visible buffer before each submit, so nothing is re-recorded. */
+ * Built on the graph engine (engine/models/cyclegan_step.h): each half is a plan whose tail is
+ * its Adam step, so a half is one submission (forward, backward, update); the host runs the
+ * image pools in between (they are random, and the reference keeps them on the host too). The
+ * four networks' parameters live in one store both plans read. */
 #pragma once
-#include "engine/loss.h"
-#include "engine/nn/losses.h"   /* VksGanMode */
-#include "engine/train_net.h"
+#include "engine/models/cyclegan_step.h"
+#include "engine/nn/optimizer.h"
 
 typedef struct {
   int input_nc, output_nc;
@@ -23,16 +20,6 @@ typedef struct {
   double beta1, beta2, eps;
   int batch, height, width;
 } VksCycleGanOptions;
-
-typedef enum { VKS_NET_G_A, VKS_NET_G_B, VKS_NET_D_A, VKS_NET_D_B, VKS_N_NETS } VksCycleGanNet;
-
-/* Loss names as the reference reports them. */
-typedef enum {
-  VKS_LOSS_D_A, VKS_LOSS_G_A, VKS_LOSS_CYCLE_A, VKS_LOSS_IDT_A,
-  VKS_LOSS_D_B, VKS_LOSS_G_B, VKS_LOSS_CYCLE_B, VKS_LOSS_IDT_B,
-  VKS_N_LOSSES
-} VksCycleGanLoss;
-extern const char *const vks_cyclegan_loss_names[VKS_N_LOSSES];
 
 /* Images of the last generator step, NCHW batches in [-1, 1]. */
 typedef enum {
@@ -47,12 +34,26 @@ VksCycleGan *vks_cyclegan_new (VksContext *ctx, const VksCycleGanOptions *opts, 
 void vks_cyclegan_free (VksCycleGan *cg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksCycleGan, vks_cyclegan_free)
 
-VksTrainNet *vks_cyclegan_net (VksCycleGan *cg, VksCycleGanNet which);
 /* Floats of one batch of images (batch x 3 x h x w). */
 gsize vks_cyclegan_batch_floats (const VksCycleGan *cg);
 
-/* real_a, real_b: NCHW batches in [-1, 1]; t counts optimisation steps from 1. Fills the G and
- * cycle/identity entries of losses. */
+/* pytorch-CycleGAN-and-pix2pix's init_weights('normal') for a new VksCycleGan: every
+ * convolution weight N(0, std) from `normal` (one call per value: G_A, G_B, D_A, D_B, each in
+ * layer order), biases 0. */
+gboolean vks_cyclegan_init_normal (VksCycleGan *cg, float (*normal) (gpointer), gpointer rng,
+                                   float std, GError **error);
+/* One network's parameters by its state_dict names (a generator or PatchGAN checkpoint). */
+gboolean vks_cyclegan_load_net (VksCycleGan *cg, VksCycleGanNet which, const VksCheckpoint *ckpt,
+                                GError **error);
+gboolean vks_cyclegan_save_net (VksCycleGan *cg, VksCycleGanNet which, VksCheckpoint *ckpt,
+                                GError **error);
+/* Everything a resume needs of the networks: parameters, Adam moments and step counts of both
+ * optimisers ("G." and "D." scopes). Load checks every tensor before changing anything. */
+gboolean vks_cyclegan_save_state (VksCycleGan *cg, VksCheckpoint *ckpt, GError **error);
+gboolean vks_cyclegan_load_state (VksCycleGan *cg, const VksCheckpoint *ckpt, GError **error);
+
+/* real_a, real_b: NCHW batches in [-1, 1]; t counts optimisation steps from 1 (it must be the
+ * generators' optimiser's next step). Fills the G and cycle/identity entries of losses. */
 gboolean vks_cyclegan_generator_step (VksCycleGan *cg, const float *real_a, const float *real_b,
                                       double lr, int64_t t, float losses[VKS_N_LOSSES],
                                       GError **error);

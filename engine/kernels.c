@@ -9,7 +9,6 @@
 #include "shaders/winograd_spv.h"
 #include "shaders/shuffle_spv.h"
 #include "shaders/norm_backward_spv.h"
-#include "shaders/loss_spv.h"
 #include "shaders/adam_spv.h"
 #include "shaders/gather_spv.h"
 #include "shaders/ema_spv.h"
@@ -42,7 +41,6 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_SHUFFLE] = { "shuffle", shuffle_spv, sizeof shuffle_spv, 2, { U, S } },
   [VKS_KERNEL_NORM_BACKWARD] = { "norm_backward", norm_backward_spv, sizeof norm_backward_spv, 6,
                                  { U, U, U, U, S, S } },
-  [VKS_KERNEL_LOSS] = { "loss", loss_spv, sizeof loss_spv, 6, { U, U, U, S, S, S } },
   [VKS_KERNEL_ADAM] = { "adam", adam_spv, sizeof adam_spv, 5, { U, U, S, S, S } },
   [VKS_KERNEL_GATHER] = { "gather", gather_spv, sizeof gather_spv, 3, { U, U, S } },
   [VKS_KERNEL_EMA] = { "ema", ema_spv, sizeof ema_spv, 3, { U, U, S } },

@@ -12,7 +12,6 @@ typedef enum {
   VKS_KERNEL_WINOGRAD,
   VKS_KERNEL_SHUFFLE,
   VKS_KERNEL_NORM_BACKWARD,   /* norm.comp built with NORM_BACKWARD (engine/backward.c) */
-  VKS_KERNEL_LOSS,            /* engine/loss.c */
   VKS_KERNEL_ADAM,            /* engine/optim.c */
   VKS_KERNEL_GATHER,          /* engine/optim.c */
   VKS_KERNEL_EMA,             /* engine/optim.c */

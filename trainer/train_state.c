@@ -9,9 +9,6 @@
 #define STATE_ARCH "cyclegan_training_state"
 
 static const char *const net_names[VKS_N_NETS] = { "G_A", "G_B", "D_A", "D_B" };
-static const VksNetRegion saved_regions[] = { VKS_REGION_PARAMS, VKS_REGION_ADAM_M,
-                                              VKS_REGION_ADAM_V };
-static const char *const region_names[] = { "param", "exp_avg", "exp_avg_sq" };
 
 static VksGeneratorConfig
 generator_config (const VksTrainOptions *o)
@@ -84,11 +81,7 @@ vks_train_state_init_weights (VksTrainState *st, const VksTrainOptions *o, GErro
   if (o->init == NULL) {
     VksRng init_rng;
     vks_rng_init_stream (&init_rng, (guint64) o->seed, 3);
-    for (int i = 0; i < VKS_N_NETS; i++)
-      if (!vks_train_net_init_normal (vks_cyclegan_net (st->cg, i), normal_draw, &init_rng, 0.02f,
-                                      error))
-        return FALSE;
-    return TRUE;
+    return vks_cyclegan_init_normal (st->cg, normal_draw, &init_rng, 0.02f, error);
   }
   for (int i = 0; i < VKS_N_NETS; i++) {
     g_autofree char *file = g_strconcat (net_names[i], ".safetensors", NULL);
@@ -96,10 +89,7 @@ vks_train_state_init_weights (VksTrainState *st, const VksTrainOptions *o, GErro
     g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_load (path, error);
     if (ckpt == NULL)
       return FALSE;   /* the reader's message names the file */
-    VksTrainNet *net = vks_cyclegan_net (st->cg, i);
-    if (!check_init_file (ckpt, i, o, error) ||
-        !vks_train_net_init_normal (net, NULL, NULL, 0, error) ||
-        !vks_train_net_upload (net, VKS_REGION_PARAMS, ckpt, NULL, error)) {
+    if (!check_init_file (ckpt, i, o, error) || !vks_cyclegan_load_net (st->cg, i, ckpt, error)) {
       prefix_error (error, path);
       return FALSE;
     }
@@ -143,8 +133,7 @@ static gboolean
 save_net_file (const VksTrainState *st, const VksTrainOptions *o, int which, GError **error)
 {
   g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_new ();
-  if (!vks_train_net_download (vks_cyclegan_net (st->cg, which), VKS_REGION_PARAMS, ckpt, NULL,
-                               error))
+  if (!vks_cyclegan_save_net (st->cg, which, ckpt, error))
     return FALSE;
   if (which <= VKS_NET_G_B) {
     VksGeneratorConfig cfg = generator_config (o);
@@ -184,13 +173,8 @@ gboolean
 vks_train_state_save (const VksTrainState *st, const VksTrainOptions *o, GError **error)
 {
   g_autoptr (VksCheckpoint) state = vks_checkpoint_new ();
-  for (int i = 0; i < VKS_N_NETS; i++)
-    for (guint r = 0; r < G_N_ELEMENTS (saved_regions); r++) {
-      g_autofree char *prefix = g_strdup_printf ("%s.%s.", net_names[i], region_names[r]);
-      if (!vks_train_net_download (vks_cyclegan_net (st->cg, i), saved_regions[r], state, prefix,
-                                   error))
-        return FALSE;
-    }
+  if (!vks_cyclegan_save_state (st->cg, state, error))
+    return FALSE;
   add_pool (state, "pool_A", st->pool_a, o);
   add_pool (state, "pool_B", st->pool_b, o);
   vks_checkpoint_set_metadata (state, "vkstyle.arch", STATE_ARCH);
@@ -255,15 +239,10 @@ vks_train_state_resume (VksTrainState *st, const VksTrainOptions *o, GError **er
                  "%s was saved by a run with %s; this run has %s", path, saved_arch, arch);
     return FALSE;
   }
-  for (int i = 0; i < VKS_N_NETS; i++)
-    for (guint r = 0; r < G_N_ELEMENTS (saved_regions); r++) {
-      g_autofree char *prefix = g_strdup_printf ("%s.%s.", net_names[i], region_names[r]);
-      if (!vks_train_net_upload (vks_cyclegan_net (st->cg, i), saved_regions[r], state, prefix,
-                                 error)) {
-        prefix_error (error, path);
-        return FALSE;
-      }
-    }
+  if (!vks_cyclegan_load_state (st->cg, state, error)) {
+    prefix_error (error, path);
+    return FALSE;
+  }
   guint64 data_rng[VKS_RNG_STATE_WORDS], pool_rng[VKS_RNG_STATE_WORDS];
   guint64 epochs[VKS_EPOCH_STATE_WORDS];
   const char *step = vks_checkpoint_get_metadata (state, "vkstyle.step");

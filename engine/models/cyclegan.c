@@ -21,7 +21,10 @@ param (Builder *b, VksShape shape, const char *format, ...)
   g_autofree char *key = g_strdup_vprintf (format, args);
   va_end (args);
   g_autofree char *name = g_strconcat (b->prefix ? b->prefix : "", key, NULL);
-  return vks_param (b->g, name, shape);
+  /* every 4-D parameter here is a convolution weight, also one with a single output channel
+   * ([1][cin][k][k], which vks_param would take for 3-D); the others are per-channel vectors */
+  gboolean vector = shape.n == 1 && shape.c == 1 && shape.h == 1;
+  return vks_param_rank (b->g, name, shape, vector ? 1 : 4);
 }
 
 /* model.<index> (or <prefix><index>) conv, then the norm at index + 1 with its activation and

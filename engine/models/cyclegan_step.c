@@ -2,23 +2,26 @@
 
 #include <string.h>
 
-const char *const vks_cyclegan_net_prefixes[VKS_CG_N_NETS] = { "G_A.", "G_B.", "D_A.", "D_B." };
+const char *const vks_cyclegan_net_prefixes[VKS_N_NETS] = { "G_A.", "G_B.", "D_A.", "D_B." };
+const char *const vks_cyclegan_loss_names[VKS_N_LOSSES] = {
+  "D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B",
+};
 
 static VksNode
-generator (VksGraph *g, const VksCycleGanStepConfig *cfg, VksCycleGanNetId which, VksNode x)
+generator (VksGraph *g, const VksCycleGanStepConfig *cfg, VksCycleGanNet which, VksNode x)
 {
   return vks_cyclegan_generator (g, x, &cfg->g, vks_cyclegan_net_prefixes[which]);
 }
 
 static VksNode
-discriminator (VksGraph *g, const VksCycleGanStepConfig *cfg, VksCycleGanNetId which, VksNode x)
+discriminator (VksGraph *g, const VksCycleGanStepConfig *cfg, VksCycleGanNet which, VksNode x)
 {
   return vks_patchgan_discriminator (g, x, &cfg->d, vks_cyclegan_net_prefixes[which]);
 }
 
 /* Parameters whose names start with one of the prefixes, with their gradients of loss. */
 static void
-params_of (VksGraph *g, VksNode loss, VksCycleGanNetId first, VksNode **params, VksNode **grads,
+params_of (VksGraph *g, VksNode loss, VksCycleGanNet first, VksNode **params, VksNode **grads,
            int *n)
 {
   int all = 0;
@@ -51,33 +54,33 @@ build_generator_half (VksCycleGanStep *s, const VksCycleGanStepConfig *cfg)
   VksShape img = vks_shape (cfg->batch, cfg->g.input_nc, cfg->height, cfg->width);
   s->real_a = vks_input (g, "real_A", img);
   s->real_b = vks_input (g, "real_B", img);
-  s->fake_b = generator (g, cfg, VKS_CG_G_A, s->real_a);
-  s->rec_a = generator (g, cfg, VKS_CG_G_B, s->fake_b);
-  s->fake_a = generator (g, cfg, VKS_CG_G_B, s->real_b);
-  s->rec_b = generator (g, cfg, VKS_CG_G_A, s->fake_a);
-  s->idt_a = generator (g, cfg, VKS_CG_G_A, s->real_b);
-  s->idt_b = generator (g, cfg, VKS_CG_G_B, s->real_a);
+  s->fake_b = generator (g, cfg, VKS_NET_G_A, s->real_a);
+  s->rec_a = generator (g, cfg, VKS_NET_G_B, s->fake_b);
+  s->fake_a = generator (g, cfg, VKS_NET_G_B, s->real_b);
+  s->rec_b = generator (g, cfg, VKS_NET_G_A, s->fake_a);
+  s->idt_a = generator (g, cfg, VKS_NET_G_A, s->real_b);
+  s->idt_b = generator (g, cfg, VKS_NET_G_B, s->real_a);
   VksGanMode mode = cfg->gan_mode;
   VksNode *l = s->loss;
-  l[VKS_CG_LOSS_IDT_A] = vks_scale (g, vks_l1_loss (g, s->idt_a, s->real_b),
+  l[VKS_LOSS_IDT_A] = vks_scale (g, vks_l1_loss (g, s->idt_a, s->real_b),
                                     cfg->lambda_b * cfg->lambda_identity);
-  l[VKS_CG_LOSS_IDT_B] = vks_scale (g, vks_l1_loss (g, s->idt_b, s->real_a),
+  l[VKS_LOSS_IDT_B] = vks_scale (g, vks_l1_loss (g, s->idt_b, s->real_a),
                                     cfg->lambda_a * cfg->lambda_identity);
-  l[VKS_CG_LOSS_G_A] = vks_gan_loss (g, mode, discriminator (g, cfg, VKS_CG_D_A, s->fake_b), TRUE,
+  l[VKS_LOSS_G_A] = vks_gan_loss (g, mode, discriminator (g, cfg, VKS_NET_D_A, s->fake_b), TRUE,
                                      TRUE);
-  l[VKS_CG_LOSS_G_B] = vks_gan_loss (g, mode, discriminator (g, cfg, VKS_CG_D_B, s->fake_a), TRUE,
+  l[VKS_LOSS_G_B] = vks_gan_loss (g, mode, discriminator (g, cfg, VKS_NET_D_B, s->fake_a), TRUE,
                                      TRUE);
-  l[VKS_CG_LOSS_CYCLE_A] = vks_scale (g, vks_l1_loss (g, s->rec_a, s->real_a), cfg->lambda_a);
-  l[VKS_CG_LOSS_CYCLE_B] = vks_scale (g, vks_l1_loss (g, s->rec_b, s->real_b), cfg->lambda_b);
+  l[VKS_LOSS_CYCLE_A] = vks_scale (g, vks_l1_loss (g, s->rec_a, s->real_a), cfg->lambda_a);
+  l[VKS_LOSS_CYCLE_B] = vks_scale (g, vks_l1_loss (g, s->rec_b, s->real_b), cfg->lambda_b);
   /* the reference's order of the sum */
-  static const int order[] = { VKS_CG_LOSS_G_A, VKS_CG_LOSS_G_B, VKS_CG_LOSS_CYCLE_A,
-                               VKS_CG_LOSS_CYCLE_B, VKS_CG_LOSS_IDT_A, VKS_CG_LOSS_IDT_B };
+  static const int order[] = { VKS_LOSS_G_A, VKS_LOSS_G_B, VKS_LOSS_CYCLE_A,
+                               VKS_LOSS_CYCLE_B, VKS_LOSS_IDT_A, VKS_LOSS_IDT_B };
   VksNode total = sum_losses (g, l, order, G_N_ELEMENTS (order));
-  params_of (g, total, VKS_CG_G_A, &s->g_params, &s->g_grads, &s->n_g);
+  params_of (g, total, VKS_NET_G_A, &s->g_params, &s->g_grads, &s->n_g);
 }
 
 static VksNode
-discriminator_loss (VksGraph *g, const VksCycleGanStepConfig *cfg, VksCycleGanNetId which,
+discriminator_loss (VksGraph *g, const VksCycleGanStepConfig *cfg, VksCycleGanNet which,
                     VksNode real, VksNode fake)
 {
   VksNode on_real = vks_gan_loss (g, cfg->gan_mode, discriminator (g, cfg, which, real), TRUE,
@@ -97,10 +100,10 @@ build_discriminator_half (VksCycleGanStep *s, const VksCycleGanStepConfig *cfg)
   s->d_real_b = vks_input (g, "real_B", img);
   s->pool_fake_a = vks_input (g, "pool_fake_A", out);
   s->pool_fake_b = vks_input (g, "pool_fake_B", out);
-  s->loss[VKS_CG_LOSS_D_A] = discriminator_loss (g, cfg, VKS_CG_D_A, s->d_real_b, s->pool_fake_b);
-  s->loss[VKS_CG_LOSS_D_B] = discriminator_loss (g, cfg, VKS_CG_D_B, s->d_real_a, s->pool_fake_a);
-  VksNode total = vks_add (g, s->loss[VKS_CG_LOSS_D_A], s->loss[VKS_CG_LOSS_D_B]);
-  params_of (g, total, VKS_CG_D_A, &s->d_params, &s->d_grads, &s->n_d);
+  s->loss[VKS_LOSS_D_A] = discriminator_loss (g, cfg, VKS_NET_D_A, s->d_real_b, s->pool_fake_b);
+  s->loss[VKS_LOSS_D_B] = discriminator_loss (g, cfg, VKS_NET_D_B, s->d_real_a, s->pool_fake_a);
+  VksNode total = vks_add (g, s->loss[VKS_LOSS_D_A], s->loss[VKS_LOSS_D_B]);
+  params_of (g, total, VKS_NET_D_A, &s->d_params, &s->d_grads, &s->n_d);
 }
 
 gboolean

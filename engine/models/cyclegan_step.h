@@ -20,23 +20,24 @@ typedef struct {
   int batch, height, width;
 } VksCycleGanStepConfig;
 
-typedef enum { VKS_CG_G_A, VKS_CG_G_B, VKS_CG_D_A, VKS_CG_D_B, VKS_CG_N_NETS } VksCycleGanNetId;
+typedef enum { VKS_NET_G_A, VKS_NET_G_B, VKS_NET_D_A, VKS_NET_D_B, VKS_N_NETS } VksCycleGanNet;
 
-/* The reference's loss names and order. */
+/* The reference's loss names and order (vks_cyclegan_loss_names). */
 typedef enum {
-  VKS_CG_LOSS_D_A, VKS_CG_LOSS_G_A, VKS_CG_LOSS_CYCLE_A, VKS_CG_LOSS_IDT_A,
-  VKS_CG_LOSS_D_B, VKS_CG_LOSS_G_B, VKS_CG_LOSS_CYCLE_B, VKS_CG_LOSS_IDT_B,
-  VKS_CG_N_LOSSES
-} VksCycleGanLossId;
+  VKS_LOSS_D_A, VKS_LOSS_G_A, VKS_LOSS_CYCLE_A, VKS_LOSS_IDT_A,
+  VKS_LOSS_D_B, VKS_LOSS_G_B, VKS_LOSS_CYCLE_B, VKS_LOSS_IDT_B,
+  VKS_N_LOSSES
+} VksCycleGanLoss;
 
-extern const char *const vks_cyclegan_net_prefixes[VKS_CG_N_NETS];   /* "G_A." ... */
+extern const char *const vks_cyclegan_net_prefixes[VKS_N_NETS];   /* "G_A." ... */
+extern const char *const vks_cyclegan_loss_names[VKS_N_LOSSES];
 
 typedef struct {
   VksGraph *g_half, *d_half;
   /* generator half */
   VksNode real_a, real_b;
   VksNode fake_b, rec_a, idt_b, fake_a, rec_b, idt_a;
-  VksNode loss[VKS_CG_N_LOSSES];   /* the generator half's six and the discriminator half's two */
+  VksNode loss[VKS_N_LOSSES];   /* the generator half's six and the discriminator half's two */
   VksNode *g_params, *g_grads;     /* grads[i]: VKS_NONE where a parameter gets none */
   int n_g;
   /* discriminator half */

@@ -532,6 +532,7 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
   for (int v = 0; v < n; v++)
     plan->root[v] = v;
   plan->store = options ? options->params : NULL;
+  plan->params_change_on_device = options != NULL && options->params_change_on_device;
   if (plan->store != NULL && !bind_store (plan, error))
     return NULL;
   assign_storage (plan, outputs, n_outputs);
@@ -653,7 +654,6 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
     return NULL;
   if (!create_staging (plan, options, error))
     return NULL;
-  plan->params_change_on_device = options != NULL && options->params_change_on_device;
   plan->rec = vks_recorder_new (ctx, error);
   if (plan->rec == NULL)
     return NULL;

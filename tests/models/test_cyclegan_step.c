@@ -94,7 +94,7 @@ check_mode (gconstpointer data)
   g_assert_no_error (error);
   static const char *const files[] = { "G_A.safetensors", "G_B.safetensors", "D_A.safetensors",
                                        "D_B.safetensors" };
-  for (int i = 0; i < VKS_CG_N_NETS; i++) {
+  for (int i = 0; i < VKS_N_NETS; i++) {
     g_autoptr (VksCheckpoint) net = load ("train_step/init", files[i]);
     g_assert_true (vks_param_store_load (store, net, vks_cyclegan_net_prefixes[i], &error));
   }
@@ -108,8 +108,8 @@ check_mode (gconstpointer data)
   for (int i = 0; i < s.n_g; i++)
     if (s.g_grads[i] != VKS_NONE)
       outs[n_out++] = s.g_grads[i];
-  static const int g_losses[] = { VKS_CG_LOSS_G_A, VKS_CG_LOSS_G_B, VKS_CG_LOSS_CYCLE_A,
-                                  VKS_CG_LOSS_CYCLE_B, VKS_CG_LOSS_IDT_A, VKS_CG_LOSS_IDT_B };
+  static const int g_losses[] = { VKS_LOSS_G_A, VKS_LOSS_G_B, VKS_LOSS_CYCLE_A,
+                                  VKS_LOSS_CYCLE_B, VKS_LOSS_IDT_A, VKS_LOSS_IDT_B };
   for (guint i = 0; i < G_N_ELEMENTS (g_losses); i++)
     outs[n_out++] = s.loss[g_losses[i]];
   outs[n_out++] = s.fake_a;
@@ -118,7 +118,7 @@ check_mode (gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (vks_plan_set (gp, s.real_a, real_a, &error) &&
                  vks_plan_set (gp, s.real_b, real_b, &error) && vks_plan_run (gp, &error));
-  static const char *const loss_names[VKS_CG_N_LOSSES] = { "D_A", "G_A", "cycle_A", "idt_A",
+  static const char *const loss_names[VKS_N_LOSSES] = { "D_A", "G_A", "cycle_A", "idt_A",
                                                            "D_B", "G_B", "cycle_B", "idt_B" };
   for (guint i = 0; i < G_N_ELEMENTS (g_losses); i++) {
     double e = error_of (gp, s.loss[g_losses[i]], expected (fx, mode, "loss.",
@@ -144,17 +144,17 @@ check_mode (gconstpointer data)
   for (int i = 0; i < s.n_d; i++)
     if (s.d_grads[i] != VKS_NONE)
       outs[n_out++] = s.d_grads[i];
-  outs[n_out++] = s.loss[VKS_CG_LOSS_D_A];
-  outs[n_out++] = s.loss[VKS_CG_LOSS_D_B];
+  outs[n_out++] = s.loss[VKS_LOSS_D_A];
+  outs[n_out++] = s.loss[VKS_LOSS_D_B];
   g_autoptr (VksPlan) dp = vks_plan_new (test_context (), s.d_half, outs, n_out, &opts, &error);
   g_assert_no_error (error);
   g_assert_true (vks_plan_set (dp, s.d_real_a, real_a, &error) &&
                  vks_plan_set (dp, s.d_real_b, real_b, &error) &&
                  vks_plan_set (dp, s.pool_fake_a, fake_a, &error) &&
                  vks_plan_set (dp, s.pool_fake_b, fake_b, &error) && vks_plan_run (dp, &error));
-  g_assert_cmpfloat (error_of (dp, s.loss[VKS_CG_LOSS_D_A], expected (fx, mode, "loss.", "D_A"),
+  g_assert_cmpfloat (error_of (dp, s.loss[VKS_LOSS_D_A], expected (fx, mode, "loss.", "D_A"),
                                0), <=, VALUE_TOL);
-  g_assert_cmpfloat (error_of (dp, s.loss[VKS_CG_LOSS_D_B], expected (fx, mode, "loss.", "D_B"),
+  g_assert_cmpfloat (error_of (dp, s.loss[VKS_LOSS_D_B], expected (fx, mode, "loss.", "D_B"),
                                0), <=, VALUE_TOL);
   g_assert_cmpfloat (check_grads (dp, s.d_half, s.d_params, s.d_grads, s.n_d, fx, mode), <=,
                      GRAD_TOL);
