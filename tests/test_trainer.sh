@@ -140,8 +140,8 @@ if len(sys.argv) > 2:
 EOF
 safetensors () { python3 "$work/safetensors.py" "$@"; }
 
-# csv_losses FILE: losses.csv without its timing column (it/s differs from run to run).
-csv_losses () { cut -d, -f1-10 "$1"; }
+# csv_losses FILE: losses.csv without its timing column, the last (it/s differs from run to run).
+csv_losses () { sed 's/,[^,]*$//' "$1"; }
 # csv_last_step FILE
 csv_last_step () { tail -n 1 "$1" | cut -d, -f1; }
 
@@ -174,7 +174,7 @@ check "prints the median step time" $? "stdout tail: $(tail -n 2 "$work/stdout")
 rows=$(($(wc -l <"$ov/losses.csv") - 1))
 [ "$rows" -eq 80 ]
 check "losses.csv has a row per step with --print-every 1" $? "$rows rows"
-# columns: step,epoch,D_A,G_A,cycle_A,idt_A,D_B,G_B,cycle_B,idt_B,it_per_s
+# columns: step,epoch,D_A,G_A,cycle_A,idt_A,D_B,G_B,cycle_B,idt_B,lr,it_per_s
 means=$(awk -F, 'NR > 1 && NR <= 11 { a0 += $5; b0 += $9 } NR > 71 { a1 += $5; b1 += $9 }
                 END { printf "%.4f %.4f %.4f %.4f", a0 / 10, b0 / 10, a1 / 10, b1 / 10 }' \
         "$ov/losses.csv")

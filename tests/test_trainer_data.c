@@ -852,7 +852,7 @@ test_report_files (void)
                          5.0 * exp (-step / 40.0) + 0.3 };
     if (step == 17)
       losses[1] = NAN;
-    g_assert_true (vks_report_log (report, step, step / 50, losses, 1.5, &error));
+    g_assert_true (vks_report_log (report, step, step / 50, losses, 2e-4 / step, 1.5, &error));
     g_assert_no_error (error);
   }
   g_assert_true (vks_report_write_plot (report, &error));
@@ -880,7 +880,7 @@ test_report_files (void)
   g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
   g_auto (GStrv) lines = g_strsplit (g_strchomp (csv), "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 121);
-  g_assert_cmpstr (lines[0], ==, "step,epoch,D_A,G_A,cycle_A,it_per_s");
+  g_assert_cmpstr (lines[0], ==, "step,epoch,D_A,G_A,cycle_A,lr,it_per_s");
   g_assert_true (g_str_has_prefix (lines[17], "17,0,"));
   g_assert_nonnull (strstr (lines[17], ",nan,"));
 
@@ -937,13 +937,17 @@ test_report_files (void)
   g_assert_no_error (error);
   g_assert_cmpuint (vks_report_n_rows (resumed), ==, 60);
   double more[3] = { 1, 2, 3 };
-  g_assert_true (vks_report_log (resumed, 61, 1, more, 2.0, &error));
+  g_assert_true (vks_report_log (resumed, 61, 1, more, 1e-4, 2.0, &error));
   g_autofree char *csv2 = NULL;
   g_assert_true (g_file_get_contents (csv_path, &csv2, NULL, NULL));
   g_auto (GStrv) lines2 = g_strsplit (g_strchomp (csv2), "\n", -1);
   g_assert_cmpuint (g_strv_length (lines2), ==, 62);
   g_assert_cmpstr (lines2[17], ==, lines[17]);
-  g_assert_cmpstr (lines2[61], ==, "61,1,1,2,3,2");
+  g_assert_cmpstr (lines2[61], ==, "61,1,1,2,3,0.0001,2");
+  /* The lr column round-trips exactly (tests/test_lr_schedule.py compares it with torch's). */
+  g_autofree char *lr_text = g_strdup_printf (",%s,1.5", "6.666666666666667e-05");
+  g_assert_true (g_str_has_suffix (lines2[3], lr_text));
+  g_assert_cmpfloat (g_ascii_strtod ("6.666666666666667e-05", NULL), ==, 2e-4 / 3);
 
   /* Other loss columns: an error, not a silent mix. */
   static const char *const other_names[] = { "D_A", "G_A" };
@@ -951,6 +955,20 @@ test_report_files (void)
   g_assert_false (vks_report_resume (other, 60, &error));
   g_assert_error (error, VKS_ERROR, VKS_ERROR_IO);
   g_clear_error (&error);
+
+  /* A losses.csv from before the lr column still resumes; its rows get lr nan. */
+  g_autofree char *legacy = work_path ("legacy");
+  g_assert_cmpint (g_mkdir_with_parents (legacy, 0755), ==, 0);
+  g_autofree char *legacy_csv = g_build_filename (legacy, "losses.csv", NULL);
+  write_text (legacy_csv, "step,epoch,D_A,G_A,cycle_A,it_per_s\n1,1,0.5,0.25,2,3\n", -1);
+  g_autoptr (VksReport) old = vks_report_new (legacy, loss_names, 3, &error);
+  g_assert_true (vks_report_resume (old, 60, &error));
+  g_assert_no_error (error);
+  g_assert_true (vks_report_log (old, 2, 1, more, 2e-4, 3.0, &error));
+  g_autofree char *csv3 = NULL;
+  g_assert_true (g_file_get_contents (legacy_csv, &csv3, NULL, NULL));
+  g_assert_cmpstr (csv3, ==, "step,epoch,D_A,G_A,cycle_A,lr,it_per_s\n1,1,0.5,0.25,2,nan,3\n"
+                             "2,1,1,2,3,0.0002,3\n");
 
   /* A fresh folder has nothing to resume, which is fine. */
   g_autofree char *fresh = work_path ("fresh");
@@ -981,7 +999,7 @@ test_report_unwritable (void)
   g_assert_cmpint (g_rename (out, moved), ==, 0);
   write_text (out, "not a folder", -1);
   double losses[3] = { 1, 2, 3 };
-  g_assert_false (vks_report_log (report, 1, 0, losses, 1.0, &error));
+  g_assert_false (vks_report_log (report, 1, 0, losses, 2e-4, 1.0, &error));
   g_assert_error (error, VKS_ERROR, VKS_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "losses.csv"));
   g_test_message ("%s", error->message);
