@@ -419,13 +419,14 @@ echo "# $(($(date +%s) - started)) s"
 bad=$work/bad
 mkdir -p "$bad/notimages" "$bad/empty"
 printf 'not an image\n' >"$bad/notimages/photo.png"
-printf 'notes\n' >"$bad/notimages/readme.txt"
+printf 'not an image\n' >"$bad/notimages/photo.JPG"
+printf 'notes\n' >"$bad/notimages/readme.txt"   # not an image name: not even tried
 
 run "$train" --data-a "$bad/notimages" --data-b "$work/b" --out "$bad/out1" $tiny --max-steps 1
-expect_error "data folder of non-images" 1 "notimages: none of its 2 files is an image"
+expect_error "data folder of non-images" 1 "notimages: none of its 2 image files can be loaded"
 expect_absent "non-images: no output folder" "$bad/out1"
 run "$train" --data-a "$work/a" --data-b "$bad/empty" --out "$bad/out2" $tiny --max-steps 1
-expect_error "empty data folder" 1 "empty: the folder holds no files"
+expect_error "empty data folder" 1 "empty: the folder holds no image files"
 expect_absent "empty folder: no output folder" "$bad/out2"
 run "$train" --data-a "$bad/missing" --data-b "$work/b" --out "$bad/out3" $tiny --max-steps 1
 expect_error "missing data folder" 1 "missing: no such folder"

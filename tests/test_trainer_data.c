@@ -388,7 +388,9 @@ capture_printerr (const char *text)
 }
 
 /* folder/: a.png (RGB), b_grey.png, c_rgba.png (alpha 0 on every other pixel), notes.txt,
- * broken.jpg (cut short), .hidden.png, sub/d.png. */
+ * broken.jpg (cut short), .hidden.png, .cache/x.png, sub/d.png (40x24), sub/e.PNG, and files the
+ * reference's extension list leaves out although they would load: sub/f.Png, sub/g.webp,
+ * sub/h.png.txt. */
 static char *
 make_mixed_folder (void)
 {
@@ -402,6 +404,17 @@ make_mixed_folder (void)
   g_autofree char *hidden = g_build_filename (folder, ".hidden.png", NULL);
   g_autofree char *notes = g_build_filename (folder, "notes.txt", NULL);
   g_autofree char *jpeg = g_build_filename (folder, "broken.jpg", NULL);
+  g_autofree char *cache = g_build_filename (folder, ".cache", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (cache, 0755), ==, 0);
+  static const char *const more[] = { ".cache/x.png", "sub/e.PNG", "sub/f.Png", "sub/g.webp",
+                                      "sub/h.png.txt" };
+  for (guint i = 0; i < G_N_ELEMENTS (more); i++) {
+    /* PNG data under each name (the saver goes by the extension). */
+    g_autofree char *path = g_build_filename (folder, more[i], NULL);
+    g_autofree char *png = work_path ("mixed-file.png");
+    save_known (png, 32, 32, "R'G'B' u8");
+    g_assert_cmpint (g_rename (png, path), ==, 0);
+  }
   save_known (a, 32, 32, "R'G'B' u8");
   save_known (b, 32, 32, "Y' u8");
   save_known (c, 32, 32, "R'G'B'A u8");
@@ -440,24 +453,25 @@ test_dataset_mixed_folder (void)
   g_assert_no_error (error);
   g_test_message ("stderr: %s", messages->str);
 
-  /* Sorted paths, the hidden file and the two bad files left out, the subfolder included. */
-  static const char *const expected[] = { "a.png", "b_grey.png", "c_rgba.png", "sub/d.png" };
+  /* Sorted paths (byte order: "." < "E" < "a"), hidden files and folders included as the
+   * reference's os.walk has them, names outside its extension list never opened, the broken
+   * file left out. */
+  static const char *const expected[] = { ".cache/x.png", ".hidden.png", "a.png", "b_grey.png",
+                                          "c_rgba.png", "sub/d.png", "sub/e.PNG" };
   g_assert_cmpuint (vks_dataset_size (dataset), ==, G_N_ELEMENTS (expected));
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
     g_autofree char *path = g_build_filename (folder, expected[i], NULL);
     g_assert_cmpstr (vks_dataset_path (dataset, i), ==, path);
   }
-  g_assert_cmpuint (vks_dataset_cached_bytes (dataset), ==, 4 * 32 * 32 * 3 * sizeof (float));
+  g_assert_cmpuint (vks_dataset_cached_bytes (dataset), ==,
+                    G_N_ELEMENTS (expected) * 32 * 32 * 3 * sizeof (float));
 
-  /* Each bad file reported once, by name, on stderr. */
+  /* The broken image reported once, by name, on stderr; nothing about the other names. */
   g_auto (GStrv) lines = g_strsplit (g_strchomp (messages->str), "\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, 2);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1);
   g_autofree char *jpeg = g_build_filename (folder, "broken.jpg", NULL);
-  g_autofree char *notes = g_build_filename (folder, "notes.txt", NULL);
   g_autofree char *jpeg_line = g_strdup_printf ("skipping %s: ", jpeg);
-  g_autofree char *notes_line = g_strdup_printf ("skipping %s: ", notes);
   g_assert_true (g_str_has_prefix (lines[0], jpeg_line));
-  g_assert_true (g_str_has_prefix (lines[1], notes_line));
 
   /* Equal load and crop size, no flip: exactly the file's pixels in [-1, 1]; grey expanded,
    * alpha dropped. No random numbers are used. */
@@ -465,13 +479,14 @@ test_dataset_mixed_folder (void)
   vks_rng_init (&rng, 3);
   untouched = rng;
   float sample[3 * 32 * 32];
-  for (guint index = 0; index < 3; index++) {
+  for (guint index = 0; index < 5; index++) {
+    const gboolean grey = index == 3;
     g_assert_true (vks_dataset_sample (dataset, index, 32, FALSE, &rng, sample, &error));
     g_assert_no_error (error);
     for (int i = 0; i < 32 * 32; i++) {
       float v = (float) ((i * 37) % 256) / 255.0f;
-      float g = index == 1 ? v : (float) (i % 256) / 255.0f;
-      float b = index == 1 ? v : (float) (255 - i % 256) / 255.0f;
+      float g = grey ? v : (float) (i % 256) / 255.0f;
+      float b = grey ? v : (float) (255 - i % 256) / 255.0f;
       g_assert_cmpfloat (sample[i], ==, (v - 0.5f) / 0.5f);
       g_assert_cmpfloat (sample[1024 + i], ==, (g - 0.5f) / 0.5f);
       g_assert_cmpfloat (sample[2048 + i], ==, (b - 0.5f) / 0.5f);
@@ -480,8 +495,8 @@ test_dataset_mixed_folder (void)
   g_assert_true (memcmp (&rng, &untouched, sizeof rng) == 0);
 
   /* The 40x24 image is resized to 32x32 like any other. */
-  g_assert_true (vks_dataset_sample (dataset, 3, 32, FALSE, &rng, sample, &error));
-  g_autoptr (VksImage) d = vks_image_load (vks_dataset_path (dataset, 3), &error);
+  g_assert_true (vks_dataset_sample (dataset, 5, 32, FALSE, &rng, sample, &error));
+  g_autoptr (VksImage) d = vks_image_load (vks_dataset_path (dataset, 5), &error);
   g_assert_no_error (error);
   float resized[32 * 32 * 3];
   vks_resize_bicubic (d->rgb, 40, 24, 3, resized, 32, 32);
@@ -580,10 +595,22 @@ test_dataset_errors (void)
   g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
   g_autofree char *text = g_build_filename (sub, "readme.txt", NULL);
   write_text (text, "hello", -1);
+  /* Only names outside the extension list: no image file at all, nothing tried. */
   g_autoptr (GString) messages = g_string_new (NULL);
   g_assert_null (open_quietly (useless, 32, 0, messages, &error));
   g_assert_error (error, VKS_ERROR, VKS_ERROR_IMAGE);
   g_assert_nonnull (strstr (error->message, useless));
+  g_assert_nonnull (strstr (error->message, "no image files"));
+  g_assert_cmpstr (messages->str, ==, "");
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  /* An image name that does not load: tried, reported, and then nothing is left. */
+  g_autofree char *fake = g_build_filename (sub, "photo.jpeg", NULL);
+  write_text (fake, "hello", -1);
+  g_assert_null (open_quietly (useless, 32, 0, messages, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_IMAGE);
+  g_assert_nonnull (strstr (error->message, "none of its 1 image file can be loaded"));
+  g_assert_true (g_str_has_prefix (messages->str, "skipping "));
   g_test_message ("%s", error->message);
   g_clear_error (&error);
 

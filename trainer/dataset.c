@@ -23,6 +23,23 @@ struct VksDataset {
  * mounts, since we never follow symbolic links to folders). */
 #define MAX_DEPTH 64
 
+/* The reference's IMG_EXTENSIONS (data/image_folder.py): a name ending in one of these, in
+ * lower case or in upper case exactly (".JPG" is taken, ".Jpg" is not, as str.endswith does). */
+static const char *const image_extensions[] = {
+  ".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".tif", ".tiff",
+};
+
+static gboolean
+has_image_extension (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (image_extensions); i++) {
+    g_autofree char *upper = g_ascii_strup (image_extensions[i], -1);
+    if (g_str_has_suffix (name, image_extensions[i]) || g_str_has_suffix (name, upper))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static gboolean
 list_files (const char *folder, int depth, GPtrArray *paths, GError **error)
 {
@@ -31,15 +48,15 @@ list_files (const char *folder, int depth, GPtrArray *paths, GError **error)
     return FALSE;
   const char *name;
   gboolean ok = TRUE;
+  /* Like the reference's os.walk: hidden files and folders are walked too, links to folders are
+   * not followed (os.walk's followlinks=False), links to files are. */
   while (ok && (name = g_dir_read_name (dir))) {
-    if (name[0] == '.')
-      continue;
     char *path = g_build_filename (folder, name, NULL);
     if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
       if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) && depth < MAX_DEPTH)
         ok = list_files (path, depth + 1, paths, error);
       g_free (path);
-    } else if (g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    } else if (has_image_extension (name) && g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
       g_ptr_array_add (paths, path);
     } else {
       g_free (path);
@@ -103,7 +120,8 @@ vks_dataset_open (const char *folder, int load_size, gsize cache_bytes, GError *
     return NULL;
   }
   if (paths->len == 0) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "%s: the folder holds no files", folder);
+    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "%s: the folder holds no image files (names "
+                 "ending in .jpg, .jpeg, .png, .ppm, .bmp, .tif or .tiff)", folder);
     return NULL;
   }
   g_ptr_array_sort (paths, compare_paths);
@@ -142,7 +160,8 @@ vks_dataset_open (const char *folder, int load_size, gsize cache_bytes, GError *
   }
   if (dataset->entries->len == 0) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                 "%s: none of its %u files is an image that can be loaded", folder, paths->len);
+                 "%s: none of its %u image file%s can be loaded", folder, paths->len,
+                 paths->len == 1 ? "" : "s");
     vks_dataset_free (dataset);
     return NULL;
   }

@@ -15,11 +15,13 @@
 
 typedef struct VksDataset VksDataset;
 
-/* Lists every regular file under folder (recursively; names starting with "." are ignored, they
- * are hidden or our own temporary files), sorted by path, and loads each once: a file that does
- * not load is reported on stderr ("skipping FILE: reason") and left out, so indices refer to the
- * loadable images only. A folder that is missing, empty or holds no loadable image is an error
- * naming it (VKS_ERROR_IO / VKS_ERROR_IMAGE). */
+/* Lists the files under folder the reference's make_dataset takes: recursively, hidden files
+ * and folders included, links to folders not followed, names ending in .jpg .jpeg .png .ppm .bmp
+ * .tif .tiff (all lower or all upper case); sorted by path, and loads each once. Unlike the
+ * reference, which stops at the first bad file, a file that does not load is reported on stderr
+ * ("skipping FILE: reason") and left out, so indices refer to the loadable images only. A
+ * folder that is missing, holds no image file or no loadable one is an error naming it
+ * (VKS_ERROR_IO / VKS_ERROR_IMAGE). */
 VksDataset *vks_dataset_open (const char *folder, int load_size, gsize cache_bytes,
                               GError **error);
 void vks_dataset_free (VksDataset *dataset);
