@@ -1,6 +1,6 @@
 /* Tests of the trainer's host-side pieces (trainer/): the random number generator, the bicubic
- * resize (against a naive double reference and, when PIL is installed, against PIL itself), image
- * folders with files that do not load, the unaligned epoch order and its resume, the image pool,
+ * resize (against a naive double reference and, when PIL is installed, bit for bit against PIL),
+ * image folders with files that do not load, the unaligned epoch order and its resume, the image pool,
  * and the report files. */
 #include "engine/error.h"
 #include "tools/image_io.h"
@@ -164,7 +164,8 @@ test_rng_distributions (void)
 /* ---- bicubic resize ---- */
 
 /* One pass along an axis, written from the definition: every input sample weighted by the cubic
- * stretched by the shrink factor (so no support bounds to get wrong), normalised, clamped. */
+ * stretched by the shrink factor (so no support bounds to get wrong), normalised, then rounded to
+ * 8 bits and clamped as each of PIL's passes does; in double, not PIL's fixed point. */
 static void
 reference_pass (const double *in, int in_size, int count, gsize in_stride, gsize in_step,
                 double *out, int out_size, gsize out_stride, gsize out_step)
@@ -180,14 +181,14 @@ reference_pass (const double *in, int in_size, int count, gsize in_stride, gsize
         sum += w * in[line * in_stride + i * in_step];
         weights += w;
       }
-      double v = sum / weights;
-      out[line * out_stride + o * out_step] = v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+      double v = floor (sum / weights + 0.5);
+      out[line * out_stride + o * out_step] = v < 0.0 ? 0.0 : v > 255.0 ? 255.0 : v;
     }
 }
 
 /* The independent reference of vks_resize_bicubic: horizontal then vertical, in double. */
 static double *
-reference_resize (const float *src, int sw, int sh, int channels, int dw, int dh)
+reference_resize (const guint8 *src, int sw, int sh, int channels, int dw, int dh)
 {
   const gsize n_in = (gsize) sw * sh * channels;
   double *in = g_new (double, n_in);
@@ -232,6 +233,20 @@ random_pixels (int width, int height, int channels, guint64 seed)
   return p;
 }
 
+static guint8 *
+random_bytes (int width, int height, int channels, guint64 seed)
+{
+  g_autofree float *p = random_pixels (width, height, channels, seed);
+  const gsize n = (gsize) width * height * channels;
+  guint8 *b = g_new (guint8, n);
+  for (gsize i = 0; i < n; i++)
+    b[i] = (guint8) lrintf (p[i] * 255.0f);
+  return b;
+}
+
+/* Fixed-point weights and a double reference can round a value that lies within about 2^-14 of
+ * a half level differently, and the first pass's difference then feeds the second: at most a
+ * level or two apart, and rarely. Bit-exactness is what /resize/pil checks. */
 static void
 test_resize_reference (void)
 {
@@ -245,28 +260,34 @@ test_resize_reference (void)
     { 64, 48, 1, 1 },     /* down to a single pixel */
   };
   double worst = 0.0;
+  gsize off = 0, total = 0;
   for (guint t = 0; t < G_N_ELEMENTS (sizes); t++) {
     const int sw = sizes[t][0], sh = sizes[t][1], dw = sizes[t][2], dh = sizes[t][3];
-    g_autofree float *src = random_pixels (sw, sh, 3, t);
-    g_autofree float *dst = g_new (float, (gsize) dw * dh * 3);
+    g_autofree guint8 *src = random_bytes (sw, sh, 3, t);
+    g_autofree guint8 *dst = g_new (guint8, (gsize) dw * dh * 3);
     vks_resize_bicubic (src, sw, sh, 3, dst, dw, dh);
     g_autofree double *ref = reference_resize (src, sw, sh, 3, dw, dh);
     double err = 0.0;
-    for (gsize i = 0; i < (gsize) dw * dh * 3; i++)
+    for (gsize i = 0; i < (gsize) dw * dh * 3; i++) {
       err = MAX (err, fabs (dst[i] - ref[i]));
-    g_test_message ("%dx%d -> %dx%d: max |ours - reference| %.2g", sw, sh, dw, dh, err);
+      off += dst[i] != ref[i];
+    }
+    total += (gsize) dw * dh * 3;
+    g_test_message ("%dx%d -> %dx%d: max |ours - reference| %.0f levels", sw, sh, dw, dh, err);
     worst = MAX (worst, err);
   }
-  g_assert_cmpfloat (worst, <, 1e-6);
+  g_test_message ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values differ", off, total);
+  g_assert_cmpfloat (worst, <=, 2.0);
+  g_assert_cmpuint (off * 100, <, total);
 }
 
 static void
 test_resize_identity (void)
 {
-  g_autofree float *src = random_pixels (31, 17, 3, 5);
-  g_autofree float *dst = g_new (float, 31 * 17 * 3);
+  g_autofree guint8 *src = random_bytes (31, 17, 3, 5);
+  g_autofree guint8 *dst = g_new (guint8, 31 * 17 * 3);
   vks_resize_bicubic (src, 31, 17, 3, dst, 31, 17);
-  g_assert_true (memcmp (src, dst, sizeof (float) * 31 * 17 * 3) == 0);
+  g_assert_true (memcmp (src, dst, 31 * 17 * 3) == 0);
 }
 
 /* 8-bit RGB file of random pixels. */
@@ -294,8 +315,18 @@ have_pil (void)
                        NULL, &status, NULL) && g_spawn_check_wait_status (status, NULL);
 }
 
-/* PIL works in 8 bits with rounding after each pass; we keep floats, so up to about one level
- * apart (half a level from each rounding). */
+/* 8-bit file pixels as bytes (exact: they are k / 255). */
+static guint8 *
+image_bytes (const VksImage *image)
+{
+  const gsize n = (gsize) image->width * image->height * 3;
+  guint8 *b = g_new (guint8, n);
+  for (gsize i = 0; i < n; i++)
+    b[i] = (guint8) lrintf (image->rgb[i] * 255.0f);
+  return b;
+}
+
+/* PIL (python3-pil) resizes the same 8-bit file: every byte must be equal. */
 static void
 test_resize_against_pil (void)
 {
@@ -304,9 +335,13 @@ test_resize_against_pil (void)
     return;
   }
   static const int sizes[][4] = {
-    { 64, 48, 72, 72 },   /* the trainer's kind of enlargement (256 -> 286) */
-    { 60, 50, 37, 23 },   /* shrink */
-    { 30, 40, 50, 17 },   /* mixed */
+    { 256, 200, 286, 286 },   /* the trainer's defaults (load 286) */
+    { 64, 48, 72, 72 },       /* enlargement */
+    { 300, 211, 143, 143 },   /* shrink by 2.1 and 1.5 */
+    { 60, 50, 37, 23 },       /* shrink */
+    { 30, 40, 50, 17 },       /* mixed */
+    { 90, 33, 90, 64 },       /* height only */
+    { 7, 300, 1, 5 },         /* extreme shrink, down to one column */
   };
   for (guint t = 0; t < G_N_ELEMENTS (sizes); t++) {
     const int sw = sizes[t][0], sh = sizes[t][1], dw = sizes[t][2], dh = sizes[t][3];
@@ -335,18 +370,16 @@ test_resize_against_pil (void)
     g_assert_no_error (error);
     g_assert_cmpint (pil->width, ==, dw);
     g_assert_cmpint (pil->height, ==, dh);
-    g_autofree float *ours = g_new (float, (gsize) dw * dh * 3);
-    vks_resize_bicubic (in->rgb, sw, sh, 3, ours, dw, dh);
-    double worst = 0.0, sum = 0.0;
-    for (gsize i = 0; i < (gsize) dw * dh * 3; i++) {
-      double d = fabs (ours[i] - pil->rgb[i]) * 255.0;
-      worst = MAX (worst, d);
-      sum += d;
-    }
-    g_test_message ("%dx%d -> %dx%d vs PIL: max %.3f, mean %.3f levels of 255", sw, sh, dw, dh,
-                    worst, sum / (dw * dh * 3));
-    g_assert_cmpfloat (worst, <=, 1.5);
-    g_assert_cmpfloat (sum / (dw * dh * 3), <, 0.4);
+    g_autofree guint8 *src = image_bytes (in);
+    g_autofree guint8 *want = image_bytes (pil);
+    g_autofree guint8 *ours = g_new (guint8, (gsize) dw * dh * 3);
+    vks_resize_bicubic (src, sw, sh, 3, ours, dw, dh);
+    gsize off = 0;
+    for (gsize i = 0; i < (gsize) dw * dh * 3; i++)
+      off += ours[i] != want[i];
+    g_test_message ("%dx%d -> %dx%d vs PIL: %" G_GSIZE_FORMAT " bytes differ", sw, sh, dw, dh,
+                    off);
+    g_assert_cmpuint (off, ==, 0);
   }
 }
 
@@ -463,8 +496,7 @@ test_dataset_mixed_folder (void)
     g_autofree char *path = g_build_filename (folder, expected[i], NULL);
     g_assert_cmpstr (vks_dataset_path (dataset, i), ==, path);
   }
-  g_assert_cmpuint (vks_dataset_cached_bytes (dataset), ==,
-                    G_N_ELEMENTS (expected) * 32 * 32 * 3 * sizeof (float));
+  g_assert_cmpuint (vks_dataset_cached_bytes (dataset), ==, G_N_ELEMENTS (expected) * 32 * 32 * 3);
 
   /* The broken image reported once, by name, on stderr; nothing about the other names. */
   g_auto (GStrv) lines = g_strsplit (g_strchomp (messages->str), "\n", -1);
@@ -498,11 +530,12 @@ test_dataset_mixed_folder (void)
   g_assert_true (vks_dataset_sample (dataset, 5, 32, FALSE, &rng, sample, &error));
   g_autoptr (VksImage) d = vks_image_load (vks_dataset_path (dataset, 5), &error);
   g_assert_no_error (error);
-  float resized[32 * 32 * 3];
-  vks_resize_bicubic (d->rgb, 40, 24, 3, resized, 32, 32);
+  g_autofree guint8 *d_bytes = image_bytes (d);
+  guint8 resized[32 * 32 * 3];
+  vks_resize_bicubic (d_bytes, 40, 24, 3, resized, 32, 32);
   for (int i = 0; i < 32 * 32; i++)
     for (int c = 0; c < 3; c++)
-      g_assert_cmpfloat (sample[c * 1024 + i], ==, (resized[i * 3 + c] - 0.5f) / 0.5f);
+      g_assert_cmpfloat (sample[c * 1024 + i], ==, (resized[i * 3 + c] / 255.0f - 0.5f) / 0.5f);
 }
 
 /* Which (top, left, flip) window of full (load² packed RGB) the sample is; FALSE when none. */
@@ -550,8 +583,12 @@ test_dataset_crop_flip (void)
 
   g_autoptr (VksImage) image = vks_image_load (a, &error);
   g_assert_no_error (error);
+  g_autofree guint8 *bytes = image_bytes (image);
+  guint8 full_bytes[23 * 23 * 3];
+  vks_resize_bicubic (bytes, 20, 20, 3, full_bytes, 23, 23);
   float full[23 * 23 * 3];
-  vks_resize_bicubic (image->rgb, 20, 20, 3, full, 23, 23);
+  for (int i = 0; i < 23 * 23 * 3; i++)
+    full[i] = full_bytes[i] / 255.0f;
 
   VksRng r1, r2;
   vks_rng_init (&r1, 11);

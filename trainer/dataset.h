@@ -1,6 +1,7 @@
 /* One side (A or B) of an unaligned training set: every image file under a folder, in sorted path
- * order, each resized once to load_size x load_size (bicubic, as the PyTorch CycleGAN's
- * Resize([load, load])) and kept in memory up to a budget; then training samples cut from those
+ * order, each resized once to load_size x load_size (bicubic, to the bit what the PyTorch
+ * CycleGAN's Resize([load, load]) gives, see resize.h) and kept in memory (8 bits a channel) up
+ * to a budget; then training samples cut from those
  * the way the reference transform does: random crop, random horizontal flip, scaled to [-1, 1].
  * Colour images come as R'G'B' (grey expanded to three channels, alpha dropped), as PIL's
  * convert("RGB") gives them. gegl_init must have been called. */
