@@ -80,7 +80,8 @@ def logged(out):
 
 def compare(got, want):
     for i, (g, w) in enumerate(zip(got, want), 1):
-        print("#   step %2d: epoch %d lr %r (PyTorch: epoch %d lr %r)" % (i, g[0], g[1], w[0], w[1]))
+        print("#   step %2d: epoch %d lr %r (PyTorch: epoch %d lr %r)"
+              % (i, g[0], g[1], w[0], w[1]))
     if got != want:
         raise Failure("losses.csv (epoch, lr) per step:\n  %s\nPyTorch:\n  %s" % (got, want))
 

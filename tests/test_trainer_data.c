@@ -1,7 +1,7 @@
 /* Tests of the trainer's host-side pieces (trainer/): the random number generator, the bicubic
  * resize (against a naive double reference and, when PIL is installed, bit for bit against PIL),
- * image folders with files that do not load, the unaligned epoch order and its resume, the image pool,
- * and the report files. */
+ * image folders with files that do not load, the unaligned epoch order and its resume, the image
+ * pool, and the report files. */
 #include "engine/error.h"
 #include "tools/image_io.h"
 #include "trainer/dataset.h"
