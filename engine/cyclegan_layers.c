@@ -14,12 +14,19 @@ set_layer (VksNetLayer *l, char *prefix, VksConvDesc conv, gboolean norm, VksAct
   g_free (prefix);
 }
 
+/* Training convolutions do not take Winograd (the only ones it would apply to are the 3x3
+ * stride-1 ones): against a float64 run its F(4x4, 3x3) forward is 3.8x and its input gradient
+ * 10x further off than PyTorch float32, while im2col+GEMM matches PyTorch's forward and is
+ * within 2.8x of its input gradient like every other path (bench-grad-error, docs/performance.md
+ * "Gradient error"). Inference (generator.c) keeps Winograd, where the error does not compound. */
 static VksConvDesc
 conv_desc (int cin, int cout, int k, int stride, int pad, gboolean reflect, gboolean transposed)
 {
+  gboolean winograd_shape = k == 3 && stride == 1 && !transposed;
   return (VksConvDesc) { .cin = cin, .cout = cout, .kh = k, .kw = k, .stride = stride, .pad = pad,
                          .reflect = reflect, .transposed = transposed,
-                         .output_pad = transposed ? 1 : 0 };
+                         .output_pad = transposed ? 1 : 0,
+                         .algo = winograd_shape ? VKS_CONV_DIRECT : VKS_CONV_AUTO };
 }
 
 VksNetLayer *
