@@ -4,7 +4,7 @@
  * unchanged); when shrinking, the kernel is widened by the scale factor (antialiasing); near the
  * borders the taps that fall outside are dropped and the rest renormalised. As in PIL's 8-bit
  * path the weights are rounded to 22-bit fixed point and each pass rounds its result to 8 bits
- * (clamped to 0-255), so the output equals PIL's to the bit (tests/test_trainer_data.c checks
+ * (clamped to 0-255), so the output equals PIL's to the bit (tests/test_trainer_resize.c checks
  * that against PIL itself). Keeping floats between the passes instead, as we once did, lands up
  * to about one level of 255 away from what the reference trains on. */
 #pragma once
