@@ -4,11 +4,12 @@
 #include "engine/error.h"
 #include "tools/image_io.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct {
   char *path;
-  float *pixels;   /* load_size² x 3 packed R'G'B' in [0, 1], or NULL when not cached */
+  guint8 *pixels;   /* load_size² x 3 packed 8-bit R'G'B', or NULL when not cached */
 } Entry;
 
 struct VksDataset {
@@ -23,6 +24,23 @@ struct VksDataset {
  * mounts, since we never follow symbolic links to folders). */
 #define MAX_DEPTH 64
 
+/* The reference's IMG_EXTENSIONS (data/image_folder.py): a name ending in one of these, in
+ * lower case or in upper case exactly (".JPG" is taken, ".Jpg" is not, as str.endswith does). */
+static const char *const image_extensions[] = {
+  ".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".tif", ".tiff",
+};
+
+static gboolean
+has_image_extension (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (image_extensions); i++) {
+    g_autofree char *upper = g_ascii_strup (image_extensions[i], -1);
+    if (g_str_has_suffix (name, image_extensions[i]) || g_str_has_suffix (name, upper))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static gboolean
 list_files (const char *folder, int depth, GPtrArray *paths, GError **error)
 {
@@ -31,15 +49,15 @@ list_files (const char *folder, int depth, GPtrArray *paths, GError **error)
     return FALSE;
   const char *name;
   gboolean ok = TRUE;
+  /* Like the reference's os.walk: hidden files and folders are walked too, links to folders are
+   * not followed (os.walk's followlinks=False), links to files are. */
   while (ok && (name = g_dir_read_name (dir))) {
-    if (name[0] == '.')
-      continue;
     char *path = g_build_filename (folder, name, NULL);
     if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
       if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) && depth < MAX_DEPTH)
         ok = list_files (path, depth + 1, paths, error);
       g_free (path);
-    } else if (g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    } else if (has_image_extension (name) && g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
       g_ptr_array_add (paths, path);
     } else {
       g_free (path);
@@ -56,19 +74,26 @@ compare_paths (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* The image at path resized to size², as packed RGB floats; NULL with an error. */
-static float *
+/* The image at path resized to size², as packed 8-bit RGB; NULL with an error. The reference
+ * resizes PIL's 8-bit image: an 8-bit file's pixels come back exactly, a deeper one is rounded
+ * to the nearest 8-bit value (PIL itself keeps the high byte of 16-bit RGB). */
+static guint8 *
 load_resized (const char *path, int size, GError **error)
 {
   g_autoptr (VksImage) image = vks_image_load (path, error);
   if (!image)
     return NULL;
-  float *pixels = g_try_new (float, (gsize) size * size * 3);
-  if (!pixels) {
+  const gsize n = (gsize) image->width * image->height * 3;
+  g_autofree guint8 *bytes = g_try_malloc (n);
+  guint8 *pixels = g_try_malloc ((gsize) size * size * 3);
+  if (!bytes || !pixels) {
+    g_free (pixels);
     g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY, "%s: not enough memory", path);
     return NULL;
   }
-  vks_resize_bicubic (image->rgb, image->width, image->height, 3, pixels, size, size);
+  for (gsize i = 0; i < n; i++)
+    bytes[i] = (guint8) lrintf (CLAMP (image->rgb[i], 0.0f, 1.0f) * 255.0f);
+  vks_resize_bicubic (bytes, image->width, image->height, 3, pixels, size, size);
   return pixels;
 }
 
@@ -103,7 +128,8 @@ vks_dataset_open (const char *folder, int load_size, gsize cache_bytes, GError *
     return NULL;
   }
   if (paths->len == 0) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "%s: the folder holds no files", folder);
+    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "%s: the folder holds no image files (names "
+                 "ending in .jpg, .jpeg, .png, .ppm, .bmp, .tif or .tiff)", folder);
     return NULL;
   }
   g_ptr_array_sort (paths, compare_paths);
@@ -115,11 +141,11 @@ vks_dataset_open (const char *folder, int load_size, gsize cache_bytes, GError *
   dataset->entries = g_array_new (FALSE, TRUE, sizeof (Entry));
   g_array_set_clear_func (dataset->entries, clear_entry);
 
-  const gsize image_bytes = (gsize) load_size * load_size * 3 * sizeof (float);
+  const gsize image_bytes = (gsize) load_size * load_size * 3;
   for (guint i = 0; i < paths->len; i++) {
     const char *path = g_ptr_array_index (paths, i);
     GError *load_error = NULL;
-    float *pixels = load_resized (path, load_size, &load_error);
+    guint8 *pixels = load_resized (path, load_size, &load_error);
     if (!pixels) {
       /* Messages from image_io already start with the path. */
       const char *reason = load_error->message;
@@ -142,7 +168,8 @@ vks_dataset_open (const char *folder, int load_size, gsize cache_bytes, GError *
   }
   if (dataset->entries->len == 0) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                 "%s: none of its %u files is an image that can be loaded", folder, paths->len);
+                 "%s: none of its %u image file%s can be loaded", folder, paths->len,
+                 paths->len == 1 ? "" : "s");
     vks_dataset_free (dataset);
     return NULL;
   }
@@ -196,8 +223,8 @@ vks_dataset_sample (VksDataset *dataset, guint index, int crop_size, gboolean al
     return FALSE;
   }
   const Entry *entry = &g_array_index (dataset->entries, Entry, index);
-  g_autofree float *loaded = NULL;
-  const float *pixels = entry->pixels;
+  g_autofree guint8 *loaded = NULL;
+  const guint8 *pixels = entry->pixels;
   if (!pixels) {
     loaded = load_resized (entry->path, load, error);
     if (!loaded)
@@ -216,13 +243,14 @@ vks_dataset_sample (VksDataset *dataset, guint index, int crop_size, gboolean al
 
   const gsize plane = (gsize) crop_size * crop_size;
   for (int y = 0; y < crop_size; y++) {
-    const float *row = pixels + ((gsize) (top + y) * load + left) * 3;
+    const guint8 *row = pixels + ((gsize) (top + y) * load + left) * 3;
     for (int x = 0; x < crop_size; x++) {
-      const float *p = row + (gsize) (flip ? crop_size - 1 - x : x) * 3;
+      const guint8 *p = row + (gsize) (flip ? crop_size - 1 - x : x) * 3;
       const gsize at = (gsize) y * crop_size + x;
-      /* ToTensor then Normalize(0.5, 0.5): (v - 0.5) / 0.5. */
+      /* ToTensor (byte / 255 in float) then Normalize(0.5, 0.5): (v - 0.5) / 0.5, the same
+       * float operations as torch's. */
       for (int c = 0; c < 3; c++)
-        chw[c * plane + at] = (p[c] - 0.5f) / 0.5f;
+        chw[c * plane + at] = ((float) p[c] / 255.0f - 0.5f) / 0.5f;
     }
   }
   return TRUE;

@@ -1,6 +1,7 @@
 /* One side (A or B) of an unaligned training set: every image file under a folder, in sorted path
- * order, each resized once to load_size x load_size (bicubic, as the PyTorch CycleGAN's
- * Resize([load, load])) and kept in memory up to a budget; then training samples cut from those
+ * order, each resized once to load_size x load_size (bicubic, to the bit what the PyTorch
+ * CycleGAN's Resize([load, load]) gives, see resize.h) and kept in memory (8 bits a channel) up
+ * to a budget; then training samples cut from those
  * the way the reference transform does: random crop, random horizontal flip, scaled to [-1, 1].
  * Colour images come as R'G'B' (grey expanded to three channels, alpha dropped), as PIL's
  * convert("RGB") gives them. gegl_init must have been called. */
@@ -15,11 +16,13 @@
 
 typedef struct VksDataset VksDataset;
 
-/* Lists every regular file under folder (recursively; names starting with "." are ignored, they
- * are hidden or our own temporary files), sorted by path, and loads each once: a file that does
- * not load is reported on stderr ("skipping FILE: reason") and left out, so indices refer to the
- * loadable images only. A folder that is missing, empty or holds no loadable image is an error
- * naming it (VKS_ERROR_IO / VKS_ERROR_IMAGE). */
+/* Lists the files under folder the reference's make_dataset takes: recursively, hidden files
+ * and folders included, links to folders not followed, names ending in .jpg .jpeg .png .ppm .bmp
+ * .tif .tiff (all lower or all upper case); sorted by path, and loads each once. Unlike the
+ * reference, which stops at the first bad file, a file that does not load is reported on stderr
+ * ("skipping FILE: reason") and left out, so indices refer to the loadable images only. A
+ * folder that is missing, holds no image file or no loadable one is an error naming it
+ * (VKS_ERROR_IO / VKS_ERROR_IMAGE). */
 VksDataset *vks_dataset_open (const char *folder, int load_size, gsize cache_bytes,
                               GError **error);
 void vks_dataset_free (VksDataset *dataset);

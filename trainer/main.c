@@ -54,13 +54,19 @@ trainer_clear (Trainer *t)
   vks_train_options_clear (&t->o);
 }
 
-/* The reference's 'linear' policy: lr constant for n_epochs, then linearly to 0 over
- * n_epochs_decay (epoch counted from 0). */
+/* The learning rate of epoch `epoch` (counted from 0), as the reference trains it: its 'linear'
+ * policy is a LambdaLR with factor 1 - max(0, e + epoch_count - n_epochs) / (n_epochs_decay + 1)
+ * after e scheduler steps, epoch_count 1, and the current train.py steps the scheduler at the end
+ * of each epoch, so epoch 0 trains at e = 0 and the last one at 1 / (n_epochs_decay + 1) of lr.
+ * (From 2020 until its 2025 rewrite train.py stepped at the start of each epoch instead, which
+ * trained every epoch at the rate given here to the next one, and the last at 0.) Written as the
+ * reference's Python evaluates it, in double, so losses.csv's lr column equals torch's exactly;
+ * tests/test_lr_schedule.py checks that. */
 static double
 learning_rate (const VksTrainOptions *o, guint64 epoch)
 {
-  double decay = MAX (0.0, (double) epoch + 1 - o->n_epochs) / (o->n_epochs_decay + 1.0);
-  return o->lr * MAX (0.0, 1.0 - decay);
+  double factor = 1.0 - MAX (0.0, (double) epoch + 1 - o->n_epochs) / (o->n_epochs_decay + 1.0);
+  return o->lr * MAX (0.0, factor);
 }
 
 static gboolean
@@ -152,10 +158,9 @@ load_batch (Trainer *t, GError **error)
 }
 
 static gboolean
-train_step (Trainer *t, float losses[VKS_N_LOSSES], GError **error)
+train_step (Trainer *t, double lr, float losses[VKS_N_LOSSES], GError **error)
 {
   const VksTrainOptions *o = &t->o;
-  double lr = learning_rate (o, vks_epoch_iterator_epoch (t->st.epochs));
   int64_t step = (int64_t) t->st.step + 1;
   if (!load_batch (t, error) ||
       !vks_cyclegan_generator_step (t->st.cg, t->real_a, t->real_b, lr, step, losses, error))
@@ -239,7 +244,8 @@ train (Trainer *t, GError **error)
   while (t->st.step < total && !interrupted) {
     gint64 t0 = g_get_monotonic_time ();
     guint64 epoch = vks_epoch_iterator_epoch (t->st.epochs);
-    if (!train_step (t, losses, error))
+    double lr = learning_rate (o, epoch);
+    if (!train_step (t, lr, losses, error))
       return FALSE;
     double ms = (g_get_monotonic_time () - t0) / 1000.0;
     g_array_append_val (t->step_ms, ms);
@@ -259,7 +265,7 @@ train (Trainer *t, GError **error)
       for (int i = 0; i < VKS_N_LOSSES; i++)
         row[i] = losses[i];
       print_progress (t, epoch, losses, its, total);
-      if (!vks_report_log (t->report, t->st.step, epoch + 1, row, its, error))
+      if (!vks_report_log (t->report, t->st.step, epoch + 1, row, lr, its, error))
         return FALSE;
       window_start = g_get_monotonic_time ();
       window_steps = 0;

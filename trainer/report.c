@@ -10,6 +10,7 @@
 typedef struct {
   guint64 step;
   guint64 epoch;
+  double lr;        /* NaN in rows read back from a file written before the column existed */
   double its_per_second;
   double *losses;   /* n_losses */
 } Row;
@@ -96,17 +97,18 @@ write_atomically (const char *path, const void *data, gsize length, GError **err
 
 /* ---- losses.csv ---- */
 
+/* with_lr FALSE: the header of files written before the lr column, still resumable. */
 static char *
-csv_header (const VksReport *report)
+csv_header (const VksReport *report, gboolean with_lr)
 {
   GString *s = g_string_new ("step,epoch");
   for (guint i = 0; i < report->n_losses; i++)
     g_string_append_printf (s, ",%s", report->names[i]);
-  g_string_append (s, ",it_per_s");
+  g_string_append (s, with_lr ? ",lr,it_per_s" : ",it_per_s");
   return g_string_free (s, FALSE);
 }
 
-/* Locale-independent, shortest round-trip text ("nan"/"inf" for the non-finite). */
+/* Locale-independent round-trip text ("nan"/"inf" for the non-finite). */
 static void
 append_number (GString *s, double v)
 {
@@ -115,14 +117,23 @@ append_number (GString *s, double v)
     g_string_append (s, "nan");
   else if (isinf (v))
     g_string_append (s, v > 0 ? "inf" : "-inf");
-  else
-    g_string_append (s, g_ascii_dtostr (buffer, sizeof buffer, v));
+  else {
+    /* The fewest digits that read back as v: 0.0002, not %.17g's 0.00020000000000000001. */
+    for (int digits = 15; digits <= 17; digits++) {
+      char format[8];
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buffer, sizeof buffer, format, v);
+      if (g_ascii_strtod (buffer, NULL) == v)
+        break;
+    }
+    g_string_append (s, buffer);
+  }
 }
 
 static gboolean
 write_csv (const VksReport *report, GError **error)
 {
-  g_autofree char *header = csv_header (report);
+  g_autofree char *header = csv_header (report, TRUE);
   GString *s = g_string_new (header);
   g_string_append_c (s, '\n');
   for (guint r = 0; r < report->rows->len; r++) {
@@ -133,6 +144,8 @@ write_csv (const VksReport *report, GError **error)
       g_string_append_c (s, ',');
       append_number (s, row->losses[i]);
     }
+    g_string_append_c (s, ',');
+    append_number (s, row->lr);
     g_string_append_c (s, ',');
     append_number (s, row->its_per_second);
     g_string_append_c (s, '\n');
@@ -145,9 +158,10 @@ write_csv (const VksReport *report, GError **error)
 
 gboolean
 vks_report_log (VksReport *report, guint64 step, guint64 epoch, const double *losses,
-                double its_per_second, GError **error)
+                double lr, double its_per_second, GError **error)
 {
-  Row row = { step, epoch, its_per_second, g_memdup2 (losses, report->n_losses * sizeof (double)) };
+  Row row = { step, epoch, lr, its_per_second,
+              g_memdup2 (losses, report->n_losses * sizeof (double)) };
   g_array_append_val (report->rows, row);
   return write_csv (report, error);
 }
@@ -174,13 +188,15 @@ vks_report_resume (VksReport *report, guint64 up_to_step, GError **error)
     return missing;
   }
   g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
-  g_autofree char *header = csv_header (report);
-  if (!lines[0] || strcmp (g_strchomp (lines[0]), header) != 0) {
+  g_autofree char *header = csv_header (report, TRUE);
+  g_autofree char *old_header = csv_header (report, FALSE);
+  const gboolean with_lr = lines[0] && strcmp (g_strchomp (lines[0]), header) == 0;
+  if (!with_lr && (!lines[0] || strcmp (lines[0], old_header) != 0)) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s: its columns are not \"%s\"", path, header);
     return FALSE;
   }
   g_array_set_size (report->rows, 0);
-  const guint n_fields = report->n_losses + 3;
+  const guint n_fields = report->n_losses + (with_lr ? 4 : 3);
   for (guint l = 1; lines[l]; l++) {
     if (g_strchomp (lines[l])[0] == '\0')
       continue;
@@ -200,7 +216,7 @@ vks_report_resume (VksReport *report, guint64 up_to_step, GError **error)
     }
     if (step > up_to_step)
       continue;
-    Row row = { step, epoch, values[n_fields - 1],
+    Row row = { step, epoch, with_lr ? values[n_fields - 2] : NAN, values[n_fields - 1],
                 g_memdup2 (values + 2, report->n_losses * sizeof (double)) };
     g_array_append_val (report->rows, row);
   }

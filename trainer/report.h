@@ -1,6 +1,7 @@
 /* What a training run leaves in its output folder for people to look at, all written atomically
  * (temporary file in the same folder, then rename), so a reader never sees half a file:
- *   losses.csv                 "step,epoch,<loss names...>,it_per_s", one row per logged step
+ *   losses.csv                 "step,epoch,<loss names...>,lr,it_per_s", one row per logged step
+ *                              (lr: the learning rate that step trained at)
  *   losses.png                 the loss curves (raw faint, smoothed bold), legend, axes
  *   samples/step_NNNNNN.png    a grid of labelled images (e.g. real A, fake B, rec A, idt B /
  *   samples/latest.png           real B, fake A, rec B, idt A) and a copy of the newest
@@ -30,13 +31,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksReport, vks_report_free)
 
 /* For a resumed run: reads the rows of an existing losses.csv whose step is ≤ up_to_step (later
  * rows were logged after the checkpoint and will be logged again). No file is not an error; a
- * file with other columns is (VKS_ERROR_IO), and then nothing is kept. */
+ * file with other columns is (VKS_ERROR_IO), and then nothing is kept. A file from before the lr
+ * column (no "lr") is read too; its rows are written back with lr "nan". */
 gboolean vks_report_resume (VksReport *report, guint64 up_to_step, GError **error);
 
 /* Appends a row (losses: n_losses values; NaN/inf are written as nan/inf and left out of the
- * plot) and rewrites losses.csv. */
+ * plot; lr in shortest round-trip form, so a test can compare it exactly) and rewrites
+ * losses.csv. */
 gboolean vks_report_log (VksReport *report, guint64 step, guint64 epoch, const double *losses,
-                         double its_per_second, GError **error);
+                         double lr, double its_per_second, GError **error);
 guint vks_report_n_rows (const VksReport *report);
 
 /* losses.png from the rows so far (a blank plot with axes when there are none). */
