@@ -41,27 +41,6 @@ same_shape (const VksTensor *a, const VksTensor *b)
   return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
 }
 
-/* --- element-wise ----------------------------------------------------------------------- */
-
-gboolean
-vks_activation_backward (VksRecorder *rec, VksActivation act, float slope, const VksTensor *y,
-                         const VksTensor *dy, const VksTensor *dx, GError **error)
-{
-  if (act == VKS_ACT_LEAKY_RELU && !(slope > 0.0f)) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
-                 "the LeakyReLU backward needs a positive slope, not %g", slope);
-    return FALSE;
-  }
-  return vks_eltwise_record (rec, VKS_ELTWISE_ACT_BACKWARD, act, slope, y, dy, dx, error);
-}
-
-gboolean
-vks_add_accumulate (VksRecorder *rec, const VksTensor *a, const VksTensor *dst, GError **error)
-{
-  /* OP_ADD with dst aliasing b: each invocation reads its texel before writing it. */
-  return vks_eltwise_record (rec, VKS_ELTWISE_ADD, VKS_ACT_NONE, 0.0f, a, dst, dst, error);
-}
-
 /* --- normalisation and per-channel reductions ------------------------------------------ */
 
 static gboolean

@@ -17,16 +17,6 @@
 #pragma once
 #include "engine/ops.h"
 
-/* dx = dy * act'(x), the derivative taken from the forward output y = act(x): exact for ReLU,
- * tanh and LeakyReLU with slope > 0 (refused otherwise). dx may alias dy. */
-gboolean vks_activation_backward (VksRecorder *rec, VksActivation act, float slope,
-                                  const VksTensor *y, const VksTensor *dy, const VksTensor *dx,
-                                  GError **error);
-
-/* dst += a (same shape). */
-gboolean vks_add_accumulate (VksRecorder *rec, const VksTensor *a, const VksTensor *dst,
-                             GError **error);
-
 /* Instance norm (norm->instance; the inference-only batch norm has no backward) with its fused
  * activation, from the forward's input x: dx, and when norm->affine dgamma/dbeta into `dparams`
  * (2 * channels floats, see above; ignored otherwise). norm->params must hold gamma and beta as

@@ -5,7 +5,6 @@
 #include "shaders/im2col_spv.h"
 #include "shaders/gemm_spv.h"
 #include "shaders/norm_spv.h"
-#include "shaders/eltwise_spv.h"
 #include "shaders/winograd_spv.h"
 #include "shaders/shuffle_spv.h"
 #include "shaders/norm_backward_spv.h"
@@ -36,7 +35,6 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_IM2COL] = { "im2col", im2col_spv, sizeof im2col_spv, 3, { U, S, U } },
   [VKS_KERNEL_GEMM] = { "gemm", gemm_spv, sizeof gemm_spv, 5, { U, U, U, S, S } },
   [VKS_KERNEL_NORM] = { "norm", norm_spv, sizeof norm_spv, 4, { U, U, U, S } },
-  [VKS_KERNEL_ELTWISE] = { "eltwise", eltwise_spv, sizeof eltwise_spv, 3, { U, U, S } },
   [VKS_KERNEL_WINOGRAD] = { "winograd", winograd_spv, sizeof winograd_spv, 4, { U, U, S, S } },
   [VKS_KERNEL_SHUFFLE] = { "shuffle", shuffle_spv, sizeof shuffle_spv, 2, { U, S } },
   [VKS_KERNEL_NORM_BACKWARD] = { "norm_backward", norm_backward_spv, sizeof norm_backward_spv, 6,

@@ -8,7 +8,6 @@ typedef enum {
   VKS_KERNEL_IM2COL,
   VKS_KERNEL_GEMM,
   VKS_KERNEL_NORM,
-  VKS_KERNEL_ELTWISE,
   VKS_KERNEL_WINOGRAD,
   VKS_KERNEL_SHUFFLE,
   VKS_KERNEL_NORM_BACKWARD,   /* norm.comp built with NORM_BACKWARD (engine/backward.c) */

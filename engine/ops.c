@@ -11,11 +11,6 @@ typedef struct {
   float eps, slope;
 } NormPush;
 
-typedef struct {
-  int32_t texels, a_base4, b_base4, dst_base4;
-  float slope;
-} EltwisePush;
-
 static VksView
 weights_view (const VksBuffer *buf, VkDeviceSize offset, VkDeviceSize floats, VkFormat format)
 {
@@ -489,44 +484,4 @@ vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
   };
   uint32_t groups[3] = { (uint32_t) x->c, (uint32_t) x->n, 1 };
   return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
-}
-
-/* --- element-wise ----------------------------------------------------------------------- */
-
-gboolean
-vks_eltwise_record (VksRecorder *rec, VksEltwiseOp op, VksActivation act, float slope,
-                    const VksTensor *a, const VksTensor *b, const VksTensor *y, GError **error)
-{
-  VksContext *ctx = vks_recorder_context (rec);
-  g_return_val_if_fail (vks_tensor_bytes (a) == vks_tensor_bytes (y) &&
-                        vks_tensor_bytes (b) == vks_tensor_bytes (y), FALSE);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, op, act };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_ELTWISE, spec, G_N_ELEMENTS (spec), error);
-  if (pipe == NULL)
-    return FALSE;
-  VksView views[] = {
-    vks_tensor_view (a, VK_FORMAT_R32G32B32A32_SFLOAT),
-    vks_tensor_view (b, VK_FORMAT_R32G32B32A32_SFLOAT),
-    vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT),
-  };
-  long texels = (long) (vks_tensor_bytes (y) / 16);
-  EltwisePush push = { .texels = (int32_t) texels, .slope = slope };
-  long groups_total = vks_ceil_div (texels, ctx->workgroup_size);
-  uint32_t gx = (uint32_t) MIN (groups_total, 65535);
-  uint32_t groups[3] = { gx, (uint32_t) vks_ceil_div (groups_total, gx), 1 };
-  return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
-}
-
-gboolean
-vks_activation_forward (VksRecorder *rec, VksActivation act, float slope, const VksTensor *x,
-                        const VksTensor *y, GError **error)
-{
-  return vks_eltwise_record (rec, VKS_ELTWISE_ACTIVATE, act, slope, x, x, y, error);
-}
-
-gboolean
-vks_add_forward (VksRecorder *rec, const VksTensor *a, const VksTensor *b, const VksTensor *y,
-                 GError **error)
-{
-  return vks_eltwise_record (rec, VKS_ELTWISE_ADD, VKS_ACT_NONE, 0.0f, a, b, y, error);
 }

@@ -110,18 +110,3 @@ void vks_norm_pack (const VksNorm *norm, const float *gamma, const float *beta, 
 /* y = act(norm(x)) (+ residual). y may alias x or residual. */
 gboolean vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
                            const VksTensor *residual, const VksTensor *y, GError **error);
-
-/* shaders/eltwise.comp's operations. */
-typedef enum {
-  VKS_ELTWISE_ACTIVATE = 0,      /* y = act(a) */
-  VKS_ELTWISE_ADD = 1,           /* y = a + b (y may alias b: accumulation) */
-  VKS_ELTWISE_ACT_BACKWARD = 2,  /* y = b * act'(x), read from the forward output a = act(x) */
-} VksEltwiseOp;
-
-gboolean vks_eltwise_record (VksRecorder *rec, VksEltwiseOp op, VksActivation act, float slope,
-                             const VksTensor *a, const VksTensor *b, const VksTensor *y,
-                             GError **error);
-gboolean vks_activation_forward (VksRecorder *rec, VksActivation act, float slope,
-                                 const VksTensor *x, const VksTensor *y, GError **error);
-gboolean vks_add_forward (VksRecorder *rec, const VksTensor *a, const VksTensor *b,
-                          const VksTensor *y, GError **error);

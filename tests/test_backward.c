@@ -59,109 +59,10 @@ check_grad (const char *what, const float *got, const float *base, const double 
   return err;
 }
 
-static void
-fill_off_kink (float *x, long n, GRand *rng)
-{
-  fill_uniform (x, n, -2, 2, rng);
-  for (long i = 0; i < n; i++)
-    if (fabsf (x[i]) < 0.01f)
-      x[i] += 0.05f;
-}
-
 static const float *
 region (TestRig *rig, VkDeviceSize offset)
 {
   return (const float *) ((const guint8 *) rig->down->mapped + offset);
-}
-
-/* --- activations and fan-out ----------------------------------------------------------- */
-
-typedef struct {
-  RefActivation act;
-  double slope;
-  double *x, *r;
-  long n;
-  gboolean fanout;
-} ActLoss;
-
-static double
-act_loss (void *data)
-{
-  ActLoss *l = data;
-  double s = 0;
-  for (long i = 0; i < l->n; i++)
-    s += l->r[i] * (ref_activate_d (l->act, l->slope, l->x[i]) + (l->fanout ? l->x[i] : 0));
-  return s;
-}
-
-/* y = act(x) on the device, then dx = backward(y, R); with fanout the loss is on act(x) + x (x
- * feeds two consumers: the residual's identity branch), dx += R. in_place: dx is dy's tensor. */
-static void
-check_activation (VksActivation act, gboolean fanout, gboolean in_place, GRand *rng)
-{
-  GError *error = NULL;
-  const int n = 2, c = 3, h = 5, w = 7;
-  const float slope = 0.2f;
-  long count = (long) n * c * h * w;
-  TestRig rig;
-  rig_init (&rig, test_context ());
-  VksTensor x = rig_tensor (&rig, n, c, h, w), y = rig_tensor (&rig, n, c, h, w);
-  VksTensor dy = rig_tensor (&rig, n, c, h, w), dx = rig_tensor (&rig, n, c, h, w);
-  VksTensor *ts[] = { &x, &y, &dy, &dx };
-  rig_alloc (&rig, ts, 4);
-  float *xs = g_new (float, count), *rs = g_new (float, count), *got = g_new (float, count);
-  fill_off_kink (xs, count, rng);
-  fill_uniform (rs, count, -1, 1, rng);
-  rig_set (&rig, &x, xs);
-  rig_set (&rig, &dy, rs);
-  const VksTensor *out = in_place ? &dy : &dx;
-  g_assert_true (vks_activation_forward (rig.rec, act, slope, &x, &y, &error));
-  g_assert_true (vks_activation_backward (rig.rec, act, slope, &y, &dy, out, &error));
-  if (fanout)
-    g_assert_true (vks_add_accumulate (rig.rec, &dy, out, &error));
-  g_assert_no_error (error);
-  rig_run (&rig);
-  rig_get (&rig, out, got);
-
-  ActLoss l = { (RefActivation) act, slope, to_double (xs, count), to_double (rs, count), count,
-                fanout };
-  double *want = g_new (double, count);
-  ref_finite_differences (act_loss, &l, l.x, count, FD_STEP, want);
-  char *what = g_strdup_printf ("activation %d%s%s dx", act, fanout ? " + fan-out" : "",
-                                in_place ? " in place" : "");
-  check_grad (what, got, NULL, want, count);
-  g_free (what);
-  g_free (l.x); g_free (l.r); g_free (want);
-  g_free (xs); g_free (rs); g_free (got);
-  rig_free (&rig);
-}
-
-static void
-test_activation (void)
-{
-  GRand *rng = g_rand_new_with_seed (11);
-  for (int act = VKS_ACT_NONE; act <= VKS_ACT_TANH; act++) {
-    check_activation ((VksActivation) act, FALSE, FALSE, rng);
-    check_activation ((VksActivation) act, TRUE, FALSE, rng);
-    check_activation ((VksActivation) act, FALSE, TRUE, rng);
-  }
-  g_rand_free (rng);
-}
-
-static void
-test_activation_bad_slope (void)
-{
-  TestRig rig;
-  rig_init (&rig, test_context ());
-  VksTensor t = rig_tensor (&rig, 1, 1, 2, 2);
-  VksTensor *ts[] = { &t };
-  rig_alloc (&rig, ts, 1);
-  GError *error = NULL;
-  g_assert_false (vks_activation_backward (rig.rec, VKS_ACT_LEAKY_RELU, 0.0f, &t, &t, &t, &error));
-  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
-  g_clear_error (&error);
-  rig_run (&rig);
-  rig_free (&rig);
 }
 
 /* --- instance norm ---------------------------------------------------------------------- */
@@ -546,8 +447,6 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/backward/activation", test_activation);
-  g_test_add_func ("/backward/activation/bad-slope", test_activation_bad_slope);
   g_test_add_func ("/backward/norm", test_norm);
   g_test_add_func ("/backward/norm/batch-refused", test_norm_batch_refused);
   g_test_add_func ("/backward/conv", test_conv);

@@ -274,57 +274,6 @@ test_norm (void)
   g_rand_free (rng);
 }
 
-static void
-check_eltwise (int n, int c, int h, int w, gboolean add, VksActivation act, GRand *rng)
-{
-  GError *error = NULL;
-  TestRig rig;
-  rig_init (&rig, test_context ());
-  VksTensor a = rig_tensor (&rig, n, c, h, w), b = rig_tensor (&rig, n, c, h, w);
-  VksTensor y = rig_tensor (&rig, n, c, h, w);
-  VksTensor *ts[] = { &a, &b, &y };
-  rig_alloc (&rig, ts, 3);
-  long count = (long) n * c * h * w;
-  float *as = g_new (float, count), *bs = g_new (float, count);
-  float *got = g_new (float, count), *want = g_new (float, count);
-  fill_uniform (as, count, -3, 3, rng);
-  fill_uniform (bs, count, -3, 3, rng);
-  rig_set (&rig, &a, as);
-  rig_set (&rig, &b, bs);
-  if (add)
-    g_assert_true (vks_add_forward (rig.rec, &a, &b, &y, &error));
-  else
-    g_assert_true (vks_activation_forward (rig.rec, act, 0.2f, &a, &y, &error));
-  g_assert_no_error (error);
-  rig_run (&rig);
-  rig_get (&rig, &y, got);
-  if (add) {
-    ref_add (as, bs, count, want);
-  } else {
-    memcpy (want, as, count * sizeof (float));
-    ref_activate (act, 0.2f, want, count);
-  }
-  double err = max_rel_error (got, want, count);
-  if (err > TOLERANCE)
-    g_error ("eltwise add %d act %d: error %g", add, act, err);
-  g_free (as); g_free (bs); g_free (got); g_free (want);
-  rig_free (&rig);
-}
-
-static void
-test_eltwise (void)
-{
-  GRand *rng = g_rand_new_with_seed (4);
-  check_eltwise (1, 1, 1, 1, TRUE, VKS_ACT_NONE, rng);
-  check_eltwise (2, 3, 5, 7, TRUE, VKS_ACT_NONE, rng);
-  for (int act = VKS_ACT_RELU; act <= VKS_ACT_TANH; act++) {
-    check_eltwise (1, 1, 1, 1, FALSE, (VksActivation) act, rng);
-    check_eltwise (2, 5, 13, 11, FALSE, (VksActivation) act, rng);
-  }
-  /* More than 65535 workgroups' worth in one dimension would overflow: 2-D grid. */
-  check_eltwise (1, 4, 1024, 1100, FALSE, VKS_ACT_RELU, rng);
-  g_rand_free (rng);
-}
 
 static void
 test_bad_conv_desc (void)
@@ -359,7 +308,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ops/conv/random", test_conv_random);
   g_test_add_func ("/ops/conv/winograd", test_conv_winograd);
   g_test_add_func ("/ops/norm", test_norm);
-  g_test_add_func ("/ops/eltwise", test_eltwise);
   g_test_add_func ("/ops/conv/bad-desc", test_bad_conv_desc);
   int status = g_test_run ();
   test_context_release ();
