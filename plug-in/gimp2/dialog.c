@@ -9,21 +9,18 @@
 #include <libgimp/gimpui.h>
 #pragma GCC diagnostic pop
 
-#include "engine/error.h"
-#include "plug-in/dialog.h"
-#include "plug-in/job.h"
+#include "plug-in/choices.h"
+#include "plug-in/gimp2/dialog.h"
+#include "plug-in/gimp2/preview.h"
 #include "plug-in/models.h"
-#include "plug-in/preview.h"
-
-/* Long enough that dragging a slider does not start a run per step, short enough to feel live. */
-#define PREVIEW_DELAY_MS 400
+#include "plug-in/session.h"
 
 enum { MODEL_COL_LABEL, MODEL_COL_DESCRIPTION, MODEL_COL_PATH, N_MODEL_COLS };
 
 typedef struct {
-  const RenderRegion *region;
-  Stylizer *stylizer;
+  const Target *target;
   VkstyleSettings *settings;
+  Session *session;
 
   GtkWidget *dialog;
   GtkWidget *controls;
@@ -36,27 +33,15 @@ typedef struct {
   GtkWidget *size_label;
   GtkWidget *new_layer_radio;
   GtkWidget *device_combo;
-  GStrv device_selectors;   /* parallel to device_combo's rows */
+  DeviceChoices *devices;   /* parallel to device_combo's rows */
   GtkWidget *preview_toggle;
   GtkWidget *message_box;
   GtkWidget *message_label;
   GtkWidget *progress_bar;
 
-  GTask *job;               /* the running worker, or NULL */
-  JobRequest job_request;   /* what it computes */
-  JobRequest cached_request;
-  float *cached_styled;     /* region-sized result for cached_request */
-  char *cached_name;
-  JobRequest failed_request; /* not retried by the preview until a setting changes */
-  gboolean want_apply;      /* commit as soon as the result for the current settings exists */
-  gboolean closing;
-  gboolean applied;
-  guint preview_timeout;
   PreviewLayer preview;
   GMainLoop *loop;
 } Dialog;
-
-static void next_step (Dialog *d);
 
 /* ---- reading the widgets ---------------------------------------------------------------- */
 
@@ -76,10 +61,9 @@ selected_device (Dialog *d)
 {
   int active = gtk_combo_box_get_active (GTK_COMBO_BOX (d->device_combo));
 
-  if (active < 0 || d->device_selectors == NULL
-      || (guint) active >= g_strv_length (d->device_selectors))
+  if (active < 0 || (guint) active >= g_strv_length (d->devices->selectors))
     return "";
-  return d->device_selectors[active];
+  return d->devices->selectors[active];
 }
 
 static double
@@ -94,10 +78,13 @@ selected_strength (Dialog *d)
   return gtk_adjustment_get_value (GTK_ADJUSTMENT (d->strength_adj));
 }
 
-/* FALSE when no model is chosen yet. */
+/* ---- what the session asks of the widgets ------------------------------------------------ */
+
 static gboolean
-current_request (Dialog *d, JobRequest *request)
+get_request (gpointer ui, JobRequest *request)
 {
+  Dialog *d = ui;
+
   request->model_path = selected_model_path (d);
   request->device = g_strdup (selected_device (d));
   request->scale = selected_scale (d);
@@ -109,11 +96,25 @@ current_request (Dialog *d, JobRequest *request)
   return TRUE;
 }
 
-/* ---- showing state ------------------------------------------------------------------------ */
+static double
+get_strength (gpointer ui)
+{
+  return selected_strength (ui);
+}
+
+static gboolean
+get_preview (gpointer ui)
+{
+  Dialog *d = ui;
+
+  return gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->preview_toggle));
+}
 
 static void
-show_message (Dialog *d, const char *message)
+show_message (gpointer ui, const char *message)
 {
+  Dialog *d = ui;
+
   if (message == NULL)
     {
       gtk_widget_hide (d->message_box);
@@ -124,26 +125,27 @@ show_message (Dialog *d, const char *message)
 }
 
 static void
-show_progress (double fraction, const char *message, gpointer user_data)
+show_progress (gpointer ui, double fraction, const char *text)
 {
-  Dialog *d = user_data;
-  g_autofree char *text = stylizer_translate_progress (message);
+  Dialog *d = ui;
 
-  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar), CLAMP (fraction, 0.0, 1.0));
+  if (fraction >= 0.0)
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar), fraction);
   /* never empty: an empty bar is thinner than one with text, and the dialog would jump */
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), text[0] ? text : " ");
 }
 
 static void
-update_sensitivity (Dialog *d)
+show_state (gpointer ui, gboolean applying, gboolean running)
 {
+  Dialog *d = ui;
   g_autofree char *path = selected_model_path (d);
 
-  gtk_widget_set_sensitive (d->controls, !d->want_apply);
-  gtk_widget_set_sensitive (d->apply_button, !d->want_apply && path != NULL);
+  gtk_widget_set_sensitive (d->controls, !applying);
+  gtk_widget_set_sensitive (d->apply_button, !applying && path != NULL);
   /* greyed out while idle, so an empty bar does not look like something stuck */
-  gtk_widget_set_sensitive (d->progress_bar, d->job != NULL);
-  if (d->job == NULL)
+  gtk_widget_set_sensitive (d->progress_bar, running);
+  if (!running)
     {
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar), 0.0);
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), " ");
@@ -153,19 +155,8 @@ update_sensitivity (Dialog *d)
 static void
 update_size_label (Dialog *d)
 {
-  int width, height;
-  g_autofree char *text = NULL;
+  g_autofree char *text = choices_size_note (d->target->pixels, selected_scale (d));
 
-  render_network_size (d->region, selected_scale (d), &width, &height);
-  /* short enough for one line even for huge images: a wrapping label would make the dialog
-   * jump while the slider moves */
-  text = g_strdup_printf (_("Computed at %d × %d px, then enlarged to %d × %d px."), width,
-                          height, d->region->width, d->region->height);
-  if (width == d->region->width && height == d->region->height)
-    {
-      g_free (text);
-      text = g_strdup_printf (_("Computed at full size, %d × %d px."), width, height);
-    }
   gtk_label_set_text (GTK_LABEL (d->size_label), text);
 }
 
@@ -181,10 +172,8 @@ update_description (Dialog *d)
                         MODEL_COL_PATH, &path, -1);
   if (path == NULL)
     {
-      g_autofree char *user_dir = g_build_filename (gimp_directory (), "vkstyle", "models", NULL);
-
-      description = g_strdup_printf (_("No style models were found. Choose a .safetensors file, "
-                                       "or put style models into %s."), user_dir);
+      g_free (description);
+      description = choices_no_models_text (gimp_directory ());
       gtk_label_set_text (GTK_LABEL (d->description_label), description);
       return;
     }
@@ -193,170 +182,54 @@ update_description (Dialog *d)
   gimp_help_set_help_data (d->model_combo, path, NULL);
 }
 
-/* ---- running the worker ------------------------------------------------------------------- */
-
 static void
-job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+show_preview (gpointer ui, const float *styled, double strength, const char *name)
 {
-  Dialog *d = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JobResult) job_result = job_finish (G_TASK (result), &error);
+  Dialog *d = ui;
 
-  (void) source;
-  g_clear_object (&d->job);
-  if (job_result != NULL)
-    {
-      job_request_copy (&d->cached_request, &d->job_request);
-      g_free (d->cached_styled);
-      g_free (d->cached_name);
-      d->cached_styled = g_steal_pointer (&job_result->styled);
-      d->cached_name = g_steal_pointer (&job_result->style_name);
-    }
-  else if (!g_error_matches (error, VKS_ERROR, VKS_ERROR_CANCELLED))
-    {
-      g_autofree char *message = stylizer_describe_error (error);
-
-      job_request_copy (&d->failed_request, &d->job_request);
-      d->want_apply = FALSE;
-      if (!d->closing)
-        show_message (d, message);
-    }
-  job_request_clear (&d->job_request);
-  if (d->closing)
-    {
-      g_main_loop_quit (d->loop);
-      return;
-    }
-  update_sensitivity (d);
-  next_step (d);
+  preview_layer_show (&d->preview, d->target, styled, strength, name);
 }
 
 static void
-start_job (Dialog *d, const JobRequest *request)
+remove_preview (gpointer ui)
 {
-  show_message (d, NULL);
-  job_request_copy (&d->job_request, request);
-  show_progress (0.0, "", d);
-  d->job = job_start (d->stylizer, d->region, request, show_progress, job_done, d);
-  gtk_widget_set_sensitive (d->progress_bar, TRUE);
-}
+  Dialog *d = ui;
 
-static void
-cancel_job (Dialog *d)
-{
-  if (d->job == NULL || g_cancellable_is_cancelled (g_task_get_cancellable (d->job)))
-    return;
-  g_cancellable_cancel (g_task_get_cancellable (d->job));
-  /* the engine notices between tiles, which may take a moment */
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), _("Cancelling…"));
-}
-
-static void
-close_dialog (Dialog *d)
-{
-  d->closing = TRUE;
-  g_clear_handle_id (&d->preview_timeout, g_source_remove);
   preview_layer_remove (&d->preview);
-  gtk_widget_hide (d->dialog);
-  /* the worker may be inside a tile for a while; the image is already as it was, so the user
-   * does not wait for it, only this process does */
-  if (d->job != NULL)
-    cancel_job (d);
-  else
-    g_main_loop_quit (d->loop);
 }
 
-static void
-commit (Dialog *d)
+static gboolean
+commit (gpointer ui, const float *styled, const char *name, GError **error)
 {
-  g_autoptr (GError) error = NULL;
+  Dialog *d = ui;
   gboolean new_layer = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->new_layer_radio));
   g_autofree char *model_path = selected_model_path (d);
 
-  preview_layer_remove (&d->preview);
-  if (render_commit (d->region, d->cached_styled, selected_strength (d), new_layer,
-                     d->cached_name, &error) < 0)
-    {
-      d->want_apply = FALSE;
-      show_message (d, error->message);
-      update_sensitivity (d);
-      return;
-    }
+  if (target_commit (d->target, styled, selected_strength (d), new_layer, name, error) < 0)
+    return FALSE;
   gimp_displays_flush ();
   g_strlcpy (d->settings->model, model_path, sizeof d->settings->model);
   g_strlcpy (d->settings->device, selected_device (d), sizeof d->settings->device);
   d->settings->strength = selected_strength (d);
   d->settings->scale = selected_scale (d);
   d->settings->new_layer = new_layer;
-  d->settings->preview =
-      gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->preview_toggle));
-  d->applied = TRUE;
-  close_dialog (d);
+  d->settings->preview = get_preview (d);
+  return TRUE;
 }
 
-/* Decides what to do now that something changed: commit, show a cached result, or compute. */
 static void
-next_step (Dialog *d)
+finished (gpointer ui)
 {
-  JobRequest request = { 0 };
-  gboolean preview_on = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->preview_toggle));
-  gboolean have_request = current_request (d, &request);
-  gboolean cached = have_request && d->cached_styled != NULL
-                    && job_request_equal (&request, &d->cached_request);
+  Dialog *d = ui;
 
-  if (d->closing)
-    goto out;
-  if (!have_request)
-    {
-      d->want_apply = FALSE;
-      goto out;
-    }
-  if (d->want_apply)
-    {
-      if (cached)
-        commit (d);
-      else if (d->job == NULL)
-        start_job (d, &request);
-      goto out;
-    }
-  if (!preview_on)
-    goto out;
-  if (cached)
-    preview_layer_show (&d->preview, d->region, d->cached_styled, selected_strength (d),
-                        d->cached_name);
-  else if (d->job == NULL && !job_request_equal (&request, &d->failed_request))
-    start_job (d, &request);
-out:
-  job_request_clear (&request);
+  gtk_widget_hide (d->dialog);
+  g_main_loop_quit (d->loop);
 }
 
-static gboolean
-preview_timeout (gpointer user_data)
-{
-  Dialog *d = user_data;
-
-  d->preview_timeout = 0;
-  next_step (d);
-  return G_SOURCE_REMOVE;
-}
-
-/* A setting changed: stop work for the old settings, preview the new ones after a pause. */
-static void
-settings_changed (Dialog *d)
-{
-  JobRequest request = { 0 };
-
-  job_request_clear (&d->failed_request);
-  show_message (d, NULL);
-  if (d->job != NULL && !d->want_apply
-      && (!current_request (d, &request) || !job_request_equal (&request, &d->job_request)))
-    cancel_job (d);
-  job_request_clear (&request);
-  g_clear_handle_id (&d->preview_timeout, g_source_remove);
-  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->preview_toggle)))
-    d->preview_timeout = g_timeout_add (PREVIEW_DELAY_MS, preview_timeout, d);
-  update_sensitivity (d);
-}
+static const SessionUi session_ui = {
+  get_request, get_strength, get_preview, show_progress, show_message, show_state,
+  show_preview, remove_preview, commit, finished,
+};
 
 /* ---- signal handlers ---------------------------------------------------------------------- */
 
@@ -365,7 +238,7 @@ on_model_changed (GtkComboBox *combo, Dialog *d)
 {
   (void) combo;
   update_description (d);
-  settings_changed (d);
+  session_changed (d->session);
 }
 
 static void
@@ -373,29 +246,21 @@ on_scale_changed (GtkAdjustment *adj, Dialog *d)
 {
   (void) adj;
   update_size_label (d);
-  settings_changed (d);
+  session_changed (d->session);
 }
 
 static void
 on_setting_changed (GtkWidget *widget, Dialog *d)
 {
   (void) widget;
-  settings_changed (d);
+  session_changed (d->session);
 }
 
 static void
 on_preview_toggled (GtkToggleButton *toggle, Dialog *d)
 {
-  if (gtk_toggle_button_get_active (toggle))
-    {
-      job_request_clear (&d->failed_request);
-      next_step (d);
-      return;
-    }
-  g_clear_handle_id (&d->preview_timeout, g_source_remove);
-  if (!d->want_apply)
-    cancel_job (d);
-  preview_layer_remove (&d->preview);
+  (void) toggle;
+  session_preview_toggled (d->session);
 }
 
 static void
@@ -403,24 +268,11 @@ on_response (GtkDialog *dialog, int response, Dialog *d)
 {
   (void) dialog;
   if (response == GTK_RESPONSE_OK)
-    {
-      d->want_apply = TRUE;
-      g_clear_handle_id (&d->preview_timeout, g_source_remove);
-      show_message (d, NULL);
-      job_request_clear (&d->failed_request);
-      update_sensitivity (d);
-      next_step (d);
-      return;
-    }
-  if (response == GTK_RESPONSE_CANCEL && d->want_apply && d->job != NULL)
-    {
-      /* Cancel during Apply stops the run and returns to the dialog. */
-      d->want_apply = FALSE;
-      cancel_job (d);
-      update_sensitivity (d);
-      return;
-    }
-  close_dialog (d);
+    session_apply (d->session);
+  else if (response == GTK_RESPONSE_CANCEL)
+    session_cancel (d->session);
+  else
+    session_close (d->session);
 }
 
 static gboolean
@@ -428,7 +280,7 @@ on_delete (GtkWidget *widget, GdkEvent *event, Dialog *d)
 {
   (void) widget;
   (void) event;
-  close_dialog (d);
+  session_close (d->session);
   return TRUE;
 }
 
@@ -454,12 +306,8 @@ find_model_row (Dialog *d, const char *path, GtkTreeIter *iter)
 }
 
 static void
-add_model_row (Dialog *d, const ModelInfo *info, gboolean show_file, GtkTreeIter *iter)
+add_model_row (Dialog *d, const ModelInfo *info, const char *label, GtkTreeIter *iter)
 {
-  g_autofree char *base = g_path_get_basename (info->path);
-  g_autofree char *label = show_file ? g_strdup_printf ("%s (%s)", info->name, base)
-                                     : g_strdup (info->name);
-
   gtk_list_store_append (d->models, iter);
   gtk_list_store_set (d->models, iter, MODEL_COL_LABEL, label, MODEL_COL_DESCRIPTION,
                       info->description, MODEL_COL_PATH, info->path, -1);
@@ -468,18 +316,14 @@ add_model_row (Dialog *d, const ModelInfo *info, gboolean show_file, GtkTreeIter
 static void
 fill_models (Dialog *d, const char *plugin_dir)
 {
-  g_autoptr (GPtrArray) found = models_find_all (plugin_dir);
+  g_autoptr (GPtrArray) found = models_find_all (gimp_directory (), plugin_dir);
   GtkTreeIter iter;
 
   for (guint i = 0; i < found->len; i++)
     {
-      const ModelInfo *info = found->pdata[i];
-      /* two files may carry the same name (an installed and a personal copy): tell them apart */
-      gboolean twin = (i > 0 && strcmp (((ModelInfo *) found->pdata[i - 1])->name, info->name) == 0)
-                      || (i + 1 < found->len
-                          && strcmp (((ModelInfo *) found->pdata[i + 1])->name, info->name) == 0);
+      g_autofree char *label = choices_model_label (found, i);
 
-      add_model_row (d, info, twin, &iter);
+      add_model_row (d, found->pdata[i], label, &iter);
     }
 }
 
@@ -492,10 +336,12 @@ select_model_file (Dialog *d, const char *path, GError **error)
   if (!find_model_row (d, path, &iter))
     {
       g_autoptr (ModelInfo) info = model_info_from_file (path, error);
+      g_autofree char *label = NULL;
 
       if (info == NULL)
         return FALSE;
-      add_model_row (d, info, TRUE, &iter);
+      label = choices_model_file_label (info);
+      add_model_row (d, info, label, &iter);
     }
   gtk_combo_box_set_active_iter (GTK_COMBO_BOX (d->model_combo), &iter);
   return TRUE;
@@ -506,7 +352,7 @@ on_choose_file (GtkButton *button, Dialog *d)
 {
   GtkWidget *chooser;
   GtkFileFilter *filter;
-  g_autofree char *user_dir = g_build_filename (gimp_directory (), "vkstyle", "models", NULL);
+  g_autofree char *user_dir = models_user_dir (gimp_directory ());
   g_autofree char *current = selected_model_path (d);
 
   (void) button;
@@ -549,50 +395,11 @@ on_choose_file (GtkButton *button, Dialog *d)
 static void
 fill_devices (Dialog *d)
 {
-  g_autoptr (GError) error = NULL;
-  int chosen = -1;
-  g_auto (GStrv) devices = vks_list_devices ("", &chosen, &error);
-  GPtrArray *selectors = g_ptr_array_new ();
-  int active = 0;
-  g_autofree char *automatic = NULL;
-
-  /* "Automatic" names the device it stands for, so nobody has to guess */
-  for (int i = 0; devices && devices[i]; i++)
-    {
-      const char *colon = strchr (devices[i], ':');
-      const char *label = colon ? colon + 1 + strspn (colon + 1, " ") : devices[i];
-
-      if (i == chosen)
-        automatic = g_strdup_printf (_("Automatic: %s"), label);
-    }
-  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->device_combo),
-                                  automatic ? automatic : _("Automatic"));
-  g_ptr_array_add (selectors, g_strdup (""));
-
-  for (int i = 0; devices && devices[i]; i++)
-    {
-      const char *colon = strchr (devices[i], ':');
-      const char *label = colon ? colon + 1 + strspn (colon + 1, " ") : devices[i];
-      char *selector = colon ? g_strndup (devices[i], colon - devices[i])
-                             : g_strdup_printf ("%d", i);
-
-      gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->device_combo), label);
-      g_ptr_array_add (selectors, selector);
-      if (strcmp (selector, d->settings->device) == 0)
-        active = selectors->len - 1;
-    }
-  /* a selector from a script ("nvidia") that is not an index: keep it selectable */
-  if (active == 0 && d->settings->device[0] != '\0')
-    {
-      g_autofree char *label = g_strdup_printf (_("Matching “%s”"), d->settings->device);
-
-      gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->device_combo), label);
-      g_ptr_array_add (selectors, g_strdup (d->settings->device));
-      active = selectors->len - 1;
-    }
-  g_ptr_array_add (selectors, NULL);
-  d->device_selectors = (GStrv) g_ptr_array_free (selectors, FALSE);
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d->device_combo), active);
+  d->devices = device_choices_new (d->settings->device);
+  for (int i = 0; d->devices->labels[i]; i++)
+    gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->device_combo),
+                                    d->devices->labels[i]);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->device_combo), d->devices->active);
 }
 
 /* ---- building the dialog ------------------------------------------------------------------ */
@@ -710,7 +517,7 @@ select_initial_model (Dialog *d, const char *plugin_dir)
   g_autofree char *path = NULL;
 
   if (d->settings->model[0] != '\0')
-    path = models_resolve (d->settings->model, plugin_dir, NULL);
+    path = models_resolve (d->settings->model, gimp_directory (), plugin_dir, NULL);
   if (path == NULL || !select_model_file (d, path, NULL))
     gtk_combo_box_set_active (GTK_COMBO_BOX (d->model_combo), 0);
 }
@@ -782,7 +589,6 @@ build_dialog (Dialog *d, const char *plugin_dir)
   select_initial_model (d, plugin_dir);
   update_description (d);
   update_size_label (d);
-  update_sensitivity (d);
 
   g_signal_connect (d->model_combo, "changed", G_CALLBACK (on_model_changed), d);
   g_signal_connect (d->strength_adj, "value-changed", G_CALLBACK (on_setting_changed), d);
@@ -794,34 +600,30 @@ build_dialog (Dialog *d, const char *plugin_dir)
 }
 
 gboolean
-vkstyle_dialog_run (const RenderRegion *region, Stylizer *stylizer, const char *plugin_dir,
+vkstyle_dialog_run (const Target *target, Stylizer *stylizer, const char *plugin_dir,
                     VkstyleSettings *settings)
 {
   Dialog d = { 0 };
+  gboolean applied;
 
-  d.region = region;
-  d.stylizer = stylizer;
+  d.target = target;
   d.settings = settings;
   d.loop = g_main_loop_new (NULL, FALSE);
-  preview_layer_init (&d.preview, region->image);
+  preview_layer_init (&d.preview, target->image);
 
   gimp_ui_init (VKSTYLE_BINARY, FALSE);
   build_dialog (&d, plugin_dir);
+  d.session = session_new (target->pixels, stylizer, &session_ui, &d);
   gtk_widget_show_all (d.dialog);
-  if (settings->preview)
-    next_step (&d);
+  session_start (d.session);
 
   g_main_loop_run (d.loop);
 
-  g_clear_handle_id (&d.preview_timeout, g_source_remove);
+  applied = session_applied (d.session);
+  session_free (d.session);
   gtk_widget_destroy (d.dialog);
   g_object_unref (d.models);
-  g_strfreev (d.device_selectors);
-  job_request_clear (&d.job_request);
-  job_request_clear (&d.cached_request);
-  job_request_clear (&d.failed_request);
-  g_free (d.cached_styled);
-  g_free (d.cached_name);
+  device_choices_free (d.devices);
   g_main_loop_unref (d.loop);
-  return d.applied;
+  return applied;
 }
