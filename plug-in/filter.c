@@ -16,7 +16,7 @@ static const FilterArg stylize_args[STYLIZE_N_ARGS] = {
     "How much of the style to blend over the original, 0 to 100 (%)",
     0.0, 100.0, 100.0, NULL },
   [STYLIZE_ARG_SCALE] = {
-    FILTER_ARG_DOUBLE, "scale", N_("Processing si_ze"),
+    FILTER_ARG_DOUBLE, "scale", N_("Processing si_ze (%)"),
     "Processing scale, 0.05 to 1.0: the network runs on the region shrunk by this factor and "
     "the result is enlarged back (faster, larger brush strokes)",
     VKSTYLE_SCALE_MIN, VKSTYLE_SCALE_MAX, 1.0, NULL },

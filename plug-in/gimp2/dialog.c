@@ -12,10 +12,9 @@
 #include "plug-in/choices.h"
 #include "plug-in/gimp2/dialog.h"
 #include "plug-in/gimp2/preview.h"
-#include "plug-in/models.h"
+#include "plug-in/gtk/status.h"
+#include "plug-in/gtk/style-list.h"
 #include "plug-in/session.h"
-
-enum { MODEL_COL_LABEL, MODEL_COL_DESCRIPTION, MODEL_COL_PATH, N_MODEL_COLS };
 
 typedef struct {
   const Target *target;
@@ -23,10 +22,7 @@ typedef struct {
   Session *session;
 
   GtkWidget *dialog;
-  GtkWidget *controls;
-  GtkWidget *apply_button;
-  GtkListStore *models;
-  GtkWidget *model_combo;
+  StyleList *styles;
   GtkWidget *description_label;
   GtkObject *strength_adj;
   GtkObject *scale_adj;
@@ -35,26 +31,13 @@ typedef struct {
   GtkWidget *device_combo;
   DeviceChoices *devices;   /* parallel to device_combo's rows */
   GtkWidget *preview_toggle;
-  GtkWidget *message_box;
-  GtkWidget *message_label;
-  GtkWidget *progress_bar;
+  StatusWidgets status;
 
   PreviewLayer preview;
   GMainLoop *loop;
 } Dialog;
 
 /* ---- reading the widgets ---------------------------------------------------------------- */
-
-static char *
-selected_model_path (Dialog *d)
-{
-  GtkTreeIter iter;
-  char *path = NULL;
-
-  if (gtk_combo_box_get_active_iter (GTK_COMBO_BOX (d->model_combo), &iter))
-    gtk_tree_model_get (GTK_TREE_MODEL (d->models), &iter, MODEL_COL_PATH, &path, -1);
-  return path;
-}
 
 static const char *
 selected_device (Dialog *d)
@@ -85,7 +68,7 @@ get_request (gpointer ui, JobRequest *request)
 {
   Dialog *d = ui;
 
-  request->model_path = selected_model_path (d);
+  request->model_path = style_list_path (d->styles);
   request->device = g_strdup (selected_device (d));
   request->scale = selected_scale (d);
   if (request->model_path == NULL)
@@ -113,43 +96,22 @@ get_preview (gpointer ui)
 static void
 show_message (gpointer ui, const char *message)
 {
-  Dialog *d = ui;
-
-  if (message == NULL)
-    {
-      gtk_widget_hide (d->message_box);
-      return;
-    }
-  gtk_label_set_text (GTK_LABEL (d->message_label), message);
-  gtk_widget_show (d->message_box);
+  status_show_message (&((Dialog *) ui)->status, message);
 }
 
 static void
 show_progress (gpointer ui, double fraction, const char *text)
 {
-  Dialog *d = ui;
-
-  if (fraction >= 0.0)
-    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar), fraction);
-  /* never empty: an empty bar is thinner than one with text, and the dialog would jump */
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), text[0] ? text : " ");
+  status_show_progress (&((Dialog *) ui)->status, fraction, text);
 }
 
 static void
 show_state (gpointer ui, gboolean applying, gboolean running)
 {
   Dialog *d = ui;
-  g_autofree char *path = selected_model_path (d);
+  g_autofree char *path = style_list_path (d->styles);
 
-  gtk_widget_set_sensitive (d->controls, !applying);
-  gtk_widget_set_sensitive (d->apply_button, !applying && path != NULL);
-  /* greyed out while idle, so an empty bar does not look like something stuck */
-  gtk_widget_set_sensitive (d->progress_bar, running);
-  if (!running)
-    {
-      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar), 0.0);
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), " ");
-    }
+  status_show_state (&d->status, applying, running, path != NULL);
 }
 
 static void
@@ -163,23 +125,7 @@ update_size_label (Dialog *d)
 static void
 update_description (Dialog *d)
 {
-  GtkTreeIter iter;
-  g_autofree char *description = NULL;
-  g_autofree char *path = NULL;
-
-  if (gtk_combo_box_get_active_iter (GTK_COMBO_BOX (d->model_combo), &iter))
-    gtk_tree_model_get (GTK_TREE_MODEL (d->models), &iter, MODEL_COL_DESCRIPTION, &description,
-                        MODEL_COL_PATH, &path, -1);
-  if (path == NULL)
-    {
-      g_free (description);
-      description = choices_no_models_text (gimp_directory ());
-      gtk_label_set_text (GTK_LABEL (d->description_label), description);
-      return;
-    }
-  gtk_label_set_text (GTK_LABEL (d->description_label),
-                      description && description[0] ? description : "");
-  gimp_help_set_help_data (d->model_combo, path, NULL);
+  style_list_describe (d->styles, GTK_LABEL (d->description_label));
 }
 
 static void
@@ -203,7 +149,7 @@ commit (gpointer ui, const float *styled, const char *name, GError **error)
 {
   Dialog *d = ui;
   gboolean new_layer = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->new_layer_radio));
-  g_autofree char *model_path = selected_model_path (d);
+  g_autofree char *model_path = style_list_path (d->styles);
 
   if (target_commit (d->target, styled, selected_strength (d), new_layer, name, error) < 0)
     return FALSE;
@@ -286,108 +232,18 @@ on_delete (GtkWidget *widget, GdkEvent *event, Dialog *d)
 
 /* ---- the style list ----------------------------------------------------------------------- */
 
-static gboolean
-find_model_row (Dialog *d, const char *path, GtkTreeIter *iter)
-{
-  GtkTreeModel *model = GTK_TREE_MODEL (d->models);
-
-  if (path == NULL || !gtk_tree_model_get_iter_first (model, iter))
-    return FALSE;
-  do
-    {
-      g_autofree char *row_path = NULL;
-
-      gtk_tree_model_get (model, iter, MODEL_COL_PATH, &row_path, -1);
-      if (g_strcmp0 (row_path, path) == 0)
-        return TRUE;
-    }
-  while (gtk_tree_model_iter_next (model, iter));
-  return FALSE;
-}
-
-static void
-add_model_row (Dialog *d, const ModelInfo *info, const char *label, GtkTreeIter *iter)
-{
-  gtk_list_store_append (d->models, iter);
-  gtk_list_store_set (d->models, iter, MODEL_COL_LABEL, label, MODEL_COL_DESCRIPTION,
-                      info->description, MODEL_COL_PATH, info->path, -1);
-}
-
-static void
-fill_models (Dialog *d, const char *plugin_dir)
-{
-  g_autoptr (GPtrArray) found = models_find_all (gimp_directory (), plugin_dir);
-  GtkTreeIter iter;
-
-  for (guint i = 0; i < found->len; i++)
-    {
-      g_autofree char *label = choices_model_label (found, i);
-
-      add_model_row (d, found->pdata[i], label, &iter);
-    }
-}
-
-/* Selects `path`, adding it to the list when it is a readable model from elsewhere. */
-static gboolean
-select_model_file (Dialog *d, const char *path, GError **error)
-{
-  GtkTreeIter iter;
-
-  if (!find_model_row (d, path, &iter))
-    {
-      g_autoptr (ModelInfo) info = model_info_from_file (path, error);
-      g_autofree char *label = NULL;
-
-      if (info == NULL)
-        return FALSE;
-      label = choices_model_file_label (info);
-      add_model_row (d, info, label, &iter);
-    }
-  gtk_combo_box_set_active_iter (GTK_COMBO_BOX (d->model_combo), &iter);
-  return TRUE;
-}
-
 static void
 on_choose_file (GtkButton *button, Dialog *d)
 {
-  GtkWidget *chooser;
-  GtkFileFilter *filter;
-  g_autofree char *user_dir = models_user_dir (gimp_directory ());
-  g_autofree char *current = selected_model_path (d);
+  g_autoptr (GError) error = NULL;
 
   (void) button;
-  chooser = gtk_file_chooser_dialog_new (_("Choose a Style Model"), GTK_WINDOW (d->dialog),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         _("_Cancel"), GTK_RESPONSE_CANCEL,
-                                         _("_Open"), GTK_RESPONSE_ACCEPT, NULL);
-  gtk_dialog_set_alternative_button_order (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT,
-                                           GTK_RESPONSE_CANCEL, -1);
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Style models (*.safetensors)"));
-  gtk_file_filter_add_pattern (filter, "*.safetensors");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("All files"));
-  gtk_file_filter_add_pattern (filter, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  if (current != NULL)
-    gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (chooser), current);
-  else if (g_file_test (user_dir, G_FILE_TEST_IS_DIR))
-    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), user_dir);
-
-  if (gtk_dialog_run (GTK_DIALOG (chooser)) == GTK_RESPONSE_ACCEPT)
+  if (!style_list_choose_file (d->styles, GTK_WINDOW (d->dialog), &error))
     {
-      g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (chooser));
-      g_autoptr (GError) error = NULL;
+      g_autofree char *message = stylizer_describe_error (error);
 
-      if (path != NULL && !select_model_file (d, path, &error))
-        {
-          g_autofree char *message = stylizer_describe_error (error);
-
-          show_message (d, message);
-        }
+      show_message (d, message);
     }
-  gtk_widget_destroy (chooser);
 }
 
 /* ---- the device list ---------------------------------------------------------------------- */
@@ -429,25 +285,20 @@ hint_label (void)
 }
 
 static void
-build_style_row (Dialog *d, GtkTable *table, int row)
+build_style_row (Dialog *d, GtkTable *table, int row, const char *plugin_dir)
 {
   GtkWidget *hbox = gtk_hbox_new (FALSE, 6);
   GtkWidget *button = gtk_button_new_with_mnemonic (_("Choose _File…"));
-  GtkCellRenderer *cell = gtk_cell_renderer_text_new ();
+  GtkWidget *combo;
 
-  d->models = gtk_list_store_new (N_MODEL_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
-  d->model_combo = gtk_combo_box_new_with_model (GTK_TREE_MODEL (d->models));
-  /* wide enough for usual names, so the dialog does not change width with the style list */
-  g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_END, "width-chars", 36, NULL);
-  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (d->model_combo), cell, TRUE);
-  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (d->model_combo), cell, "text",
-                                  MODEL_COL_LABEL, NULL);
-  gtk_box_pack_start (GTK_BOX (hbox), d->model_combo, TRUE, TRUE, 0);
+  d->styles = style_list_new (gimp_directory (), plugin_dir);
+  combo = style_list_combo (d->styles);
+  gtk_box_pack_start (GTK_BOX (hbox), combo, TRUE, TRUE, 0);
   gtk_box_pack_start (GTK_BOX (hbox), button, FALSE, FALSE, 0);
   gimp_help_set_help_data (button, _("Use any style model file (.safetensors)"), NULL);
   g_signal_connect (button, "clicked", G_CALLBACK (on_choose_file), d);
 
-  gtk_table_attach (table, left_label (_("_Style:"), d->model_combo), 0, 1, row, row + 1,
+  gtk_table_attach (table, left_label (_("_Style:"), combo), 0, 1, row, row + 1,
                     GTK_FILL, GTK_FILL, 0, 0);
   gtk_table_attach (table, hbox, 1, 3, row, row + 1, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
 
@@ -496,30 +347,22 @@ build_message_box (Dialog *d)
   GtkWidget *icon = gtk_image_new_from_icon_name (GIMP_ICON_DIALOG_WARNING,
                                                   GTK_ICON_SIZE_DIALOG);
 
-  d->message_box = gtk_hbox_new (FALSE, 12);
-  d->message_label = gtk_label_new ("");
+  GtkWidget *box = gtk_hbox_new (FALSE, 12);
+  GtkWidget *label = gtk_label_new ("");
+
   gtk_misc_set_alignment (GTK_MISC (icon), 0.5, 0.0);
-  gtk_misc_set_alignment (GTK_MISC (d->message_label), 0.0, 0.0);
-  gtk_label_set_line_wrap (GTK_LABEL (d->message_label), TRUE);
-  gtk_label_set_selectable (GTK_LABEL (d->message_label), TRUE);
-  gtk_widget_set_size_request (d->message_label, 380, -1);
-  gtk_box_pack_start (GTK_BOX (d->message_box), icon, FALSE, FALSE, 0);
-  gtk_box_pack_start (GTK_BOX (d->message_box), d->message_label, TRUE, TRUE, 0);
-  gtk_widget_show_all (d->message_box);
-  gtk_widget_set_no_show_all (d->message_box, TRUE);
-  gtk_widget_hide (d->message_box);
-  return d->message_box;
-}
-
-static void
-select_initial_model (Dialog *d, const char *plugin_dir)
-{
-  g_autofree char *path = NULL;
-
-  if (d->settings->model[0] != '\0')
-    path = models_resolve (d->settings->model, gimp_directory (), plugin_dir, NULL);
-  if (path == NULL || !select_model_file (d, path, NULL))
-    gtk_combo_box_set_active (GTK_COMBO_BOX (d->model_combo), 0);
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_set_size_request (label, 380, -1);
+  gtk_box_pack_start (GTK_BOX (box), icon, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box), label, TRUE, TRUE, 0);
+  gtk_widget_show_all (box);
+  gtk_widget_set_no_show_all (box, TRUE);
+  gtk_widget_hide (box);
+  d->status.message_box = box;
+  d->status.message_label = label;
+  return box;
 }
 
 static void
@@ -534,7 +377,8 @@ build_dialog (Dialog *d, const char *plugin_dir)
                                GTK_RESPONSE_OK, NULL);
   gtk_dialog_set_alternative_button_order (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK,
                                            GTK_RESPONSE_CANCEL, -1);
-  d->apply_button = gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK);
+  d->status.apply_button = gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
+                                                               GTK_RESPONSE_OK);
   gtk_dialog_set_default_response (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK);
   gimp_window_set_transient (GTK_WINDOW (d->dialog));
 
@@ -544,12 +388,12 @@ build_dialog (Dialog *d, const char *plugin_dir)
                       TRUE, TRUE, 0);
 
   table = gtk_table_new (9, 3, FALSE);
-  d->controls = table;
+  d->status.controls = table;
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
 
-  build_style_row (d, GTK_TABLE (table), row);
+  build_style_row (d, GTK_TABLE (table), row, plugin_dir);
   row += 2;
 
   d->strength_adj = gimp_scale_entry_new (GTK_TABLE (table), 0, row++, _("S_trength (%):"), 200,
@@ -582,15 +426,14 @@ build_dialog (Dialog *d, const char *plugin_dir)
   row++;
 
   gtk_box_pack_start (GTK_BOX (vbox), build_message_box (d), FALSE, FALSE, 0);
-  d->progress_bar = gtk_progress_bar_new ();
-  gtk_box_pack_start (GTK_BOX (vbox), d->progress_bar, FALSE, FALSE, 0);
+  d->status.progress_bar = gtk_progress_bar_new ();
+  gtk_box_pack_start (GTK_BOX (vbox), d->status.progress_bar, FALSE, FALSE, 0);
 
-  fill_models (d, plugin_dir);
-  select_initial_model (d, plugin_dir);
+  style_list_select (d->styles, d->settings->model);
   update_description (d);
   update_size_label (d);
 
-  g_signal_connect (d->model_combo, "changed", G_CALLBACK (on_model_changed), d);
+  g_signal_connect (style_list_combo (d->styles), "changed", G_CALLBACK (on_model_changed), d);
   g_signal_connect (d->strength_adj, "value-changed", G_CALLBACK (on_setting_changed), d);
   g_signal_connect (d->scale_adj, "value-changed", G_CALLBACK (on_scale_changed), d);
   g_signal_connect (d->device_combo, "changed", G_CALLBACK (on_setting_changed), d);
@@ -622,7 +465,7 @@ vkstyle_dialog_run (const Target *target, Stylizer *stylizer, const char *plugin
   applied = session_applied (d.session);
   session_free (d.session);
   gtk_widget_destroy (d.dialog);
-  g_object_unref (d.models);
+  style_list_free (d.styles);
   device_choices_free (d.devices);
   g_main_loop_unref (d.loop);
   return applied;
