@@ -10,6 +10,7 @@ preview_layer_init (PreviewLayer *preview, gint32 image)
   preview->image = image;
   preview->layer = -1;
   preview->frozen = FALSE;
+  preview->was_clean = !gimp_image_is_dirty (image);
 }
 
 static gint32
@@ -76,6 +77,8 @@ preview_layer_remove (PreviewLayer *preview)
     {
       gimp_image_undo_thaw (preview->image);
       preview->frozen = FALSE;
+      if (preview->was_clean)
+        gimp_image_clean_all (preview->image);
     }
   gimp_displays_flush ();
 }

@@ -8,6 +8,7 @@
 typedef struct {
   gint32 image;
   gint32 layer;     /* -1 when not shown */
+  gboolean was_clean; /* the image had no unsaved changes before the preview */
   gboolean frozen;  /* we hold one undo freeze on image */
 } PreviewLayer;
 
@@ -15,5 +16,6 @@ void preview_layer_init (PreviewLayer *preview, gint32 image);
 /* Creates the layer (first call) or repaints it; named after the style. */
 void preview_layer_show (PreviewLayer *preview, const Target *target, const float *styled,
                          double strength, const char *style_name);
-/* Deletes the layer and thaws undo; the image is as before the first show. */
+/* Deletes the layer and thaws undo; the image is as before the first show, clean again if it
+ * was (adding a layer marks an image dirty even while its undo is frozen). */
 void preview_layer_remove (PreviewLayer *preview);

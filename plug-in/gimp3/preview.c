@@ -8,6 +8,7 @@ preview_layer_init (PreviewLayer *preview, GimpImage *image)
   preview->image = image;
   preview->layer = NULL;
   preview->frozen = FALSE;
+  preview->was_clean = !gimp_image_is_dirty (image);
 }
 
 static GimpLayer *
@@ -74,6 +75,8 @@ preview_layer_remove (PreviewLayer *preview)
     {
       gimp_image_undo_thaw (preview->image);
       preview->frozen = FALSE;
+      if (preview->was_clean)
+        gimp_image_clean_all (preview->image);
     }
   gimp_displays_flush ();
 }

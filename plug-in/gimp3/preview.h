@@ -7,6 +7,7 @@
 typedef struct {
   GimpImage *image;
   GimpLayer *layer;  /* NULL when not shown */
+  gboolean was_clean; /* the image had no unsaved changes before the preview */
   gboolean frozen;   /* we hold one undo freeze on image */
 } PreviewLayer;
 
@@ -14,5 +15,6 @@ void preview_layer_init (PreviewLayer *preview, GimpImage *image);
 /* Creates the layer (first call) or repaints it; named after the style. */
 void preview_layer_show (PreviewLayer *preview, const Target *target, const float *styled,
                          double strength, const char *style_name);
-/* Deletes the layer and thaws undo; the image is as before the first show. */
+/* Deletes the layer and thaws undo; the image is as before the first show, clean again if it
+ * was (adding a layer marks an image dirty even while its undo is frozen). */
 void preview_layer_remove (PreviewLayer *preview);

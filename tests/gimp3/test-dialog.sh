@@ -1,9 +1,10 @@
 #!/bin/bash
 # gimp-dialog (GIMP 3): the real dialog, in the real GUI under Xvfb. Opens Filters › Artistic ›
 # Style Transfer on an image (an interactive call through the Script-Fu server), checks that
-# the dialog appears with our own widgets (its window and a screenshot of it), cancels it and
-# checks that the image is untouched, then opens it again and applies with Return, which
-# stylizes the image as one undo step with the dialog's progress bar. Needs xvfb, xdotool,
+# the dialog appears (its window and a screenshot of it), turns on "Preview on canvas" (Alt+P)
+# and waits until the preview layer shows on the canvas, cancels and checks that the image is
+# untouched (preview layer gone, not dirty), then opens the dialog again and applies with
+# Return, which stylizes the image. Needs xvfb, xdotool,
 # python3 and ImageMagick's import. VKSTYLE_SCREENSHOT=FILE keeps the screenshot (for docs/),
 # VKSTYLE_DIALOG_STYLE names the style the dialog opens with (default: the test's model).
 source "$(dirname "$0")/../gimp/common.sh"
@@ -63,9 +64,25 @@ dialog () {
     return 1
   fi
   sleep 3   # the style list and the device list are filled
-  [ "\$1" = cancel ] && import -window root "$work/screen.png"
+  if [ "\$1" = cancel ]; then
+    import -window root "$work/screen.png"
+    preview \$window || { kill \$caller; return 1; }
+  fi
   xdotool windowfocus --sync \$window key --clearmodifiers "\$2"
   wait \$caller
+}
+# Turns the preview on and waits for it: the screen changes by far more than the check box.
+preview () {
+  xdotool windowfocus --sync \$1 key --clearmodifiers alt+p
+  for try in \$(seq 90); do
+    sleep 2
+    import -window root "$work/screen-preview.png"
+    changed=\$(compare -metric AE "$work/screen.png" "$work/screen-preview.png" null: 2>&1)
+    echo "preview: \$changed pixels changed"
+    [ "\${changed%%.*}" -gt 20000 ] 2>/dev/null && return 0
+  done
+  echo "the preview did not show on the canvas"
+  return 1
 }
 status=1
 for try in \$(seq 150); do
