@@ -209,27 +209,6 @@ on_preview_toggled (GtkToggleButton *toggle, Dialog *d)
   session_preview_toggled (d->session);
 }
 
-static void
-on_response (GtkDialog *dialog, int response, Dialog *d)
-{
-  (void) dialog;
-  if (response == GTK_RESPONSE_OK)
-    session_apply (d->session);
-  else if (response == GTK_RESPONSE_CANCEL)
-    session_cancel (d->session);
-  else
-    session_close (d->session);
-}
-
-static gboolean
-on_delete (GtkWidget *widget, GdkEvent *event, Dialog *d)
-{
-  (void) widget;
-  (void) event;
-  session_close (d->session);
-  return TRUE;
-}
-
 /* ---- the style list ----------------------------------------------------------------------- */
 
 static void
@@ -438,8 +417,6 @@ build_dialog (Dialog *d, const char *plugin_dir)
   g_signal_connect (d->scale_adj, "value-changed", G_CALLBACK (on_scale_changed), d);
   g_signal_connect (d->device_combo, "changed", G_CALLBACK (on_setting_changed), d);
   g_signal_connect (d->preview_toggle, "toggled", G_CALLBACK (on_preview_toggled), d);
-  g_signal_connect (d->dialog, "response", G_CALLBACK (on_response), d);
-  g_signal_connect (d->dialog, "delete-event", G_CALLBACK (on_delete), d);
 }
 
 gboolean
@@ -457,6 +434,7 @@ vkstyle_dialog_run (const Target *target, Stylizer *stylizer, const char *plugin
   gimp_ui_init (VKSTYLE_BINARY, FALSE);
   build_dialog (&d, plugin_dir);
   d.session = session_new (target->pixels, stylizer, &session_ui, &d);
+  status_connect_session (d.dialog, d.session);
   gtk_widget_show_all (d.dialog);
   session_start (d.session);
 

@@ -259,28 +259,6 @@ on_config_notify (GObject *config, GParamSpec *pspec, Dialog *d)
     session_changed (d->session);
 }
 
-static void
-on_response (GtkDialog *dialog, int response, Dialog *d)
-{
-  (void) dialog;
-  if (response == GTK_RESPONSE_OK)
-    session_apply (d->session);
-  else if (response == GTK_RESPONSE_CANCEL)
-    session_cancel (d->session);
-  else if (response == GTK_RESPONSE_DELETE_EVENT)
-    session_close (d->session);
-  /* other responses (Reset) are the procedure dialog's own: they change the config */
-}
-
-static gboolean
-on_delete (GtkWidget *widget, GdkEvent *event, Dialog *d)
-{
-  (void) widget;
-  (void) event;
-  session_close (d->session);
-  return TRUE;
-}
-
 /* ---- building the dialog ------------------------------------------------------------------- */
 
 static GtkWidget *
@@ -434,8 +412,6 @@ build_dialog (Dialog *d, GimpProcedure *procedure)
   g_signal_connect (style_list_combo (d->styles), "changed", G_CALLBACK (on_model_changed), d);
   g_signal_connect (d->device_combo, "changed", G_CALLBACK (on_device_changed), d);
   g_signal_connect (d->config, "notify", G_CALLBACK (on_config_notify), d);
-  g_signal_connect (d->dialog, "response", G_CALLBACK (on_response), d);
-  g_signal_connect (d->dialog, "delete-event", G_CALLBACK (on_delete), d);
 }
 
 gboolean
@@ -459,6 +435,7 @@ vkstyle_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const
   if (path != NULL)
     g_object_set (config, "model", path, NULL);
   d.session = session_new (target->pixels, stylizer, &session_ui, &d);
+  status_connect_session (d.dialog, d.session);
   gtk_widget_show_all (d.dialog);
   session_start (d.session);
 

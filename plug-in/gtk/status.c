@@ -37,3 +37,31 @@ status_show_state (const StatusWidgets *status, gboolean applying, gboolean runn
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (status->progress_bar), " ");
     }
 }
+
+static void
+on_response (GtkDialog *dialog, int response, Session *session)
+{
+  (void) dialog;
+  if (response == GTK_RESPONSE_OK)
+    session_apply (session);
+  else if (response == GTK_RESPONSE_CANCEL)
+    session_cancel (session);
+  else if (response == GTK_RESPONSE_DELETE_EVENT)
+    session_close (session);
+}
+
+static gboolean
+on_delete (GtkWidget *widget, GdkEvent *event, Session *session)
+{
+  (void) widget;
+  (void) event;
+  session_close (session);
+  return TRUE;  /* the session hides the window once nothing runs any more */
+}
+
+void
+status_connect_session (GtkWidget *dialog, Session *session)
+{
+  g_signal_connect (dialog, "response", G_CALLBACK (on_response), session);
+  g_signal_connect (dialog, "delete-event", G_CALLBACK (on_delete), session);
+}

@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <gtk/gtk.h>
 #pragma GCC diagnostic pop
+#include "plug-in/session.h"
 
 typedef struct {
   GtkWidget *controls;       /* locked while Apply is under way */
@@ -23,3 +24,8 @@ void status_show_progress (const StatusWidgets *status, double fraction, const c
 /* applying / running as in SessionUi.show_state; have_model: Apply has something to apply. */
 void status_show_state (const StatusWidgets *status, gboolean applying, gboolean running,
                         gboolean have_model);
+
+/* Routes the dialog's buttons to `session`: Apply (GTK_RESPONSE_OK), Cancel, and closing the
+ * window, which the session turns into removing the preview and waiting for the worker. Other
+ * responses (GIMP 3's Reset) are left to the dialog. */
+void status_connect_session (GtkWidget *dialog, Session *session);
