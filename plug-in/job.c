@@ -2,23 +2,72 @@
 
 #include "engine/error.h"
 #include "plug-in/job.h"
+#include "plug-in/models.h"
 #include "plug-in/resample.h"
 
 float *
-job_stylize (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+job_stylize (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
              VksProgressFunc progress, gpointer user_data, char **style_name, GError **error)
 {
   int width, height;
   g_autofree float *input = NULL;
 
-  render_network_size (region, request->scale, &width, &height);
-  input = render_network_input (region, width, height);
+  pixel_region_network_size (region, request->scale, &width, &height);
+  input = pixel_region_network_input (region, width, height);
   /* in place: the engine allows rgb_out == rgb_in, which saves one network-sized buffer */
   if (!stylizer_run (stylizer, request->device, request->model_path, input, input, width, height,
                      progress, user_data, error))
     return NULL;
   *style_name = g_strdup (stylizer_style_name (stylizer));
   return resample_rgb (input, width, height, region->width, region->height);
+}
+
+gboolean
+job_request_from_settings (JobRequest *request, const VkstyleSettings *settings,
+                           const char *profile_dir, const char *plugin_dir, GError **error)
+{
+  char *path = models_resolve (settings->model, profile_dir, plugin_dir, error);
+
+  if (path == NULL)
+    return FALSE;
+  job_request_clear (request);
+  request->model_path = path;
+  request->device = g_strdup (settings->device);
+  request->scale = settings->scale;
+  return TRUE;
+}
+
+typedef struct {
+  JobTextProgressFunc func;
+  gpointer user_data;
+} TextProgress;
+
+static gboolean
+translate_progress (double fraction, const char *message, gpointer user_data)
+{
+  TextProgress *progress = user_data;
+  g_autofree char *text = stylizer_translate_progress (message);
+
+  progress->func (CLAMP (fraction, 0.0, 1.0), text, progress->user_data);
+  /* GIMP's own Cancel ends the plug-in process, which leaves the image unchanged too */
+  return TRUE;
+}
+
+float *
+job_run_settings (Stylizer *stylizer, const PixelRegion *region, const VkstyleSettings *settings,
+                  const char *profile_dir, const char *plugin_dir, JobTextProgressFunc progress,
+                  gpointer user_data, char **style_name, GError **error)
+{
+  JobRequest request = { 0 };
+  TextProgress text_progress = { progress, user_data };
+  float *styled;
+
+  if (!job_request_from_settings (&request, settings, profile_dir, plugin_dir, error))
+    return NULL;
+  styled = job_stylize (stylizer, region, &request, progress ? translate_progress : NULL,
+                        &text_progress, style_name, error);
+  job_request_clear (&request);
+  return styled;
 }
 
 gboolean
@@ -57,7 +106,7 @@ job_result_free (JobResult *result)
 
 typedef struct {
   Stylizer *stylizer;
-  const RenderRegion *region;
+  const PixelRegion *region;
   JobRequest request;
   JobProgressFunc progress;
   gpointer user_data;
@@ -143,7 +192,7 @@ worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *c
 }
 
 GTask *
-job_start (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+job_start (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
            JobProgressFunc progress, GAsyncReadyCallback done, gpointer user_data)
 {
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();

@@ -3,7 +3,8 @@
  * (the engine reports progress only between tiles, which can be seconds apart on a CPU). */
 #pragma once
 #include <gio/gio.h>
-#include "plug-in/render.h"
+#include "plug-in/region.h"
+#include "plug-in/settings.h"
 #include "plug-in/stylizer.h"
 
 typedef struct {
@@ -14,9 +15,19 @@ typedef struct {
 
 /* Returns region-sized R'G'B' (width*height*3 floats, g_free), *style_name set to the loaded
  * style's name (g_free). The caller's thread does the work; progress as in vks_style_apply. */
-float *job_stylize (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+float *job_stylize (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
                     VksProgressFunc progress, gpointer user_data, char **style_name,
                     GError **error);
+
+/* Progress text for people: already translated (stylizer_translate_progress). */
+typedef void (*JobTextProgressFunc) (double fraction, const char *text, gpointer user_data);
+
+/* A run without a dialog (scripts, Filters › Repeat), in the caller's thread: resolves the model
+ * of `settings` (job_request_from_settings) and stylizes. Returns as job_stylize. */
+float *job_run_settings (Stylizer *stylizer, const PixelRegion *region,
+                         const VkstyleSettings *settings, const char *profile_dir,
+                         const char *plugin_dir, JobTextProgressFunc progress,
+                         gpointer user_data, char **style_name, GError **error);
 
 /* Called in the main thread with the engine's latest (untranslated) progress message. */
 typedef void (*JobProgressFunc) (double fraction, const char *message, gpointer user_data);
@@ -32,9 +43,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobResult, job_result_free)
 /* Runs job_stylize in a worker thread. stylizer and region must stay untouched until `done`
  * runs (in the main thread), which happens even when cancelled: only then is the worker gone.
  * Cancel with g_cancellable_cancel (g_task_get_cancellable (task)). */
-GTask *job_start (Stylizer *stylizer, const RenderRegion *region, const JobRequest *request,
+GTask *job_start (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
                   JobProgressFunc progress, GAsyncReadyCallback done, gpointer user_data);
 JobResult *job_finish (GTask *task, GError **error);
+
+/* What `settings` ask for, with the model argument (a path or a style name) resolved to a file
+ * in the folders of models_search_dirs. FALSE with a message when no such model exists. */
+gboolean job_request_from_settings (JobRequest *request, const VkstyleSettings *settings,
+                                    const char *profile_dir, const char *plugin_dir,
+                                    GError **error);
 
 gboolean job_request_equal (const JobRequest *a, const JobRequest *b);
 void job_request_copy (JobRequest *dest, const JobRequest *src);

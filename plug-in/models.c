@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
-#include <libgimp/gimp.h>
 
 #include "engine/checkpoint.h"
 #include "engine/error.h"
@@ -50,12 +49,18 @@ model_info_from_file (const char *path, GError **error)
   return info;
 }
 
+char *
+models_user_dir (const char *profile_dir)
+{
+  return g_build_filename (profile_dir, "vkstyle", "models", NULL);
+}
+
 char **
-models_search_dirs (const char *plugin_dir)
+models_search_dirs (const char *profile_dir, const char *plugin_dir)
 {
   GPtrArray *dirs = g_ptr_array_new ();
 
-  g_ptr_array_add (dirs, g_build_filename (gimp_directory (), "vkstyle", "models", NULL));
+  g_ptr_array_add (dirs, models_user_dir (profile_dir));
   if (plugin_dir != NULL)
     g_ptr_array_add (dirs, g_build_filename (plugin_dir, "weights", NULL));
   g_ptr_array_add (dirs, g_strdup (VKSTYLE_WEIGHTS_DIR));
@@ -99,11 +104,11 @@ compare_by_name (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-models_find_all (const char *plugin_dir)
+models_find_all (const char *profile_dir, const char *plugin_dir)
 {
   GPtrArray *models = g_ptr_array_new_with_free_func ((GDestroyNotify) model_info_free);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_auto (GStrv) dirs = models_search_dirs (plugin_dir);
+  g_auto (GStrv) dirs = models_search_dirs (profile_dir, plugin_dir);
 
   for (char **dir = dirs; *dir; dir++)
     {
@@ -142,7 +147,8 @@ names_equal (const char *a, const char *b)
 }
 
 char *
-models_resolve (const char *model, const char *plugin_dir, GError **error)
+models_resolve (const char *model, const char *profile_dir, const char *plugin_dir,
+                GError **error)
 {
   g_auto (GStrv) dirs = NULL;
   g_autofree char *searched = NULL;
@@ -163,7 +169,7 @@ models_resolve (const char *model, const char *plugin_dir, GError **error)
 
   /* Search order, not alphabetical order, decides between equal names: a model in the user's
    * own folder overrides an installed one of the same name. */
-  dirs = models_search_dirs (plugin_dir);
+  dirs = models_search_dirs (profile_dir, plugin_dir);
   for (char **dir = dirs; *dir; dir++)
     {
       g_autoptr (GPtrArray) files = list_model_files (*dir);

@@ -14,17 +14,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ModelInfo, model_info_free)
 /* Reads only the checkpoint header. */
 ModelInfo *model_info_from_file (const char *path, GError **error);
 
-/* Folders searched, most personal first: <gimp_directory>/vkstyle/models, <plugin_dir>/weights
- * (the per-user install puts weights beside the binary), then the installed VKSTYLE_WEIGHTS_DIR.
- * plugin_dir may be NULL. g_strfreev. */
-char **models_search_dirs (const char *plugin_dir);
+/* Folders searched, most personal first: <profile_dir>/vkstyle/models (profile_dir is GIMP's
+ * gimp_directory()), <plugin_dir>/weights (the per-user install puts weights beside the binary),
+ * then the installed VKSTYLE_WEIGHTS_DIR. plugin_dir may be NULL. g_strfreev. */
+char **models_search_dirs (const char *profile_dir, const char *plugin_dir);
+
+/* <profile_dir>/vkstyle/models, the folder where users put their own models. g_free. */
+char *models_user_dir (const char *profile_dir);
 
 /* Every readable model in the search folders, sorted by name; a file found twice (through a
  * symlink or the same folder listed twice) appears once. Unreadable files are skipped with a
  * g_message, so one broken download does not hide the others. GPtrArray of ModelInfo*. */
-GPtrArray *models_find_all (const char *plugin_dir);
+GPtrArray *models_find_all (const char *profile_dir, const char *plugin_dir);
 
 /* What the PDB "model" argument means: an existing file path is taken as is; otherwise the first
  * model (in search order) whose vkstyle.name or file stem equals `model` (case-insensitive).
  * Returns a newly allocated path, or NULL with an error listing what was looked for. */
-char *models_resolve (const char *model, const char *plugin_dir, GError **error);
+char *models_resolve (const char *model, const char *profile_dir, const char *plugin_dir,
+                      GError **error);

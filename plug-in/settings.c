@@ -3,7 +3,6 @@
 #include <math.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
-#include <libgimp/gimp.h>
 
 #include "engine/error.h"
 #include "plug-in/settings.h"
@@ -15,28 +14,6 @@ vkstyle_settings_init_defaults (VkstyleSettings *settings)
   settings->magic = VKSTYLE_SETTINGS_MAGIC;
   settings->strength = 100.0;
   settings->scale = 1.0;
-}
-
-gboolean
-vkstyle_settings_load_last (VkstyleSettings *settings)
-{
-  VkstyleSettings stored;
-
-  if (gimp_get_data_size (VKSTYLE_PROC) != sizeof stored)
-    return FALSE;
-  if (!gimp_get_data (VKSTYLE_PROC, &stored) || stored.magic != VKSTYLE_SETTINGS_MAGIC)
-    return FALSE;
-  /* Never trust a blob to be terminated: it came through another process. */
-  stored.model[sizeof stored.model - 1] = '\0';
-  stored.device[sizeof stored.device - 1] = '\0';
-  *settings = stored;
-  return TRUE;
-}
-
-void
-vkstyle_settings_save_last (const VkstyleSettings *settings)
-{
-  gimp_set_data (VKSTYLE_PROC, settings, sizeof *settings);
 }
 
 gboolean
@@ -79,4 +56,26 @@ vkstyle_settings_set (VkstyleSettings *settings, const char *model, double stren
   settings->scale = scale;
   settings->new_layer = new_layer ? 1 : 0;
   return TRUE;
+}
+
+gboolean
+vkstyle_settings_from_values (VkstyleSettings *settings, const FilterValue values[STYLIZE_N_ARGS],
+                              GError **error)
+{
+  return vkstyle_settings_set (settings, values[STYLIZE_ARG_MODEL].string,
+                               values[STYLIZE_ARG_STRENGTH].number,
+                               values[STYLIZE_ARG_SCALE].number,
+                               values[STYLIZE_ARG_NEW_LAYER].number != 0.0,
+                               values[STYLIZE_ARG_DEVICE].string, error);
+}
+
+double
+vkstyle_settings_first_run_scale (int width, int height)
+{
+  double long_side = MAX (width, height);
+
+  if (long_side <= VKSTYLE_FIRST_RUN_LONG_SIDE)
+    return VKSTYLE_SCALE_MAX;
+  return CLAMP (((int) (100.0 * VKSTYLE_FIRST_RUN_LONG_SIDE / long_side)) / 100.0,
+                VKSTYLE_SCALE_MIN, VKSTYLE_SCALE_MAX);
 }

@@ -1,6 +1,9 @@
-/* What one run of the plug-in is asked to do: the PDB arguments, also what "Repeat" replays. */
+/* What one run of the plug-in is asked to do: the PDB arguments, also what "Repeat" replays.
+ * GIMP-free: the GIMP 2.10 front end stores it with gimp_set_data (gimp2/last-values.c), GIMP 3
+ * keeps its procedure config itself. */
 #pragma once
 #include <glib.h>
+#include "plug-in/filter.h"
 
 #define VKSTYLE_PROC   "plug-in-vkstyle"
 #define VKSTYLE_BINARY "vkstyle"
@@ -9,7 +12,7 @@
 #define VKSTYLE_SCALE_MIN 0.05
 #define VKSTYLE_SCALE_MAX 1.0
 
-/* Stored verbatim with gimp_set_data(), so fixed-size arrays and no pointers; bump the magic when
+/* GIMP 2.10 stores it verbatim with gimp_set_data(), so fixed-size arrays and no pointers; bump the magic when
  * the layout changes so an old blob from the previous version is ignored instead of misread. */
 #define VKSTYLE_SETTINGS_MAGIC 0x766b7301u
 
@@ -24,9 +27,15 @@ typedef struct {
 } VkstyleSettings;
 
 void vkstyle_settings_init_defaults (VkstyleSettings *settings);
-/* Returns FALSE when nothing (or an incompatible blob) was stored. */
-gboolean vkstyle_settings_load_last (VkstyleSettings *settings);
-void vkstyle_settings_save_last (const VkstyleSettings *settings);
 /* FALSE with a message when a number is out of range or a string does not fit its array. */
 gboolean vkstyle_settings_set (VkstyleSettings *settings, const char *model, double strength,
                                double scale, int new_layer, const char *device, GError **error);
+/* Same from the arguments of vkstyle_stylize_filter, in its order (STYLIZE_ARG_*). */
+gboolean vkstyle_settings_from_values (VkstyleSettings *settings,
+                                       const FilterValue values[STYLIZE_N_ARGS], GError **error);
+
+/* The first interactive run picks a processing scale that keeps the network at about
+ * VKSTYLE_FIRST_RUN_LONG_SIDE pixels on the long side of a width x height region: a CPU device
+ * takes minutes beyond that. Whole percent, as the slider shows it. */
+#define VKSTYLE_FIRST_RUN_LONG_SIDE 1024.0
+double vkstyle_settings_first_run_scale (int width, int height);

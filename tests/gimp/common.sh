@@ -1,7 +1,7 @@
 # Sourced by the tests/gimp/test-*.sh scripts: arguments, scratch folder, pixel checks.
 #
 # Every test takes: PLUGIN_DIR MODEL [CLI]
-#   PLUGIN_DIR  build folder with the `vkstyle` plug-in executable
+#   PLUGIN_DIR  build folder with the `vkstyle` plug-in executable, for GIMP 2.10 or GIMP 3
 #   MODEL       a style model (.safetensors) the engine can run (small is fine: tests are slow
 #               on a CPU device)
 #   CLI         optional: the `vkstyle` command line tool, for "same result as the CLI" checks
@@ -21,6 +21,32 @@ if [ ! -f "$model" ]; then
   echo "FAIL: no model file $model"
   exit 1
 fi
+
+# Which GIMP runs the test: the one whose libgimp the plug-in links (VKSTYLE_GIMP=2.10|3 says it
+# instead). GIMP 3 takes tests/gimp3/'s runner and Script-Fu helpers, which have the same names
+# as ours, so the test bodies serve both.
+gimp_flavour=${VKSTYLE_GIMP:-}
+if [ -z "$gimp_flavour" ]; then
+  if ldd "$plugin_dir/vkstyle" 2>/dev/null | grep -q 'libgimp-3\.0'; then
+    gimp_flavour=3
+  else
+    gimp_flavour=2.10
+  fi
+fi
+# For the tests that start the real GUI (undo, dialog): its command, profile variable and the
+# option that makes -b commands Script-Fu.
+case $gimp_flavour in
+  3)
+    flavour_dir=$(cd "$here/../gimp3" && pwd)
+    gimp_gui=gimp-3.0 profile_var=GIMP3_DIRECTORY
+    batch_option=--batch-interpreter=plug-in-script-fu-eval
+    ;;
+  *)
+    flavour_dir=$here
+    gimp_gui=gimp-2.10 profile_var=GIMP2_DIRECTORY
+    batch_option=
+    ;;
+esac
 
 for tool in convert compare identify; do
   if ! command -v $tool >/dev/null 2>&1; then
@@ -48,11 +74,11 @@ fail () {
 
 # Writes a Script-Fu file that first loads the helpers; the body comes on stdin.
 scheme () {
-  { printf '(load "%s/helpers.scm")\n' "$here"; cat; } >"$work/$1"
+  { printf '(load "%s/helpers.scm")\n' "$flavour_dir"; cat; } >"$work/$1"
 }
 
 run_gimp () {
-  "$here/run-gimp-test.sh" "$plugin_dir" "$work" "$@"
+  "$flavour_dir/run-gimp-test.sh" "$plugin_dir" "$work" "$@"
   local status=$?
   [ $status -eq 77 ] && exit 77
   [ $status -eq 0 ] || fail "GIMP run failed (log: $work/gimp.log)"

@@ -1,5 +1,7 @@
-; Script-Fu helpers for the plug-in tests. Test images are made here, inside GIMP, so the tests
-; need no binary fixtures: a seeded plasma is colourful, deterministic and has no flat areas.
+; Script-Fu helpers for the plug-in tests in GIMP 2.10 (tests/gimp3/helpers.scm has the same
+; names for GIMP 3, so the test bodies serve both). Test images are made here, inside GIMP, so
+; the tests need no binary fixtures: a seeded plasma is colourful, deterministic and has no flat
+; areas.
 
 (define (vks-new-image width height type)
   (let* ((image (car (gimp-image-new width height type)))
@@ -30,6 +32,49 @@
 (define (vks-n-layers image)
   (car (gimp-image-get-layers image)))
 
+
+(define (vks-selected-layer image)
+  (car (gimp-image-get-active-layer image)))
+
+(define (vks-images)
+  (vector->list (cadr (gimp-image-list))))
+
+(define (vks-new-layer image name width height type)
+  (car (gimp-layer-new image width height type name 100 LAYER-MODE-NORMAL)))
+
+(define (vks-group-new image)
+  (car (gimp-layer-group-new image)))
+
+(define (vks-to-16bit image)
+  (gimp-image-convert-precision image PRECISION-U16-GAMMA))
+
+(define (vks-16bit? image)
+  (= (car (gimp-image-get-precision image)) PRECISION-U16-GAMMA))
+
+(define (vks-gray? image)
+  (and (= (car (gimp-image-base-type image)) GRAY)
+       (= (car (gimp-drawable-is-gray (vks-layer image))) TRUE)))
+
+; A slight blur: fills in the values between the 8-bit steps of a 16-bit image.
+(define (vks-blur image drawable)
+  (plug-in-gauss RUN-NONINTERACTIVE image drawable 3 3 0))
+
+(define (vks-apply-to image drawable model strength scale new-layer)
+  (plug-in-vkstyle RUN-NONINTERACTIVE image drawable model strength scale new-layer ""))
+
 ; Stylize the whole drawable (no dialog).
 (define (vks-apply image model strength scale new-layer)
-  (plug-in-vkstyle RUN-NONINTERACTIVE image (vks-layer image) model strength scale new-layer ""))
+  (vks-apply-to image (vks-layer image) model strength scale new-layer))
+
+; The Script-Fu server the GUI tests talk to (tests/gimp/script-fu-client.py).
+(define (vks-start-server port)
+  (plug-in-script-fu-server RUN-NONINTERACTIVE "127.0.0.1" port ""))
+
+; An image's name up to its first dot: the name of the file it came from, whatever GIMP adds.
+(define (vks-image-key image)
+  (let* ((name (car (gimp-image-get-name image)))
+         (dot (let loop ((i 0))
+                (cond ((= i (string-length name)) i)
+                      ((char=? (string-ref name i) #\.) i)
+                      (else (loop (+ i 1)))))))
+    (substring name 0 dot)))

@@ -7,8 +7,7 @@ scheme gray.scm <<SCM
 (let* ((image (vks-new-image 67 45 GRAY)))
   (vks-save image "$work/in.png")
   (vks-apply image "$model" 100 1.0 0)
-  (vks-assert (= (car (gimp-image-base-type image)) GRAY) "the image is no longer grayscale")
-  (vks-assert (= (car (gimp-drawable-is-gray (vks-layer image))) TRUE) "the layer is not gray")
+  (vks-assert (vks-gray? image) "the image or the layer is no longer grayscale")
   (vks-save image "$work/out.png"))
 SCM
 run_gimp "$work/gray.scm"

@@ -6,7 +6,7 @@
 # missing (Debian packages xvfb, xdotool, python3).
 source "$(dirname "$0")/common.sh"
 
-for tool in xvfb-run xdotool python3 gimp-2.10; do
+for tool in xvfb-run xdotool python3 $gimp_gui; do
   if ! command -v $tool >/dev/null 2>&1; then
     echo "SKIP: $tool not found"
     exit 77
@@ -41,12 +41,12 @@ client="$here/script-fu-client.py"
 cat >"$work/session.sh" <<SESSION
 #!/bin/bash
 # UTF-8, or GTK cannot put the image names (next to an en dash) into the window titles
-export GIMP2_DIRECTORY="$work/profile" LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=C
+export $profile_var="$work/profile" LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=C
 # GTK warns about missing theme engines; fatal warnings would crash GIMP's GUI
 unset G_DEBUG
 # own process group, so the Script-Fu server and other plug-ins go with GIMP at the end
-setsid gimp-2.10 --no-splash -d -f -b '(load "$work/setup.scm")' \\
-  -b '(plug-in-script-fu-server RUN-NONINTERACTIVE "127.0.0.1" $port "")' \\
+setsid $gimp_gui --no-splash -d -f $batch_option -b '(load "$work/setup.scm")' \\
+  -b '(begin (load "$flavour_dir/helpers.scm") (vks-start-server $port))' \\
   >"$work/gui.log" 2>&1 &
 gimp_pid=\$!
 status=1
@@ -70,20 +70,22 @@ if server_up; then
       sleep 1
     done
     if [ -z "\$window" ]; then
-      echo "no image window for \$name; windows:"; xwininfo -root -tree | grep '"'
+      echo "no image window for \$name; windows:"
+      xdotool search --name . getwindowname %@ 2>/dev/null | sort -u
+      command -v import >/dev/null && import -window root "$work/screen.png"
       status=1; continue
     fi
     xdotool windowfocus --sync \$window key --clearmodifiers ctrl+z
     sleep 1
   done
   # the answer lists "name layers: n" per image
-  python3 "$client" $port '(begin (load "$here/helpers.scm")
+  python3 "$client" $port '(begin (load "$flavour_dir/helpers.scm")
     (map (lambda (image)
-           (let* ((name (car (gimp-image-get-name image))))
-             (vks-save-drawable image (car (gimp-image-get-active-drawable image))
-               (string-append "$work/undone-" name))
+           (let* ((name (vks-image-key image)))
+             (vks-save-drawable image (vks-layer image)
+               (string-append "$work/undone-" name ".png"))
              (string-append name " layers: " (number->string (vks-n-layers image)))))
-         (vector->list (cadr (gimp-image-list)))))' >"$work/layers.txt" || status=1
+         (vks-images)))' >"$work/layers.txt" || status=1
   python3 "$client" $port '(gimp-quit TRUE)' 10 >/dev/null 2>&1
 fi
 sleep 2
@@ -103,6 +105,6 @@ for name in replace new-layer; do
   expect_different "$work/undo-$name.png" "$after" "$name: the plug-in changed nothing"
   expect_identical "$work/undo-$name.png" "$undone" "$name: one Undo does not restore the input"
 done
-grep -q "undo-new-layer.png layers: 1" "$work/layers.txt" ||
+grep -q "undo-new-layer layers: 1" "$work/layers.txt" ||
   fail "Undo did not remove the new layer"
 echo "PASS"

@@ -2,7 +2,7 @@
 
 #include <libgimp/gimp.h>
 
-#include "plug-in/preview.h"
+#include "plug-in/gimp2/preview.h"
 
 void
 preview_layer_init (PreviewLayer *preview, gint32 image)
@@ -10,34 +10,36 @@ preview_layer_init (PreviewLayer *preview, gint32 image)
   preview->image = image;
   preview->layer = -1;
   preview->frozen = FALSE;
+  preview->was_clean = !gimp_image_is_dirty (image);
 }
 
 static gint32
-create_layer (PreviewLayer *preview, const RenderRegion *region, const char *name)
+create_layer (PreviewLayer *preview, const Target *target, const char *name)
 {
   GimpImageType type = gimp_image_base_type (preview->image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
                                                                            : GIMP_RGBA_IMAGE;
-  gint32 layer = gimp_layer_new (preview->image, name, region->width, region->height, type,
+  gint32 layer = gimp_layer_new (preview->image, name, target->pixels->width,
+                                 target->pixels->height, type,
                                  100.0, GIMP_LAYER_MODE_NORMAL);
 
   if (layer < 0)
     return -1;
-  gimp_layer_set_offsets (layer, region->image_x, region->image_y);
-  if (!render_insert_layer_above (preview->image, region->drawable, layer))
+  gimp_layer_set_offsets (layer, target->image_x, target->image_y);
+  if (!target_insert_layer_above (preview->image, target->drawable, layer))
     {
       gimp_item_delete (layer);
       return -1;
     }
   /* the new layer became the active one; the user is still working on the drawable */
-  render_restore_active (preview->image, region->drawable);
+  target_restore_active (preview->image, target->drawable);
   return layer;
 }
 
 void
-preview_layer_show (PreviewLayer *preview, const RenderRegion *region, const float *styled,
+preview_layer_show (PreviewLayer *preview, const Target *target, const float *styled,
                     double strength, const char *style_name)
 {
-  g_autofree float *rgba = NULL;
+  const PixelRegion *pixels = target->pixels;
   GeglBuffer *buffer;
 
   /* the user may have deleted it by hand meanwhile */
@@ -50,7 +52,7 @@ preview_layer_show (PreviewLayer *preview, const RenderRegion *region, const flo
     }
   if (preview->layer < 0)
     {
-      preview->layer = create_layer (preview, region, style_name);
+      preview->layer = create_layer (preview, target, style_name);
       if (preview->layer < 0)
         return;
     }
@@ -58,14 +60,10 @@ preview_layer_show (PreviewLayer *preview, const RenderRegion *region, const flo
     gimp_item_set_name (preview->layer, style_name);
 
   /* the preview layer is the region's size, so its own coordinates start at 0,0 */
-  rgba = g_new (float, (gsize) region->width * region->height * 4);
-  render_blend_rows (region, styled, strength, TRUE, 0, region->height, rgba);
   buffer = gimp_drawable_get_buffer (preview->layer);
-  gegl_buffer_set (buffer, GEGL_RECTANGLE (0, 0, region->width, region->height), 0,
-                   babl_format ("R'G'B'A float"), rgba, GEGL_AUTO_ROWSTRIDE);
-  gegl_buffer_flush (buffer);
+  pixel_region_write (pixels, styled, strength, TRUE, buffer, 0, 0);
   g_object_unref (buffer);
-  gimp_drawable_update (preview->layer, 0, 0, region->width, region->height);
+  gimp_drawable_update (preview->layer, 0, 0, pixels->width, pixels->height);
   gimp_displays_flush ();
 }
 
@@ -79,6 +77,8 @@ preview_layer_remove (PreviewLayer *preview)
     {
       gimp_image_undo_thaw (preview->image);
       preview->frozen = FALSE;
+      if (preview->was_clean)
+        gimp_image_clean_all (preview->image);
     }
   gimp_displays_flush ();
 }

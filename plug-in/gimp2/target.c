@@ -1,0 +1,117 @@
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <libgimp/gimp.h>
+
+#include "engine/error.h"
+#include "plug-in/gimp2/target.h"
+
+void
+target_free (Target *target)
+{
+  if (target == NULL)
+    return;
+  pixel_region_free (target->pixels);
+  g_free (target);
+}
+
+Target *
+target_read (gint32 drawable, GError **error)
+{
+  g_autoptr (Target) target = g_new0 (Target, 1);
+  GeglBuffer *buffer, *selection = NULL;
+  int width, height, off_x, off_y;
+
+  if (gimp_item_is_group (drawable))
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
+                   _("A layer group cannot be stylized. Choose one of its layers."));
+      return NULL;
+    }
+  if (!gimp_drawable_mask_intersect (drawable, &target->x, &target->y, &width, &height)
+      || width <= 0 || height <= 0)
+    return NULL;
+
+  target->drawable = drawable;
+  target->image = gimp_item_get_image (drawable);
+  gimp_drawable_offsets (drawable, &off_x, &off_y);
+  target->image_x = off_x + target->x;
+  target->image_y = off_y + target->y;
+
+  buffer = gimp_drawable_get_buffer (drawable);
+  if (!gimp_selection_is_empty (target->image))
+    selection = gimp_drawable_get_buffer (gimp_image_get_selection (target->image));
+  target->pixels = pixel_region_read (buffer, GEGL_RECTANGLE (target->x, target->y, width,
+                                                              height),
+                                      selection, target->image_x, target->image_y, error);
+  g_object_unref (buffer);
+  g_clear_object (&selection);
+  return target->pixels ? g_steal_pointer (&target) : NULL;
+}
+
+void
+target_restore_active (gint32 image, gint32 drawable)
+{
+  if (gimp_item_is_layer_mask (drawable))
+    {
+      gint32 layer = gimp_layer_from_mask (drawable);
+
+      gimp_image_set_active_layer (image, layer);
+      gimp_layer_set_edit_mask (layer, TRUE);
+    }
+  else if (gimp_item_is_layer (drawable))
+    gimp_image_set_active_layer (image, drawable);
+  else if (gimp_item_is_channel (drawable))
+    gimp_image_set_active_channel (image, drawable);
+}
+
+gboolean
+target_insert_layer_above (gint32 image, gint32 drawable, gint32 layer)
+{
+  gint32 item = gimp_item_is_layer_mask (drawable) ? gimp_layer_from_mask (drawable) : drawable;
+  gint32 parent = -1;
+  int position = 0;
+
+  if (gimp_item_is_layer (item))
+    {
+      parent = gimp_item_get_parent (item);
+      position = gimp_image_get_item_position (image, item);
+    }
+  return gimp_image_insert_layer (image, layer, parent, position);
+}
+
+gint32
+target_commit (const Target *target, const float *styled, double strength, gboolean new_layer,
+               const char *layer_name, GError **error)
+{
+  const PixelRegion *pixels = target->pixels;
+  gint32 written = target->drawable;
+  GeglBuffer *shadow;
+
+  gimp_image_undo_group_start (target->image);
+  if (new_layer)
+    {
+      written = gimp_layer_new_from_drawable (target->drawable, target->image);
+      if (written < 0 || !target_insert_layer_above (target->image, target->drawable, written))
+        {
+          if (written >= 0)
+            gimp_item_delete (written);
+          gimp_image_undo_group_end (target->image);
+          g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
+                       _("Could not create a new layer for the result."));
+          return -1;
+        }
+      gimp_item_set_name (written, layer_name);
+    }
+
+  shadow = gimp_drawable_get_shadow_buffer (written);
+  /* flushed inside: the shadow's tiles must be in GIMP before the merge */
+  pixel_region_write (pixels, styled, strength, FALSE, shadow, target->x, target->y);
+  g_object_unref (shadow);
+  gimp_drawable_merge_shadow (written, TRUE);
+  gimp_drawable_update (written, target->x, target->y, pixels->width, pixels->height);
+  gimp_image_undo_group_end (target->image);
+  if (new_layer)
+    target_restore_active (target->image, written);
+  return written;
+}

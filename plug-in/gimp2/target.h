@@ -1,0 +1,32 @@
+/* GIMP 2.10: the drawable a filter works on (the part the selection covers), and writing a
+ * result back as one undo step. The pixels themselves are a shared PixelRegion. */
+#pragma once
+#include <glib.h>
+#include "plug-in/region.h"
+
+typedef struct {
+  gint32 image;
+  gint32 drawable;
+  int x, y;             /* the region's origin in drawable coordinates */
+  int image_x, image_y; /* and in image coordinates */
+  PixelRegion *pixels;
+} Target;
+
+/* Reads the drawable where the selection (if any) covers it. Returns NULL with *error unset when
+ * the selection does not touch the drawable (nothing to do), NULL with *error set on failure. */
+Target *target_read (gint32 drawable, GError **error);
+void target_free (Target *target);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Target, target_free)
+
+/* Writes the blended result through the drawable's shadow buffer and merges it, so a soft
+ * selection blends and the change is one undo step. With new_layer the target is a copy of the
+ * drawable inserted above it and named layer_name. Returns the drawable written, -1 on error. */
+gint32 target_commit (const Target *target, const float *styled, double strength,
+                      gboolean new_layer, const char *layer_name, GError **error);
+
+/* Inserts `layer` right above `drawable` (above the mask's layer for a layer mask; on top of the
+ * image for a channel). */
+gboolean target_insert_layer_above (gint32 image, gint32 drawable, gint32 layer);
+
+/* Makes `drawable` the active one again after inserting layers made another one active. */
+void target_restore_active (gint32 image, gint32 drawable);

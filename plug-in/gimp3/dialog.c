@@ -1,0 +1,452 @@
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+/* one of libgimpwidgets 3.0.4's headers returns a const value, which -Wextra reports */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-qualifiers"
+#include <libgimp/gimpui.h>
+#pragma GCC diagnostic pop
+
+#include "plug-in/choices.h"
+#include "plug-in/gimp3/dialog.h"
+#include "plug-in/gimp3/preview.h"
+#include "plug-in/gtk/status.h"
+#include "plug-in/gtk/style-list.h"
+#include "plug-in/session.h"
+#include "plug-in/settings.h"
+
+typedef struct {
+  const Target *target;
+  GimpProcedureConfig *config;
+  Session *session;
+  const char *plugin_dir;
+
+  GtkWidget *dialog;
+  StyleList *styles;
+  GtkWidget *description_label;
+  GtkWidget *size_label;
+  GtkWidget *device_combo;
+  DeviceChoices *devices;   /* parallel to device_combo's rows */
+  StatusWidgets status;
+
+  gboolean syncing;         /* a widget follows the config: do not write it back */
+  PreviewLayer preview;
+  GMainLoop *loop;
+} Dialog;
+
+/* ---- the config ---------------------------------------------------------------------------- */
+
+static char *
+config_string (Dialog *d, const char *name)
+{
+  char *value = NULL;
+
+  g_object_get (d->config, name, &value, NULL);
+  return value;
+}
+
+static double
+config_double (Dialog *d, const char *name)
+{
+  double value = 0.0;
+
+  g_object_get (d->config, name, &value, NULL);
+  return value;
+}
+
+static gboolean
+config_boolean (Dialog *d, const char *name)
+{
+  gboolean value = FALSE;
+
+  g_object_get (d->config, name, &value, NULL);
+  return value;
+}
+
+/* ---- what the session asks of the widgets -------------------------------------------------- */
+
+static gboolean
+get_request (gpointer ui, JobRequest *request)
+{
+  Dialog *d = ui;
+
+  request->model_path = style_list_path (d->styles);
+  request->device = config_string (d, "device");
+  request->scale = config_double (d, "scale");
+  if (request->device == NULL)
+    request->device = g_strdup ("");
+  if (request->model_path == NULL)
+    {
+      job_request_clear (request);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static double
+get_strength (gpointer ui)
+{
+  return config_double (ui, "strength");
+}
+
+static gboolean
+get_preview (gpointer ui)
+{
+  return config_boolean (ui, "preview");
+}
+
+static void
+show_message (gpointer ui, const char *message)
+{
+  status_show_message (&((Dialog *) ui)->status, message);
+}
+
+static void
+show_progress (gpointer ui, double fraction, const char *text)
+{
+  status_show_progress (&((Dialog *) ui)->status, fraction, text);
+}
+
+static void
+show_state (gpointer ui, gboolean applying, gboolean running)
+{
+  Dialog *d = ui;
+  g_autofree char *path = style_list_path (d->styles);
+
+  status_show_state (&d->status, applying, running, path != NULL);
+}
+
+static void
+show_preview (gpointer ui, const float *styled, double strength, const char *name)
+{
+  Dialog *d = ui;
+
+  preview_layer_show (&d->preview, d->target, styled, strength, name);
+}
+
+static void
+remove_preview (gpointer ui)
+{
+  Dialog *d = ui;
+
+  preview_layer_remove (&d->preview);
+}
+
+static gboolean
+commit (gpointer ui, const float *styled, const char *name, GError **error)
+{
+  Dialog *d = ui;
+
+  if (!target_commit (d->target, styled, config_double (d, "strength"),
+                      config_boolean (d, "new-layer"), name, error))
+    return FALSE;
+  gimp_displays_flush ();
+  return TRUE;
+}
+
+static void
+finished (gpointer ui)
+{
+  Dialog *d = ui;
+
+  gtk_widget_hide (d->dialog);
+  g_main_loop_quit (d->loop);
+}
+
+static const SessionUi session_ui = {
+  get_request, get_strength, get_preview, show_progress, show_message, show_state,
+  show_preview, remove_preview, commit, finished,
+};
+
+/* ---- the style list ------------------------------------------------------------------------ */
+
+static void
+on_model_changed (GtkComboBox *combo, Dialog *d)
+{
+  g_autofree char *path = style_list_path (d->styles);
+
+  (void) combo;
+  style_list_describe (d->styles, GTK_LABEL (d->description_label));
+  if (!d->syncing && path != NULL)
+    g_object_set (d->config, "model", path, NULL);
+}
+
+static void
+on_choose_file (GtkButton *button, Dialog *d)
+{
+  g_autoptr (GError) error = NULL;
+
+  (void) button;
+  if (!style_list_choose_file (d->styles, GTK_WINDOW (d->dialog), &error))
+    {
+      g_autofree char *message = stylizer_describe_error (error);
+
+      show_message (d, message);
+    }
+}
+
+/* The config's "model" may be a style name from a script: the list shows the file it means. */
+static void
+select_config_model (Dialog *d)
+{
+  g_autofree char *model = config_string (d, "model");
+
+  style_list_select (d->styles, model);
+}
+
+/* ---- the device list ----------------------------------------------------------------------- */
+
+static void
+select_config_device (Dialog *d)
+{
+  g_autofree char *device = config_string (d, "device");
+
+  for (int i = 0; d->devices->selectors[i]; i++)
+    if (g_strcmp0 (d->devices->selectors[i], device ? device : "") == 0)
+      {
+        gtk_combo_box_set_active (GTK_COMBO_BOX (d->device_combo), i);
+        return;
+      }
+}
+
+static void
+on_device_changed (GtkComboBox *combo, Dialog *d)
+{
+  int active = gtk_combo_box_get_active (combo);
+
+  if (!d->syncing && active >= 0 && (guint) active < g_strv_length (d->devices->selectors))
+    g_object_set (d->config, "device", d->devices->selectors[active], NULL);
+}
+
+/* ---- following the config ------------------------------------------------------------------ */
+
+static void
+update_size_label (Dialog *d)
+{
+  g_autofree char *text = choices_size_note (d->target->pixels, config_double (d, "scale"));
+
+  gtk_label_set_text (GTK_LABEL (d->size_label), text);
+}
+
+/* Every change, from our widgets, GIMP's generated ones or the Reset button, comes here. */
+static void
+on_config_notify (GObject *config, GParamSpec *pspec, Dialog *d)
+{
+  const char *name = g_param_spec_get_name (pspec);
+
+  (void) config;
+  d->syncing = TRUE;
+  if (strcmp (name, "model") == 0)
+    {
+      g_autofree char *path = style_list_path (d->styles);
+      g_autofree char *model = config_string (d, "model");
+
+      if (g_strcmp0 (path, model) != 0)
+        select_config_model (d);
+    }
+  else if (strcmp (name, "device") == 0)
+    select_config_device (d);
+  else if (strcmp (name, "scale") == 0)
+    update_size_label (d);
+  d->syncing = FALSE;
+
+  if (d->session == NULL)
+    return;  /* still building the dialog */
+  if (strcmp (name, "preview") == 0)
+    session_preview_toggled (d->session);
+  else if (strcmp (name, "used") != 0)
+    session_changed (d->session);
+}
+
+/* ---- building the dialog ------------------------------------------------------------------- */
+
+static GtkWidget *
+hint_label (void)
+{
+  GtkWidget *label = gtk_label_new ("");
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 56);
+  gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL,
+                             PANGO_ATTR_STYLE, PANGO_STYLE_ITALIC, -1);
+  return label;
+}
+
+static GtkWidget *
+row_label (const char *text, GtkWidget *mnemonic_widget)
+{
+  GtkWidget *label = gtk_label_new_with_mnemonic (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), mnemonic_widget);
+  return label;
+}
+
+static void
+build_style_rows (Dialog *d, GtkGrid *grid, int row)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (_("Choose _File…"));
+  GtkWidget *combo;
+
+  d->styles = style_list_new (gimp_directory (), d->plugin_dir);
+  combo = style_list_combo (d->styles);
+  gtk_widget_set_hexpand (combo, TRUE);
+  gtk_widget_set_tooltip_text (button, _("Use any style model file (.safetensors)"));
+  g_signal_connect (button, "clicked", G_CALLBACK (on_choose_file), d);
+
+  gtk_grid_attach (grid, row_label (_("_Style:"), combo), 0, row, 1, 1);
+  gtk_grid_attach (grid, combo, 1, row, 1, 1);
+  gtk_grid_attach (grid, button, 2, row, 1, 1);
+  d->description_label = hint_label ();
+  gtk_grid_attach (grid, d->description_label, 1, row + 1, 2, 1);
+}
+
+static void
+build_device_row (Dialog *d, GtkGrid *grid, int row)
+{
+  g_autofree char *device = config_string (d, "device");
+
+  d->device_combo = gtk_combo_box_text_new ();
+  d->devices = device_choices_new (device);
+  for (int i = 0; d->devices->labels[i]; i++)
+    gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->device_combo),
+                                    d->devices->labels[i]);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->device_combo), d->devices->active);
+  gtk_widget_set_tooltip_text (d->device_combo,
+                               _("The Vulkan device that computes the style. A CPU device "
+                                 "(llvmpipe) works everywhere but is slow."));
+  gtk_grid_attach (grid, row_label (_("_Device:"), d->device_combo), 0, row, 1, 1);
+  gtk_grid_attach (grid, d->device_combo, 1, row, 2, 1);
+}
+
+static GtkWidget *
+build_message_box (Dialog *d)
+{
+  GtkWidget *icon = gtk_image_new_from_icon_name (GIMP_ICON_DIALOG_WARNING,
+                                                  GTK_ICON_SIZE_DIALOG);
+
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *label = gtk_label_new ("");
+
+  gtk_widget_set_valign (icon, GTK_ALIGN_START);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 56);
+  gtk_box_pack_start (GTK_BOX (box), icon, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box), label, TRUE, TRUE, 0);
+  gtk_widget_show_all (box);
+  gtk_widget_set_no_show_all (box, TRUE);
+  gtk_widget_hide (box);
+  d->status.message_box = box;
+  d->status.message_label = label;
+  return box;
+}
+
+/* GIMP's generated widget for a config property, placed in our grid across all columns. */
+static void
+attach_generated (Dialog *d, GtkGrid *grid, GtkWidget *widget, int row, const char *tooltip)
+{
+  (void) d;
+  gtk_widget_set_hexpand (widget, TRUE);
+  if (tooltip != NULL)
+    gtk_widget_set_tooltip_text (widget, tooltip);
+  gtk_grid_attach (grid, widget, 0, row, 3, 1);
+}
+
+static void
+build_dialog (Dialog *d, GimpProcedure *procedure)
+{
+  GimpProcedureDialog *pd;
+  GtkWidget *vbox, *grid;
+  int row = 0;
+
+  d->dialog = gimp_procedure_dialog_new (procedure, d->config, _("Style Transfer"));
+  pd = GIMP_PROCEDURE_DIALOG (d->dialog);
+  gimp_procedure_dialog_set_ok_label (pd, _("_Apply"));
+  d->status.apply_button = gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
+                                                               GTK_RESPONSE_OK);
+
+  vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  gtk_container_set_border_width (GTK_CONTAINER (vbox), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (d->dialog))), vbox,
+                      TRUE, TRUE, 0);
+  grid = gtk_grid_new ();
+  d->status.controls = grid;
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+  gtk_box_pack_start (GTK_BOX (vbox), grid, FALSE, FALSE, 0);
+
+  build_style_rows (d, GTK_GRID (grid), row);
+  row += 2;
+  attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "strength",
+                                                                               1.0),
+                    row++, _("How much of the style to mix over the original"));
+  /* a fraction in the PDB, a percentage on screen as in the GIMP 2.10 dialog */
+  attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "scale",
+                                                                               100.0),
+                    row++, _("Compute the style on a smaller copy and enlarge the result: much "
+                             "faster on big images, and the brush strokes get larger"));
+  d->size_label = hint_label ();
+  gtk_grid_attach (GTK_GRID (grid), d->size_label, 1, row++, 2, 1);
+  attach_generated (d, GTK_GRID (grid),
+                    gimp_procedure_dialog_get_widget (pd, "new-layer", GTK_TYPE_CHECK_BUTTON),
+                    row++, _("Put the result on a new layer above, named after the style"));
+  build_device_row (d, GTK_GRID (grid), row++);
+  attach_generated (d, GTK_GRID (grid),
+                    gimp_procedure_dialog_get_widget (pd, "preview", GTK_TYPE_CHECK_BUTTON),
+                    row++, _("Show the result in a temporary layer above the layer; it is "
+                             "removed when you cancel"));
+
+  gtk_box_pack_start (GTK_BOX (vbox), build_message_box (d), FALSE, FALSE, 0);
+  d->status.progress_bar = gtk_progress_bar_new ();
+  gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (d->status.progress_bar), TRUE);
+  gtk_box_pack_start (GTK_BOX (vbox), d->status.progress_bar, FALSE, FALSE, 0);
+
+  select_config_model (d);
+  style_list_describe (d->styles, GTK_LABEL (d->description_label));
+  update_size_label (d);
+
+  g_signal_connect (style_list_combo (d->styles), "changed", G_CALLBACK (on_model_changed), d);
+  g_signal_connect (d->device_combo, "changed", G_CALLBACK (on_device_changed), d);
+  g_signal_connect (d->config, "notify", G_CALLBACK (on_config_notify), d);
+}
+
+gboolean
+vkstyle_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const Target *target,
+                    Stylizer *stylizer, const char *plugin_dir)
+{
+  Dialog d = { 0 };
+  gboolean applied;
+  g_autofree char *path = NULL;
+
+  d.target = target;
+  d.config = config;
+  d.plugin_dir = plugin_dir;
+  d.loop = g_main_loop_new (NULL, FALSE);
+  preview_layer_init (&d.preview, target->image);
+
+  gimp_ui_init (VKSTYLE_BINARY);
+  build_dialog (&d, procedure);
+  /* the list's choice is what the config holds from now on (a style name becomes its file) */
+  path = style_list_path (d.styles);
+  if (path != NULL)
+    g_object_set (config, "model", path, NULL);
+  d.session = session_new (target->pixels, stylizer, &session_ui, &d);
+  status_connect_session (d.dialog, d.session);
+  gtk_widget_show_all (d.dialog);
+  session_start (d.session);
+
+  g_main_loop_run (d.loop);
+
+  applied = session_applied (d.session);
+  g_signal_handlers_disconnect_by_data (config, &d);
+  session_free (d.session);
+  gtk_widget_destroy (d.dialog);
+  style_list_free (d.styles);
+  device_choices_free (d.devices);
+  g_main_loop_unref (d.loop);
+  return applied;
+}

@@ -1,0 +1,15 @@
+/* GIMP 3: the interactive dialog, a GimpProcedureDialog (GTK 3). GIMP's generated widgets edit
+ * the config directly (strength, scale, new layer, preview); the style list with descriptions,
+ * the device list, the processing-size note, the message area and the progress bar are ours.
+ * Its behaviour is plug-in/session.c's, as in the GIMP 2.10 dialog. */
+#pragma once
+#include <libgimp/gimp.h>
+#include "plug-in/gimp3/target.h"
+#include "plug-in/stylizer.h"
+
+/* Shows the dialog for `target` on `config`. On Apply the dialog itself renders and writes the
+ * result (so its progress bar and Cancel button cover the whole run) and returns TRUE, with the
+ * chosen values in `config`. On Cancel (or closing the window) the image is left as it was and
+ * FALSE is returned. */
+gboolean vkstyle_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
+                             const Target *target, Stylizer *stylizer, const char *plugin_dir);
