@@ -203,23 +203,38 @@ weight_shape (const VksGraph *g, VksNode node)
 
 /* Maps the packed region [begin, end) of `conv` to arena floats: the packing code places value
  * k + 1 where weight float k goes and w_count + c + 1 where bias float c goes. */
+/* The same convolution with its packed regions `by` bytes lower: packing into a host image of
+ * its own region only, not of the whole packed arena before it. */
+static void
+shift_packed (VksConv *conv, VkDeviceSize by)
+{
+  for (int p = 0; p < conv->n_passes; p++)
+    conv->pass[p].a_offset -= by;
+  conv->bias_offset -= by;
+}
+
 static void
 build_map (VksPlan *plan, ConvLowered *l, VkDeviceSize begin, VkDeviceSize end, VksNode weight,
            VksNode bias, long w_count, int cout, gboolean data_grad)
 {
-  float *host = g_malloc0 (end);
+  float *host = g_malloc0 (end - begin);
   float *w = g_new (float, w_count);
   float *b = g_new (float, cout);
   for (long k = 0; k < w_count; k++)
     w[k] = (float) (k + 1);
   for (int c = 0; c < cout; c++)
     b[c] = (float) (w_count + c + 1);
-  if (data_grad)
-    vks_conv_backward_pack (&l->bw, w, (guint8 *) host);
-  else
-    vks_conv_pack (&l->conv, w, bias != VKS_NONE ? b : NULL, (guint8 *) host);
+  if (data_grad) {
+    VksConvBackward local = l->bw;
+    shift_packed (&local.data, begin);
+    vks_conv_backward_pack (&local, w, (guint8 *) host);
+  } else {
+    VksConv local = l->conv;
+    shift_packed (&local, begin);
+    vks_conv_pack (&local, w, bias != VKS_NONE ? b : NULL, (guint8 *) host);
+  }
   for (VkDeviceSize i = 0; i < (end - begin) / sizeof (float); i++) {
-    long v = (long) host[begin / sizeof (float) + i];
+    long v = (long) host[i];
     VkDeviceSize at = begin / sizeof (float) + i;
     if (v > 0 && v <= w_count)
       vks_plan_map_element (plan, at, weight, v - 1);
@@ -254,8 +269,13 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
   /* Training: Winograd's forward and input gradient measured 3.8x and 10x PyTorch float32's
    * error against float64 (docs/performance.md, "Gradient error per convolution path"); im2col +
    * GEMM is within PyTorch's. Inference keeps Winograd (the error is far below 8 bits). */
-  if (vks_plan_params_change_on_device (plan) && vks_winograd_applies (&d))
-    d.algo = VKS_CONV_DIRECT;
+  if (vks_plan_params_change_on_device (plan) && vks_winograd_applies (&d)) {
+    VksConv probe;
+    VksArena none;
+    vks_arena_init (&none, vks_plan_context (plan));
+    if (vks_conv_init (&probe, &d, &none, NULL) && probe.algo == VKS_CONV_WINOGRAD)
+      d.algo = VKS_CONV_DIRECT;
+  }
   ConvLowered *l = g_new0 (ConvLowered, 1);
   vks_plan_set_data (plan, node, l);
   VksArena *packed = vks_plan_packed_arena (plan);
@@ -266,6 +286,12 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
   VkDeviceSize align = vks_buffer_alignment (vks_plan_context (plan));
   VkDeviceSize begin = (packed->size + align - 1) / align * align;
   long w_count = vks_shape_elements (sw);
+  /* the map is made by packing weights whose values are their indices, as floats */
+  if (w_count + info->shape.c >= (1L << 24)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE, "a convolution of %ld weights is too "
+                 "large to re-pack on the device (at most 2^24)", w_count);
+    return FALSE;
+  }
   /* the scratch is bound through R32F views too */
   VkDeviceSize budget = MIN ((VkDeviceSize) SCRATCH_BUDGET,
                              (VkDeviceSize) vks_plan_context (plan)->props.limits.maxTexelBufferElements
