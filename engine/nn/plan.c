@@ -1,46 +1,15 @@
-#include "engine/nn/plan-private.h"
+#include "engine/nn/plan-struct.h"
 
 #include "engine/nn/analysis.h"
-
-#include <string.h>
-
-#include "engine/optim.h"
-#include "engine/transfer.h"
-
-typedef struct {
-  VkDeviceSize offset, bytes;
-} Block;
 
 /* Work after which the recording ends a segment, so that a run can stop between segments
  * (vks_plan_run_until): about 0.1 s on lavapipe here, as the hand-written generator does. */
 #define SEGMENT_FLOPS 4e9
 
-#define NO_HOST G_MAXUINT64
+#include <string.h>
 
-struct VksPlan {
-  VksContext *ctx;
-  const VksGraph *g;
-  int n_nodes;
-  gboolean *live;          /* computed for the outputs */
-  VksNode *root;           /* the node whose storage a node uses (itself, or a view's source) */
-  VkDeviceSize *offset, *bytes;
-  gpointer *data;
-  VkDeviceSize arena_bytes, naive_bytes, leaf_bytes, scratch_offset, scratch_bytes;
-  VksArena packed;
-  gint32 *map;             /* the gather map, packed.size / 4 entries */
-  guint8 *map_store;       /* per entry: its value is in the parameter store (else the arena) */
-  gsize map_len;
-  VksParamStore *store;    /* not owned; NULL: parameters in the arena */
-  int *store_index;        /* per node: its store entry, or -1 */
-  guint64 store_version;   /* of the store when the prologue last ran */
-  VksBuffer *arena, *packed_buf, *index_buf;
-  VksBuffer *upload, *readback;  /* host-visible copies of the inputs and the read outputs */
-  VkDeviceSize *host_at;   /* per node: its place in upload (inputs) or readback, or NO_HOST */
-  VksRecorder *rec;
-  VksRecorder *prologue;   /* re-packing of parameters, run after they change (or NULL) */
-  gboolean params_change_on_device, prologue_due;
-  int n_computed;
-};
+#include "engine/nn/free_list.h"
+#include "engine/optim.h"
 
 VksContext *
 vks_plan_context (VksPlan *plan)
@@ -66,37 +35,10 @@ vks_plan_params_change_on_device (VksPlan *plan)
   return plan->params_change_on_device;
 }
 
-static int
-node_plane (const VksNodeInfo *info)
-{
-  return info->layout == VKS_LAYOUT_PLANES ? vks_plane_floats (info->shape.h, info->shape.w)
-                                           : info->shape.h * info->shape.w;
-}
 
-static VkDeviceSize
-node_bytes (const VksNodeInfo *info)
-{
-  VkDeviceSize floats = (VkDeviceSize) info->shape.n * info->shape.c * node_plane (info);
-  return (floats + 3) / 4 * 4 * sizeof (float);
-}
 
-static gboolean
-in_store (const VksPlan *plan, VksNode node)
-{
-  return plan->store_index != NULL && plan->store_index[plan->root[node]] >= 0;
-}
 
-static const VksBuffer *
-buffer_of (const VksPlan *plan, VksNode node)
-{
-  return in_store (plan, node) ? vks_param_store_buffer (plan->store) : plan->arena;
-}
 
-static VkDeviceSize
-arena_total (const VksPlan *plan)
-{
-  return plan->scratch_offset + plan->scratch_bytes;
-}
 
 const VksBuffer *
 vks_plan_node_buffer (VksPlan *plan, VksNode node, VkDeviceSize *buffer_floats,
@@ -288,62 +230,7 @@ vks_plan_free (VksPlan *plan)
   g_free (plan);
 }
 
-/* ---- memory: best fit over a free list kept sorted by offset ---- */
 
-static VkDeviceSize
-alloc_block (GArray *free_list, VkDeviceSize *end, VkDeviceSize bytes)
-{
-  int best = -1;
-  for (guint i = 0; i < free_list->len; i++) {
-    Block *b = &g_array_index (free_list, Block, i);
-    if (b->bytes >= bytes && (best < 0 || b->bytes < g_array_index (free_list, Block, best).bytes))
-      best = (int) i;
-  }
-  if (best < 0) {
-    /* Grow the arena, starting inside a free block at its end if there is one. */
-    VkDeviceSize at = *end;
-    if (free_list->len > 0) {
-      Block *last = &g_array_index (free_list, Block, free_list->len - 1);
-      if (last->offset + last->bytes == *end) {
-        at = last->offset;
-        g_array_set_size (free_list, free_list->len - 1);
-      }
-    }
-    *end = at + bytes;
-    return at;
-  }
-  Block *b = &g_array_index (free_list, Block, best);
-  VkDeviceSize at = b->offset;
-  b->offset += bytes;
-  b->bytes -= bytes;
-  if (b->bytes == 0)
-    g_array_remove_index (free_list, (guint) best);
-  return at;
-}
-
-static void
-free_block (GArray *free_list, VkDeviceSize offset, VkDeviceSize bytes)
-{
-  guint i = 0;
-  while (i < free_list->len && g_array_index (free_list, Block, i).offset < offset)
-    i++;
-  Block b = { offset, bytes };
-  g_array_insert_val (free_list, i, b);
-  if (i + 1 < free_list->len) {
-    Block *cur = &g_array_index (free_list, Block, i), *next = cur + 1;
-    if (cur->offset + cur->bytes == next->offset) {
-      cur->bytes += next->bytes;
-      g_array_remove_index (free_list, i + 1);
-    }
-  }
-  if (i > 0) {
-    Block *prev = &g_array_index (free_list, Block, i - 1), *cur = prev + 1;
-    if (prev->offset + prev->bytes == cur->offset) {
-      prev->bytes += cur->bytes;
-      g_array_remove_index (free_list, i);
-    }
-  }
-}
 
 /* A reshape is a view when both sides lie in memory in PyTorch order. */
 static gboolean
@@ -441,7 +328,7 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
     if (plan->live[v] && in_store (plan, v)) {
       plan->offset[v] = vks_param_store_offset (plan->store, plan->store_index[v]);
     } else if (plan->live[v] && (op == VKS_OP_INPUT || op == VKS_OP_PARAM)) {
-      plan->offset[v] = alloc_block (free_list, &end, plan->bytes[v]);
+      plan->offset[v] = vks_free_list_take (free_list, &end, plan->bytes[v]);
       plan->naive_bytes += plan->bytes[v];
       plan->leaf_bytes += plan->bytes[v];
     }
@@ -453,7 +340,7 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
     if (op == VKS_OP_INPUT || op == VKS_OP_PARAM) {
       /* placed above */
     } else if (plan->root[v] == v) {
-      plan->offset[v] = alloc_block (free_list, &end, plan->bytes[v]);
+      plan->offset[v] = vks_free_list_take (free_list, &end, plan->bytes[v]);
       plan->naive_bytes += plan->bytes[v];
     } else {
       plan->offset[v] = plan->offset[plan->root[v]];
@@ -464,12 +351,12 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
     for (int i = 0; i < info->n_in; i++) {
       int r = plan->root[info->in[i]];
       if (last_use[r] == v) {
-        free_block (free_list, plan->offset[r], plan->bytes[r]);
+        vks_free_list_give (free_list, plan->offset[r], plan->bytes[r]);
         last_use[r] = -2;    /* freed; an op reading one input twice frees it once */
       }
     }
     if (last_use[v] == -1 && plan->root[v] == v)
-      free_block (free_list, plan->offset[v], plan->bytes[v]);   /* computed, never read */
+      vks_free_list_give (free_list, plan->offset[v], plan->bytes[v]);   /* computed, never read */
   }
   plan->scratch_offset = (end + align - 1) / align * align;
   plan->arena_bytes = end;
@@ -551,87 +438,9 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
   return g_steal_pointer (&plan);
 }
 
-/* One submit: the gather map uploaded, and the arena zeroed, since leaves may be read before
- * they are set: start from zeros, never from whatever the memory held (the poison fault hook
- * checks this). */
-static gboolean
-initialise_buffers (VksPlan *plan, GError **error)
-{
-  grow_map (plan, plan->packed.size / sizeof (float));
-  VkDeviceSize map_bytes = plan->map_len * sizeof (gint32);
-  g_autoptr (VksRecorder) rec = vks_recorder_new (plan->ctx, error);
-  if (rec == NULL)
-    return FALSE;
-  VksBuffer *staging = NULL;
-  if (map_bytes > 0) {
-    staging = vks_buffer_new (plan->ctx, map_bytes, VKS_MEMORY_UPLOAD, "repack map upload",
-                              error);
-    if (staging == NULL)
-      return FALSE;
-    memcpy (staging->mapped, plan->map, map_bytes);
-    vks_recorder_copy (rec, staging, 0, plan->index_buf, 0, map_bytes);
-  }
-  vks_recorder_fill (rec, plan->arena, 0, VK_WHOLE_SIZE, 0);
-  gboolean ok = vks_recorder_finish (rec, error) && vks_recorder_run (rec, error);
-  vks_buffer_free (plan->ctx, staging);
-  return ok;
-}
 
-static gboolean
-is_input (const VksPlan *plan, VksNode v)
-{
-  return plan->live[v] && vks_node_info (plan->g, v)->op == VKS_OP_INPUT;
-}
 
-/* Host-visible places of every input and of the outputs read back. */
-static gboolean
-create_staging (VksPlan *plan, const VksPlanOptions *options, GError **error)
-{
-  VkDeviceSize align = vks_buffer_alignment (plan->ctx), up = 0, down = 0;
-  plan->host_at = g_new (VkDeviceSize, MAX (plan->n_nodes, 1));
-  for (int v = 0; v < plan->n_nodes; v++) {
-    plan->host_at[v] = NO_HOST;
-    if (is_input (plan, v)) {
-      plan->host_at[v] = up;
-      up += (plan->bytes[v] + align - 1) / align * align;
-    }
-  }
-  for (int i = 0; options != NULL && i < options->n_readback; i++) {
-    VksNode v = options->readback[i];
-    if (v < 0 || v >= plan->n_nodes || !plan->live[v] || plan->host_at[v] != NO_HOST)
-      continue;
-    plan->host_at[v] = down;
-    down += (node_bytes (vks_node_info (plan->g, v)) + align - 1) / align * align;
-  }
-  if (up > 0 &&
-      (plan->upload = vks_buffer_new (plan->ctx, up, VKS_MEMORY_UPLOAD, "graph inputs",
-                                      error)) == NULL)
-    return FALSE;
-  if (up > 0)
-    memset (plan->upload->mapped, 0, up);
-  if (down > 0 &&
-      (plan->readback = vks_buffer_new (plan->ctx, down, VKS_MEMORY_READBACK, "graph outputs",
-                                        error)) == NULL)
-    return FALSE;
-  return TRUE;
-}
 
-/* Copies the inputs in (first) or the read-back outputs out. */
-static void
-record_staging (VksPlan *plan, gboolean first)
-{
-  for (int v = 0; v < plan->n_nodes; v++) {
-    if (plan->host_at[v] == NO_HOST || is_input (plan, v) != first)
-      continue;
-    VkDeviceSize bytes = node_bytes (vks_node_info (plan->g, v));
-    if (first)
-      vks_recorder_copy (plan->rec, plan->upload, plan->host_at[v], plan->arena, plan->offset[v],
-                         bytes);
-    else
-      vks_recorder_copy (plan->rec, buffer_of (plan, v), plan->offset[v], plan->readback,
-                         plan->host_at[v], bytes);
-  }
-}
 
 VksPlan *
 vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
@@ -650,14 +459,15 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
                                                        "repack map", error) : NULL;
   if (plan->index_buf == NULL)
     return NULL;
-  if (!initialise_buffers (plan, error))
+  grow_map (plan, plan->packed.size / sizeof (float));   /* every packed float has an entry */
+  if (!vks_plan_init_buffers (plan, error))
     return NULL;
-  if (!create_staging (plan, options, error))
+  if (!vks_plan_create_staging (plan, options, error))
     return NULL;
   plan->rec = vks_recorder_new (ctx, error);
   if (plan->rec == NULL)
     return NULL;
-  record_staging (plan, TRUE);
+  vks_plan_record_staging (plan, TRUE);
   double unsplit = 0;
   for (int v = 0; v < plan->n_nodes; v++) {
     if (!plan->live[v])
@@ -675,7 +485,7 @@ vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_
   if (options != NULL && options->tail != NULL &&
       !options->tail (plan, plan->rec, options->tail_data, error))
     return NULL;
-  record_staging (plan, FALSE);
+  vks_plan_record_staging (plan, FALSE);
   if (!vks_recorder_finish (plan->rec, error) ||
       (plan->prologue != NULL && !vks_recorder_finish (plan->prologue, error)))
     return NULL;
@@ -695,99 +505,9 @@ vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *outputs, in
   return TRUE;
 }
 
-void
-vks_plan_stats (const VksPlan *plan, VksPlanStats *stats)
-{
-  *stats = (VksPlanStats) {
-    .arena_bytes = plan->scratch_offset + plan->scratch_bytes,
-    .leaf_bytes = plan->leaf_bytes,
-    .packed_bytes = plan->packed.size,
-    .naive_bytes = plan->naive_bytes + plan->scratch_bytes,
-    .n_nodes = plan->n_computed,
-    .n_dispatches = plan->rec ? (int) vks_recorder_n_dispatches (plan->rec) : 0,
-  };
-}
 
-static gboolean
-check_host_node (VksPlan *plan, VksNode node, gboolean leaf_only, GError **error)
-{
-  if (node < 0 || node >= plan->n_nodes || !plan->live[node]) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "node %d is not part of this plan", node);
-    return FALSE;
-  }
-  VksOpKind op = vks_node_info (plan->g, node)->op;
-  if (leaf_only && op != VKS_OP_INPUT && op != VKS_OP_PARAM) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "only inputs and parameters can be set");
-    return FALSE;
-  }
-  return TRUE;
-}
 
-gboolean
-vks_plan_set (VksPlan *plan, VksNode node, const float *values, GError **error)
-{
-  if (!check_host_node (plan, node, TRUE, error))
-    return FALSE;
-  if (in_store (plan, node))
-    return vks_param_store_set (plan->store, plan->store_index[node], values, error);
-  VksTensor t = vks_plan_tensor (plan, node);
-  if (is_input (plan, node)) {
-    vks_tensor_pack (&t, values, (float *) ((guint8 *) plan->upload->mapped + plan->host_at[node]));
-    return TRUE;
-  }
-  g_autofree float *padded = g_malloc0 (plan->bytes[node]);
-  vks_tensor_pack (&t, values, padded);
-  if (vks_node_info (plan->g, node)->op == VKS_OP_PARAM)
-    plan->prologue_due = plan->prologue != NULL;
-  return vks_buffer_upload (plan->ctx, plan->arena, t.offset, padded, plan->bytes[node], error);
-}
 
-gboolean
-vks_plan_get (VksPlan *plan, VksNode node, float *values, GError **error)
-{
-  if (!check_host_node (plan, node, FALSE, error))
-    return FALSE;
-  if (in_store (plan, node))
-    return vks_param_store_get (plan->store, plan->store_index[node], values, error);
-  VksTensor t = vks_plan_tensor (plan, node);
-  if (plan->host_at[node] != NO_HOST && !is_input (plan, node)) {
-    vks_tensor_unpack (&t, (float *) ((guint8 *) plan->readback->mapped + plan->host_at[node]),
-                       values);
-    return TRUE;
-  }
-  VkDeviceSize bytes = node_bytes (vks_node_info (plan->g, node));
-  g_autofree float *padded = g_malloc (bytes);
-  if (!vks_buffer_download (plan->ctx, plan->arena, t.offset, padded, bytes, error))
-    return FALSE;
-  vks_tensor_unpack (&t, padded, values);
-  return TRUE;
-}
 
-void
-vks_plan_storage (VksPlan *plan, VksNode node, const VksBuffer **buf, VkDeviceSize *offset,
-                  VkDeviceSize *bytes)
-{
-  g_return_if_fail (node >= 0 && node < plan->n_nodes && plan->live[node]);
-  *buf = buffer_of (plan, node);
-  *offset = plan->offset[node];
-  *bytes = node_bytes (vks_node_info (plan->g, node));
-}
 
-gboolean
-vks_plan_run (VksPlan *plan, GError **error)
-{
-  return vks_plan_run_until (plan, NULL, NULL, error);
-}
 
-gboolean
-vks_plan_run_until (VksPlan *plan, VksKeepGoing keep_going, gpointer user_data, GError **error)
-{
-  guint64 version = plan->store ? vks_param_store_version (plan->store) : 0;
-  if (plan->prologue != NULL && (plan->prologue_due || version != plan->store_version)) {
-    if (!vks_recorder_run (plan->prologue, error))
-      return FALSE;
-    plan->prologue_due = FALSE;
-    plan->store_version = version;
-  }
-  return vks_recorder_run_until (plan->rec, keep_going, user_data, error);
-}
