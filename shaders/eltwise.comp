@@ -1,6 +1,7 @@
 #version 450
 // Element-wise ops over whole tensors (padding included: harmless, keeps the loop branch-free).
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 
 #define OP_ACTIVATE 0   // dst = act(a)
@@ -11,8 +12,8 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int OP = OP_ACTIVATE;
 layout(constant_id = 2) const int ACT = ACT_NONE;
 
-layout(binding = 0) uniform samplerBuffer a;   // RGBA32F
-layout(binding = 1) uniform samplerBuffer b;   // RGBA32F
+layout(binding = 0) uniform textureBuffer a;   // RGBA32F
+layout(binding = 1) uniform textureBuffer b;   // RGBA32F
 layout(binding = 2, rgba32f) uniform writeonly imageBuffer dst;
 
 layout(push_constant) uniform Params {

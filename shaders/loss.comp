@@ -7,6 +7,7 @@
 //   STAGE 1: one workgroup adds the partials and writes scale * sum / count to value[index].
 // A fixed-order tree sum, so the value does not change from run to run.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 
 #define KIND_MSE 0          // (x - t)^2, t constant (LSGAN)
@@ -21,9 +22,9 @@ layout(constant_id = 1) const int KIND = KIND_MSE;
 layout(constant_id = 2) const bool ACCUMULATE = false;  // dx += instead of dx =
 layout(constant_id = 3) const int STAGE = 0;
 
-layout(binding = 0) uniform samplerBuffer x;        // RGBA32F
-layout(binding = 1) uniform samplerBuffer target;   // RGBA32F (KIND_L1)
-layout(binding = 2) uniform samplerBuffer prev;     // RGBA32F: the dx region (ACCUMULATE)
+layout(binding = 0) uniform textureBuffer x;        // RGBA32F
+layout(binding = 1) uniform textureBuffer target;   // RGBA32F (KIND_L1)
+layout(binding = 2) uniform textureBuffer prev;     // RGBA32F: the dx region (ACCUMULATE)
 layout(binding = 3, rgba32f) uniform writeonly imageBuffer dx;
 layout(binding = 4, r32f) uniform imageBuffer partials;
 layout(binding = 5, r32f) uniform writeonly imageBuffer value;
