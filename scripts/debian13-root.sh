@@ -109,8 +109,11 @@ host_tools() {
   command -v zstd >/dev/null || need+=(zstd)
   if [ ${#need[@]} -gt 0 ]; then
     echo "debian13-root: installing ${need[*]} on the host" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" ||
-      die "could not install ${need[*]} (apt-get install failed)"
+    # The package lists may be stale or absent (a fresh image): update once on failure.
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends "${need[@]}" >&2 ||
+      { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; } ||
+      die "could not install ${need[*]} on the host (apt-get failed: no network?)"
   fi
 }
 
