@@ -56,9 +56,20 @@ cleanup() {
   for d in "${tmpdirs[@]}"; do rm -rf --one-file-system "$d"; done
   exit $status
 }
+# A signal to this script alone (a CI timeout sends TERM) is passed on to the command in the
+# root, which is waited for, briefly, so that the mounts are free to go when cleanup runs.
+child=
+on_signal() {
+  if [ -n "$child" ] && kill -"$1" "$child" 2>/dev/null; then
+    local i
+    for ((i = 0; i < 20; i++)); do kill -0 "$child" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$child" 2>/dev/null || true
+  fi
+  exit "$2"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
 
 # do_mount TARGET MOUNT-ARGS...: mount, and remember TARGET for unmount_all.
 do_mount() {
@@ -90,16 +101,22 @@ mount_into() {
   fi
 }
 
-# in_root DIR CMD...: CMD in DIR with a clean environment plus the variables tests read.
-in_root() {
-  local dir=$1
-  shift
-  local envs=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-              LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive TERM="${TERM:-dumb}")
+# root_env: sets envs to the environment commands in the root get: a clean one plus the
+# variables the scripts and tests read.
+root_env() {
+  envs=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+        LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive TERM="${TERM:-dumb}")
   local v
   for v in $(compgen -v); do
     case $v in VKSTYLE_*|CI|MESON_TESTTHREADS) envs+=("$v=${!v}") ;; esac
   done
+}
+
+# in_root DIR CMD...: CMD in DIR with that environment.
+in_root() {
+  local dir=$1
+  shift
+  root_env
   chroot "$dir" /usr/bin/env -i "${envs[@]}" "$@"
 }
 
@@ -181,7 +198,16 @@ run_in_checkout() {
   ensure
   mount_into "$root" src
   local status=0
-  in_root "$root" /bin/bash -c 'cd /src && exec "$@"' bash "$@" || status=$?
+  # In the background so that a signal's trap runs at once (bash defers traps until a foreground
+  # command ends); stdin passed explicitly, as a background command would get /dev/null. A
+  # simple command, not a function, and an exec chain (chroot, env, bash): $child is the
+  # command itself.
+  root_env
+  exec 3<&0
+  chroot "$root" /usr/bin/env -i "${envs[@]}" /bin/bash -c 'cd /src && exec "$@"' bash "$@" <&3 &
+  child=$!
+  wait "$child" || status=$?
+  child=
   unmount_all
   return $status
 }
