@@ -174,7 +174,8 @@ ensure() {
   [ -e "$root/$stamp" ] && return 0
   if [ -e "$root" ]; then
     # A root of another package list, or one left half-made: never reuse it.
-    findmnt -rn -o TARGET | grep -q "^$root/" && die "$root has mounts; unmount them first"
+    # (grep without -q: with pipefail an early exit would turn a match into findmnt's SIGPIPE.)
+    findmnt -rn -o TARGET | grep "^$root/" >/dev/null && die "$root has mounts; unmount them first"
     echo "debian13-root: replacing $root (not this package list's root)" >&2
     rm -rf --one-file-system "$root"
   fi
@@ -212,8 +213,17 @@ run_in_checkout() {
   return $status
 }
 
+# One user of a root at a time: a second one's unmounts would pull the mounts from under the
+# first.
+lock_root() {
+  mkdir -p "$(dirname "$root")"
+  exec 9>"$root.lock"
+  flock -n 9 || die "$root is in use by another debian13-root.sh (lock $root.lock)"
+}
+
 command=${1:-}
 [ $# -gt 0 ] && shift
+case $command in ensure|run|shell|test) lock_root ;; esac
 case $command in
   ensure) ensure; echo "$root" ;;
   tarball) echo "$tarball" ;;
