@@ -387,6 +387,41 @@ scan_string (const char *text, gsize length, gsize *pos, const char *source, GEr
   return TRUE;
 }
 
+/* An integer's text must fit in int64. json-glib does not agree with itself on one that does
+ * not: 1.6 (Debian 12) turns it into a double, which the reader refuses as "not a whole number",
+ * while 1.10 (Debian 13) silently clamps 2^64 to INT64_MAX, which would pass as a (huge) size. So
+ * the text decides, the same on both. *pos is at the number's first character and is left at its
+ * last; a malformed number is left for the JSON parser to report. */
+static gboolean
+scan_number (const char *text, gsize length, gsize *pos, const char *source, GError **error)
+{
+  gsize begin = *pos, end = begin;
+  gboolean integer = TRUE;
+  while (end < length && (g_ascii_isdigit (text[end]) || strchr ("+-.eE", text[end]) != NULL))
+    {
+      if (text[end] != '-' && !g_ascii_isdigit (text[end]))
+        integer = FALSE;
+      end++;
+    }
+  *pos = end - 1;
+  if (!integer)
+    return TRUE;
+  g_autofree char *number = g_strndup (text + begin, end - begin);
+  gint64 value;
+  GError *range_error = NULL;
+  if (g_ascii_string_to_signed (number, 10, G_MININT64, G_MAXINT64, &value, &range_error))
+    return TRUE;
+  gboolean out_of_range = g_error_matches (range_error, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS);
+  g_error_free (range_error);
+  if (!out_of_range)
+    return TRUE; /* e.g. "--1": the parser's to report */
+  /* The number may be a hostile megabyte of digits: quote its start only. */
+  set_error (error, VKS_ERROR_CHECKPOINT, source,
+             "header is not a safetensors header: the integer %.24s%s at byte %" G_GSIZE_FORMAT
+             " is beyond the 64-bit range", number, strlen (number) > 24 ? "..." : "", begin);
+  return FALSE;
+}
+
 /* json-glib 1.6 has no nesting limit (a header of 100 000 '[' overflows the stack) and accepts
  * comments and single-quoted strings, which would let brackets hide from any depth count. So the
  * header must first be plain RFC 8259 JSON at the lexical level: outside double-quoted strings only
@@ -440,6 +475,13 @@ prescan_json (const char *text, gsize length, const char *source, GError **error
         }
       if (c == ':' || c == ',')
         continue;
+      if (c == '-' || g_ascii_isdigit (c))
+        {
+          if (!scan_number (text, length, &i, source, error))
+            return FALSE;
+          bare_value = bare_value || depth == 0;
+          continue;
+        }
       if (c == '-' || c == '+' || c == '.' || g_ascii_isalnum (c))
         {
           bare_value = bare_value || depth == 0;

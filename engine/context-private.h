@@ -50,7 +50,18 @@ struct VksContext {
   guint workgroup_size;             /* invocations per workgroup for our 1-D kernels */
   guint reduction_size;             /* the same for kernels that reduce a plane per workgroup */
   VksFaultHook fault;               /* test hook, see above */
+  VkDeviceSize file_limit;          /* 0, or the file size limit device memory lives under */
+  VkDeviceSize file_bytes;          /* what our live allocations hold of it */
 };
+
+/* Lavapipe in Mesa 25 (Debian 13) keeps all device memory of a process in one memory file
+ * (memfd) that it grows with ftruncate without checking the result: under a file size limit
+ * (RLIMIT_FSIZE, `ulimit -f`) the growth fails silently and the first touch of memory past the
+ * limit kills the process with SIGBUS. Mesa 22 (Debian 12) used malloc. So where that limit is
+ * finite, one page is allocated and mapped to see whether device memory comes from a file; if
+ * it does, file_limit is set and vks_buffer_new refuses, with a clear error, an allocation that
+ * would take the sum of ours past it. */
+void vks_memory_probe_file_limit (VksContext *ctx);
 
 /* Test hook: the result the next call of this kind must return instead of calling Vulkan, or
  * VK_SUCCESS to call it. */

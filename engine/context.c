@@ -483,6 +483,7 @@ vks_context_new (const char *selector, GError **error)
   load_pipeline_cache (ctx);
   ctx->pipelines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   read_fault_hook (&ctx->fault);
+  vks_memory_probe_file_limit (ctx);
   return g_steal_pointer (&ctx);
 }
 

@@ -1,6 +1,12 @@
 #include "engine/memory.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+
+/* The page size file-backed device memory is counted in (see vks_memory_probe_file_limit). */
+#define FILE_PAGE ((VkDeviceSize) 4096)
 
 static gboolean
 pick_memory_type (const VksContext *ctx, uint32_t type_bits, VkMemoryPropertyFlags want,
@@ -116,6 +122,17 @@ vks_buffer_new (VksContext *ctx, VkDeviceSize size, VksMemoryKind kind, const ch
   };
   g_autofree char *allocating = g_strdup_printf ("Allocating %.1f MiB for %s",
                                                  req.size / 1048576.0, what);
+  /* The driver rounds to pages and never uses the file's first page (its heap starts there). */
+  VkDeviceSize charge = ctx->file_limit ? (req.size + FILE_PAGE - 1) / FILE_PAGE * FILE_PAGE : 0;
+  if (ctx->file_limit && ctx->file_bytes + charge + FILE_PAGE > ctx->file_limit) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
+                 "%s: the file size limit (ulimit -f) of %.1f MiB is too small: this Vulkan "
+                 "driver keeps device memory in a file, which the limit applies to (%.1f MiB in "
+                 "use already); raise it, e.g. ulimit -f unlimited",
+                 allocating, ctx->file_limit / 1048576.0, ctx->file_bytes / 1048576.0);
+    vks_buffer_free (ctx, buf);
+    return NULL;
+  }
   VkResult allocated = vks_fault_injected (ctx, VKS_FAULT_ALLOC); /* test hook */
   if (allocated == VK_SUCCESS)
     allocated = vkAllocateMemory (ctx->device, &ainfo, NULL, &buf->memory);
@@ -131,6 +148,8 @@ vks_buffer_new (VksContext *ctx, VkDeviceSize size, VksMemoryKind kind, const ch
     vks_buffer_free (ctx, buf);
     return NULL;
   }
+  buf->charged = charge;
+  ctx->file_bytes += charge;
   if (G_UNLIKELY (ctx->fault.kind == VKS_FAULT_POISON))
     poison (ctx, buf, type);
   return buf;
@@ -145,5 +164,57 @@ vks_buffer_free (VksContext *ctx, VksBuffer *buf)
     vkDestroyBuffer (ctx->device, buf->buffer, NULL);
   if (buf->memory != VK_NULL_HANDLE)
     vkFreeMemory (ctx->device, buf->memory, NULL);  /* unmaps implicitly */
+  ctx->file_bytes -= buf->charged;
   g_free (buf);
+}
+
+/* Whether the mapping that holds address p comes from a file (not a device node, not anonymous
+ * memory), from /proc/self/maps: "start-end perms offset dev inode path". FALSE where unknown. */
+static gboolean
+mapped_from_file (const void *p)
+{
+  g_autofree char *maps = NULL;
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return FALSE;
+  guint64 at = (guint64) (uintptr_t) p;
+  g_auto (GStrv) lines = g_strsplit (maps, "\n", -1);
+  for (char **line = lines; *line != NULL; line++) {
+    unsigned long long start, end, inode;
+    int path_at = -1;
+    if (sscanf (*line, "%llx-%llx %*s %*s %*s %llu %n", &start, &end, &inode, &path_at) < 3)
+      continue;
+    if (at < start || at >= end)
+      continue;
+    const char *path = path_at >= 0 ? *line + path_at : "";
+    return inode != 0 && path[0] == '/' && !g_str_has_prefix (path, "/dev/");
+  }
+  return FALSE;
+}
+
+void
+vks_memory_probe_file_limit (VksContext *ctx)
+{
+  ctx->file_limit = 0;
+  struct rlimit limit;
+  if (getrlimit (RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return;
+  uint32_t type;
+  if (!pick_memory_type (ctx, ~0u, 0, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT, &type))
+    return;
+  VkMemoryAllocateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+    .allocationSize = FILE_PAGE,
+    .memoryTypeIndex = type,
+  };
+  VkDeviceMemory memory;
+  if (vkAllocateMemory (ctx->device, &info, NULL, &memory) != VK_SUCCESS)
+    return;
+  void *p = NULL;
+  /* Mapped, never touched: touching is what would fault if the limit were below a page. */
+  if (vkMapMemory (ctx->device, memory, 0, VK_WHOLE_SIZE, 0, &p) == VK_SUCCESS) {
+    if (mapped_from_file (p))
+      ctx->file_limit = MAX ((VkDeviceSize) limit.rlim_cur, 1);
+    vkUnmapMemory (ctx->device, memory);
+  }
+  vkFreeMemory (ctx->device, memory, NULL);
 }

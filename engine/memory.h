@@ -15,6 +15,7 @@ typedef struct {
   VkDeviceMemory memory;
   VkDeviceSize size;
   void *mapped;         /* UPLOAD/READBACK only */
+  VkDeviceSize charged; /* bytes counted against VksContext.file_limit */
 } VksBuffer;
 
 VksBuffer *vks_buffer_new (VksContext *ctx, VkDeviceSize size, VksMemoryKind kind,

@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 // One Adam step (torch.optim.Adam, no weight decay, no amsgrad) over a flat float array:
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   p = p + (-lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
@@ -12,8 +13,8 @@
 // separately rounded multiply and add.
 layout(local_size_x_id = 0) in;
 
-layout(binding = 0) uniform samplerBuffer hyper;   // R32F, engine/optim.h VksAdamHyper
-layout(binding = 1) uniform samplerBuffer grad;    // R32F
+layout(binding = 0) uniform textureBuffer hyper;   // R32F, engine/optim.h VksAdamHyper
+layout(binding = 1) uniform textureBuffer grad;    // R32F
 layout(binding = 2, r32f) uniform imageBuffer param;
 layout(binding = 3, r32f) uniform imageBuffer exp_avg;
 layout(binding = 4, r32f) uniform imageBuffer exp_avg_sq;

@@ -1,12 +1,13 @@
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 // dst[i] = idx[i] > 0 ? src[idx[i] - 1] : 0 for i < count: rebuilds an array in another layout
 // from a host-built index map (1-based, 0 = a zero element), e.g. the packed convolution weights
 // from the PyTorch-layout master weights after each optimiser step. Indices past the source
 // read 0 rather than whatever lies beyond the view.
 layout(local_size_x_id = 0) in;
 
-layout(binding = 0) uniform samplerBuffer src;     // R32F
-layout(binding = 1) uniform isamplerBuffer idx;    // R32I
+layout(binding = 0) uniform textureBuffer src;     // R32F
+layout(binding = 1) uniform itextureBuffer idx;    // R32I
 layout(binding = 2, r32f) uniform writeonly imageBuffer dst;
 
 layout(push_constant) uniform Params {

@@ -7,6 +7,7 @@
 // matrices are read through texel buffers, see common.glsl. Rows of B hold a multiple of COLS4
 // texels (the host pads them), so no fetch leaves the matrix.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -33,9 +34,9 @@ layout(constant_id = 7) const bool REFLECT = false;
 // 0, or columns spanning two rows, gathers each column separately.
 layout(constant_id = 8) const int SEG_KW = 0;
 
-layout(binding = 0) uniform samplerBuffer wmat;     // RGBA32F: [K][m_pad / 4], transposed weights
-layout(binding = 1) uniform samplerBuffer cols;     // RGBA32F: [K][col_row4]
-layout(binding = 2) uniform samplerBuffer bias;     // R32F: [m_pad]
+layout(binding = 0) uniform textureBuffer wmat;     // RGBA32F: [K][m_pad / 4], transposed weights
+layout(binding = 1) uniform textureBuffer cols;     // RGBA32F: [K][col_row4]
+layout(binding = 2) uniform textureBuffer bias;     // R32F: [m_pad]
 layout(binding = 3, rgba32f) uniform writeonly imageBuffer dst4; // RGBA32F view of the output
 layout(binding = 4, r32f) uniform writeonly imageBuffer dst1;    // R32F view of the same output
 

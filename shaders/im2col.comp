@@ -7,6 +7,7 @@
 // land on that class. Columns are processed in chunks [n_begin, n_begin + n_count) so the
 // column matrix fits the device's texel-buffer and memory budget.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -14,9 +15,9 @@ layout(constant_id = 1) const int TAPS_Y = 3;
 layout(constant_id = 2) const int TAPS_X = 3;
 layout(constant_id = 3) const bool REFLECT = false;   // reflect padding, else zero padding
 
-layout(binding = 0) uniform samplerBuffer src;             // R32F view of the input tensor
+layout(binding = 0) uniform textureBuffer src;             // R32F view of the input tensor
 layout(binding = 1, rgba32f) uniform writeonly imageBuffer col;  // RGBA32F view of the column matrix
-layout(binding = 2) uniform samplerBuffer src4;            // RGBA32F view of the input tensor
+layout(binding = 2) uniform textureBuffer src4;            // RGBA32F view of the input tensor
 
 layout(push_constant) uniform Params {
   int in_h, in_w, in_plane;   // input geometry (plane = padded floats per channel)

@@ -7,6 +7,7 @@
 // inference) they come from the params buffer. dst may alias src or residual: every element is
 // read before it is written by the same invocation.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -17,9 +18,9 @@ layout(constant_id = 2) const bool AFFINE = false;
 layout(constant_id = 3) const int ACT = ACT_NONE;
 layout(constant_id = 4) const bool RESIDUAL = false;
 
-layout(binding = 0) uniform samplerBuffer src;      // RGBA32F
-layout(binding = 1) uniform samplerBuffer residual; // RGBA32F
-layout(binding = 2) uniform samplerBuffer params;   // R32F: gamma[C], beta[C], mean[C], var[C]
+layout(binding = 0) uniform textureBuffer src;      // RGBA32F
+layout(binding = 1) uniform textureBuffer residual; // RGBA32F
+layout(binding = 2) uniform textureBuffer params;   // R32F: gamma[C], beta[C], mean[C], var[C]
 layout(binding = 3, rgba32f) uniform writeonly imageBuffer dst;
 
 layout(push_constant) uniform Params {
@@ -58,10 +59,10 @@ layout(constant_id = 2) const bool AFFINE = false;
 layout(constant_id = 3) const int ACT = ACT_NONE;
 layout(constant_id = 4) const bool ACCUMULATE = false;  // dst1 += instead of =
 
-layout(binding = 0) uniform samplerBuffer src;      // RGBA32F x (0), dy (1); R32F padded grad (2)
-layout(binding = 1) uniform samplerBuffer dy;       // RGBA32F (MODE 0)
-layout(binding = 2) uniform samplerBuffer params;   // R32F: gamma[C], beta[C] (MODE 0, AFFINE)
-layout(binding = 3) uniform samplerBuffer prev;     // R32F: the region dst1 writes (ACCUMULATE)
+layout(binding = 0) uniform textureBuffer src;      // RGBA32F x (0), dy (1); R32F padded grad (2)
+layout(binding = 1) uniform textureBuffer dy;       // RGBA32F (MODE 0)
+layout(binding = 2) uniform textureBuffer params;   // R32F: gamma[C], beta[C] (MODE 0, AFFINE)
+layout(binding = 3) uniform textureBuffer prev;     // R32F: the region dst1 writes (ACCUMULATE)
 layout(binding = 4, rgba32f) uniform writeonly imageBuffer dst4;  // dx (MODE 0, 2)
 layout(binding = 5, r32f) uniform writeonly imageBuffer dst1;     // dgamma[C], dbeta[C]; sums
 

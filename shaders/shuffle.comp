@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 // Interleaves the output phases of a stride-s transposed convolution into the output plane
 // (depth-to-space). Each phase was computed as an ordinary GEMM into its own contiguous plane:
 // writing the phases straight to their strided pixels costs scattered single-float stores,
@@ -7,7 +8,7 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int STRIDE = 2;
 
-layout(binding = 0) uniform samplerBuffer phases;                 // R32F
+layout(binding = 0) uniform textureBuffer phases;                 // R32F
 layout(binding = 1, rgba32f) uniform writeonly imageBuffer dst;  // RGBA32F
 
 layout(push_constant) uniform Params {

@@ -13,6 +13,7 @@
 // t_count) sized by the host to the scratch it has. Matrices: Lavin & Gray's, points 0, +-1,
 // +-2, infinity.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -25,8 +26,8 @@ layout(constant_id = 4) const bool FLIP = false;
 
 // STAGE 0: R32F view of the input tensor; STAGE 1: RGBA32F view of M [36][cout][t_row4];
 // STAGE 2: R32F view of PyTorch-layout weights.
-layout(binding = 0) uniform samplerBuffer src;
-layout(binding = 1) uniform samplerBuffer bias;                   // R32F [m_pad], STAGE 1
+layout(binding = 0) uniform textureBuffer src;
+layout(binding = 1) uniform textureBuffer bias;                   // R32F [m_pad], STAGE 1
 layout(binding = 2, rgba32f) uniform writeonly imageBuffer dst4;  // V, the output or U
 layout(binding = 3, r32f) uniform writeonly imageBuffer dst1;     // R32F view of the output
 

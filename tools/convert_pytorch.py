@@ -51,7 +51,13 @@ def load_pth(path, trust_pickle):
         return torch.load(path, map_location="cpu", weights_only=not trust_pickle)
     except Exception as e:  # torch raises many unrelated types for a damaged file
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        detail = text.partition("WeightsUnpickler error:")[2].strip()
+        # torch 1.13 (Debian 12) starts its message with the unpickler's reason; torch 2.6
+        # (Debian 13) starts with advice and gives the reason on a later line.
+        detail = ""
+        for line in str(e).splitlines():
+            if "WeightsUnpickler error:" in line:
+                detail = line.partition("WeightsUnpickler error:")[2].strip()
+                break
         if detail and not trust_pickle:
             # The safe unpickler cannot tell a damaged file from one holding other objects.
             raise ConversionError(
