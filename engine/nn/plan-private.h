@@ -1,6 +1,7 @@
 /* What an op's lowering (op.h `prepare` / `record`) sees of a plan. */
 #pragma once
 #include "engine/nn/op.h"
+#include "engine/kernels.h"
 #include "engine/nn/plan.h"
 #include "engine/tensor.h"
 
@@ -46,8 +47,11 @@ void vks_plan_scratch (VksPlan *plan, const VksBuffer **buf, VkDeviceSize *offse
 const VksBuffer *vks_plan_node_buffer (VksPlan *plan, VksNode node, VkDeviceSize *buffer_floats,
                                        VkDeviceSize *first_float);
 
-/* 1-D dispatch of `items` invocations of a workgroup size wg, folded into two dimensions. */
-void vks_plan_groups (long items, guint wg, uint32_t groups[3]);
+/* Records `items` invocations of `kernel` (the 1-D kernels: workgroups folded into two
+ * dimensions) with views[i] bound to binding i; spec[0] is filled with the workgroup size. */
+gboolean vks_plan_dispatch (VksPlan *plan, VksKernel kernel, int32_t *spec, guint n_spec,
+                            const VksView *views, const void *push, size_t push_size, long items,
+                            GError **error);
 
 /* Element shape and layout descriptor as the new kernels' push blocks take it (std430 ints):
  * n, c, h, w, plane (floats per (n, c) plane: the padded plane, or h * w for DENSE). */

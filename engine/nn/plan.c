@@ -195,13 +195,20 @@ vks_plan_scratch (VksPlan *plan, const VksBuffer **buf, VkDeviceSize *offset, Vk
 
 
 
-void
-vks_plan_groups (long items, guint wg, uint32_t groups[3])
+gboolean
+vks_plan_dispatch (VksPlan *plan, VksKernel kernel, int32_t *spec, guint n_spec,
+                   const VksView *views, const void *push, size_t push_size, long items,
+                   GError **error)
 {
+  guint wg = plan->ctx->workgroup_size;
+  spec[0] = (int32_t) wg;
+  VksPipeline *pipe = vks_pipeline_get (plan->ctx, kernel, spec, n_spec, error);
+  if (pipe == NULL)
+    return FALSE;
   long total = MAX (vks_ceil_div (items, wg), 1);
-  groups[0] = (uint32_t) MIN (total, 65535);
+  uint32_t groups[3] = { (uint32_t) MIN (total, 65535), 0, 1 };
   groups[1] = (uint32_t) vks_ceil_div (total, groups[0]);
-  groups[2] = 1;
+  return vks_recorder_dispatch (plan->rec, pipe, views, push, push_size, groups, error);
 }
 
 void

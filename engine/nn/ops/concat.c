@@ -143,14 +143,10 @@ typedef struct {
 static gboolean
 select_record (VksPlan *plan, VksNode node, GError **error)
 {
-  VksContext *ctx = vks_plan_context (plan);
   const VksGraph *g = vks_plan_graph (plan);
   const VksNodeInfo *info = vks_node_info (g, node);
   int dim = info->attr.select.dim;
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, dim };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_CONCAT, spec, G_N_ELEMENTS (spec), error);
-  if (pipe == NULL)
-    return FALSE;
+  int32_t spec[] = { 0, dim };
   ConcatPush push = { .o = vks_plan_push_shape (plan, node), .begin = info->attr.select.begin };
   VksView views[4];
   int32_t end[3];
@@ -168,10 +164,8 @@ select_record (VksPlan *plan, VksNode node, GError **error)
   VksTensor t = vks_plan_tensor (plan, node);
   long stored = (long) ((VkDeviceSize) t.n * t.c * t.plane + 3) / 4 * 4;
   push.stored = (int32_t) stored;
-  uint32_t groups[3];
-  vks_plan_groups (stored, ctx->workgroup_size, groups);
-  return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
-                                error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_CONCAT, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                            stored, error);
 }
 
 const VksOpClass vks_concat_class = { "concat", concat_backward, NULL, select_record };

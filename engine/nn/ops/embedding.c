@@ -60,15 +60,10 @@ typedef struct {
 static gboolean
 embedding_record (VksPlan *plan, VksNode node, GError **error)
 {
-  VksContext *ctx = vks_plan_context (plan);
   const VksGraph *g = vks_plan_graph (plan);
   const VksNodeInfo *info = vks_node_info (g, node);
   gboolean grad = info->op == VKS_OP_EMBEDDING_GRAD;
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, grad };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_EMBEDDING, spec, G_N_ELEMENTS (spec),
-                                        error);
-  if (pipe == NULL)
-    return FALSE;
+  int32_t spec[] = { 0, grad };
   VksView views[] = {
     vks_plan_view (plan, info->in[0], VK_FORMAT_R32_SFLOAT),
     vks_plan_view (plan, info->in[1], VK_FORMAT_R32_SFLOAT),
@@ -80,10 +75,8 @@ embedding_record (VksPlan *plan, VksNode node, GError **error)
     vks_plan_push_shape (plan, info->in[1]), table.w,
     (int32_t) vks_shape_elements (vks_graph_shape (g, info->in[1])), table.h, (int32_t) stored,
   };
-  uint32_t groups[3];
-  vks_plan_groups (stored, ctx->workgroup_size, groups);
-  return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
-                                error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_EMBEDDING, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                            stored, error);
 }
 
 const VksOpClass vks_embedding_class = { "embedding", embedding_backward, NULL,

@@ -68,13 +68,9 @@ typedef struct {
 static gboolean
 matmul_record (VksPlan *plan, VksNode node, GError **error)
 {
-  VksContext *ctx = vks_plan_context (plan);
   const VksNodeInfo *info = vks_node_info (vks_plan_graph (plan), node);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, info->attr.matmul.trans_a,
+  int32_t spec[] = { 0, info->attr.matmul.trans_a,
                      info->attr.matmul.trans_b };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_MATMUL, spec, G_N_ELEMENTS (spec), error);
-  if (pipe == NULL)
-    return FALSE;
   VksNode a = info->in[0], b = info->in[1];
   VksView views[] = {
     vks_plan_view (plan, a, VK_FORMAT_R32_SFLOAT),
@@ -88,10 +84,8 @@ matmul_record (VksPlan *plan, VksNode node, GError **error)
     vks_plan_push_shape (plan, b), (int32_t) stored,
     info->attr.matmul.trans_a ? sa.h : sa.w,
   };
-  uint32_t groups[3];
-  vks_plan_groups (stored, ctx->workgroup_size, groups);
-  return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
-                                error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_MATMUL, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                            stored, error);
 }
 
 const VksOpClass vks_matmul_class = { "matmul", matmul_backward, NULL, matmul_record };

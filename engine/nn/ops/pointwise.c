@@ -318,12 +318,7 @@ static gboolean
 record_pointwise (VksPlan *plan, VksNode node, VksPointwiseFn fn, gboolean flat_a, VksNode a,
                   VksNode b, float scalar, GError **error)
 {
-  VksContext *ctx = vks_plan_context (plan);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, fn, flat_a };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_POINTWISE, spec, G_N_ELEMENTS (spec),
-                                        error);
-  if (pipe == NULL)
-    return FALSE;
+  int32_t spec[] = { 0, fn, flat_a };
   VksView views[] = {
     vks_plan_view (plan, a, VK_FORMAT_R32_SFLOAT),
     vks_plan_view (plan, b, VK_FORMAT_R32_SFLOAT),
@@ -335,10 +330,8 @@ record_pointwise (VksPlan *plan, VksNode node, VksPointwiseFn fn, gboolean flat_
     vks_plan_push_shape (plan, node), vks_plan_push_shape (plan, a),
     vks_plan_push_shape (plan, b), (int32_t) stored, scalar,
   };
-  uint32_t groups[3];
-  vks_plan_groups (stored, ctx->workgroup_size, groups);
-  return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
-                                error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_POINTWISE, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                            stored, error);
 }
 
 static gboolean

@@ -141,12 +141,8 @@ pool_mode (VksOpKind op)
 static gboolean
 pool_record (VksPlan *plan, VksNode node, GError **error)
 {
-  VksContext *ctx = vks_plan_context (plan);
   const VksNodeInfo *info = vks_node_info (vks_plan_graph (plan), node);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size, pool_mode (info->op) };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_POOL, spec, G_N_ELEMENTS (spec), error);
-  if (pipe == NULL)
-    return FALSE;
+  int32_t spec[] = { 0, pool_mode (info->op) };
   VksNode key = info->n_in == 2 ? info->in[1] : info->in[0];
   VksView views[] = {
     vks_plan_view (plan, info->in[0], VK_FORMAT_R32_SFLOAT),
@@ -157,10 +153,8 @@ pool_record (VksPlan *plan, VksNode node, GError **error)
   long stored = (long) t.n * t.c * t.plane;
   PoolPush push = { vks_plan_push_shape (plan, node), vks_plan_push_shape (plan, info->in[0]),
                     vks_plan_push_shape (plan, key), (int32_t) stored, info->attr.pool.factor };
-  uint32_t groups[3];
-  vks_plan_groups (stored, ctx->workgroup_size, groups);
-  return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
-                                error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_POOL, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                            stored, error);
 }
 
 const VksOpClass vks_avg_pool2_class = { "avg_pool2", avg_pool2_backward, NULL, pool_record };

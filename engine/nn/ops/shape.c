@@ -125,12 +125,8 @@ typedef struct {
 static gboolean
 sum_to_record (VksPlan *plan, VksNode node, GError **error)
 {
-  VksContext *ctx = vks_plan_context (plan);
   VksNode x = vks_node_info (vks_plan_graph (plan), node)->in[0];
-  int32_t spec[] = { (int32_t) ctx->workgroup_size };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_REDUCE, spec, 1, error);
-  if (pipe == NULL)
-    return FALSE;
+  int32_t spec[] = { 0 };
   VksView views[] = {
     vks_plan_view (plan, x, VK_FORMAT_R32_SFLOAT),
     vks_plan_view (plan, node, VK_FORMAT_R32_SFLOAT),
@@ -139,10 +135,8 @@ sum_to_record (VksPlan *plan, VksNode node, GError **error)
   long stored = (long) ((VkDeviceSize) t.n * t.c * t.plane + 3) / 4 * 4;
   ReducePush push = { vks_plan_push_shape (plan, node), vks_plan_push_shape (plan, x),
                       (int32_t) stored };
-  uint32_t groups[3];
-  vks_plan_groups (stored, ctx->workgroup_size, groups);
-  return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
-                                error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_REDUCE, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                            stored, error);
 }
 
 const VksOpClass vks_reshape_class = { "reshape", reshape_backward, NULL, reshape_record };

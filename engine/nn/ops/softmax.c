@@ -38,12 +38,8 @@ typedef struct {
 static gboolean
 softmax_record (VksPlan *plan, VksNode node, GError **error)
 {
-  VksContext *ctx = vks_plan_context (plan);
   const VksNodeInfo *info = vks_node_info (vks_plan_graph (plan), node);
-  int32_t spec[] = { (int32_t) ctx->workgroup_size };
-  VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_SOFTMAX, spec, 1, error);
-  if (pipe == NULL)
-    return FALSE;
+  int32_t spec[] = { 0 };
   VksView views[] = {
     vks_plan_view (plan, info->in[0], VK_FORMAT_R32_SFLOAT),
     vks_plan_view (plan, node, VK_FORMAT_R32_SFLOAT),
@@ -52,10 +48,8 @@ softmax_record (VksPlan *plan, VksNode node, GError **error)
   int32_t rows = s.n * s.c * s.h;
   SoftmaxPush push = { vks_plan_push_shape (plan, info->in[0]), rows,
                        (int32_t) ((vks_shape_elements (s) + 3) / 4 * 4) };
-  uint32_t groups[3];
-  vks_plan_groups (rows + 1, ctx->workgroup_size, groups);
-  return vks_recorder_dispatch (vks_plan_recorder (plan), pipe, views, &push, sizeof push, groups,
-                                error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_SOFTMAX, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                            rows + 1, error);
 }
 
 const VksOpClass vks_softmax_class = { "softmax", softmax_backward, NULL, softmax_record };
