@@ -86,8 +86,14 @@ vks_cyclegan_new (VksContext *ctx, const VksCycleGanOptions *opts, GError **erro
     .width = opts->width,
   };
   VksCycleGanStep *s = &cg->step;
-  if (!vks_cyclegan_step_build (s, &cfg, error))
+  GError *local = NULL;
+  if (!vks_cyclegan_step_build (s, &cfg, &local)) {
+    if (local->code == VKS_ERROR_TOO_LARGE)
+      g_prefix_error (&local, "batches of %d x %d x %d are too large to train on this device: ",
+                      opts->batch, opts->height, opts->width);
+    g_propagate_error (error, local);
     return NULL;
+  }
   VksGraph *graphs[] = { s->g_half, s->d_half };
   cg->store = vks_param_store_new (ctx, graphs, 2, error);
   if (cg->store == NULL)

@@ -8,6 +8,8 @@
 VksContext *vks_plan_context (VksPlan *plan);
 const VksGraph *vks_plan_graph (VksPlan *plan);
 VksRecorder *vks_plan_recorder (VksPlan *plan);
+/* TRUE while vks_plan_measure lays a plan out: `prepare` reserves, but need not build maps. */
+gboolean vks_plan_measuring (VksPlan *plan);
 /* VksPlanOptions.params_change_on_device (a tail that updates parameters needs it). */
 gboolean vks_plan_params_change_on_device (VksPlan *plan);
 

@@ -27,6 +27,7 @@ struct VksPlan {
   VksRecorder *rec;
   VksRecorder *prologue;   /* re-packing of parameters, run after they change (or NULL) */
   gboolean params_change_on_device, prologue_due;
+  gboolean measuring;      /* vks_plan_measure: sizes only, no gather maps */
   int n_computed;
 };
 

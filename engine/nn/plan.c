@@ -30,6 +30,12 @@ vks_plan_recorder (VksPlan *plan)
 }
 
 gboolean
+vks_plan_measuring (VksPlan *plan)
+{
+  return plan->measuring;
+}
+
+gboolean
 vks_plan_params_change_on_device (VksPlan *plan)
 {
   return plan->params_change_on_device;
@@ -393,7 +399,7 @@ bind_store (VksPlan *plan, GError **error)
 
 static VksPlan *
 plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
-             const VksPlanOptions *options, GError **error)
+             const VksPlanOptions *options, gboolean measuring, GError **error)
 {
   if (!vks_graph_check (g, error))
     return NULL;
@@ -405,6 +411,7 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
   plan->ctx = ctx;
   plan->g = g;
   plan->n_nodes = vks_graph_n_nodes (g);
+  plan->measuring = measuring;
   int n = plan->n_nodes;
   plan->live = g_new0 (gboolean, MAX (n, 1));
   plan->root = g_new (VksNode, MAX (n, 1));
@@ -453,7 +460,7 @@ VksPlan *
 vks_plan_new (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
               const VksPlanOptions *options, GError **error)
 {
-  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, options, error);
+  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, options, FALSE, error);
   if (plan == NULL || (plan->store != NULL && !vks_param_store_ready (plan->store, error)))
     return NULL;
   VkDeviceSize total = plan->scratch_offset + plan->scratch_bytes;
@@ -505,7 +512,7 @@ gboolean
 vks_plan_measure (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_outputs,
                   const VksPlanOptions *options, VksPlanStats *stats, GError **error)
 {
-  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, options, error);
+  g_autoptr (VksPlan) plan = plan_layout (ctx, g, outputs, n_outputs, options, TRUE, error);
   if (plan == NULL)
     return FALSE;
   vks_plan_stats (plan, stats);

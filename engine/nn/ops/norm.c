@@ -127,6 +127,13 @@ norm_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, Vk
                     "(inference only; training uses batch statistics)");
     return;
   }
+  /* the backward loops over every image's plane in one workgroup per channel */
+  if ((long) info.shape.n * info.shape.h * info.shape.w > 256L * VKS_MAX_LOOP_ITERATIONS) {
+    vks_graph_fail_code (g, VKS_ERROR_TOO_LARGE, "norm: %d planes of %d x %d are more than one "
+                         "workgroup may sum for the gradient", info.shape.n, info.shape.w,
+                         info.shape.h);
+    return;
+  }
   if (wanted[0]) {
     VksNodeInfo grad = {
       .op = VKS_OP_NORM_GRAD,
