@@ -52,7 +52,7 @@ fi
 # Sanitized code runs several times slower: one test at a time, generous timeouts. meson names
 # the log sanitize[-<wrapper>].json.
 rm -f "$dir"/meson-logs/sanitize*.json
-meson test -C "$dir" --logbase sanitize --num-processes 1 --timeout-multiplier 4 --print-errorlogs "${wrapper[@]}" "$@"
+meson test -C "$dir" --logbase sanitize --num-processes "$(nproc)" --timeout-multiplier 4 --print-errorlogs "${wrapper[@]}" "$@"
 status=$?
 
 log=$(ls -t "$dir"/meson-logs/sanitize*.json 2>/dev/null | head -n 1)
