@@ -17,7 +17,7 @@ struct VksPlan {
   VksArena packed;
   gint32 *map;             /* the gather map, packed.size / 4 entries */
   guint8 *map_store;       /* per entry: its value is in the parameter store (else the arena) */
-  gsize map_len;
+  gsize map_len, map_cap;  /* entries, and room for them */
   VksParamStore *store;    /* not owned; NULL: parameters in the arena */
   int *store_index;        /* per node: its store entry, or -1 */
   guint64 store_version;   /* of the store when the prologue last ran */

@@ -109,13 +109,19 @@ vks_plan_packed_arena (VksPlan *plan)
   return &plan->packed;
 }
 
+/* Entries [0, need) exist (new ones 0); the arrays grow geometrically, since nodes map their
+ * packed floats one by one. */
 static void
 grow_map (VksPlan *plan, gsize need)
 {
   if (need <= plan->map_len)
     return;
-  plan->map = g_renew (gint32, plan->map, need);
-  plan->map_store = g_renew (guint8, plan->map_store, need);
+  if (need > plan->map_cap) {
+    gsize cap = MAX (need, 2 * plan->map_cap);
+    plan->map = g_renew (gint32, plan->map, cap);
+    plan->map_store = g_renew (guint8, plan->map_store, cap);
+    plan->map_cap = cap;
+  }
   memset (plan->map + plan->map_len, 0, (need - plan->map_len) * sizeof (gint32));
   memset (plan->map_store + plan->map_len, 0, need - plan->map_len);
   plan->map_len = need;
