@@ -31,6 +31,7 @@ typedef struct {
   gboolean flipped;        /* its Winograd weights come from the forward's, rotated */
   Range gather[2];
   int n_gather;
+  gboolean shared;         /* reads the packed weights of an earlier node: packs nothing */
 } ConvLowered;
 
 static VksConvDesc
@@ -261,6 +262,30 @@ build_map (VksPlan *plan, ConvLowered *l, VkDeviceSize begin, VkDeviceSize end, 
     l->gather[l->n_gather++] = (Range) { cut_end, end - cut_end };
 }
 
+/* An earlier node of the plan that packs the same weights (and bias) the same way: a network
+ * applied several times in one step (CycleGAN's generators run three times, a critic twice) then
+ * packs each weight once per run, not once per application. The layout depends only on the op,
+ * the attributes and the input size, and nodes are prepared and recorded in one order, so the
+ * earlier node's gather has run when this one reads. */
+static const ConvLowered *
+same_packing (VksPlan *plan, VksNode node)
+{
+  const VksGraph *g = vks_plan_graph (plan);
+  const VksNodeInfo *info = vks_node_info (g, node);
+  for (VksNode v = 0; v < node; v++) {
+    const VksNodeInfo *o = vks_node_info (g, v);
+    const ConvLowered *l = o->op == info->op ? vks_plan_data (plan, v) : NULL;
+    if (l == NULL || l->shared || o->n_in != info->n_in || o->in[1] != info->in[1] ||
+        o->shape.n != info->shape.n ||
+        (info->n_in == 3 && o->in[2] != info->in[2]) ||
+        o->attr.conv.x_h != info->attr.conv.x_h || o->attr.conv.x_w != info->attr.conv.x_w ||
+        memcmp (&o->attr.conv.a, &info->attr.conv.a, sizeof info->attr.conv.a) != 0)
+      continue;
+    return l;
+  }
+  return NULL;
+}
+
 static gboolean
 conv_prepare (VksPlan *plan, VksNode node, GError **error)
 {
@@ -280,6 +305,15 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
   }
   ConvLowered *l = g_new0 (ConvLowered, 1);
   vks_plan_set_data (plan, node, l);
+  const ConvLowered *earlier = info->op != VKS_OP_CONV2D_WEIGHT_GRAD ? same_packing (plan, node)
+                                                                     : NULL;
+  if (earlier != NULL) {
+    *l = *earlier;
+    l->packed = info->op == VKS_OP_CONV2D ? &l->conv : &l->bw.data;
+    l->n_gather = 0;
+    l->shared = TRUE;
+    return TRUE;   /* the earlier node asked for the same scratch (same batch and size) */
+  }
   VksArena *packed = vks_plan_packed_arena (plan);
   VksArena unused;
   vks_arena_init (&unused, vks_plan_context (plan));
@@ -332,6 +366,8 @@ record_repack (VksPlan *plan, const VksNodeInfo *info, ConvLowered *l, GError **
   const VksBuffer *packed = vks_plan_packed_buffer (plan);
   l->conv.weights = packed;
   l->bw.data.weights = packed;
+  if (l->shared)
+    return TRUE;
   VksRecorder *rec = vks_plan_repack_recorder (plan, info->in + 1, info->n_in - 1, error);
   if (rec == NULL)
     return FALSE;
