@@ -49,7 +49,11 @@ norm_backward_dispatch (VksRecorder *rec, int mode, gboolean affine, VksActivati
                         const VksNormBackwardPush *push, uint32_t gx, uint32_t gy, GError **error)
 {
   VksContext *ctx = vks_recorder_context (rec);
-  int32_t spec[] = { (int32_t) ctx->reduction_size, mode, affine, act, accumulate };
+  /* the longest loop: a plane over all images, or the reflect fold's and statistics' plane */
+  gint64 floats = MAX ((gint64) push->count * MAX (push->images, 1),
+                       (gint64) push->in_h * push->in_w);
+  int32_t spec[] = { (int32_t) vks_reduction_workgroup (ctx, floats), mode, affine, act,
+                     accumulate };
   VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_NORM_BACKWARD, spec, G_N_ELEMENTS (spec),
                                         error);
   if (pipe == NULL)

@@ -63,6 +63,23 @@ struct VksContext {
  * would take the sum of ours past it. */
 void vks_memory_probe_file_limit (VksContext *ctx);
 
+/* Invocations of a kernel that reduces `floats` values (a plane, or a channel over all images)
+ * in one workgroup: reduction_size on GPUs; on a CPU device the smallest power of two from 32
+ * that keeps each invocation's loop within VKS_MAX_LOOP_ITERATIONS. Why: llvmpipe runs a
+ * workgroup's invocations as coroutines switched at every barrier, so the tree reductions of a
+ * 256-wide group over a small plane cost far more than the arithmetic (instance-norm backward of
+ * a 128 x 16 x 16 PatchGAN layer: 9 ms). */
+static inline guint
+vks_reduction_workgroup (const VksContext *ctx, gint64 floats)
+{
+  if (ctx->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU)
+    return ctx->reduction_size;
+  guint wg = MIN (32u, ctx->reduction_size);
+  while (wg < ctx->reduction_size && floats > (gint64) wg * VKS_MAX_LOOP_ITERATIONS)
+    wg *= 2;
+  return wg;
+}
+
 /* Test hook: the result the next call of this kind must return instead of calling Vulkan, or
  * VK_SUCCESS to call it. */
 static inline VkResult

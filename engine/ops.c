@@ -463,8 +463,10 @@ vks_norm_forward (VksRecorder *rec, const VksNorm *norm, const VksTensor *x,
                         y->n == x->n, FALSE);
   g_return_val_if_fail (residual == NULL || (residual->c == x->c && residual->h == x->h &&
                                              residual->w == x->w && residual->n == x->n), FALSE);
-  int32_t spec[] = { (int32_t) ctx->reduction_size, norm->instance, norm->affine, norm->act,
-                     residual != NULL };
+  /* one workgroup per plane and image */
+  gint64 floats = (gint64) x->h * x->w;
+  int32_t spec[] = { (int32_t) vks_reduction_workgroup (ctx, floats), norm->instance,
+                     norm->affine, norm->act, residual != NULL };
   VksPipeline *pipe = vks_pipeline_get (ctx, VKS_KERNEL_NORM, spec, G_N_ELEMENTS (spec), error);
   if (pipe == NULL)
     return FALSE;
