@@ -144,6 +144,11 @@ vks_conv_backward_init (VksConvBackward *bw, const VksConv *conv, int h, int w, 
 {
   memset (bw, 0, sizeof *bw);
   const VksConvDesc *f = &conv->d;
+  if (f->pad_h != 0 || f->pad_w != 0) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "no backward pass for a convolution with "
+                 "per-axis padding %dx%d", f->pad_h, f->pad_w);
+    return FALSE;
+  }
   bw->fwd = *f;
   bw->h = h;
   bw->w = w;

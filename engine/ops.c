@@ -46,11 +46,11 @@ plan_pass (VksConvPass *pass, const VksConvDesc *d, int phase_y, int phase_x)
     pass->taps_x = d->kw;
     for (int t = 0; t < d->kh; t++) {
       pass->tap_y[t] = t;
-      pass->off_y[t] = t - d->pad;
+      pass->off_y[t] = t - vks_conv_pad_y (d);
     }
     for (int t = 0; t < d->kw; t++) {
       pass->tap_x[t] = t;
-      pass->off_x[t] = t - d->pad;
+      pass->off_x[t] = t - vks_conv_pad_x (d);
     }
   } else {
     /* Output row oy = s*qy + phase gets input row iy = (oy + pad - ky) / s from every tap ky
@@ -70,18 +70,36 @@ plan_pass (VksConvPass *pass, const VksConvDesc *d, int phase_y, int phase_x)
   pass->k = d->cin * pass->taps_y * pass->taps_x;
 }
 
+/* Per-axis padding equal on both axes is plain padding, which Winograd and the backward passes
+ * take; only truly per-axis padding stays per-axis. */
+static VksConvDesc
+canonical_padding (const VksConvDesc *d)
+{
+  VksConvDesc c = *d;
+  if (c.pad_h == c.pad_w && c.pad_h != 0) {
+    c.pad = c.pad_h;
+    c.pad_h = c.pad_w = 0;
+  }
+  return c;
+}
+
 gboolean
-vks_conv_init (VksConv *conv, const VksConvDesc *d, VksArena *weights, GError **error)
+vks_conv_init (VksConv *conv, const VksConvDesc *desc, VksArena *weights, GError **error)
 {
   memset (conv, 0, sizeof *conv);
+  VksConvDesc canonical = canonical_padding (desc);
+  const VksConvDesc *d = &canonical;
+  gboolean per_axis = d->pad_h != 0 || d->pad_w != 0;
   if (d->cin < 1 || d->cout < 1 || d->kh < 1 || d->kw < 1 || d->kh > VKS_MAX_KERNEL ||
       d->kw > VKS_MAX_KERNEL || d->stride < 1 || d->pad < 0 || d->pad >= MAX (d->kh, d->kw) + 1 ||
+      d->pad_h < 0 || d->pad_w < 0 || d->pad_h >= d->kh + 1 || d->pad_w >= d->kw + 1 ||
+      (per_axis && (d->transposed || d->reflect)) ||
       (d->transposed && (d->stride > 2 || d->reflect || d->kh < d->stride ||
                          d->kw < d->stride || d->output_pad >= d->stride)) ||
       (!d->transposed && (d->stride > 4 || d->output_pad != 0))) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
-                 "unsupported convolution: %d->%d channels, kernel %dx%d, stride %d, padding %d%s",
-                 d->cin, d->cout, d->kh, d->kw, d->stride, d->pad,
+                 "unsupported convolution: %d->%d channels, kernel %dx%d, stride %d, padding %dx%d%s",
+                 d->cin, d->cout, d->kh, d->kw, d->stride, vks_conv_pad_y (d), vks_conv_pad_x (d),
                  d->transposed ? " (transposed)" : "");
     return FALSE;
   }
@@ -167,15 +185,16 @@ vks_conv_output_size (const VksConv *conv, int h, int w, int *ho, int *wo, GErro
     *ho = (h - 1) * d->stride - 2 * d->pad + d->kh + d->output_pad;
     *wo = (w - 1) * d->stride - 2 * d->pad + d->kw + d->output_pad;
   } else {
-    *ho = (h + 2 * d->pad - d->kh) / d->stride + 1;
-    *wo = (w + 2 * d->pad - d->kw) / d->stride + 1;
-    if (h + 2 * d->pad < d->kh || w + 2 * d->pad < d->kw)
+    int py = vks_conv_pad_y (d), px = vks_conv_pad_x (d);
+    *ho = (h + 2 * py - d->kh) / d->stride + 1;
+    *wo = (w + 2 * px - d->kw) / d->stride + 1;
+    if (h + 2 * py < d->kh || w + 2 * px < d->kw)
       *ho = *wo = 0;
   }
   if (*ho < 1 || *wo < 1 || h < 1 || w < 1 || (d->reflect && (d->pad >= h || d->pad >= w))) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
-                 "a %dx%d input is too small for a %dx%d convolution with padding %d", w, h, d->kw,
-                 d->kh, d->pad);
+                 "a %dx%d input is too small for a %dx%d convolution with padding %dx%d", w, h,
+                 d->kw, d->kh, vks_conv_pad_y (d), vks_conv_pad_x (d));
     return FALSE;
   }
   return TRUE;
@@ -371,7 +390,8 @@ record_implicit (VksRecorder *rec, const VksConv *conv, const VksTensor *x, cons
       .w_row4 = conv->m_pad / 4,
       .dst_base = img * y->c * y->plane, .dst_plane = y->plane, .slope = d->slope,
       .in_h = x->h, .in_w = x->w, .in_plane = x->plane, .src_base = img * x->c * x->plane,
-      .grid_w = y->w, .stride = d->stride, .pad = d->pad, .kh = d->kh, .kw = d->kw,
+      .grid_w = y->w, .stride = d->stride, .pad = vks_conv_pad_y (d), .kh = d->kh, .kw = d->kw,
+      .pad_x = vks_conv_pad_x (d),
     };
     uint32_t groups[3] = { (uint32_t) vks_ceil_div (texels, wg * conv->cols4),
                            (uint32_t) (conv->m_pad / conv->rows), 1 };

@@ -42,6 +42,9 @@ typedef struct {
 typedef struct {
   int cin, cout, kh, kw;
   int stride, pad;
+  /* Per-axis zero padding (Conv2d's padding=(pad_h, pad_w), plain convolutions only) when either
+   * is nonzero; else `pad` on both axes. Zero keeps every older caller's meaning. */
+  int pad_h, pad_w;
   gboolean reflect;        /* reflect padding (plain convolution only), else zeros */
   gboolean transposed;     /* ConvTranspose2d: weight [cin][cout][kh][kw] */
   int output_pad;          /* transposed only */
@@ -49,6 +52,18 @@ typedef struct {
   float slope;             /* LeakyReLU */
   VksConvAlgo algo;        /* normally VKS_CONV_AUTO; tests and benchmarks force one */
 } VksConvDesc;
+
+static inline int
+vks_conv_pad_y (const VksConvDesc *d)
+{
+  return d->pad_h != 0 || d->pad_w != 0 ? d->pad_h : d->pad;
+}
+
+static inline int
+vks_conv_pad_x (const VksConvDesc *d)
+{
+  return d->pad_h != 0 || d->pad_w != 0 ? d->pad_w : d->pad;
+}
 
 /* One GEMM over a column matrix: a plain convolution has one pass, a stride-s transposed
  * convolution s*s passes, one per output phase (sub-pixel decomposition), each using only the

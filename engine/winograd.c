@@ -29,7 +29,8 @@ static const double G[VKS_WINO_ALPHA][3] = {
 gboolean
 vks_winograd_applies (const VksConvDesc *d)
 {
-  return !d->transposed && d->kh == 3 && d->kw == 3 && d->stride == 1;
+  return !d->transposed && d->kh == 3 && d->kw == 3 && d->stride == 1 &&
+         vks_conv_pad_y (d) == vks_conv_pad_x (d);
 }
 
 VkDeviceSize

@@ -26,6 +26,7 @@ typedef struct {
   int32_t a_batch4, b_batch4, dst_batch;
   /* IMPLICIT: where the columns are gathered from (the input tensor, bound as the columns) */
   int32_t in_h, in_w, in_plane, src_base, grid_w, stride, pad, kh, kw;
+  int32_t pad_x;           /* IMPLICIT: the padding of the width axis (pad: of the height) */
 } VksGemmPush;
 
 gboolean vks_winograd_applies (const VksConvDesc *d);

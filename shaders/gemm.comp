@@ -48,7 +48,8 @@ layout(push_constant) uniform Params {
   float slope;
   // batched GEMM (Winograd): texels / floats between the matrices of gl_WorkGroupID.z
   int a_batch4, b_batch4, dst_batch;
-  int in_h, in_w, in_plane, src_base, grid_w, stride, pad, kh, kw;   // IMPLICIT
+  int in_h, in_w, in_plane, src_base, grid_w, stride, pad, kh, kw;   // IMPLICIT (pad: rows)
+  int pad_x;                                                         // IMPLICIT: columns
 } p;
 
 // One column texel of the implicit column matrix: input values at tap (ci, ky, kx) for the four
@@ -88,7 +89,7 @@ void segment_product(int a, int oy, int ox0)
       if (REFLECT)
         iy = reflect_index(iy, p.in_h);
       bool row_in = iy >= 0 && iy < p.in_h;
-      int x0 = ox0 - p.pad;
+      int x0 = ox0 - p.pad_x;
       int e0 = plane + iy * p.in_w + x0;
       float seg[SEG];
       if (row_in && x0 >= 0 && x0 + SEG <= p.in_w) {
@@ -224,7 +225,7 @@ void main()
       ivec4 n = min(ivec4((col4 + c) * 4) + ivec4(0, 1, 2, 3), ivec4(p.n_count - 1));
       ivec4 oy = n / p.grid_w;
       base_y[c] = oy * p.stride - p.pad;
-      base_x[c] = (n - oy * p.grid_w) * p.stride - p.pad;
+      base_x[c] = (n - oy * p.grid_w) * p.stride - p.pad_x;
     }
   }
   int kk = 0;

@@ -9,6 +9,10 @@
 //   MODE 2 (take): out[y][x] = s at the window (y, x)'s pick (s shaped like key)
 //   MODE 3 (route): out shaped like key; the window's pick gets s[y/2][x/2], the rest 0
 // take and route are each other's adjoint, linear in s: the gradient rules use that too.
+// General windows (k x k, stride, zero padding; ceil_mode off), forward only:
+//   MODE 4 (average): the window's sum over its elements inside s, divided by k^2
+//     (count_include_pad) or by their number (TensorFlow's, the FID Inception's)
+//   MODE 5 (max): the window's largest element inside s (a NaN wins), as torch.max_pool2d
 #extension GL_EXT_samplerless_texture_functions : require
 
 layout(local_size_x_id = 0) in;
@@ -24,6 +28,7 @@ layout(push_constant) uniform Params {
   Shape o, s, k;
   int stored;
   float factor;
+  int kernel, stride, pad, count_include_pad;   // MODE 4, 5
 } p;
 
 // Which of window (y, x)'s four elements is the pick: 0, 1 (top row), 2, 3 (bottom row).
@@ -57,7 +62,22 @@ void main()
   int y = r / p.o.w, x = r - y * p.o.w;
   int base = nc * p.s.plane;
   float v;
-  if (MODE == 1) {
+  if (MODE >= 4) {
+    int y0 = y * p.stride - p.pad, x0 = x * p.stride - p.pad;
+    int ya = max(y0, 0), yb = min(y0 + p.kernel, p.s.h);
+    int xa = max(x0, 0), xb = min(x0 + p.kernel, p.s.w);
+    v = MODE == 4 ? 0.0 : texelFetch(src, base + ya * p.s.w + xa).x;
+    for (int sy = ya; sy < yb; sy++)
+      for (int sx = xa; sx < xb; sx++) {
+        float e = texelFetch(src, base + sy * p.s.w + sx).x;
+        if (MODE == 4)
+          v += e;
+        else if (e > v || isnan(e))
+          v = e;
+      }
+    if (MODE == 4)
+      v /= float(p.count_include_pad != 0 ? p.kernel * p.kernel : (yb - ya) * (xb - xa));
+  } else if (MODE == 1) {
     int sy = y / 2, sx = x / 2;
     v = sy < p.s.h && sx < p.s.w ? texelFetch(src, base + sy * p.s.w + sx).x : 0.0;
   } else if (MODE == 0) {

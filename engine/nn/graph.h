@@ -75,12 +75,28 @@ int vks_graph_param_rank (const VksGraph *g, VksNode param);
 
 typedef struct {
   int stride, pad;
+  /* Per-axis zero padding, Conv2d's padding=(pad_h, pad_w) (Inception's 1x7 / 7x1 layers), when
+   * either is nonzero; else `pad` on both axes. Plain convolutions only, and (for now) without a
+   * gradient when the two differ. */
+  int pad_h, pad_w;
   gboolean reflect;        /* reflect padding (plain convolution only), else zeros */
   gboolean transposed;     /* ConvTranspose2d: weight [cin][cout][kh][kw] */
   int output_pad;          /* transposed only */
   VksActivation act;       /* applied after the bias, in the same kernel */
   float slope;             /* LeakyReLU's (> 0: the gradient reads the mask from the output) */
 } VksConvAttrs;
+
+static inline int
+vks_conv_attrs_pad_y (const VksConvAttrs *a)
+{
+  return a->pad_h != 0 || a->pad_w != 0 ? a->pad_h : a->pad;
+}
+
+static inline int
+vks_conv_attrs_pad_x (const VksConvAttrs *a)
+{
+  return a->pad_h != 0 || a->pad_w != 0 ? a->pad_w : a->pad;
+}
 
 /* Conv2d / ConvTranspose2d of x [n][cin][h][w] with weight [cout][cin][kh][kw] (transposed:
  * [cin][cout][kh][kw]) and bias [cout] (VKS_NONE: none), as PyTorch's, then attrs->act. */
@@ -149,6 +165,17 @@ VksNode vks_avg_pool2 (VksGraph *g, VksNode x);
 /* 2x2 max pooling with stride 2 (torch MaxPool2d(2)); the gradient goes to each window's first
  * maximal element in row-major order, as PyTorch's. */
 VksNode vks_max_pool2 (VksGraph *g, VksNode x);
+/* torch MaxPool2d / AvgPool2d(kernel, stride, padding) with square windows and ceil_mode=False.
+ * Max pooling never picks the padding (PyTorch's -inf); average pooling divides by kernel^2
+ * (count_include_pad=True, PyTorch's default) or by the window's elements inside the input
+ * (count_include_pad=False, TensorFlow's, which the FID Inception's blocks use). No gradient
+ * yet: the FID network is inference only. */
+typedef struct {
+  int kernel, stride, pad;
+  gboolean max;
+  gboolean count_include_pad;
+} VksPoolAttrs;
+VksNode vks_pool2d (VksGraph *g, VksNode x, const VksPoolAttrs *a);
 /* Nearest-neighbour upsampling x2 (torch Upsample(scale_factor=2)). */
 VksNode vks_upsample2 (VksGraph *g, VksNode x);
 

@@ -29,6 +29,7 @@ typedef enum {
   VKS_OP_SLICE,              /* in: x; [begin, begin + size) along attr dim */
   VKS_OP_EMBEDDING,          /* in: weight [1][1][num][dim], indices: rows [1][1][L][dim] */
   VKS_OP_EMBEDDING_GRAD,     /* in: dy [1][1][L][dim], indices: scatter-add [1][1][num][dim] */
+  VKS_OP_POOL2D,             /* in: x; general k x k max / average pooling (attr.pool.window) */
   VKS_OP_COUNT
 } VksOpKind;
 
@@ -81,6 +82,7 @@ typedef struct {
     } pw;
     struct {
       float factor;          /* AVG_POOL2: 0.25 averages; UPSAMPLE2: 1 copies; MAX_*: 1 */
+      VksPoolAttrs window;   /* POOL2D */
     } pool;
     struct {
       int dim;               /* 0 n, 1 c, 2 h, 3 w */

@@ -119,6 +119,90 @@ build_max_pool_dense (VksGraph *g)
   return vks_max_pool2 (g, vks_max_pool2 (g, vks_exp (g, w)));
 }
 
+/* ---- Inception's windows and kernels (forward only: no gradient rules yet) ---- */
+
+typedef struct {
+  const char *name;
+  VksNode (*build) (VksGraph *g);
+} ForwardCase;
+
+static void
+check_forward (gconstpointer data)
+{
+  const ForwardCase *c = data;
+  VksGraph *g = vks_graph_new ();
+  VksNode out = c->build (g);
+  GError *error = NULL;
+  g_assert_true (vks_graph_check (g, &error));
+  GraphCase gc;
+  graph_case_init (&gc, g, 23);
+  g_assert_cmpfloat (graph_case_device_error (&gc, &out, 1), <=, GRAPH_CHECK_DEVICE_TOL);
+  graph_case_clear (&gc);
+}
+
+/* The four pooling layers of the FID Inception on one odd-sized input (padded planes), each
+ * flattened and concatenated along w so one output checks them all. relu makes ties and windows
+ * of zeros; a window of only padding cannot occur (padding <= kernel / 2). */
+static VksNode
+build_pool2d (VksGraph *g)
+{
+  VksNode x = vks_relu (g, vks_input (g, "x", vks_shape (2, 3, 9, 11)));
+  static const VksPoolAttrs pools[] = {
+    { 3, 2, 0, TRUE, FALSE },    /* MaxPool2d(3, stride=2) */
+    { 3, 1, 1, FALSE, FALSE },   /* avg_pool2d(3, 1, 1, count_include_pad=False) */
+    { 3, 1, 1, TRUE, FALSE },    /* max_pool2d(3, 1, 1) (Mixed_7c) */
+    { 3, 1, 1, FALSE, TRUE },    /* PyTorch's default average */
+    { 4, 3, 2, FALSE, FALSE },   /* an even window, stride 3 */
+  };
+  VksNode parts[G_N_ELEMENTS (pools)];
+  for (guint i = 0; i < G_N_ELEMENTS (pools); i++) {
+    VksNode y = vks_pool2d (g, x, &pools[i]);
+    VksShape s = vks_graph_shape (g, y);
+    parts[i] = vks_reshape (g, y, vks_shape (s.n, s.c, 1, s.h * s.w));
+  }
+  return vks_concat_dim (g, 3, parts, G_N_ELEMENTS (parts));
+}
+
+/* A conv with a rectangular kernel and Conv2d's padding=(ph, pw), each convolution path:
+ * im2col + GEMM (many channels), implicit GEMM (<= 4 outputs; <= 4 inputs at stride 1, which
+ * takes the row-segment variant) and equal per-axis padding (canonical: Winograd). */
+static VksNode
+rect_conv (VksGraph *g, VksNode x, int cout, int kh, int kw, int stride, int ph, int pw,
+           const char *name)
+{
+  int cin = vks_graph_shape (g, x).c;
+  g_autofree char *wn = g_strconcat (name, ".weight", NULL);
+  g_autofree char *bn = g_strconcat (name, ".bias", NULL);
+  VksConvAttrs a = { .stride = stride, .pad_h = ph, .pad_w = pw, .act = VKS_ACT_RELU };
+  return vks_conv2d (g, x, vks_param (g, wn, vks_shape (cout, cin, kh, kw)),
+                     vks_param (g, bn, vks_shape (1, 1, 1, cout)), &a);
+}
+
+static VksNode
+build_rect_conv (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 6, 9, 10));
+  VksNode y = rect_conv (g, x, 8, 1, 7, 1, 0, 3, "a");       /* [2, 8, 9, 10] */
+  y = rect_conv (g, y, 8, 7, 1, 1, 3, 0, "b");
+  VksNode z = rect_conv (g, y, 5, 1, 3, 1, 0, 1, "c");
+  z = rect_conv (g, z, 6, 3, 1, 1, 1, 0, "d");
+  VksNode w = rect_conv (g, z, 6, 3, 3, 1, 1, 1, "e");       /* Winograd */
+  return vks_add (g, w, rect_conv (g, x, 6, 3, 1, 1, 1, 0, "f"));
+}
+
+static VksNode
+build_rect_conv_implicit (VksGraph *g)
+{
+  VksNode x = vks_input (g, "x", vks_shape (2, 3, 9, 21));
+  VksNode y = rect_conv (g, x, 8, 1, 7, 1, 0, 3, "a");       /* <= 4 inputs, stride 1 */
+  VksNode z = rect_conv (g, y, 3, 7, 1, 1, 3, 0, "b");       /* <= 4 outputs */
+  VksNode s = rect_conv (g, y, 4, 3, 1, 2, 1, 0, "c");       /* strided */
+  VksShape ss = vks_graph_shape (g, s), sz = vks_graph_shape (g, z);
+  VksNode parts[2] = { vks_reshape (g, z, vks_shape (sz.n, 1, 1, sz.c * sz.h * sz.w)),
+                       vks_reshape (g, s, vks_shape (ss.n, 1, 1, ss.c * ss.h * ss.w)) };
+  return vks_concat_dim (g, 3, parts, 2);
+}
+
 /* ---- concatenation and slices ---- */
 
 static VksNode
@@ -306,6 +390,25 @@ bad_max_pool (VksGraph *g)
   return vks_max_pool2 (g, vks_input (g, "x", vks_shape (1, 1, 1, 4)));
 }
 
+static VksNode
+bad_pool2d (VksGraph *g)
+{
+  /* padding over half the kernel (PyTorch refuses it too) */
+  VksPoolAttrs a = { 3, 1, 2, TRUE, FALSE };
+  return vks_pool2d (g, vks_input (g, "x", vks_shape (1, 1, 5, 5)), &a);
+}
+
+static VksNode
+bad_rect_conv_grad (VksGraph *g)
+{
+  VksNode w = vks_param (g, "w", vks_shape (2, 2, 1, 3));
+  VksConvAttrs a = { .stride = 1, .pad_w = 1 };
+  VksNode y = vks_conv2d (g, vks_input (g, "x", vks_shape (1, 2, 4, 4)), w, VKS_NONE, &a);
+  VksNode dw;
+  vks_grad (g, vks_sum (g, y), &w, 1, &dw);
+  return dw;
+}
+
 static void
 test_builder_errors (void)
 {
@@ -317,6 +420,8 @@ test_builder_errors (void)
     { bad_concat, "concat:" }, { bad_embedding, "embedding: the weight" },
     { bad_group_norm, "group_norm: 6 channels" }, { bad_batch_norm, "batch_norm: training" },
     { bad_max_pool, "max_pool2: a 1 x 4 plane" },
+    { bad_pool2d, "pool2d: a 5 x 5 plane does not fit a 3 x 3 window" },
+    { bad_rect_conv_grad, "no gradient for per-axis padding 0x1" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autoptr (VksGraph) g = vks_graph_new ();
@@ -504,6 +609,13 @@ main (int argc, char **argv)
     g_autofree char *path = g_strconcat ("/graph/ops/unary/", unary[i].name, NULL);
     g_test_add_data_func (path, &unary[i], check_unary);
   }
+  static const ForwardCase forward[] = {
+    { "/graph/ops/pool2d", build_pool2d },
+    { "/graph/ops/rect-conv", build_rect_conv },
+    { "/graph/ops/rect-conv-implicit", build_rect_conv_implicit },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (forward); i++)
+    g_test_add_data_func (forward[i].name, &forward[i], check_forward);
   g_test_add_func ("/graph/ops/builder-errors", test_builder_errors);
   static const TorchBuilder torch_cases[] = {
     { "layer_norm", torch_layer_norm, NULL }, { "group_norm", torch_group_norm, NULL },

@@ -47,6 +47,7 @@ conv_pairs (const VksConvAttrs *a, Dims x, Dims w, Dims y, ConvRole role, const 
             const double *q, double *out)
 {
   int cin = x.c, cout = y.c;
+  int pad_y = vks_conv_attrs_pad_y (a), pad_x = vks_conv_attrs_pad_x (a);
   for (int n = 0; n < x.n; n++)
     for (int ci = 0; ci < cin; ci++)
       for (int co = 0; co < cout; co++)
@@ -59,12 +60,12 @@ conv_pairs (const VksConvAttrs *a, Dims x, Dims w, Dims y, ConvRole role, const 
                 int iy, ix, oy, ox;
                 if (a->transposed) {
                   iy = u, ix = v;
-                  oy = u * a->stride - a->pad + ky, ox = v * a->stride - a->pad + kx;
+                  oy = u * a->stride - pad_y + ky, ox = v * a->stride - pad_x + kx;
                   if (oy < 0 || oy >= y.h || ox < 0 || ox >= y.w)
                     continue;
                 } else {
                   oy = u, ox = v;
-                  iy = u * a->stride - a->pad + ky, ix = v * a->stride - a->pad + kx;
+                  iy = u * a->stride - pad_y + ky, ix = v * a->stride - pad_x + kx;
                   if (a->reflect) {
                     iy = reflect (iy, x.h);
                     ix = reflect (ix, x.w);
@@ -326,6 +327,33 @@ eval_max_pool (const VksNodeInfo *info, Dims o, Dims s, Dims k, const double *sr
         }
 }
 
+/* POOL2D: k x k windows, stride, zero padding that max pooling never picks and average pooling
+ * counts only with count_include_pad. */
+static void
+eval_pool2d (const VksPoolAttrs *a, Dims o, Dims s, const double *x, double *out)
+{
+  for (int n = 0; n < o.n; n++)
+    for (int c = 0; c < o.c; c++)
+      for (int y = 0; y < o.h; y++)
+        for (int xx = 0; xx < o.w; xx++) {
+          double sum = 0, best = -INFINITY;
+          int inside = 0;
+          for (int ky = 0; ky < a->kernel; ky++)
+            for (int kx = 0; kx < a->kernel; kx++) {
+              int iy = y * a->stride - a->pad + ky, ix = xx * a->stride - a->pad + kx;
+              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+                continue;
+              double v = x[at (s, n, c, iy, ix)];
+              sum += v;
+              inside++;
+              if (v > best || isnan (v))
+                best = v;
+            }
+          int count = a->count_include_pad ? a->kernel * a->kernel : inside;
+          out[at (o, n, c, y, xx)] = a->max ? best : sum / count;
+        }
+}
+
 static int
 dim_of (Dims d, int dim)
 {
@@ -476,6 +504,9 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
     case VKS_OP_MAX_POOL2:
     case VKS_OP_MAX_POOL2_ROUTE:
       eval_max_pool (info, o, d0, d1, in0, in1, out);
+      break;
+    case VKS_OP_POOL2D:
+      eval_pool2d (&info->attr.pool.window, o, d0, in0, out);
       break;
     case VKS_OP_CONCAT:
     case VKS_OP_SLICE:

@@ -45,6 +45,8 @@ conv_desc (const VksNodeInfo *fwd, VksShape weight)
     .kw = weight.w,
     .stride = a->stride,
     .pad = a->pad,
+    .pad_h = a->pad_h,
+    .pad_w = a->pad_w,
     .reflect = a->reflect,
     .transposed = a->transposed,
     .output_pad = a->output_pad,
@@ -56,11 +58,17 @@ conv_desc (const VksNodeInfo *fwd, VksShape weight)
 }
 
 static int
-conv_out_size (const VksConvAttrs *a, int in, int k)
+conv_out_size (const VksConvAttrs *a, int in, int k, int pad)
 {
   if (a->transposed)
-    return (in - 1) * a->stride - 2 * a->pad + k + a->output_pad;
-  return in + 2 * a->pad < k ? 0 : (in + 2 * a->pad - k) / a->stride + 1;
+    return (in - 1) * a->stride - 2 * pad + k + a->output_pad;
+  return in + 2 * pad < k ? 0 : (in + 2 * pad - k) / a->stride + 1;
+}
+
+static gboolean
+per_axis_padding (const VksConvAttrs *a)
+{
+  return vks_conv_attrs_pad_y (a) != vks_conv_attrs_pad_x (a);
 }
 
 VksNode
@@ -71,12 +79,15 @@ vks_conv2d (VksGraph *g, VksNode x, VksNode weight, VksNode bias, const VksConvA
     return g->error ? VKS_NONE : vks_graph_fail (g, "conv2d: an input node is missing");
   VksShape sx = vks_graph_shape (g, x), sw = vks_graph_shape (g, weight);
   int cin = a->transposed ? sw.n : sw.c, cout = a->transposed ? sw.c : sw.n;
-  if (sx.c != cin || a->stride < 1 || a->pad < 0 || sw.h > VKS_MAX_KERNEL ||
+  int pad_y = vks_conv_attrs_pad_y (a), pad_x = vks_conv_attrs_pad_x (a);
+  if (sx.c != cin || a->stride < 1 || pad_y < 0 || pad_x < 0 || sw.h > VKS_MAX_KERNEL ||
       sw.w > VKS_MAX_KERNEL || (a->reflect && (a->transposed || a->pad >= sx.h ||
-                                               a->pad >= sx.w)))
+                                               a->pad >= sx.w)) ||
+      ((a->pad_h != 0 || a->pad_w != 0) && (a->reflect || a->transposed)))
     return vks_graph_fail (g, "conv2d: a [%d, %d, %d, %d] input does not fit a [%d, %d, %d, %d] "
-                           "weight with stride %d, padding %d%s", sx.n, sx.c, sx.h, sx.w, sw.n,
-                           sw.c, sw.h, sw.w, a->stride, a->pad, a->reflect ? " (reflect)" : "");
+                           "weight with stride %d, padding %dx%d%s", sx.n, sx.c, sx.h, sx.w,
+                           sw.n, sw.c, sw.h, sw.w, a->stride, pad_y, pad_x,
+                           a->reflect ? " (reflect)" : a->transposed ? " (transposed)" : "");
   if (bias != VKS_NONE && vks_shape_elements (vks_graph_shape (g, bias)) != cout)
     return vks_graph_fail (g, "conv2d: the bias needs %d values", cout);
   if (a->act == VKS_ACT_LEAKY_RELU && a->slope <= 0.0f)
@@ -86,7 +97,8 @@ vks_conv2d (VksGraph *g, VksNode x, VksNode weight, VksNode bias, const VksConvA
     .n_in = bias == VKS_NONE ? 2 : 3,
     .in = { vks_as_layout (g, x, VKS_LAYOUT_PLANES), vks_as_layout (g, weight, VKS_LAYOUT_DENSE),
             bias == VKS_NONE ? VKS_NONE : vks_as_layout (g, bias, VKS_LAYOUT_DENSE) },
-    .shape = vks_shape (sx.n, cout, conv_out_size (a, sx.h, sw.h), conv_out_size (a, sx.w, sw.w)),
+    .shape = vks_shape (sx.n, cout, conv_out_size (a, sx.h, sw.h, pad_y),
+                        conv_out_size (a, sx.w, sw.w, pad_x)),
     .layout = VKS_LAYOUT_PLANES,
     .attr.conv = { *a, sx.h, sx.w },
   };
@@ -160,6 +172,10 @@ conv2d_backward (VksGraph *g, VksNode node, VksNode dy, const gboolean *wanted, 
 {
   const VksNodeInfo info = linear_part (vks_node_info (g, node));
   const VksConvAttrs *a = &vks_node_info (g, node)->attr.conv.a;
+  if (per_axis_padding (a)) {
+    vks_graph_fail (g, "conv2d: no gradient for per-axis padding %dx%d yet", a->pad_h, a->pad_w);
+    return;
+  }
   dy = vks_activation_grad (g, a->act, a->slope, node, dy);
   VksShape sw = vks_graph_shape (g, info.in[1]);
   if (wanted[0])

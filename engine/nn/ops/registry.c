@@ -26,6 +26,7 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_SLICE] = &vks_slice_class,
   [VKS_OP_EMBEDDING] = &vks_embedding_class,
   [VKS_OP_EMBEDDING_GRAD] = &vks_embedding_grad_class,
+  [VKS_OP_POOL2D] = &vks_pool2d_class,
 };
 
 const VksOpClass *
