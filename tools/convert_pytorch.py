@@ -2,6 +2,7 @@
 """Converts a pytorch-CycleGAN-and-pix2pix checkpoint (.pth) into a vkstyle safetensors file.
 
   convert_pytorch.py INPUT.pth OUTPUT.safetensors [--name N] [--description D]
+  convert_pytorch.py --inception pt_inception-2015-12-05-6726825d.pth OUTPUT.safetensors
 
 Accepts ResnetGenerator checkpoints (resnet_6blocks, resnet_9blocks, any ngf/n_blocks, instance
 or batch norm) and NLayerDiscriminator (PatchGAN) checkpoints. The hyper-parameters are inferred
@@ -232,6 +233,35 @@ def convert(src, dst, name=None, description=None, trust_pickle=False):
     return cfg, len(dropped)
 
 
+INCEPTION_DESCRIPTION = "FID Inception-v3 (pytorch-fid, TensorFlow's 2015-12-05 weights)"
+
+
+def convert_inception(src, dst, trust_pickle=False):
+    """pytorch-fid's FID Inception weights (pt_inception-2015-12-05-6726825d.pth, a plain
+    state_dict) to safetensors with vkstyle.arch inception_v3_fid, checked key by key and shape by
+    shape against tools/inception_torch.py. Returns the number of tensors. Raises
+    ConversionError."""
+    import inception_torch
+    import cyclegan_torch
+    sd = extract_state_dict(load_pth(src, trust_pickle), src)
+    for key in [k for k in sd if k.endswith(".num_batches_tracked")]:
+        del sd[key]
+    expected = inception_torch.exported_state_dict(inception_torch.FIDInceptionV3())
+    problem = mismatch(sd, expected)
+    if problem is not None:
+        raise ConversionError("%s is not pytorch-fid's FID Inception-v3: %s" % (src, problem))
+    check_values(sd)
+    base = os.path.basename(src)
+    metadata = inception_torch.metadata(os.path.splitext(base)[0], INCEPTION_DESCRIPTION,
+                                        "converted from %s" % base)
+    tensors = {k: (list(v.shape), cyclegan_torch.tensor_to_f32_bytes(v)) for k, v in sd.items()}
+    try:
+        safetensors.save(dst, tensors, metadata)
+    except OSError as e:
+        raise ConversionError("cannot write %s: %s" % (dst, e.strerror or e))
+    return len(tensors)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="convert_pytorch.py", description="Convert a pytorch-CycleGAN-and-pix2pix .pth checkpoint to vkstyle safetensors.")
@@ -241,12 +271,23 @@ def main(argv=None):
     parser.add_argument("--description", help="one-line description stored in the file")
     parser.add_argument("--trust-pickle", action="store_true",
                         help="also load checkpoints holding pickled Python objects (can run code)")
+    parser.add_argument("--inception", action="store_true",
+                        help="the input is pytorch-fid's FID Inception weights "
+                             "(pt_inception-2015-12-05-*.pth), for vkstyle metrics")
     args = parser.parse_args(argv)
     prog = parser.prog
     if importlib.util.find_spec("torch") is None:
         print("%s: error: PyTorch is not installed for %s; run with /usr/bin/python3 "
               "(Debian package python3-torch)" % (prog, sys.executable), file=sys.stderr)
         return 1
+    if args.inception:
+        try:
+            n = convert_inception(args.input, args.output, args.trust_pickle)
+        except ConversionError as e:
+            print("%s: error: %s" % (prog, e), file=sys.stderr)
+            return 1
+        print("wrote %s: %s, %d tensors" % (args.output, INCEPTION_DESCRIPTION, n))
+        return 0
     try:
         cfg, n_dropped = convert(args.input, args.output, args.name, args.description, args.trust_pickle)
     except ConversionError as e:
