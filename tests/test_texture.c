@@ -202,8 +202,8 @@ seam_ratio (const float *rgb, int w, int h, gboolean rows)
 }
 
 /* A generator whose textures are smooth, so that a seam shows: channel-constant kernels make
- * every channel the sum of the latent channels, upsampled by bilinear-like filters; batch norm shifts keep the
- * ReLUs open; the last norm's scales differ per channel so the alternating last kernel keeps the
+ * every channel the sum of the latent channels, upsampled by bilinear-like filters; batch norm
+ * shifts keep the ReLUs open; the last norm's scales differ per channel so the alternating last kernel keeps the
  * field. (The random fixtures draw noise, whose seams look like the interior anyway.) */
 static VksTextureModel *
 smooth_model (void)
@@ -256,7 +256,8 @@ static void
 test_tileable (void)
 {
   g_autoptr (VksTextureModel) model = smooth_model ();
-  const int sizes[][2] = { { 96, 64 }, { 101, 70 }, { 45, 123 } };  /* whole cells (8 px), and not */
+  /* whole cells (8 pixels), and not */
+  const int sizes[][2] = { { 96, 64 }, { 101, 70 }, { 45, 123 } };
   for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++) {
     int w = sizes[k][0], h = sizes[k][1];
     VksTextureOptions tiled = { .seed = 3, .tileable = TRUE }, plain = { .seed = 3 };
