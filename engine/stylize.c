@@ -100,8 +100,8 @@ network_side (int side)
 /* Largest tile side chosen by default: tiles much larger than 1024² buy little. */
 #define DEFAULT_MAX_TILE 1024
 
-static VkDeviceSize
-memory_budget (VksContext *ctx)
+VkDeviceSize
+vks_memory_budget (VksContext *ctx)
 {
   const char *env = g_getenv ("VKSTYLE_MEMORY_BUDGET");
   if (env != NULL && *env != '\0')
@@ -576,7 +576,7 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
   Progress report = { .func = progress, .user_data = user_data };
   if (!progress_report (&report, 0.0, "Preparing the network", error))
     return FALSE;
-  VkDeviceSize budget = memory_budget (style->ctx);
+  VkDeviceSize budget = vks_memory_budget (style->ctx);
   int forced = forced_tile_side ();
   VkDeviceSize bytes = 0;
   gboolean whole = (style->plan != NULL && style->plan_h == h && style->plan_w == w) ||

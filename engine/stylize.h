@@ -10,6 +10,9 @@ typedef gboolean (*VksProgressFunc) (double fraction, const char *message, gpoin
 
 /* Loads and validates a generator checkpoint and uploads its weights to ctx's device. */
 VksStyle *vks_style_load (VksContext *ctx, const char *path, GError **error);
+/* Device memory one plan may take: $VKSTYLE_MEMORY_BUDGET (MiB), else half of what is free on the
+ * device, at most 1 GiB (the texture source's pieces use the same bound). */
+VkDeviceSize vks_memory_budget (VksContext *ctx);
 void vks_style_free (VksStyle *style);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksStyle, vks_style_free)
 

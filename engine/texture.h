@@ -44,6 +44,14 @@ typedef struct {
   gboolean tileable;
 } VksTextureOptions;
 
+/* The largest texture vks_texture_render makes: a side of 65536 and 2^28 pixels (3 GiB of float
+ * RGB in the caller's buffer; the device works in pieces of the memory budget whatever the
+ * size). vks_texture_check_size says so before anyone allocates (VKS_ERROR_TOO_LARGE, or
+ * VKS_ERROR_SHAPE below 1x1). */
+#define VKS_TEXTURE_MAX_SIDE 65536
+#define VKS_TEXTURE_MAX_PIXELS ((gint64) 1 << 28)
+gboolean vks_texture_check_size (int width, int height, GError **error);
+
 /* A texture of any size >= 1x1 (a spatial GAN: the generator on a latent grid, in pieces that
  * fit the memory budget, the same pixels whatever the pieces): rgb [height][width][3], R'G'B' in
  * [0, 1]. progress may be NULL; returning FALSE from it cancels (VKS_ERROR_CANCELLED) within a

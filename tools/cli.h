@@ -30,5 +30,6 @@ gboolean vks_cli_stderr_is_terminal (void);
 void vks_cli_gegl_init (void);
 
 int vks_cmd_apply (GStrv *args);
+int vks_cmd_generate (GStrv *args);
 int vks_cmd_devices (GStrv *args);
 int vks_cmd_bench (GStrv *args);

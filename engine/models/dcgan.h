@@ -79,3 +79,8 @@ void vks_gan_config_to_metadata (const VksGanConfig *cfg, VksCheckpoint *ckpt);
 /* Exact tensor lists (VksTensorSpec*, forward order, state_dict names without prefix). */
 GPtrArray *vks_gan_generator_tensors (const VksGanConfig *cfg);
 GPtrArray *vks_gan_discriminator_tensors (const VksGanConfig *cfg);
+
+/* Exactly the generator's (or the discriminator's) tensors with their shapes, nothing else; the
+ * error names the first missing, extra or misshapen one (model_spec.h). */
+gboolean vks_gan_check_tensors (const VksCheckpoint *ckpt, const VksGanConfig *cfg,
+                                gboolean generator, GError **error);
