@@ -203,8 +203,9 @@ seam_ratio (const float *rgb, int w, int h, gboolean rows)
 
 /* A generator whose textures are smooth, so that a seam shows: channel-constant kernels make
  * every channel the sum of the latent channels, upsampled by bilinear-like filters; batch norm
- * shifts keep the ReLUs open; the last norm's scales differ per channel so the alternating last kernel keeps the
- * field. (The random fixtures draw noise, whose seams look like the interior anyway.) */
+ * shifts keep the ReLUs open; the last norm's scales differ per channel so the alternating
+ * last kernel keeps the field. (The random fixtures draw noise, whose seams look like the
+ * interior anyway.) */
 static VksTextureModel *
 smooth_model (void)
 {

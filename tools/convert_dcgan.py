@@ -71,7 +71,8 @@ def infer(sd, n_categories=0, n_continuous=0, nz=None, ngf=None):
         q_logits, q_mean = sd.get("q_logits.weight"), sd.get("q_mean.weight")
         cfg = dt.GanConfig(arch="infogan" if info else "dcgan", nz=nz or 100, ngf=ngf or 64,
                            ndf=first.shape[0], nc=first.shape[1], image_size=_size_for(stages),
-                           d_norm=norm, n_categories=q_logits.shape[0] if q_logits is not None else 0,
+                           d_norm=norm,
+                           n_categories=q_logits.shape[0] if q_logits is not None else 0,
                            n_continuous=q_mean.shape[0] if q_mean is not None else 0)
         net = dt.Discriminator
     _check_range("nz", cfg.nz, MAX_WIDTH)
