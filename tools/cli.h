@@ -31,5 +31,6 @@ void vks_cli_gegl_init (void);
 
 int vks_cmd_apply (GStrv *args);
 int vks_cmd_generate (GStrv *args);
+int vks_cmd_metrics (GStrv *args);
 int vks_cmd_devices (GStrv *args);
 int vks_cmd_bench (GStrv *args);
