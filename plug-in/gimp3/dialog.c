@@ -290,7 +290,7 @@ build_style_rows (Dialog *d, GtkGrid *grid, int row)
   GtkWidget *button = gtk_button_new_with_mnemonic (_("Choose _File…"));
   GtkWidget *combo;
 
-  d->styles = style_list_new (gimp_directory (), d->plugin_dir);
+  d->styles = style_list_new (MODEL_KIND_STYLE, gimp_directory (), d->plugin_dir);
   combo = style_list_combo (d->styles);
   gtk_widget_set_hexpand (combo, TRUE);
   gtk_widget_set_tooltip_text (button, _("Use any style model file (.safetensors)"));
