@@ -89,8 +89,15 @@ vks_texture_model_load (VksContext *ctx, const char *path, GError **error)
   g_autoptr (VksTextureModel) model = g_new0 (VksTextureModel, 1);
   model->ctx = ctx;
   g_autoptr (GError) local = NULL;
-  gboolean ok = vks_gan_config_from_checkpoint (ckpt, &model->cfg, &local) &&
-                vks_gan_check_tensors (ckpt, &model->cfg, TRUE, &local);
+  gboolean ok = vks_gan_config_from_checkpoint (ckpt, &model->cfg, &local);
+  /* a discriminator's main.1 is a LeakyReLU, a generator's a batch norm */
+  if (ok && vks_checkpoint_get_tensor (ckpt, "main.1.weight") == NULL &&
+      (vks_checkpoint_get_tensor (ckpt, "main.0.weight") != NULL)) {
+    g_set_error (&local, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "this is a GAN discriminator (critic); images and textures need its generator");
+    ok = FALSE;
+  }
+  ok = ok && vks_gan_check_tensors (ckpt, &model->cfg, TRUE, &local);
   if (ok && model->cfg.nc != 1 && model->cfg.nc != 3) {
     g_set_error (&local, VKS_ERROR, VKS_ERROR_CHECKPOINT,
                  "the generator draws %d channels; images and textures need 1 (grey) or 3 (RGB)",

@@ -26,6 +26,7 @@ except ImportError:
 
 import convert_pytorch  # noqa: E402
 import cyclegan_torch as ct  # noqa: E402
+import dcgan_torch as dt  # noqa: E402
 import safetensors  # noqa: E402
 
 TESTS = []
@@ -338,6 +339,138 @@ def fixture_outputs_reproduce(tmp):
                 y = net(xp)[:, :, :h, :w]
             err = (y - pairs["output_%d" % i]).abs().max().item()
             check(err < 1e-5, "%s output_%d differs by %g" % (stem, i, err))
+
+
+# PyTorch examples/dcgan/main.py's networks verbatim (its globals nz, ngf, ndf, nc), to show that
+# the example's own checkpoints convert, independently of our tools/dcgan_torch.py.
+nz, ngf, ndf, nc = 100, 64, 64, 3
+
+
+class ExampleGenerator(torch.nn.Module):
+    def __init__(self, ngpu=1):
+        super(ExampleGenerator, self).__init__()
+        nn = torch.nn
+        self.ngpu = ngpu
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(     nz, ngf * 8, 4, 1, 0, bias=False),  # noqa: E201
+            nn.BatchNorm2d(ngf * 8),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 4),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 2),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2,     ngf, 4, 2, 1, bias=False),  # noqa: E241
+            nn.BatchNorm2d(ngf),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(    ngf,      nc, 4, 2, 1, bias=False),  # noqa: E201, E241
+            nn.Tanh()
+        )
+
+
+class ExampleDiscriminator(torch.nn.Module):
+    def __init__(self, ngpu=1):
+        super(ExampleDiscriminator, self).__init__()
+        nn = torch.nn
+        self.ngpu = ngpu
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 4),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 8),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
+            nn.Sigmoid()
+        )
+
+
+def convert_net(tmp, net, *options):
+    """Saves net's state_dict as the example does (torch.save, num_batches_tracked included),
+    converts it; returns (tensors, metadata, stdout)."""
+    pth, out = os.path.join(tmp, "net.pth"), os.path.join(tmp, "net.safetensors")
+    torch.save(net.state_dict(), pth)
+    rc, stdout, err = run_converter(pth, out, *options)
+    check(rc == 0, "exit %d: %s" % (rc, err.strip()))
+    tensors, meta = safetensors.load(out)
+    sd = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    check(set(tensors) == set(sd), "keys differ: %s" % sorted(set(tensors) ^ set(sd)))
+    for k, v in sd.items():
+        check(torch.equal(ct.tensor_from_safetensors(tensors[k]), v.float()), "%s differs" % k)
+    return tensors, meta, stdout
+
+
+def check_meta(meta, **want):
+    for key, value in want.items():
+        got = meta.get("vkstyle." + key)
+        check(got == str(value), "vkstyle.%s is %r, expected %r" % (key, got, str(value)))
+
+
+@test
+def dcgan_example_converts(tmp):
+    torch.manual_seed(1)
+    _, meta, stdout = convert_net(tmp, ExampleGenerator())
+    check_meta(meta, arch="dcgan", nz=100, ngf=64, nc=3, image_size=64)
+    check("DCGAN generator, nz 100, ngf 64, 64x64" in stdout, stdout)
+    _, meta, stdout = convert_net(tmp, ExampleDiscriminator())
+    check_meta(meta, arch="dcgan", ndf=64, nc=3, image_size=64, d_norm="batch")
+    check("DCGAN discriminator, ndf 64, batch norm" in stdout, stdout)
+
+
+@test
+def dcgan_variants_convert(tmp):
+    torch.manual_seed(2)
+    cases = [
+        (dt.Generator(dt.GanConfig(nz=20, ngf=4, nc=1, image_size=32)), (),
+         dict(arch="dcgan", nz=20, ngf=4, nc=1, image_size=32)),
+        (dt.Generator(dt.GanConfig(nz=16, ngf=2, image_size=128)), (),
+         dict(nz=16, ngf=2, image_size=128)),
+        (dt.Discriminator(dt.GanConfig(ndf=4, image_size=32, d_norm="none")), ("--nz", 20),
+         dict(ndf=4, d_norm="none", image_size=32, nz=20)),
+        (dt.Discriminator(dt.GanConfig(ndf=2, image_size=128, d_norm="layer")), (),
+         dict(ndf=2, d_norm="layer", image_size=128)),
+        (dt.Generator(dt.GanConfig(arch="infogan", nz=10, ngf=4, n_categories=10, n_continuous=2)),
+         ("--n-categories", 10, "--n-continuous", 2),
+         dict(arch="infogan", nz=10, n_categories=10, n_continuous=2)),
+        (dt.Discriminator(dt.GanConfig(arch="infogan", ndf=2, n_categories=5, n_continuous=3)),
+         (), dict(arch="infogan", ndf=2, n_categories=5, n_continuous=3)),
+    ]
+    for net, options, want in cases:
+        _, meta, _ = convert_net(tmp, net, *options)
+        check_meta(meta, **want)
+
+
+@test
+def dcgan_rejections(tmp):
+    torch.manual_seed(3)
+    sd = dt.Generator(dt.GanConfig(nz=8, ngf=2, image_size=32)).state_dict()
+    pth = os.path.join(tmp, "bad.pth")
+    bad = dict(sd)
+    bad["main.3.weight"] = torch.zeros(8, 5, 4, 4)
+    torch.save(bad, pth)
+    expect_failure(tmp, pth, "does not match a DCGAN generator", "main.3.weight has shape")
+    missing = dict(sd)
+    del missing["main.4.running_var"]
+    torch.save(missing, pth)
+    expect_failure(tmp, pth, "missing tensors: main.4.running_var")
+    # a 256x256 generator: one stage more than vkstyle runs
+    big = dt.Generator(dt.GanConfig(nz=8, ngf=2, image_size=128)).state_dict()
+    deeper = {"main.%d.%s" % (int(k.split(".")[1]) + 3, k.split(".", 2)[2]): v
+              for k, v in big.items()}
+    deeper.update({k: v for k, v in big.items() if k.startswith(("main.0.", "main.1."))})
+    deeper["main.0.weight"] = torch.zeros(8, 64, 4, 4)
+    torch.save(deeper, pth)
+    expect_failure(tmp, pth, "supports 3, 4 or 5")
+    torch.save(sd, pth)
+    out = os.path.join(tmp, "x.safetensors")
+    rc, _, err = run_converter(pth, out, "--n-categories", 9)
+    check(rc == 1 and "fewer than the 9 codes" in err, "rc %d: %s" % (rc, err))
 
 
 def main():

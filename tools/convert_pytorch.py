@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-"""Converts a pytorch-CycleGAN-and-pix2pix checkpoint (.pth) into a vkstyle safetensors file.
+"""Converts a PyTorch checkpoint (.pth) into a vkstyle safetensors file.
 
   convert_pytorch.py INPUT.pth OUTPUT.safetensors [--name N] [--description D]
+                     [--n-categories C --n-continuous K] [--nz Z --ngf F]
 
-Accepts ResnetGenerator checkpoints (resnet_6blocks, resnet_9blocks, any ngf/n_blocks, instance
-or batch norm) and NLayerDiscriminator (PatchGAN) checkpoints. The hyper-parameters are inferred
+Accepts pytorch-CycleGAN-and-pix2pix ResnetGenerator checkpoints (resnet_6blocks,
+resnet_9blocks, any ngf/n_blocks, instance or batch norm) and NLayerDiscriminator (PatchGAN)
+checkpoints, and PyTorch examples/dcgan's Generator / Discriminator (netG_epoch_N.pth,
+netD_epoch_N.pth; image size 32, 64 or 128) with our WGAN critic and InfoGAN variants
+(tools/convert_dcgan.py; an InfoGAN generator's codes need --n-categories / --n-continuous, a
+discriminator file takes the generator's nz / ngf from --nz / --ngf, else the example's 100 / 64). The hyper-parameters are inferred
 from the tensor shapes, then the key set and every shape are checked against our own definition
 of the network (tools/cyclegan_torch.py) before anything is written: a file we write is one the
 engine can run. Exit status 0 on success, 1 with a message on any problem, 2 on bad usage.
@@ -21,6 +26,7 @@ from collections.abc import Mapping
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import safetensors  # noqa: E402  (ours, tools/safetensors.py)
+import convert_dcgan  # noqa: E402
 
 # The ranges the engine accepts (engine/generator_spec.h, engine/discriminator_spec.h); refusing
 # here gives a clearer message than a file the plug-in or the trainer later rejects.
@@ -211,34 +217,62 @@ def check_values(sd):
                                   "for float32)" % key)
 
 
-def convert(src, dst, name=None, description=None, trust_pickle=False):
-    """Returns (config, number of dropped legacy keys). Raises ConversionError."""
+def match_dcgan(sd, path, gan):
+    """(config, one-line description) of an examples/dcgan network; raises ConversionError."""
+    import dcgan_torch
+    try:
+        cfg, net = convert_dcgan.infer(sd, **gan)
+    except convert_dcgan.DcganError as e:
+        raise ConversionError("%s: %s" % (path, e))
+    text = convert_dcgan.describe(cfg, net)
+    problem = mismatch(sd, dcgan_torch.exported_state_dict(net(cfg)))
+    if problem is not None:
+        raise ConversionError("%s does not match a %s: %s" % (path, text, problem))
+    return cfg, text
+
+
+def convert(src, dst, name=None, description=None, trust_pickle=False, gan=None):
+    """Returns (description of the network, number of dropped legacy keys). Raises
+    ConversionError. gan: convert_dcgan.infer's keyword options for DCGAN checkpoints."""
     import cyclegan_torch
+    import dcgan_torch
     sd = extract_state_dict(load_pth(src, trust_pickle), src)
     dropped = drop_unused(sd)
-    cfg = match_network(sd, src)
+    if convert_dcgan.looks_like_dcgan(sd):
+        cfg, text = match_dcgan(sd, src, gan or {})
+        make_meta = dcgan_torch.metadata
+    else:
+        cfg = match_network(sd, src)
+        text = describe(cfg)
+        make_meta = (cyclegan_torch.generator_metadata if hasattr(cfg, "ngf")
+                     else cyclegan_torch.discriminator_metadata)
     check_values(sd)
     base = os.path.basename(src)
     name = name if name is not None else os.path.splitext(base)[0]
-    description = description if description is not None else describe(cfg)
-    make_meta = (cyclegan_torch.generator_metadata if hasattr(cfg, "ngf")
-                 else cyclegan_torch.discriminator_metadata)
+    description = description if description is not None else text
     metadata = make_meta(cfg, name, description, "converted from %s" % base)
     tensors = {k: (list(v.shape), cyclegan_torch.tensor_to_f32_bytes(v)) for k, v in sd.items()}
     try:
         safetensors.save(dst, tensors, metadata)
     except OSError as e:
         raise ConversionError("cannot write %s: %s" % (dst, e.strerror or e))
-    return cfg, len(dropped)
+    return text, len(dropped)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="convert_pytorch.py", description="Convert a pytorch-CycleGAN-and-pix2pix .pth checkpoint to vkstyle safetensors.")
+        prog="convert_pytorch.py", description="Convert a pytorch-CycleGAN-and-pix2pix or "
+        "examples/dcgan .pth checkpoint to vkstyle safetensors.")
     parser.add_argument("input", help="the .pth file (e.g. latest_net_G_A.pth)")
     parser.add_argument("output", help="the .safetensors file to write")
     parser.add_argument("--name", help="display name stored in the file (default: input file name)")
     parser.add_argument("--description", help="one-line description stored in the file")
+    parser.add_argument("--n-categories", type=int, default=0,
+                        help="InfoGAN generator: its categorical code's values (default 0)")
+    parser.add_argument("--n-continuous", type=int, default=0,
+                        help="InfoGAN generator: its continuous codes (default 0)")
+    parser.add_argument("--nz", type=int, help="DCGAN discriminator: the generator's nz (100)")
+    parser.add_argument("--ngf", type=int, help="DCGAN discriminator: the generator's ngf (64)")
     parser.add_argument("--trust-pickle", action="store_true",
                         help="also load checkpoints holding pickled Python objects (can run code)")
     args = parser.parse_args(argv)
@@ -248,12 +282,15 @@ def main(argv=None):
               "(Debian package python3-torch)" % (prog, sys.executable), file=sys.stderr)
         return 1
     try:
-        cfg, n_dropped = convert(args.input, args.output, args.name, args.description, args.trust_pickle)
+        gan = {"n_categories": args.n_categories, "n_continuous": args.n_continuous,
+               "nz": args.nz, "ngf": args.ngf}
+        text, n_dropped = convert(args.input, args.output, args.name, args.description,
+                                  args.trust_pickle, gan)
     except ConversionError as e:
         print("%s: error: %s" % (prog, e), file=sys.stderr)
         return 1
     note = " (ignored %d unused running-statistics entries)" % n_dropped if n_dropped else ""
-    print("wrote %s: %s%s" % (args.output, describe(cfg), note))
+    print("wrote %s: %s%s" % (args.output, text, note))
     return 0
 
 
