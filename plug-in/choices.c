@@ -33,10 +33,13 @@ choices_model_file_label (const ModelInfo *info)
 }
 
 char *
-choices_no_models_text (const char *profile_dir)
+choices_no_models_text (ModelKind kind, const char *profile_dir)
 {
   g_autofree char *user_dir = models_user_dir (profile_dir);
 
+  if (kind == MODEL_KIND_TEXTURE)
+    return g_strdup_printf (_("No texture models were found. Choose a .safetensors file, or "
+                              "put texture models into %s."), user_dir);
   return g_strdup_printf (_("No style models were found. Choose a .safetensors file, or put "
                             "style models into %s."), user_dir);
 }

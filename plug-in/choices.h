@@ -11,7 +11,7 @@ char *choices_model_label (GPtrArray *found, guint i);
 /* The label of a model chosen from elsewhere with "Choose File…": name and file name. */
 char *choices_model_file_label (const ModelInfo *info);
 /* What the description line says when no model was found at all. g_free. */
-char *choices_no_models_text (const char *profile_dir);
+char *choices_no_models_text (ModelKind kind, const char *profile_dir);
 
 typedef struct {
   char **labels;     /* what the list shows; the first is "Automatic: <device>" */

@@ -1,17 +1,44 @@
 #include "config.h"
 
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
 #include "engine/error.h"
 #include "plug-in/job.h"
 #include "plug-in/models.h"
 #include "plug-in/resample.h"
 
+static float *
+render_texture (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
+                VksProgressFunc progress, gpointer user_data, char **model_name, GError **error)
+{
+  gsize n_floats = (gsize) region->width * region->height * 3;
+  g_autofree float *rgb = g_try_new (float, n_floats);
+
+  if (rgb == NULL)
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
+                   _("Not enough memory for a texture of %d × %d pixels."), region->width,
+                   region->height);
+      return NULL;
+    }
+  if (!stylizer_render_texture (stylizer, request->device, request->model_path,
+                                (guint64) request->seed, request->tileable, request->codes, rgb,
+                                region->width, region->height, progress, user_data, error))
+    return NULL;
+  *model_name = g_strdup (stylizer_texture_name (stylizer));
+  return g_steal_pointer (&rgb);
+}
+
 float *
-job_stylize (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
+job_compute (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
              VksProgressFunc progress, gpointer user_data, char **style_name, GError **error)
 {
   int width, height;
   g_autofree float *input = NULL;
 
+  if (request->kind == MODEL_KIND_TEXTURE)
+    return render_texture (stylizer, region, request, progress, user_data, style_name, error);
   pixel_region_network_size (region, request->scale, &width, &height);
   input = pixel_region_network_input (region, width, height);
   /* in place: the engine allows rgb_out == rgb_in, which saves one network-sized buffer */
@@ -26,7 +53,8 @@ gboolean
 job_request_from_settings (JobRequest *request, const VkstyleSettings *settings,
                            const char *profile_dir, const char *plugin_dir, GError **error)
 {
-  char *path = models_resolve (settings->model, profile_dir, plugin_dir, error);
+  char *path = models_resolve (MODEL_KIND_STYLE, settings->model, profile_dir, plugin_dir,
+                               error);
 
   if (path == NULL)
     return FALSE;
@@ -34,6 +62,26 @@ job_request_from_settings (JobRequest *request, const VkstyleSettings *settings,
   request->model_path = path;
   request->device = g_strdup (settings->device);
   request->scale = settings->scale;
+  return TRUE;
+}
+
+gboolean
+job_request_from_texture_settings (JobRequest *request, const TextureSettings *settings,
+                                   const char *profile_dir, const char *plugin_dir,
+                                   GError **error)
+{
+  char *path = models_resolve (MODEL_KIND_TEXTURE, settings->model, profile_dir, plugin_dir,
+                               error);
+
+  if (path == NULL)
+    return FALSE;
+  job_request_clear (request);
+  request->kind = MODEL_KIND_TEXTURE;
+  request->model_path = path;
+  request->device = g_strdup (settings->device);
+  request->seed = settings->seed;
+  request->tileable = settings->tileable != 0;
+  request->codes = g_strdup (settings->codes);
   return TRUE;
 }
 
@@ -53,45 +101,71 @@ translate_progress (double fraction, const char *message, gpointer user_data)
   return TRUE;
 }
 
+/* Runs a resolved request in the caller's thread with text progress; clears it. */
+static float *
+run_request (Stylizer *stylizer, const PixelRegion *region, JobRequest *request,
+             JobTextProgressFunc progress, gpointer user_data, char **model_name,
+             GError **error)
+{
+  TextProgress text_progress = { progress, user_data };
+  float *result = job_compute (stylizer, region, request, progress ? translate_progress : NULL,
+                               &text_progress, model_name, error);
+
+  job_request_clear (request);
+  return result;
+}
+
 float *
 job_run_settings (Stylizer *stylizer, const PixelRegion *region, const VkstyleSettings *settings,
                   const char *profile_dir, const char *plugin_dir, JobTextProgressFunc progress,
                   gpointer user_data, char **style_name, GError **error)
 {
   JobRequest request = { 0 };
-  TextProgress text_progress = { progress, user_data };
-  float *styled;
 
   if (!job_request_from_settings (&request, settings, profile_dir, plugin_dir, error))
     return NULL;
-  styled = job_stylize (stylizer, region, &request, progress ? translate_progress : NULL,
-                        &text_progress, style_name, error);
-  job_request_clear (&request);
-  return styled;
+  return run_request (stylizer, region, &request, progress, user_data, style_name, error);
+}
+
+float *
+job_run_texture_settings (Stylizer *stylizer, const PixelRegion *region,
+                          const TextureSettings *settings, const char *profile_dir,
+                          const char *plugin_dir, JobTextProgressFunc progress,
+                          gpointer user_data, char **model_name, GError **error)
+{
+  JobRequest request = { 0 };
+
+  if (!job_request_from_texture_settings (&request, settings, profile_dir, plugin_dir, error))
+    return NULL;
+  return run_request (stylizer, region, &request, progress, user_data, model_name, error);
 }
 
 gboolean
 job_request_equal (const JobRequest *a, const JobRequest *b)
 {
-  return g_strcmp0 (a->model_path, b->model_path) == 0 && g_strcmp0 (a->device, b->device) == 0
-         && a->scale == b->scale;
+  return a->kind == b->kind && g_strcmp0 (a->model_path, b->model_path) == 0
+         && g_strcmp0 (a->device, b->device) == 0 && a->scale == b->scale && a->seed == b->seed
+         && a->tileable == b->tileable && g_strcmp0 (a->codes, b->codes) == 0;
 }
 
 void
 job_request_copy (JobRequest *dest, const JobRequest *src)
 {
   job_request_clear (dest);
+  *dest = *src;
   dest->model_path = g_strdup (src->model_path);
   dest->device = g_strdup (src->device);
-  dest->scale = src->scale;
+  dest->codes = g_strdup (src->codes);
 }
 
 void
 job_request_clear (JobRequest *request)
 {
-  g_clear_pointer (&request->model_path, g_free);
-  g_clear_pointer (&request->device, g_free);
-  request->scale = 0.0;
+  g_free (request->model_path);
+  g_free (request->device);
+  g_free (request->codes);
+  /* kind MODEL_KIND_STYLE (0), everything else empty */
+  memset (request, 0, sizeof *request);
 }
 
 void
@@ -180,7 +254,7 @@ worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *c
 
   (void) source_object;
   (void) cancellable;
-  result->styled = job_stylize (data->stylizer, data->region, &data->request, worker_progress,
+  result->styled = job_compute (data->stylizer, data->region, &data->request, worker_progress,
                                 task, &result->style_name, &error);
   if (result->styled == NULL)
     {

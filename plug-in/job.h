@@ -1,5 +1,5 @@
-/* One stylization of a region at a processing scale: shrink, run the network, enlarge back.
- * Touches no libgimp function, so the dialog can run it in a worker thread and stay responsive
+/* One run of a filter on a region: a stylization at a processing scale (shrink, run the network,
+ * enlarge back), or a texture of the region's size. Touches no libgimp function, so the dialog can run it in a worker thread and stay responsive
  * (the engine reports progress only between tiles, which can be seconds apart on a CPU). */
 #pragma once
 #include <gio/gio.h>
@@ -8,14 +8,19 @@
 #include "plug-in/stylizer.h"
 
 typedef struct {
+  ModelKind kind;    /* which filter: Style Transfer or Neural Texture */
   char *model_path;
   char *device;
-  double scale;
+  double scale;      /* style */
+  gint32 seed;       /* texture */
+  gboolean tileable; /* texture */
+  char *codes;       /* texture: as the PDB argument (plug-in/codes.h), may be NULL */
 } JobRequest;
 
 /* Returns region-sized R'G'B' (width*height*3 floats, g_free), *style_name set to the loaded
- * style's name (g_free). The caller's thread does the work; progress as in vks_style_apply. */
-float *job_stylize (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
+ * model's name (g_free). The caller's thread does the work; progress as in vks_style_apply.
+ * A texture ignores the region's pixels, only its size counts. */
+float *job_compute (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
                     VksProgressFunc progress, gpointer user_data, char **style_name,
                     GError **error);
 
@@ -23,11 +28,16 @@ float *job_stylize (Stylizer *stylizer, const PixelRegion *region, const JobRequ
 typedef void (*JobTextProgressFunc) (double fraction, const char *text, gpointer user_data);
 
 /* A run without a dialog (scripts, Filters › Repeat), in the caller's thread: resolves the model
- * of `settings` (job_request_from_settings) and stylizes. Returns as job_stylize. */
+ * of `settings` (job_request_from_settings) and stylizes. Returns as job_compute. */
 float *job_run_settings (Stylizer *stylizer, const PixelRegion *region,
                          const VkstyleSettings *settings, const char *profile_dir,
                          const char *plugin_dir, JobTextProgressFunc progress,
                          gpointer user_data, char **style_name, GError **error);
+/* The same for Neural Texture. */
+float *job_run_texture_settings (Stylizer *stylizer, const PixelRegion *region,
+                                 const TextureSettings *settings, const char *profile_dir,
+                                 const char *plugin_dir, JobTextProgressFunc progress,
+                                 gpointer user_data, char **model_name, GError **error);
 
 /* Called in the main thread with the engine's latest (untranslated) progress message. */
 typedef void (*JobProgressFunc) (double fraction, const char *message, gpointer user_data);
@@ -40,7 +50,7 @@ typedef struct {
 void job_result_free (JobResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobResult, job_result_free)
 
-/* Runs job_stylize in a worker thread. stylizer and region must stay untouched until `done`
+/* Runs job_compute in a worker thread. stylizer and region must stay untouched until `done`
  * runs (in the main thread), which happens even when cancelled: only then is the worker gone.
  * Cancel with g_cancellable_cancel (g_task_get_cancellable (task)). */
 GTask *job_start (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
@@ -52,6 +62,10 @@ JobResult *job_finish (GTask *task, GError **error);
 gboolean job_request_from_settings (JobRequest *request, const VkstyleSettings *settings,
                                     const char *profile_dir, const char *plugin_dir,
                                     GError **error);
+gboolean job_request_from_texture_settings (JobRequest *request,
+                                            const TextureSettings *settings,
+                                            const char *profile_dir, const char *plugin_dir,
+                                            GError **error);
 
 gboolean job_request_equal (const JobRequest *a, const JobRequest *b);
 void job_request_copy (JobRequest *dest, const JobRequest *src);

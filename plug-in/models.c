@@ -35,14 +35,25 @@ ModelInfo *
 model_info_from_file (const char *path, GError **error)
 {
   g_autoptr (VksCheckpoint) header = vks_checkpoint_load_header (path, error);
-  const char *name, *description;
+  const char *name, *description, *arch;
+  VksGanConfig gan = { 0 };
+  ModelKind kind = MODEL_KIND_STYLE;
   ModelInfo *info;
 
   if (header == NULL)
     return NULL;
+  arch = vks_checkpoint_get_metadata (header, "vkstyle.arch");
+  if (g_strcmp0 (arch, VKS_ARCH_DCGAN) == 0 || g_strcmp0 (arch, VKS_ARCH_INFOGAN) == 0)
+    {
+      if (!vks_gan_config_from_checkpoint (header, &gan, error))
+        return NULL;
+      kind = MODEL_KIND_TEXTURE;
+    }
   name = vks_checkpoint_get_metadata (header, "vkstyle.name");
   description = vks_checkpoint_get_metadata (header, "vkstyle.description");
   info = g_new0 (ModelInfo, 1);
+  info->kind = kind;
+  info->gan = gan;
   info->path = g_strdup (path);
   info->name = (name && name[0]) ? g_strdup (name) : file_stem (path);
   info->description = g_strdup (description ? description : "");
@@ -104,7 +115,7 @@ compare_by_name (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-models_find_all (const char *profile_dir, const char *plugin_dir)
+models_find_all (ModelKind kind, const char *profile_dir, const char *plugin_dir)
 {
   GPtrArray *models = g_ptr_array_new_with_free_func ((GDestroyNotify) model_info_free);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -127,7 +138,12 @@ models_find_all (const char *profile_dir, const char *plugin_dir)
           info = model_info_from_file (path, &error);
           if (info == NULL)
             {
-              g_message (_("Skipping style model %s: %s"), path, error->message);
+              g_message (_("Skipping model %s: %s"), path, error->message);
+              continue;
+            }
+          if (info->kind != kind)
+            {
+              model_info_free (info);
               continue;
             }
           g_ptr_array_add (models, info);
@@ -147,22 +163,27 @@ names_equal (const char *a, const char *b)
 }
 
 char *
-models_resolve (const char *model, const char *profile_dir, const char *plugin_dir,
-                GError **error)
+models_resolve (ModelKind kind, const char *model, const char *profile_dir,
+                const char *plugin_dir, GError **error)
 {
+  gboolean texture = kind == MODEL_KIND_TEXTURE;
   g_auto (GStrv) dirs = NULL;
   g_autofree char *searched = NULL;
 
   if (model == NULL || model[0] == '\0')
     {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("No style model was given."));
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO,
+                           texture ? _("No texture model was given.")
+                                   : _("No style model was given."));
       return NULL;
     }
   if (g_file_test (model, G_FILE_TEST_IS_REGULAR))
     return g_strdup (model);
   if (strchr (model, G_DIR_SEPARATOR) != NULL || g_str_has_suffix (model, MODEL_SUFFIX))
     {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("The style model file %s does not exist."),
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
+                   texture ? _("The texture model file %s does not exist.")
+                           : _("The style model file %s does not exist."),
                    model);
       return NULL;
     }
@@ -178,17 +199,21 @@ models_resolve (const char *model, const char *profile_dir, const char *plugin_d
         {
           const char *path = files->pdata[i];
           g_autofree char *stem = file_stem (path);
-          g_autoptr (ModelInfo) info = NULL;
+          g_autoptr (ModelInfo) info = model_info_from_file (path, NULL);
 
-          if (names_equal (stem, model))
-            return g_strdup (path);
-          info = model_info_from_file (path, NULL);
-          if (info != NULL && names_equal (info->name, model))
+          /* a file of the other kind is not meant, even by its file name (a style and a
+           * texture may well share one); an unreadable one named so is, and the engine says
+           * what is wrong with it */
+          if (info == NULL ? names_equal (stem, model)
+                           : info->kind == kind && (names_equal (stem, model)
+                                                    || names_equal (info->name, model)))
             return g_strdup (path);
         }
     }
   searched = g_strjoinv (", ", dirs);
   g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
-               _("No style model named “%s” was found (looked in %s)."), model, searched);
+               texture ? _("No texture model named “%s” was found (looked in %s).")
+                       : _("No style model named “%s” was found (looked in %s)."),
+               model, searched);
   return NULL;
 }

@@ -1,17 +1,28 @@
-/* Finding style models (generator checkpoints, *.safetensors) on disk and naming them. */
+/* Finding models (generator checkpoints, *.safetensors) on disk and naming them: style models
+ * for Style Transfer, texture models (DCGAN / InfoGAN generators) for Neural Texture. Both live
+ * in the same folders; their metadata's vkstyle.arch tells them apart. */
 #pragma once
 #include <glib.h>
+#include "engine/models/dcgan.h"
+
+typedef enum {
+  MODEL_KIND_STYLE,    /* any other vkstyle.arch (CycleGAN generators), or none */
+  MODEL_KIND_TEXTURE,  /* vkstyle.arch "dcgan" or "infogan" */
+} ModelKind;
 
 typedef struct {
   char *path;
   char *name;         /* vkstyle.name from the metadata, else the file name without extension */
   char *description;  /* vkstyle.description, may be "" */
+  ModelKind kind;
+  VksGanConfig gan;   /* MODEL_KIND_TEXTURE: the generator's configuration, codes' names */
 } ModelInfo;
 
 void model_info_free (ModelInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ModelInfo, model_info_free)
 
-/* Reads only the checkpoint header. */
+/* Reads only the checkpoint header; a texture model's metadata is checked (its codes name the
+ * dialog's sliders). */
 ModelInfo *model_info_from_file (const char *path, GError **error);
 
 /* Folders searched, most personal first: <profile_dir>/vkstyle/models (profile_dir is GIMP's
@@ -22,13 +33,14 @@ char **models_search_dirs (const char *profile_dir, const char *plugin_dir);
 /* <profile_dir>/vkstyle/models, the folder where users put their own models. g_free. */
 char *models_user_dir (const char *profile_dir);
 
-/* Every readable model in the search folders, sorted by name; a file found twice (through a
- * symlink or the same folder listed twice) appears once. Unreadable files are skipped with a
- * g_message, so one broken download does not hide the others. GPtrArray of ModelInfo*. */
-GPtrArray *models_find_all (const char *profile_dir, const char *plugin_dir);
+/* Every readable model of `kind` in the search folders, sorted by name; a file found twice
+ * (through a symlink or the same folder listed twice) appears once. Unreadable files are skipped
+ * with a g_message, so one broken download does not hide the others. GPtrArray of ModelInfo*. */
+GPtrArray *models_find_all (ModelKind kind, const char *profile_dir, const char *plugin_dir);
 
-/* What the PDB "model" argument means: an existing file path is taken as is; otherwise the first
- * model (in search order) whose vkstyle.name or file stem equals `model` (case-insensitive).
- * Returns a newly allocated path, or NULL with an error listing what was looked for. */
-char *models_resolve (const char *model, const char *profile_dir, const char *plugin_dir,
-                      GError **error);
+/* What the PDB "model" argument means: an existing file path is taken as is (the engine checks
+ * what it holds); otherwise the first model of `kind` (in search order) whose vkstyle.name or
+ * file stem equals `model` (case-insensitive). Returns a newly allocated path, or NULL with an
+ * error listing what was looked for. */
+char *models_resolve (ModelKind kind, const char *model, const char *profile_dir,
+                      const char *plugin_dir, GError **error);

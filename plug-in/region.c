@@ -64,6 +64,15 @@ pixel_region_read (GeglBuffer *pixels, const GeglRectangle *rect, GeglBuffer *se
 }
 
 void
+pixel_region_make_opaque (PixelRegion *region)
+{
+  gsize n_pixels = (gsize) region->width * region->height;
+
+  for (gsize i = 0; i < n_pixels; i++)
+    region->original[4 * i + 3] = 1.0f;
+}
+
+void
 pixel_region_network_size (const PixelRegion *region, double scale, int *width, int *height)
 {
   *width = MAX (1, (int) (region->width * scale + 0.5));

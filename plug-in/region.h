@@ -19,6 +19,10 @@ PixelRegion *pixel_region_read (GeglBuffer *pixels, const GeglRectangle *rect,
 void pixel_region_free (PixelRegion *region);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PixelRegion, pixel_region_free)
 
+/* Sets the original's alpha to 1: a texture fills its area whatever was there, as GIMP's render
+ * filters do (pixel_region_write then writes the texture opaque; the selection still blends). */
+void pixel_region_make_opaque (PixelRegion *region);
+
 /* Size the network runs at for a processing scale: region size * scale, at least 1 pixel. */
 void pixel_region_network_size (const PixelRegion *region, double scale, int *width,
                                 int *height);

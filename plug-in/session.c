@@ -103,7 +103,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else if (!g_error_matches (error, VKS_ERROR, VKS_ERROR_CANCELLED))
     {
-      g_autofree char *message = stylizer_describe_error (error);
+      g_autofree char *message = stylizer_describe_error_for (error, s->job_request.kind);
 
       job_request_copy (&s->failed_request, &s->job_request);
       s->want_apply = FALSE;

@@ -1,8 +1,8 @@
 /* The behaviour of a filter dialog, without its widgets: when to compute (a pause after the last
  * change), the on-canvas preview, Apply with the result already computed or still to come,
  * Cancel during Apply (back to the dialog) or otherwise (close), errors not retried until a
- * setting changes. The GTK 2 and the GTK 3 dialog both drive one Session, so they behave alike,
- * and every later filter's dialog reuses it. The work runs in a worker thread (job.h); all the
+ * setting changes. The GTK 2 and the GTK 3 dialogs of every filter (Style Transfer, Neural
+ * Texture: the JobRequest says which) drive one Session, so they behave alike. The work runs in a worker thread (job.h); all the
  * callbacks below run in the main thread. */
 #pragma once
 #include "plug-in/job.h"
@@ -10,6 +10,7 @@
 typedef struct {
   /* What the widgets say now. FALSE when no model is chosen. */
   gboolean (*get_request) (gpointer ui, JobRequest *request);
+  /* How much of the result the preview mixes over the original, in % (a texture: 100). */
   double (*get_strength) (gpointer ui);
   gboolean (*get_preview) (gpointer ui);
   /* Progress of the running job, text already translated; fraction < 0 keeps the bar's. */

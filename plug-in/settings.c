@@ -16,25 +16,36 @@ vkstyle_settings_init_defaults (VkstyleSettings *settings)
   settings->scale = 1.0;
 }
 
-gboolean
-vkstyle_settings_set (VkstyleSettings *settings, const char *model, double strength, double scale,
-                      int new_layer, const char *device, GError **error)
+/* The string arguments both filters have: present where needed, and fitting their arrays. */
+static gboolean
+check_strings (const char *model, gsize model_size, const char *no_model_message,
+               const char *device, gsize device_size, GError **error)
 {
   if (model == NULL || model[0] == '\0')
     {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("No style model was given."));
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO, no_model_message);
       return FALSE;
     }
-  if (strlen (model) >= sizeof settings->model)
+  if (strlen (model) >= model_size)
     {
       g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("The model path is too long."));
       return FALSE;
     }
-  if (device != NULL && strlen (device) >= sizeof settings->device)
+  if (device != NULL && strlen (device) >= device_size)
     {
       g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("The device name is too long."));
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+vkstyle_settings_set (VkstyleSettings *settings, const char *model, double strength, double scale,
+                      int new_layer, const char *device, GError **error)
+{
+  if (!check_strings (model, sizeof settings->model, _("No style model was given."), device,
+                      sizeof settings->device, error))
+    return FALSE;
   /* Out-of-range numbers are refused rather than clamped: a script passing strength 0.5 most
    * likely meant 50 %, and silently running at 0.5 % would hide that. */
   if (!isfinite (strength) || strength < 0.0 || strength > 100.0)
@@ -78,4 +89,44 @@ vkstyle_settings_first_run_scale (int width, int height)
     return VKSTYLE_SCALE_MAX;
   return CLAMP (((int) (100.0 * VKSTYLE_FIRST_RUN_LONG_SIDE / long_side)) / 100.0,
                 VKSTYLE_SCALE_MIN, VKSTYLE_SCALE_MAX);
+}
+
+void
+texture_settings_init_defaults (TextureSettings *settings)
+{
+  memset (settings, 0, sizeof *settings);
+  settings->magic = VKSTYLE_TEXTURE_SETTINGS_MAGIC;
+}
+
+gboolean
+texture_settings_from_values (TextureSettings *settings,
+                              const FilterValue values[TEXTURE_N_ARGS], GError **error)
+{
+  const char *codes = values[TEXTURE_ARG_CODES].string;
+  double seed = values[TEXTURE_ARG_SEED].number;
+
+  if (!check_strings (values[TEXTURE_ARG_MODEL].string, sizeof settings->model,
+                      _("No texture model was given."), values[TEXTURE_ARG_DEVICE].string,
+                      sizeof settings->device, error))
+    return FALSE;
+  if (codes != NULL && strlen (codes) >= sizeof settings->codes)
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("The codes are too long."));
+      return FALSE;
+    }
+  if (!(seed >= 0 && seed <= VKSTYLE_TEXTURE_SEED_MAX) || seed != (gint32) seed)
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
+                   _("The seed must be a whole number from 0 to %d, not %g."),
+                   VKSTYLE_TEXTURE_SEED_MAX, seed);
+      return FALSE;
+    }
+  g_strlcpy (settings->model, values[TEXTURE_ARG_MODEL].string, sizeof settings->model);
+  g_strlcpy (settings->device, values[TEXTURE_ARG_DEVICE].string ? values[TEXTURE_ARG_DEVICE].string
+                                                                 : "",
+             sizeof settings->device);
+  g_strlcpy (settings->codes, codes ? codes : "", sizeof settings->codes);
+  settings->seed = (gint32) seed;
+  settings->tileable = values[TEXTURE_ARG_TILEABLE].number != 0.0;
+  return TRUE;
 }

@@ -6,6 +6,7 @@
 #include "plug-in/filter.h"
 
 #define VKSTYLE_PROC   "plug-in-vkstyle"
+#define VKSTYLE_TEXTURE_PROC "plug-in-vkstyle-texture"
 #define VKSTYLE_BINARY "vkstyle"
 #define VKSTYLE_ROLE   "vkstyle"
 
@@ -39,3 +40,24 @@ gboolean vkstyle_settings_from_values (VkstyleSettings *settings,
  * takes minutes beyond that. Whole percent, as the slider shows it. */
 #define VKSTYLE_FIRST_RUN_LONG_SIDE 1024.0
 double vkstyle_settings_first_run_scale (int width, int height);
+
+/* Neural Texture's arguments (vkstyle_texture_filter), stored by GIMP 2.10 like VkstyleSettings
+ * under VKSTYLE_TEXTURE_PROC. */
+#define VKSTYLE_TEXTURE_SETTINGS_MAGIC 0x766b7401u
+#define VKSTYLE_TEXTURE_SEED_MAX G_MAXINT32
+
+typedef struct {
+  guint32 magic;
+  char model[4096];     /* a file path, or a texture model's name / file stem */
+  gint32 seed;          /* 0..VKSTYLE_TEXTURE_SEED_MAX */
+  gint32 tileable;      /* 0 or 1 */
+  char codes[1024];     /* InfoGAN codes, "pattern=2,scale=0.5" (plug-in/codes.h) */
+  char device[256];
+  gint32 preview;       /* dialog only */
+} TextureSettings;
+
+void texture_settings_init_defaults (TextureSettings *settings);
+/* From the arguments of vkstyle_texture_filter, in its order (TEXTURE_ARG_*). The codes are only
+ * checked against the model when it is loaded. */
+gboolean texture_settings_from_values (TextureSettings *settings,
+                                       const FilterValue values[TEXTURE_N_ARGS], GError **error);

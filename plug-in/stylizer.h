@@ -1,8 +1,11 @@
-/* The engine side of the plug-in: keeps the Vulkan context and the loaded style between runs
- * (the dialog's preview re-runs often), and turns engine errors into advice for GIMP users.
- * Knows nothing of GIMP's images, so it may run in a worker thread; one call at a time. */
+/* The engine side of the plug-in: keeps the Vulkan context and the loaded style or texture model
+ * between runs (the dialog's preview re-runs often), and turns engine errors into advice for
+ * GIMP users. Knows nothing of GIMP's images, so it may run in a worker thread; one call at a
+ * time. */
 #pragma once
 #include "engine/stylize.h"
+#include "engine/texture.h"
+#include "plug-in/models.h"
 
 typedef struct Stylizer Stylizer;
 
@@ -20,8 +23,19 @@ gboolean stylizer_run (Stylizer *stylizer, const char *device, const char *model
 /* Name of the style loaded by the last successful run, or NULL. */
 const char *stylizer_style_name (const Stylizer *stylizer);
 
-/* A message for people, not programmers: the engine's message plus what to do about it. Returns
- * NULL for a cancellation (nothing to tell). g_free. */
+/* Neural Texture: like stylizer_run, with a texture model: parses `codes` (plug-in/codes.h)
+ * against it and renders width x height R'G'B' into rgb (vks_texture_render). */
+gboolean stylizer_render_texture (Stylizer *stylizer, const char *device, const char *model_path,
+                                  guint64 seed, gboolean tileable, const char *codes, float *rgb,
+                                  int width, int height, VksProgressFunc progress,
+                                  gpointer user_data, GError **error);
+/* Name of the texture model loaded by the last successful render, or NULL. */
+const char *stylizer_texture_name (const Stylizer *stylizer);
+
+/* A message for people, not programmers: the engine's message plus what to do about it, for a
+ * run with a model of `kind`. Returns NULL for a cancellation (nothing to tell). g_free. */
+char *stylizer_describe_error_for (const GError *error, ModelKind kind);
+/* The same for Style Transfer. */
 char *stylizer_describe_error (const GError *error);
 
 /* The engine reports progress in English ("Stylizing tile 3/12"); this gives the same text in

@@ -1,5 +1,8 @@
-/* GIMP 2.10: the interactive dialog (GTK 2): choose a style and settings, preview on the canvas,
- * apply. Its behaviour is plug-in/session.c's; this file only builds and reads the widgets. */
+/* GIMP 2.10: the interactive dialogs (GTK 2): choose a model and settings, preview on the canvas,
+ * apply. One dialog for both filters: the model list, device, preview and status are common,
+ * Style Transfer adds strength, processing size and output, Neural Texture the seed, the
+ * InfoGAN codes and tileable. Their behaviour is plug-in/session.c's; this file only builds and
+ * reads the widgets. */
 #pragma once
 #include "plug-in/gimp2/target.h"
 #include "plug-in/settings.h"
@@ -11,3 +14,7 @@
  * left as it was and FALSE is returned. */
 gboolean vkstyle_dialog_run (const Target *target, Stylizer *stylizer, const char *plugin_dir,
                              VkstyleSettings *settings);
+
+/* The same for Neural Texture, starting from and storing into `settings`. */
+gboolean texture_dialog_run (const Target *target, Stylizer *stylizer, const char *plugin_dir,
+                             TextureSettings *settings);

@@ -1,8 +1,11 @@
 /* The last values of the GIMP 2.10 plug-in, kept for the GIMP session with gimp_set_data (what
- * Filters › Repeat replays). GIMP 3 keeps its procedure config itself. */
+ * Filters › Repeat replays), one blob per filter under its procedure name. GIMP 3 keeps its
+ * procedure config itself. */
 #pragma once
 #include "plug-in/settings.h"
 
 /* Returns FALSE when nothing (or an incompatible blob) was stored. */
 gboolean last_values_load (VkstyleSettings *settings);
 void last_values_save (const VkstyleSettings *settings);
+gboolean texture_last_values_load (TextureSettings *settings);
+void texture_last_values_save (const TextureSettings *settings);

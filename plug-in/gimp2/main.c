@@ -36,6 +36,7 @@ pdb_type (FilterArgType type)
       return GIMP_PDB_STRING;
     case FILTER_ARG_DOUBLE:
       return GIMP_PDB_FLOAT;
+    case FILTER_ARG_INT:
     case FILTER_ARG_BOOLEAN:
     default:
       return GIMP_PDB_INT32;
@@ -82,6 +83,7 @@ query (void)
 
   gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
   install_filter (&vkstyle_stylize_filter);
+  install_filter (&vkstyle_texture_filter);
 }
 
 static void
@@ -111,11 +113,27 @@ run_without_dialog (const Target *target, const VkstyleSettings *settings, GErro
 }
 
 static gboolean
-settings_from_params (const FilterInfo *filter, VkstyleSettings *settings, gint n_params,
-                      const GimpParam *params, GError **error)
+texture_without_dialog (const Target *target, const TextureSettings *settings, GError **error)
 {
-  FilterValue values[STYLIZE_N_ARGS] = { { 0 } };
+  g_autoptr (Stylizer) stylizer = stylizer_new ();
+  g_autofree char *model_name = NULL;
+  g_autofree float *texture = NULL;
+  gboolean ok;
 
+  gimp_progress_init (_("Neural texture"));
+  texture = job_run_texture_settings (stylizer, target->pixels, settings, gimp_directory (),
+                                      plugin_dir, report_to_gimp_progress, NULL, &model_name,
+                                      error);
+  ok = texture != NULL && target_commit (target, texture, 100.0, FALSE, model_name, error) >= 0;
+  gimp_progress_end ();
+  return ok;
+}
+
+/* The filter's arguments after the image ones, whatever their types. */
+static gboolean
+values_from_params (const FilterInfo *filter, gint n_params, const GimpParam *params,
+                    FilterValue *values, GError **error)
+{
   if (n_params != N_IMAGE_ARGS + filter->n_args)
     {
       g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _("%s takes %d arguments, %d were given."),
@@ -126,6 +144,8 @@ settings_from_params (const FilterInfo *filter, VkstyleSettings *settings, gint 
     {
       const GimpParam *param = &params[N_IMAGE_ARGS + i];
 
+      values[i].string = NULL;
+      values[i].number = 0.0;
       switch (filter->args[i].type)
         {
         case FILTER_ARG_STRING:
@@ -134,12 +154,40 @@ settings_from_params (const FilterInfo *filter, VkstyleSettings *settings, gint 
         case FILTER_ARG_DOUBLE:
           values[i].number = param->data.d_float;
           break;
+        case FILTER_ARG_INT:
+          values[i].number = param->data.d_int32;
+          break;
         case FILTER_ARG_BOOLEAN:
           values[i].number = param->data.d_int32 != 0;
           break;
         }
     }
-  return vkstyle_settings_from_values (settings, values, error);
+  return TRUE;
+}
+
+/* What both filters check before they read the drawable, then the read. NULL with *status set
+ * when there is nothing to do (SUCCESS) or the drawable cannot be used (with *error). */
+static Target *
+read_drawable (GimpRunMode run_mode, gint32 drawable, const char *indexed_message,
+               GimpPDBStatusType *status, GError **error)
+{
+  Target *target;
+
+  *status = GIMP_PDB_EXECUTION_ERROR;
+  if (gimp_drawable_is_indexed (drawable))
+    {
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE, indexed_message);
+      return NULL;
+    }
+  target = target_read (drawable, error);
+  if (target == NULL && !(error && *error))
+    {
+      /* the selection lies beside this layer: nothing to change, like GIMP's own filters */
+      if (run_mode == GIMP_RUN_INTERACTIVE)
+        gimp_message (_("The selection does not cover any part of this layer."));
+      *status = GIMP_PDB_SUCCESS;
+    }
+  return target;
 }
 
 static GimpPDBStatusType
@@ -147,13 +195,16 @@ run_mode_dispatch (GimpRunMode run_mode, gint32 drawable, gint n_params,
                    const GimpParam *params, GError **error)
 {
   VkstyleSettings settings;
+  FilterValue values[STYLIZE_N_ARGS];
   gboolean have_last;
+  GimpPDBStatusType status;
   g_autoptr (Target) target = NULL;
 
   vkstyle_settings_init_defaults (&settings);
   have_last = last_values_load (&settings);
   if (run_mode == GIMP_RUN_NONINTERACTIVE
-      && !settings_from_params (&vkstyle_stylize_filter, &settings, n_params, params, error))
+      && !(values_from_params (&vkstyle_stylize_filter, n_params, params, values, error)
+           && vkstyle_settings_from_values (&settings, values, error)))
     return GIMP_PDB_CALLING_ERROR;
   if (run_mode == GIMP_RUN_WITH_LAST_VALS && !have_last)
     {
@@ -162,24 +213,11 @@ run_mode_dispatch (GimpRunMode run_mode, gint32 drawable, gint n_params,
                      "first."));
       return GIMP_PDB_EXECUTION_ERROR;
     }
-  if (gimp_drawable_is_indexed (drawable))
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                   _("Indexed images cannot be stylized. Convert the image to RGB first "
-                     "(Image ▸ Mode ▸ RGB)."));
-      return GIMP_PDB_EXECUTION_ERROR;
-    }
-
-  target = target_read (drawable, error);
+  target = read_drawable (run_mode, drawable,
+                          _("Indexed images cannot be stylized. Convert the image to RGB first "
+                            "(Image ▸ Mode ▸ RGB)."), &status, error);
   if (target == NULL)
-    {
-      if (error && *error)
-        return GIMP_PDB_EXECUTION_ERROR;
-      /* the selection lies beside this layer: nothing to change, like GIMP's own filters */
-      if (run_mode == GIMP_RUN_INTERACTIVE)
-        gimp_message (_("The selection does not cover any part of this layer."));
-      return GIMP_PDB_SUCCESS;
-    }
+    return status;
 
   if (run_mode == GIMP_RUN_INTERACTIVE)
     {
@@ -201,18 +239,66 @@ run_mode_dispatch (GimpRunMode run_mode, gint32 drawable, gint n_params,
   return GIMP_PDB_SUCCESS;
 }
 
+static GimpPDBStatusType
+texture_dispatch (GimpRunMode run_mode, gint32 drawable, gint n_params, const GimpParam *params,
+                  GError **error)
+{
+  TextureSettings settings;
+  FilterValue values[TEXTURE_N_ARGS];
+  gboolean have_last;
+  GimpPDBStatusType status;
+  g_autoptr (Target) target = NULL;
+
+  texture_settings_init_defaults (&settings);
+  have_last = texture_last_values_load (&settings);
+  if (run_mode == GIMP_RUN_NONINTERACTIVE
+      && !(values_from_params (&vkstyle_texture_filter, n_params, params, values, error)
+           && texture_settings_from_values (&settings, values, error)))
+    return GIMP_PDB_CALLING_ERROR;
+  if (run_mode == GIMP_RUN_WITH_LAST_VALS && !have_last)
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
+                   _("Neural Texture has not been used yet: open it from the Filters menu "
+                     "first."));
+      return GIMP_PDB_EXECUTION_ERROR;
+    }
+  target = read_drawable (run_mode, drawable,
+                          _("A texture cannot be rendered into an indexed image. Convert the "
+                            "image to RGB first (Image ▸ Mode ▸ RGB)."), &status, error);
+  if (target == NULL)
+    return status;
+  pixel_region_make_opaque (target->pixels);
+
+  if (run_mode == GIMP_RUN_INTERACTIVE)
+    {
+      g_autoptr (Stylizer) stylizer = stylizer_new ();
+
+      if (!texture_dialog_run (target, stylizer, plugin_dir, &settings))
+        return GIMP_PDB_CANCEL;
+      texture_last_values_save (&settings);
+      return GIMP_PDB_SUCCESS;
+    }
+
+  if (!texture_without_dialog (target, &settings, error))
+    return GIMP_PDB_EXECUTION_ERROR;
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+  return GIMP_PDB_SUCCESS;
+}
+
 static void
 run (const gchar *name, gint n_params, const GimpParam *params, gint *n_return_vals,
      GimpParam **return_vals)
 {
   static GimpParam values[2];
   GimpRunMode run_mode = params[0].data.d_int32;
+  gboolean texture = g_strcmp0 (name, VKSTYLE_TEXTURE_PROC) == 0;
   g_autoptr (GError) error = NULL;
   GimpPDBStatusType status;
 
-  (void) name;
   gegl_init (NULL, NULL);
-  status = run_mode_dispatch (run_mode, params[2].data.d_drawable, n_params, params, &error);
+  status = (texture ? texture_dispatch : run_mode_dispatch) (run_mode, params[2].data.d_drawable,
+                                                             n_params, params, &error);
 
   *n_return_vals = 1;
   *return_vals = values;
@@ -220,7 +306,8 @@ run (const gchar *name, gint n_params, const GimpParam *params, gint *n_return_v
   if (status != GIMP_PDB_SUCCESS && error != NULL)
     {
       g_clear_pointer (&returned_message, g_free);
-      returned_message = stylizer_describe_error (error);
+      returned_message = stylizer_describe_error_for (error, texture ? MODEL_KIND_TEXTURE
+                                                                      : MODEL_KIND_STYLE);
       if (returned_message == NULL)
         status = GIMP_PDB_CANCEL;
       else

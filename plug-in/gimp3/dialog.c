@@ -13,19 +13,24 @@
 #include "plug-in/gimp3/preview.h"
 #include "plug-in/gtk/status.h"
 #include "plug-in/gtk/style-list.h"
+#include "plug-in/gtk/texture-controls.h"
 #include "plug-in/session.h"
 #include "plug-in/settings.h"
 
 typedef struct {
+  ModelKind kind;
   const Target *target;
   GimpProcedureConfig *config;
   Session *session;
+  Stylizer *stylizer;
   const char *plugin_dir;
 
   GtkWidget *dialog;
   StyleList *styles;
   GtkWidget *description_label;
   GtkWidget *size_label;
+  SeedRow seed;             /* Neural Texture */
+  CodeSliders *codes;
   GtkWidget *device_combo;
   DeviceChoices *devices;   /* parallel to device_combo's rows */
   StatusWidgets status;
@@ -71,9 +76,16 @@ get_request (gpointer ui, JobRequest *request)
 {
   Dialog *d = ui;
 
+  request->kind = d->kind;
   request->model_path = style_list_path (d->styles);
   request->device = config_string (d, "device");
-  request->scale = config_double (d, "scale");
+  if (d->kind == MODEL_KIND_TEXTURE)
+    {
+      g_object_get (d->config, "seed", &request->seed, "tileable", &request->tileable, NULL);
+      request->codes = config_string (d, "codes");
+    }
+  else
+    request->scale = config_double (d, "scale");
   if (request->device == NULL)
     request->device = g_strdup ("");
   if (request->model_path == NULL)
@@ -87,7 +99,9 @@ get_request (gpointer ui, JobRequest *request)
 static double
 get_strength (gpointer ui)
 {
-  return config_double (ui, "strength");
+  Dialog *d = ui;
+
+  return d->kind == MODEL_KIND_TEXTURE ? 100.0 : config_double (d, "strength");
 }
 
 static gboolean
@@ -137,9 +151,10 @@ static gboolean
 commit (gpointer ui, const float *styled, const char *name, GError **error)
 {
   Dialog *d = ui;
+  gboolean texture = d->kind == MODEL_KIND_TEXTURE;
 
-  if (!target_commit (d->target, styled, config_double (d, "strength"),
-                      config_boolean (d, "new-layer"), name, error))
+  if (!target_commit (d->target, styled, get_strength (d),
+                      !texture && config_boolean (d, "new-layer"), name, error))
     return FALSE;
   gimp_displays_flush ();
   return TRUE;
@@ -159,6 +174,39 @@ static const SessionUi session_ui = {
   show_preview, remove_preview, commit, finished,
 };
 
+/* ---- the texture's seed and codes ---------------------------------------------------------- */
+
+/* A texture model's codes get their sliders, at the config's values when they fit the model;
+ * the config then holds the sliders' codes (all of them, by the model's names). */
+static void
+update_code_sliders (Dialog *d)
+{
+  g_autoptr (ModelInfo) info = style_list_info (d->styles);
+  g_autofree char *codes = config_string (d, "codes");
+  g_autofree char *shown = NULL;
+
+  code_sliders_set_model (d->codes, info ? &info->gan : NULL, codes);
+  shown = code_sliders_codes (d->codes);
+  if (g_strcmp0 (shown, codes) != 0)
+    g_object_set (d->config, "codes", shown, NULL);
+}
+
+static void
+on_codes_changed (Dialog *d)
+{
+  g_autofree char *codes = code_sliders_codes (d->codes);
+
+  g_object_set (d->config, "codes", codes, NULL);
+}
+
+static void
+on_seed_changed (GtkSpinButton *spin, Dialog *d)
+{
+  (void) spin;
+  if (!d->syncing)
+    g_object_set (d->config, "seed", seed_row_get (&d->seed), NULL);
+}
+
 /* ---- the style list ------------------------------------------------------------------------ */
 
 static void
@@ -168,6 +216,8 @@ on_model_changed (GtkComboBox *combo, Dialog *d)
 
   (void) combo;
   style_list_describe (d->styles, GTK_LABEL (d->description_label));
+  if (d->kind == MODEL_KIND_TEXTURE)
+    update_code_sliders (d);
   if (!d->syncing && path != NULL)
     g_object_set (d->config, "model", path, NULL);
 }
@@ -180,7 +230,7 @@ on_choose_file (GtkButton *button, Dialog *d)
   (void) button;
   if (!style_list_choose_file (d->styles, GTK_WINDOW (d->dialog), &error))
     {
-      g_autofree char *message = stylizer_describe_error (error);
+      g_autofree char *message = stylizer_describe_error_for (error, d->kind);
 
       show_message (d, message);
     }
@@ -247,8 +297,16 @@ on_config_notify (GObject *config, GParamSpec *pspec, Dialog *d)
     }
   else if (strcmp (name, "device") == 0)
     select_config_device (d);
-  else if (strcmp (name, "scale") == 0)
+  else if (strcmp (name, "scale") == 0 && d->kind == MODEL_KIND_STYLE)
     update_size_label (d);
+  else if (strcmp (name, "seed") == 0)
+    {
+      int seed = 0;
+
+      g_object_get (config, "seed", &seed, NULL);
+      if (seed != seed_row_get (&d->seed))
+        seed_row_set (&d->seed, seed);
+    }
   d->syncing = FALSE;
 
   if (d->session == NULL)
@@ -288,15 +346,18 @@ static void
 build_style_rows (Dialog *d, GtkGrid *grid, int row)
 {
   GtkWidget *button = gtk_button_new_with_mnemonic (_("Choose _File…"));
+  gboolean texture = d->kind == MODEL_KIND_TEXTURE;
   GtkWidget *combo;
 
-  d->styles = style_list_new (gimp_directory (), d->plugin_dir);
+  d->styles = style_list_new (d->kind, gimp_directory (), d->plugin_dir);
   combo = style_list_combo (d->styles);
   gtk_widget_set_hexpand (combo, TRUE);
-  gtk_widget_set_tooltip_text (button, _("Use any style model file (.safetensors)"));
+  gtk_widget_set_tooltip_text (button, texture ? _("Use any texture model file (.safetensors)")
+                                               : _("Use any style model file (.safetensors)"));
   g_signal_connect (button, "clicked", G_CALLBACK (on_choose_file), d);
 
-  gtk_grid_attach (grid, row_label (_("_Style:"), combo), 0, row, 1, 1);
+  gtk_grid_attach (grid, row_label (texture ? _("_Texture:") : _("_Style:"), combo), 0, row, 1,
+                   1);
   gtk_grid_attach (grid, combo, 1, row, 1, 1);
   gtk_grid_attach (grid, button, 2, row, 1, 1);
   d->description_label = hint_label ();
@@ -315,8 +376,11 @@ build_device_row (Dialog *d, GtkGrid *grid, int row)
                                     d->devices->labels[i]);
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->device_combo), d->devices->active);
   gtk_widget_set_tooltip_text (d->device_combo,
-                               _("The Vulkan device that computes the style. A CPU device "
-                                 "(llvmpipe) works everywhere but is slow."));
+                               d->kind == MODEL_KIND_TEXTURE
+                                   ? _("The Vulkan device that computes the texture. A CPU "
+                                       "device (llvmpipe) works everywhere but is slow.")
+                                   : _("The Vulkan device that computes the style. A CPU device "
+                                       "(llvmpipe) works everywhere but is slow."));
   gtk_grid_attach (grid, row_label (_("_Device:"), d->device_combo), 0, row, 1, 1);
   gtk_grid_attach (grid, d->device_combo, 1, row, 2, 1);
 }
@@ -356,6 +420,45 @@ attach_generated (Dialog *d, GtkGrid *grid, GtkWidget *widget, int row, const ch
   gtk_grid_attach (grid, widget, 0, row, 3, 1);
 }
 
+/* Strength, processing size and its note, new layer. Returns the next row. */
+static int
+build_stylize_rows (Dialog *d, GimpProcedureDialog *pd, GtkWidget *grid, int row)
+{
+  attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "strength",
+                                                                               1.0),
+                    row++, _("How much of the style to mix over the original"));
+  /* a fraction in the PDB, a percentage on screen as in the GIMP 2.10 dialog */
+  attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "scale",
+                                                                               100.0),
+                    row++, _("Compute the style on a smaller copy and enlarge the result: much "
+                             "faster on big images, and the brush strokes get larger"));
+  d->size_label = hint_label ();
+  gtk_grid_attach (GTK_GRID (grid), d->size_label, 1, row++, 2, 1);
+  attach_generated (d, GTK_GRID (grid),
+                    gimp_procedure_dialog_get_widget (pd, "new-layer", GTK_TYPE_CHECK_BUTTON),
+                    row++, _("Put the result on a new layer above, named after the style"));
+  return row;
+}
+
+/* Seed, codes, tileable. Returns the next row. */
+static int
+build_texture_rows (Dialog *d, GimpProcedureDialog *pd, GtkWidget *grid, int row)
+{
+  int seed = 0;
+
+  g_object_get (d->config, "seed", &seed, NULL);
+  seed_row_init (&d->seed, seed);
+  g_signal_connect (d->seed.spin, "value-changed", G_CALLBACK (on_seed_changed), d);
+  gtk_grid_attach (GTK_GRID (grid), row_label (_("_Seed:"), d->seed.spin), 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), d->seed.box, 1, row++, 2, 1);
+  d->codes = code_sliders_new (G_CALLBACK (on_codes_changed), d);
+  gtk_grid_attach (GTK_GRID (grid), code_sliders_widget (d->codes), 0, row++, 3, 1);
+  attach_generated (d, GTK_GRID (grid),
+                    gimp_procedure_dialog_get_widget (pd, "tileable", GTK_TYPE_CHECK_BUTTON),
+                    row++, _("Make the texture repeat seamlessly, as a pattern to tile"));
+  return row;
+}
+
 static void
 build_dialog (Dialog *d, GimpProcedure *procedure)
 {
@@ -363,7 +466,9 @@ build_dialog (Dialog *d, GimpProcedure *procedure)
   GtkWidget *vbox, *grid;
   int row = 0;
 
-  d->dialog = gimp_procedure_dialog_new (procedure, d->config, _("Style Transfer"));
+  d->dialog = gimp_procedure_dialog_new (procedure, d->config,
+                                         d->kind == MODEL_KIND_TEXTURE ? _("Neural Texture")
+                                                                       : _("Style Transfer"));
   pd = GIMP_PROCEDURE_DIALOG (d->dialog);
   gimp_procedure_dialog_set_ok_label (pd, _("_Apply"));
   d->status.apply_button = gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
@@ -381,19 +486,8 @@ build_dialog (Dialog *d, GimpProcedure *procedure)
 
   build_style_rows (d, GTK_GRID (grid), row);
   row += 2;
-  attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "strength",
-                                                                               1.0),
-                    row++, _("How much of the style to mix over the original"));
-  /* a fraction in the PDB, a percentage on screen as in the GIMP 2.10 dialog */
-  attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "scale",
-                                                                               100.0),
-                    row++, _("Compute the style on a smaller copy and enlarge the result: much "
-                             "faster on big images, and the brush strokes get larger"));
-  d->size_label = hint_label ();
-  gtk_grid_attach (GTK_GRID (grid), d->size_label, 1, row++, 2, 1);
-  attach_generated (d, GTK_GRID (grid),
-                    gimp_procedure_dialog_get_widget (pd, "new-layer", GTK_TYPE_CHECK_BUTTON),
-                    row++, _("Put the result on a new layer above, named after the style"));
+  row = (d->kind == MODEL_KIND_TEXTURE ? build_texture_rows : build_stylize_rows) (d, pd, grid,
+                                                                                  row);
   build_device_row (d, GTK_GRID (grid), row++);
   attach_generated (d, GTK_GRID (grid),
                     gimp_procedure_dialog_get_widget (pd, "preview", GTK_TYPE_CHECK_BUTTON),
@@ -407,46 +501,65 @@ build_dialog (Dialog *d, GimpProcedure *procedure)
 
   select_config_model (d);
   style_list_describe (d->styles, GTK_LABEL (d->description_label));
-  update_size_label (d);
+  if (d->kind == MODEL_KIND_TEXTURE)
+    update_code_sliders (d);
+  else
+    update_size_label (d);
 
   g_signal_connect (style_list_combo (d->styles), "changed", G_CALLBACK (on_model_changed), d);
   g_signal_connect (d->device_combo, "changed", G_CALLBACK (on_device_changed), d);
   g_signal_connect (d->config, "notify", G_CALLBACK (on_config_notify), d);
 }
 
+static gboolean
+run_dialog (Dialog *d, GimpProcedure *procedure)
+{
+  gboolean applied;
+  g_autofree char *path = NULL;
+
+  d->loop = g_main_loop_new (NULL, FALSE);
+  preview_layer_init (&d->preview, d->target->image);
+
+  gimp_ui_init (VKSTYLE_BINARY);
+  build_dialog (d, procedure);
+  /* the list's choice is what the config holds from now on (a model name becomes its file) */
+  path = style_list_path (d->styles);
+  if (path != NULL)
+    g_object_set (d->config, "model", path, NULL);
+  d->session = session_new (d->target->pixels, d->stylizer, &session_ui, d);
+  status_connect_session (d->dialog, d->session);
+  gtk_widget_show_all (d->dialog);
+  session_start (d->session);
+
+  g_main_loop_run (d->loop);
+
+  applied = session_applied (d->session);
+  g_signal_handlers_disconnect_by_data (d->config, d);
+  session_free (d->session);
+  gtk_widget_destroy (d->dialog);
+  style_list_free (d->styles);
+  code_sliders_free (d->codes);
+  device_choices_free (d->devices);
+  g_main_loop_unref (d->loop);
+  return applied;
+}
+
 gboolean
 vkstyle_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const Target *target,
                     Stylizer *stylizer, const char *plugin_dir)
 {
-  Dialog d = { 0 };
-  gboolean applied;
-  g_autofree char *path = NULL;
+  Dialog d = { .kind = MODEL_KIND_STYLE, .target = target, .config = config,
+               .stylizer = stylizer, .plugin_dir = plugin_dir };
 
-  d.target = target;
-  d.config = config;
-  d.plugin_dir = plugin_dir;
-  d.loop = g_main_loop_new (NULL, FALSE);
-  preview_layer_init (&d.preview, target->image);
+  return run_dialog (&d, procedure);
+}
 
-  gimp_ui_init (VKSTYLE_BINARY);
-  build_dialog (&d, procedure);
-  /* the list's choice is what the config holds from now on (a style name becomes its file) */
-  path = style_list_path (d.styles);
-  if (path != NULL)
-    g_object_set (config, "model", path, NULL);
-  d.session = session_new (target->pixels, stylizer, &session_ui, &d);
-  status_connect_session (d.dialog, d.session);
-  gtk_widget_show_all (d.dialog);
-  session_start (d.session);
+gboolean
+texture_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const Target *target,
+                    Stylizer *stylizer, const char *plugin_dir)
+{
+  Dialog d = { .kind = MODEL_KIND_TEXTURE, .target = target, .config = config,
+               .stylizer = stylizer, .plugin_dir = plugin_dir };
 
-  g_main_loop_run (d.loop);
-
-  applied = session_applied (d.session);
-  g_signal_handlers_disconnect_by_data (config, &d);
-  session_free (d.session);
-  gtk_widget_destroy (d.dialog);
-  style_list_free (d.styles);
-  device_choices_free (d.devices);
-  g_main_loop_unref (d.loop);
-  return applied;
+  return run_dialog (&d, procedure);
 }

@@ -1,6 +1,8 @@
-/* GIMP 3: the interactive dialog, a GimpProcedureDialog (GTK 3). GIMP's generated widgets edit
- * the config directly (strength, scale, new layer, preview); the style list with descriptions,
- * the device list, the processing-size note, the message area and the progress bar are ours.
+/* GIMP 3: the interactive dialogs, a GimpProcedureDialog (GTK 3), one for both filters as in
+ * GIMP 2.10. GIMP's generated widgets edit the config directly (strength, scale, new layer,
+ * tileable, preview); the model list with descriptions, the device list, the processing-size
+ * note, the seed with its dice, the InfoGAN code sliders, the message area and the progress bar
+ * are ours.
  * Its behaviour is plug-in/session.c's, as in the GIMP 2.10 dialog. */
 #pragma once
 #include <libgimp/gimp.h>
@@ -12,4 +14,8 @@
  * chosen values in `config`. On Cancel (or closing the window) the image is left as it was and
  * FALSE is returned. */
 gboolean vkstyle_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
+                             const Target *target, Stylizer *stylizer, const char *plugin_dir);
+
+/* The same for Neural Texture (its config: model, seed, tileable, codes, device, preview). */
+gboolean texture_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                              const Target *target, Stylizer *stylizer, const char *plugin_dir);

@@ -29,7 +29,8 @@ static GList *
 query_procedures (GimpPlugIn *plug_in)
 {
   (void) plug_in;
-  return g_list_append (NULL, g_strdup (vkstyle_stylize_filter.procedure));
+  return g_list_append (g_list_append (NULL, g_strdup (vkstyle_stylize_filter.procedure)),
+                        g_strdup (vkstyle_texture_filter.procedure));
 }
 
 /* GIMP 3 only looks for catalogs inside the plug-in's folder (the per-user install and a system
@@ -76,14 +77,104 @@ run_without_dialog (const Target *target, const VkstyleSettings *settings, GErro
 }
 
 static gboolean
-settings_from_config (const FilterInfo *filter, GimpProcedureConfig *config,
-                      VkstyleSettings *settings, GError **error)
+texture_without_dialog (const Target *target, const TextureSettings *settings, GError **error)
 {
-  FilterValue values[STYLIZE_N_ARGS];
-  g_auto (GStrv) strings = NULL;
+  g_autoptr (Stylizer) stylizer = stylizer_new ();
+  g_autofree char *model_name = NULL;
+  g_autofree float *texture = NULL;
+  gboolean ok;
 
+  gimp_progress_init (_("Neural texture"));
+  texture = job_run_texture_settings (stylizer, target->pixels, settings, gimp_directory (),
+                                      plugin_dir, report_to_gimp_progress, NULL, &model_name,
+                                      error);
+  ok = texture != NULL && target_commit (target, texture, 100.0, FALSE, model_name, error);
+  gimp_progress_end ();
+  return ok;
+}
+
+/* What both filters check before they read the drawable, then the read. NULL with *status set
+ * when there is nothing to do (SUCCESS) or the call cannot go on (with *error). */
+static Target *
+read_drawable (const FilterInfo *filter, GimpRunMode run_mode, GimpDrawable **drawables,
+               GimpProcedureConfig *config, GimpPDBStatusType *status, GError **error)
+{
+  gboolean texture = filter == &vkstyle_texture_filter;
+  g_autofree char *model = NULL;
+  Target *target;
+
+  *status = GIMP_PDB_EXECUTION_ERROR;
+  if (drawables == NULL || drawables[0] == NULL || drawables[1] != NULL)
+    {
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE,
+                           texture ? _("Neural Texture works on one layer at a time: select a "
+                                       "single layer.")
+                                   : _("Style Transfer works on one layer at a time: select a "
+                                       "single layer."));
+      *status = GIMP_PDB_CALLING_ERROR;
+      return NULL;
+    }
+  g_object_get (config, "model", &model, NULL);
+  if (run_mode == GIMP_RUN_WITH_LAST_VALS && (model == NULL || model[0] == '\0'))
+    {
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO,
+                           texture ? _("Neural Texture has not been used yet: open it from the "
+                                       "Filters menu first.")
+                                   : _("Style Transfer has not been used yet: open it from the "
+                                       "Filters menu first."));
+      return NULL;
+    }
+  if (gimp_drawable_is_indexed (drawables[0]))
+    {
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE,
+                           texture ? _("A texture cannot be rendered into an indexed image. "
+                                       "Convert the image to RGB first (Image ▸ Mode ▸ RGB).")
+                                   : _("Indexed images cannot be stylized. Convert the image to "
+                                       "RGB first (Image ▸ Mode ▸ RGB)."));
+      return NULL;
+    }
+  target = target_read (drawables[0], error);
+  if (target == NULL && !(error && *error))
+    {
+      /* the selection lies beside this layer: nothing to change, like GIMP's own filters */
+      if (run_mode == GIMP_RUN_INTERACTIVE)
+        gimp_message (_("The selection does not cover any part of this layer."));
+      *status = GIMP_PDB_SUCCESS;
+    }
+  return target;
+}
+
+static GimpPDBStatusType
+run_texture_checked (GimpProcedure *procedure, GimpRunMode run_mode, GimpDrawable **drawables,
+                     GimpProcedureConfig *config, GError **error)
+{
+  const FilterInfo *filter = &vkstyle_texture_filter;
+  TextureSettings settings;
+  FilterValue values[TEXTURE_N_ARGS];
+  g_auto (GStrv) strings = NULL;
+  GimpPDBStatusType status;
+  g_autoptr (Target) target = read_drawable (filter, run_mode, drawables, config, &status,
+                                             error);
+
+  if (target == NULL)
+    return status;
+  pixel_region_make_opaque (target->pixels);
+  if (run_mode == GIMP_RUN_INTERACTIVE)
+    {
+      g_autoptr (Stylizer) stylizer = stylizer_new ();
+
+      return texture_dialog_run (procedure, config, target, stylizer, plugin_dir)
+                 ? GIMP_PDB_SUCCESS : GIMP_PDB_CANCEL;
+    }
+  texture_settings_init_defaults (&settings);
   filter_values_from_config (filter, config, values, &strings);
-  return vkstyle_settings_from_values (settings, values, error);
+  if (!texture_settings_from_values (&settings, values, error))
+    return GIMP_PDB_CALLING_ERROR;
+  if (!texture_without_dialog (target, &settings, error))
+    return GIMP_PDB_EXECUTION_ERROR;
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+  return GIMP_PDB_SUCCESS;
 }
 
 static GimpPDBStatusType
@@ -92,41 +183,14 @@ run_checked (GimpProcedure *procedure, GimpRunMode run_mode, GimpDrawable **draw
 {
   const FilterInfo *filter = &vkstyle_stylize_filter;
   VkstyleSettings settings;
-  g_autoptr (Target) target = NULL;
-  g_autofree char *model = NULL;
+  FilterValue values[STYLIZE_N_ARGS];
+  g_auto (GStrv) strings = NULL;
+  GimpPDBStatusType status;
+  g_autoptr (Target) target = read_drawable (filter, run_mode, drawables, config, &status,
+                                             error);
 
-  if (drawables == NULL || drawables[0] == NULL || drawables[1] != NULL)
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                   _("Style Transfer works on one layer at a time: select a single layer."));
-      return GIMP_PDB_CALLING_ERROR;
-    }
-  g_object_get (config, "model", &model, NULL);
-  if (run_mode == GIMP_RUN_WITH_LAST_VALS && (model == NULL || model[0] == '\0'))
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
-                   _("Style Transfer has not been used yet: open it from the Filters menu "
-                     "first."));
-      return GIMP_PDB_EXECUTION_ERROR;
-    }
-  if (gimp_drawable_is_indexed (drawables[0]))
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                   _("Indexed images cannot be stylized. Convert the image to RGB first "
-                     "(Image ▸ Mode ▸ RGB)."));
-      return GIMP_PDB_EXECUTION_ERROR;
-    }
-
-  target = target_read (drawables[0], error);
   if (target == NULL)
-    {
-      if (error && *error)
-        return GIMP_PDB_EXECUTION_ERROR;
-      /* the selection lies beside this layer: nothing to change, like GIMP's own filters */
-      if (run_mode == GIMP_RUN_INTERACTIVE)
-        gimp_message (_("The selection does not cover any part of this layer."));
-      return GIMP_PDB_SUCCESS;
-    }
+    return status;
 
   if (run_mode == GIMP_RUN_INTERACTIVE)
     {
@@ -145,7 +209,8 @@ run_checked (GimpProcedure *procedure, GimpRunMode run_mode, GimpDrawable **draw
     }
 
   vkstyle_settings_init_defaults (&settings);
-  if (!settings_from_config (filter, config, &settings, error))
+  filter_values_from_config (filter, config, values, &strings);
+  if (!vkstyle_settings_from_values (&settings, values, error))
     return GIMP_PDB_CALLING_ERROR;
   if (!run_without_dialog (target, &settings, error))
     return GIMP_PDB_EXECUTION_ERROR;
@@ -154,20 +219,23 @@ run_checked (GimpProcedure *procedure, GimpRunMode run_mode, GimpDrawable **draw
   return GIMP_PDB_SUCCESS;
 }
 
+/* run_data: the FilterInfo (filter_procedure_new). */
 static GimpValueArray *
-run_stylize (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
-             GimpDrawable **drawables, GimpProcedureConfig *config, gpointer run_data)
+run_filter (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
+            GimpDrawable **drawables, GimpProcedureConfig *config, gpointer run_data)
 {
+  gboolean texture = run_data == &vkstyle_texture_filter;
   GError *error = NULL;
   GimpPDBStatusType status;
 
   (void) image;
-  (void) run_data;
   gegl_init (NULL, NULL);
-  status = run_checked (procedure, run_mode, drawables, config, &error);
+  status = (texture ? run_texture_checked : run_checked) (procedure, run_mode, drawables, config,
+                                                          &error);
   if (status != GIMP_PDB_SUCCESS && error != NULL)
     {
-      g_autofree char *message = stylizer_describe_error (error);
+      g_autofree char *message = stylizer_describe_error_for (error, texture ? MODEL_KIND_TEXTURE
+                                                                             : MODEL_KIND_STYLE);
 
       g_clear_error (&error);
       if (message == NULL)
@@ -182,16 +250,19 @@ run_stylize (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
 static GimpProcedure *
 create_procedure (GimpPlugIn *plug_in, const char *name)
 {
+  const FilterInfo *filter = filter_find (name);
   GimpProcedure *procedure;
 
-  if (g_strcmp0 (name, vkstyle_stylize_filter.procedure) != 0)
+  if (filter == NULL)
     return NULL;
-  procedure = filter_procedure_new (plug_in, &vkstyle_stylize_filter, run_stylize);
+  procedure = filter_procedure_new (plug_in, filter, run_filter);
   /* dialog state GIMP keeps with the last values, not arguments a script passes */
   gimp_procedure_add_boolean_aux_argument (procedure, "preview", _("_Preview on canvas"),
                                            "Show the result in a temporary layer above the "
                                            "layer while the dialog is open",
                                            FALSE, G_PARAM_READWRITE);
+  if (filter == &vkstyle_texture_filter)
+    return procedure;
   gimp_procedure_add_boolean_aux_argument (procedure, "used", "Used",
                                            "The dialog was applied before (the first use picks "
                                            "a processing size for the image)",

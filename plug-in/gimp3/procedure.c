@@ -18,6 +18,11 @@ add_argument (GimpProcedure *procedure, const FilterArg *arg)
                                           arg->min, arg->max, arg->default_value,
                                           G_PARAM_READWRITE);
       break;
+    case FILTER_ARG_INT:
+      gimp_procedure_add_int_argument (procedure, arg->name, _(arg->nick), arg->blurb,
+                                       (int) arg->min, (int) arg->max, (int) arg->default_value,
+                                       G_PARAM_READWRITE);
+      break;
     case FILTER_ARG_BOOLEAN:
       gimp_procedure_add_boolean_argument (procedure, arg->name, _(arg->nick), arg->blurb,
                                            arg->default_value != 0.0, G_PARAM_READWRITE);
@@ -56,6 +61,7 @@ filter_values_from_config (const FilterInfo *filter, GimpProcedureConfig *config
       const FilterArg *arg = &filter->args[i];
       char *string = NULL;
       gboolean flag = FALSE;
+      int integer = 0;
 
       values[i].string = NULL;
       values[i].number = 0.0;
@@ -71,6 +77,10 @@ filter_values_from_config (const FilterInfo *filter, GimpProcedureConfig *config
           break;
         case FILTER_ARG_DOUBLE:
           g_object_get (config, arg->name, &values[i].number, NULL);
+          break;
+        case FILTER_ARG_INT:
+          g_object_get (config, arg->name, &integer, NULL);
+          values[i].number = integer;
           break;
         case FILTER_ARG_BOOLEAN:
           g_object_get (config, arg->name, &flag, NULL);

@@ -2,6 +2,8 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "engine/error.h"
+
 #include "plug-in/choices.h"
 #include "plug-in/gtk/style-list.h"
 #include "plug-in/models.h"
@@ -9,6 +11,7 @@
 enum { COL_LABEL, COL_DESCRIPTION, COL_PATH, N_COLS };
 
 struct StyleList {
+  ModelKind kind;
   char *profile_dir;
   char *plugin_dir;
   GtkListStore *store;
@@ -24,13 +27,14 @@ add_row (StyleList *list, const ModelInfo *info, const char *label, GtkTreeIter 
 }
 
 StyleList *
-style_list_new (const char *profile_dir, const char *plugin_dir)
+style_list_new (ModelKind kind, const char *profile_dir, const char *plugin_dir)
 {
   StyleList *list = g_new0 (StyleList, 1);
-  g_autoptr (GPtrArray) found = models_find_all (profile_dir, plugin_dir);
+  g_autoptr (GPtrArray) found = models_find_all (kind, profile_dir, plugin_dir);
   GtkCellRenderer *cell = gtk_cell_renderer_text_new ();
   GtkTreeIter iter;
 
+  list->kind = kind;
   list->profile_dir = g_strdup (profile_dir);
   list->plugin_dir = g_strdup (plugin_dir);
   list->store = gtk_list_store_new (N_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
@@ -82,6 +86,14 @@ style_list_path (StyleList *list)
   return active_column (list, COL_PATH);
 }
 
+ModelInfo *
+style_list_info (StyleList *list)
+{
+  g_autofree char *path = style_list_path (list);
+
+  return path ? model_info_from_file (path, NULL) : NULL;
+}
+
 static gboolean
 find_row (StyleList *list, const char *path, GtkTreeIter *iter)
 {
@@ -114,6 +126,15 @@ select_file (StyleList *list, const char *path, GError **error)
 
       if (info == NULL)
         return FALSE;
+      if (info->kind != list->kind)
+        {
+          g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                       list->kind == MODEL_KIND_TEXTURE
+                           ? _("%s is a style model, not a texture model.")
+                           : _("%s is a texture model, not a style model."),
+                       path);
+          return FALSE;
+        }
       label = choices_model_file_label (info);
       add_row (list, info, label, &iter);
     }
@@ -127,7 +148,7 @@ style_list_select (StyleList *list, const char *model)
   g_autofree char *path = NULL;
 
   if (model != NULL && model[0] != '\0')
-    path = models_resolve (model, list->profile_dir, list->plugin_dir, NULL);
+    path = models_resolve (list->kind, model, list->profile_dir, list->plugin_dir, NULL);
   if (path == NULL || !select_file (list, path, NULL))
     gtk_combo_box_set_active (GTK_COMBO_BOX (list->combo), 0);
 }
@@ -140,7 +161,7 @@ style_list_describe (StyleList *list, GtkLabel *label)
 
   if (path == NULL)
     {
-      g_autofree char *text = choices_no_models_text (list->profile_dir);
+      g_autofree char *text = choices_no_models_text (list->kind, list->profile_dir);
 
       gtk_label_set_text (label, text);
       return;
@@ -155,15 +176,18 @@ style_list_choose_file (StyleList *list, GtkWindow *parent, GError **error)
   g_autofree char *user_dir = models_user_dir (list->profile_dir);
   g_autofree char *current = style_list_path (list);
   g_autofree char *path = NULL;
+  gboolean texture = list->kind == MODEL_KIND_TEXTURE;
   GtkWidget *chooser;
   GtkFileFilter *filter;
 
-  chooser = gtk_file_chooser_dialog_new (_("Choose a Style Model"), parent,
+  chooser = gtk_file_chooser_dialog_new (texture ? _("Choose a Texture Model")
+                                                 : _("Choose a Style Model"), parent,
                                          GTK_FILE_CHOOSER_ACTION_OPEN,
                                          _("_Cancel"), GTK_RESPONSE_CANCEL,
                                          _("_Open"), GTK_RESPONSE_ACCEPT, NULL);
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Style models (*.safetensors)"));
+  gtk_file_filter_set_name (filter, texture ? _("Texture models (*.safetensors)")
+                                            : _("Style models (*.safetensors)"));
   gtk_file_filter_add_pattern (filter, "*.safetensors");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   filter = gtk_file_filter_new ();

@@ -3,8 +3,17 @@
 # bit-identical, for both replace and new-layer output. GIMP's PDB has no "undo" procedure, so
 # this test runs the real GIMP under Xvfb, presses Ctrl+Z in the image window with xdotool and
 # reads the result through the Script-Fu server. Skipped when xvfb-run, xdotool or python3 is
-# missing (Debian packages xvfb, xdotool, python3).
+# missing (Debian packages xvfb, xdotool, python3). VKSTYLE_UNDO_FILTER=texture checks Neural
+# Texture instead (MODEL a texture model; it has no new-layer output): test-texture-undo.sh.
 source "$(dirname "$0")/common.sh"
+
+if [ "${VKSTYLE_UNDO_FILTER:-}" = texture ]; then
+  cases="replace"
+  apply_call='(vks-texture image "'"$model"'" 5 0 "")'
+else
+  cases="replace new-layer"
+  apply_call='(vks-apply image "'"$model"'" 100 1.0 new-layer)'
+fi
 
 for tool in xvfb-run xdotool python3 $gimp_gui; do
   if ! command -v $tool >/dev/null 2>&1; then
@@ -28,7 +37,7 @@ scheme setup.scm <<SCM
   (let* ((image (vks-load path)))
     (gimp-display-new image)
     (gimp-image-clean-all image)
-    (vks-apply image "$model" 100 1.0 new-layer)
+    $apply_call
     (vks-save image after)))
 (open-and-apply "$work/undo-replace.png" 0 "$work/after-replace.png")
 (open-and-apply "$work/undo-new-layer.png" 1 "$work/after-new-layer.png")
@@ -62,7 +71,7 @@ server_up () {
 }
 if server_up; then
   status=0
-  for name in undo-replace undo-new-layer; do
+  for name in $(printf 'undo-%s ' $cases); do
     window=
     for try in \$(seq 30); do
       window=\$(xdotool search --onlyvisible --name "\$name" | head -1)
@@ -97,7 +106,7 @@ chmod +x "$work/session.sh"
 timeout 600 xvfb-run -a -s "-screen 0 1280x900x24" "$work/session.sh" >"$work/session.log" 2>&1 ||
   fail "GUI session failed: $(cat "$work/session.log") (GIMP log: $work/gui.log)"
 
-for name in replace new-layer; do
+for name in $cases; do
   after=$work/after-$name.png
   undone=$work/undone-undo-$name.png
   [ -f "$after" ] || fail "the plug-in did not run in the GUI session (log: $work/gui.log)"
@@ -105,6 +114,6 @@ for name in replace new-layer; do
   expect_different "$work/undo-$name.png" "$after" "$name: the plug-in changed nothing"
   expect_identical "$work/undo-$name.png" "$undone" "$name: one Undo does not restore the input"
 done
-grep -q "undo-new-layer layers: 1" "$work/layers.txt" ||
+[ "$cases" = replace ] || grep -q "undo-new-layer layers: 1" "$work/layers.txt" ||
   fail "Undo did not remove the new layer"
 echo "PASS"

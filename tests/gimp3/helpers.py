@@ -48,3 +48,21 @@ def vks_check_untouched(image, path):
     assert len(image.get_layers()) == 1, "a layer was added"
     assert not image.is_dirty(), "the image was modified"
     vks_save(image, path)
+
+
+def vks_texture(image, model, seed=1, tileable=False, codes="", device=""):
+    """Runs plug-in-vkstyle-texture without a dialog; returns (status, error message or "")."""
+    proc = PDB.lookup_procedure("plug-in-vkstyle-texture")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", image.get_selected_drawables())
+    config.set_property("model", model)
+    config.set_property("seed", seed)
+    config.set_property("tileable", tileable)
+    config.set_property("codes", codes)
+    config.set_property("device", device)
+    result = proc.run(config)
+    status = result.index(0)
+    message = result.index(1) if result.length() > 1 else ""
+    return status, message or ""

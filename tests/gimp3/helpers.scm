@@ -92,6 +92,15 @@
 (define (vks-apply image model strength scale new-layer)
   (vks-apply-to image (vks-layer image) model strength scale new-layer))
 
+; Neural Texture into a drawable (no dialog); tileable 0 or 1, codes as the PDB takes them.
+(define (vks-texture-to image drawable model seed tileable codes)
+  (plug-in-vkstyle-texture #:run-mode RUN-NONINTERACTIVE #:image image
+                           #:drawables (vector drawable) #:model model #:seed seed
+                           #:tileable (if (= tileable 1) TRUE FALSE) #:codes codes #:device ""))
+
+(define (vks-texture image model seed tileable codes)
+  (vks-texture-to image (vks-layer image) model seed tileable codes))
+
 ; The Script-Fu server the GUI tests talk to (tests/gimp/script-fu-client.py).
 (define (vks-start-server port)
   (plug-in-script-fu-server #:run-mode RUN-NONINTERACTIVE #:ip "127.0.0.1" #:port port

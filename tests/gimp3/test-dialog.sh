@@ -7,7 +7,17 @@
 # Return, which stylizes the image. Needs xvfb, xdotool,
 # python3 and ImageMagick's import. VKSTYLE_SCREENSHOT=FILE keeps the screenshot (for docs/),
 # VKSTYLE_DIALOG_STYLE names the style the dialog opens with (default: the test's model).
+# VKSTYLE_DIALOG_FILTER=texture checks Filters › Render › Pattern › Neural Texture the same way
+# (MODEL a texture model; the InfoGAN beside it is installed too and opened, so the screenshot
+# shows its code sliders): test-texture-dialog.sh.
 source "$(dirname "$0")/../gimp/common.sh"
+if [ "${VKSTYLE_DIALOG_FILTER:-}" = texture ]; then
+  title="Neural Texture" procedure=plug-in-vkstyle-texture installed=Test-Texture
+  opened=${VKSTYLE_DIALOG_STYLE:-Test InfoGAN Texture}
+else
+  title="Style Transfer" procedure=plug-in-vkstyle installed=Test-Style
+  opened=${VKSTYLE_DIALOG_STYLE:-Test-Style}
+fi
 
 [ "$gimp_flavour" = 3 ] || { echo "SKIP: the GIMP 3 dialog test needs a GIMP 3 plug-in"; exit 77; }
 for tool in xvfb-run xdotool python3 import $gimp_gui; do
@@ -26,8 +36,12 @@ scheme make.scm <<SCM
 SCM
 run_gimp "$work/make.scm"
 mkdir -p "$work/plug-ins/vkstyle/weights" "$work/profile/vkstyle/models"
-cp "$model" "$work/profile/vkstyle/models/Test-Style.safetensors"
-[ -f "$top/weights/cartoon.safetensors" ] && cp "$top/weights/cartoon.safetensors" "$work/plug-ins/vkstyle/weights/"
+cp "$model" "$work/profile/vkstyle/models/$installed.safetensors"
+if [ "$installed" = Test-Texture ]; then
+  cp "$(dirname "$model")/texture_infogan32.safetensors" "$work/profile/vkstyle/models/"
+elif [ -f "$top/weights/cartoon.safetensors" ]; then
+  cp "$top/weights/cartoon.safetensors" "$work/plug-ins/vkstyle/weights/"
+fi
 echo '(single-window-mode no)' >>"$work/profile/sessionrc"
 
 scheme setup.scm <<SCM
@@ -38,7 +52,7 @@ SCM
 
 port=$((20000 + $$ % 20000))
 client="$here/script-fu-client.py"  # tests/gimp/, shared by both GIMPs
-call="(let* ((image (car (vks-images)))) (plug-in-vkstyle #:run-mode RUN-INTERACTIVE #:image image #:drawables (vector (vks-layer image)) #:model \"${VKSTYLE_DIALOG_STYLE:-Test-Style}\"))"
+call="(let* ((image (car (vks-images)))) ($procedure #:run-mode RUN-INTERACTIVE #:image image #:drawables (vector (vks-layer image)) #:model \"$opened\"))"
 
 cat >"$work/session.sh" <<SESSION
 #!/bin/bash
@@ -54,7 +68,7 @@ dialog () {
   ask '$call' 600 >"$work/call-\$1.txt" 2>&1 &
   local caller=\$! window=
   for try in \$(seq 60); do
-    window=\$(xdotool search --onlyvisible --name "^Style Transfer" | head -1)
+    window=\$(xdotool search --onlyvisible --name "^$title" | head -1)
     [ -n "\$window" ] && break
     sleep 1
   done
@@ -110,6 +124,6 @@ timeout 900 xvfb-run -a -s "-screen 0 1280x900x24" "$work/session.sh" >"$work/se
 [ -n "${VKSTYLE_SCREENSHOT:-}" ] && cp "$work/screen.png" "$VKSTYLE_SCREENSHOT"
 grep -q '(1 0)' "$work/cancel.txt" || fail "Cancel left the image changed: $(cat "$work/cancel.txt")"
 expect_identical "$sample" "$work/after-cancel.png" "Cancel changed the pixels"
-grep -q "plug-in-vkstyle\|Error" "$work/call-apply.txt" && fail "Apply failed: $(cat "$work/call-apply.txt")"
+grep -q "$procedure\|Error" "$work/call-apply.txt" && fail "Apply failed: $(cat "$work/call-apply.txt")"
 expect_different "$sample" "$work/after-apply.png" "Apply changed nothing"
 echo "PASS"
