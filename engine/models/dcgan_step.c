@@ -80,7 +80,8 @@ build_discriminator_step (VksGanStepGraph *s, const VksDcganStepConfig *cfg)
   s->updates = g_array_new (FALSE, FALSE, sizeof (VksRunningUpdate));
   s->real = vks_input (g, "real", image_shape (cfg, cfg->batch));
   s->z = noise_input (g, cfg, cfg->batch);
-  s->fake = vks_dcgan_generator (g, s->z, &cfg->net, TRUE, VKS_GAN_PREFIX_G, NULL);
+  /* G's running statistics move with this forward pass, as with the example's netG(noise) */
+  s->fake = vks_dcgan_generator (g, s->z, &cfg->net, TRUE, VKS_GAN_PREFIX_G, s->updates);
   g_autoptr (GArray) on_real = g_array_new (FALSE, FALSE, sizeof (VksRunningUpdate));
   g_autoptr (GArray) on_fake = g_array_new (FALSE, FALSE, sizeof (VksRunningUpdate));
   VksNode real_out = critic (g, cfg, s->real, on_real);
@@ -108,7 +109,10 @@ build_generator_step (VksGanStepGraph *s, const VksDcganStepConfig *cfg)
   VksGraph *g = s->graph = vks_graph_new ();
   s->updates = g_array_new (FALSE, FALSE, sizeof (VksRunningUpdate));
   s->z = noise_input (g, cfg, cfg->batch);
-  s->fake = vks_dcgan_generator (g, s->z, &cfg->net, TRUE, VKS_GAN_PREFIX_G, s->updates);
+  /* The example judges the discriminator step's fake again: its G ran once an iteration, so
+   * G's statistics move here only when this step draws its own noise (WGAN-GP). */
+  s->fake = vks_dcgan_generator (g, s->z, &cfg->net, TRUE, VKS_GAN_PREFIX_G,
+                                 cfg->wgan_gp ? s->updates : NULL);
   VksNode out = critic (g, cfg, s->fake, s->updates);
   VksNode *l = s->loss;
   l[VKS_GAN_LOSS_G] = cfg->wgan_gp ? vks_scale (g, vks_mean (g, out), -1.0f)

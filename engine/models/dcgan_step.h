@@ -6,7 +6,8 @@
  *    gradient of their sum with respect to D's parameters. WGAN-GP instead: mean(D(fake)) -
  *    mean(D(real)) + lambda ((|dD(x^)/dx^|_2 - 1)^2).mean(), x^ = eps real + (1 - eps) fake, eps
  *    per sample (an input, drawn on the host).
- *  - generator step: G(z) and D(G(z)) in training mode, errG = loss(D(G(z)), real) (WGAN-GP:
+ *  - generator step: G(z) and D(G(z)) in training mode (G's running statistics move in the
+ *    discriminator step's pass, and here only for WGAN-GP, whose step draws its own noise), errG = loss(D(G(z)), real) (WGAN-GP:
  *    -mean(D(G(z)))), gradient with respect to G's parameters only.
  *  - sample: G(z) with the running statistics (what `vkstyle generate` computes). */
 #pragma once
