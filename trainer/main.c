@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "engine/error.h"
+#include "trainer/gan_main.h"
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/train_state.h"
@@ -299,6 +300,10 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
+  for (int i = 1; i < argc; i++)
+    if ((g_str_equal (argv[i], "--arch") && i + 1 < argc && g_str_equal (argv[i + 1], "dcgan")) ||
+        g_str_equal (argv[i], "--arch=dcgan"))
+      return vks_gan_train_main (argc, argv);
   Trainer t = { 0 };
   if (!vks_train_options_parse (&t.o, &argc, &argv, &error)) {
     g_printerr ("vkstyle-train: %s\n", error->message);

@@ -30,7 +30,9 @@ vks_train_options_parse (VksTrainOptions *o, int *argc, char ***argv, GError **e
     .load_size = 286, .crop_size = 256, .n_epochs = 100, .n_epochs_decay = 100, .seed = 0,
     .max_steps = 0, .save_every = 1000, .sample_every = 100, .print_every = 10,
   };
+  g_autofree char *arch = NULL;
   GOptionEntry entries[] = {
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "cyclegan (default) or dcgan (see --arch dcgan --help)", "ARCH" },
     { "data-a", 0, 0, G_OPTION_ARG_FILENAME, &o->data_a, "Folder of domain A images (e.g. photos)", "DIR" },
     { "data-b", 0, 0, G_OPTION_ARG_FILENAME, &o->data_b, "Folder of domain B images (e.g. paintings)", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder: checkpoints, samples, losses", "DIR" },
@@ -70,6 +72,11 @@ vks_train_options_parse (VksTrainOptions *o, int *argc, char ***argv, GError **e
                                 "(B->A), which the GIMP plug-in and `vkstyle apply` load.");
   if (!g_option_context_parse (oc, argc, argv, error))
     return FALSE;
+  if (arch != NULL && !g_str_equal (arch, "cyclegan")) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--arch must be cyclegan or dcgan, not %s", arch);
+    return FALSE;
+  }
   if (o->gan_mode == NULL)
     o->gan_mode = g_strdup ("lsgan");
   if (o->data_a == NULL || o->data_b == NULL || o->out == NULL) {

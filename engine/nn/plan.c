@@ -344,7 +344,9 @@ assign_storage (VksPlan *plan, const VksNode *outputs, int n_outputs)
   VkDeviceSize end = 0;
   for (int v = 0; v < n; v++) {
     VksOpKind op = vks_node_info (g, v)->op;
-    if (plan->live[v] && in_store (plan, v)) {
+    /* the parameter itself: a view of one (a batch norm's weight as [1][c][1][1]) is placed
+     * with the computed nodes below, at its root's offset */
+    if (plan->live[v] && plan->store_index != NULL && plan->store_index[v] >= 0) {
       plan->offset[v] = vks_param_store_offset (plan->store, plan->store_index[v]);
     } else if (plan->live[v] && (op == VKS_OP_INPUT || op == VKS_OP_PARAM)) {
       plan->offset[v] = vks_free_list_take (free_list, &end, plan->bytes[v]);

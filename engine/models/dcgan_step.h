@@ -1,0 +1,54 @@
+/* The graphs of one DCGAN optimisation step (PyTorch examples/dcgan main.py), over one set of
+ * parameter names: "G." and "D." + the example's state_dict keys.
+ *  - discriminator step: fake = G(z) (batch norm in training mode, not differentiated: the
+ *    example's fake.detach()), errD_real = loss(D(real), real) and errD_fake = loss(D(fake), fake)
+ *    as two forward passes of D (each updating D's running statistics, in that order), and the
+ *    gradient of their sum with respect to D's parameters. WGAN-GP instead: mean(D(fake)) -
+ *    mean(D(real)) + lambda ((|dD(x^)/dx^|_2 - 1)^2).mean(), x^ = eps real + (1 - eps) fake, eps
+ *    per sample (an input, drawn on the host).
+ *  - generator step: G(z) and D(G(z)) in training mode (G's running statistics move in the
+ *    discriminator step's pass, and here only for WGAN-GP, whose step draws its own noise), errG = loss(D(G(z)), real) (WGAN-GP:
+ *    -mean(D(G(z)))), gradient with respect to G's parameters only.
+ *  - sample: G(z) with the running statistics (what `vkstyle generate` computes). */
+#pragma once
+#include "engine/models/dcgan.h"
+#include "engine/nn/losses.h"
+
+typedef struct {
+  VksGanConfig net;
+  VksGanMode mode;         /* vanilla, lsgan, hinge (ignored when wgan_gp) */
+  gboolean wgan_gp;
+  float gp_lambda;         /* 10 */
+  int batch, sample_count;
+} VksDcganStepConfig;
+
+/* What the discriminator step reports (the D step's four, the G step's one). */
+typedef enum {
+  VKS_GAN_LOSS_D, VKS_GAN_LOSS_G, VKS_GAN_LOSS_D_REAL, VKS_GAN_LOSS_D_FAKE, VKS_GAN_LOSS_GP,
+  VKS_GAN_N_LOSSES
+} VksGanLoss;
+extern const char *const vks_gan_loss_names[VKS_GAN_N_LOSSES];
+
+#define VKS_GAN_PREFIX_G "G."
+#define VKS_GAN_PREFIX_D "D."
+
+typedef struct {
+  VksGraph *graph;
+  VksNode real, z, eps;       /* inputs (real, eps: VKS_NONE in the generator step) */
+  VksNode fake;
+  VksNode loss[VKS_GAN_N_LOSSES];   /* VKS_NONE where the step has none */
+  /* every parameter of the network the step trains (running statistics too: grad VKS_NONE) */
+  VksNode *params, *grads;
+  int n_params;
+  GArray *updates;            /* VksRunningUpdate to copy back after each run */
+} VksGanStepGraph;
+
+typedef struct {
+  VksGanStepGraph d, g;
+  VksGraph *sample;
+  VksNode sample_z, sample_out;
+} VksDcganStep;
+
+gboolean vks_dcgan_step_build (VksDcganStep *step, const VksDcganStepConfig *cfg,
+                               GError **error);
+void vks_dcgan_step_clear (VksDcganStep *step);

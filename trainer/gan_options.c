@@ -1,0 +1,119 @@
+#include "trainer/gan_options.h"
+
+void
+vks_gan_options_clear (VksGanOptions *o)
+{
+  char **strings[] = { &o->data, &o->out, &o->init, &o->device, &o->name, &o->description,
+                       &o->gan_mode, &o->dump_inputs };
+  for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+    g_clear_pointer (strings[i], g_free);
+}
+
+static gboolean
+check_range (const char *name, double value, double lo, double hi, GError **error)
+{
+  if (value >= lo && value <= hi)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--%s must be in [%g, %g], not %g",
+               name, lo, hi, value);
+  return FALSE;
+}
+
+gboolean
+vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error)
+{
+  char *arch = NULL;
+  *o = (VksGanOptions) {
+    .image_size = 64, .batch_size = 64, .nz = 100, .ngf = 64, .ndf = 64, .n_critic = 5,
+    .lr = -1, .beta1 = -1, .beta2 = -1, .max_steps = 0, .save_every = 1000,
+    .sample_every = 100, .print_every = 10,
+  };
+  GOptionEntry entries[] = {
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "dcgan", "ARCH" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Folder of training images", "DIR" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder: checkpoints, samples, losses", "DIR" },
+    { "gan-mode", 0, 0, G_OPTION_ARG_STRING, &o->gan_mode, "vanilla (default: the example's BCE), lsgan, hinge or wgan-gp", "MODE" },
+    { "image-size", 0, 0, G_OPTION_ARG_INT, &o->image_size, "32, 64 (default) or 128", "N" },
+    { "batch-size", 0, 0, G_OPTION_ARG_INT, &o->batch_size, "Images per step (64)", "N" },
+    { "nz", 0, 0, G_OPTION_ARG_INT, &o->nz, "Noise length (100)", "N" },
+    { "ngf", 0, 0, G_OPTION_ARG_INT, &o->ngf, "Generator filters (64)", "N" },
+    { "ndf", 0, 0, G_OPTION_ARG_INT, &o->ndf, "Discriminator filters (64)", "N" },
+    { "n-critic", 0, 0, G_OPTION_ARG_INT, &o->n_critic, "WGAN-GP: critic steps per generator step (5)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr, "Adam learning rate (2e-4; WGAN-GP 1e-4)", "X" },
+    { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &o->beta1, "Adam beta1 (0.5)", "X" },
+    { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &o->beta2, "Adam beta2 (0.999; WGAN-GP 0.9)", "X" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "Random seed (0)", "N" },
+    { "save-every", 0, 0, G_OPTION_ARG_INT64, &o->save_every, "Save checkpoints every N steps (1000)", "N" },
+    { "sample-every", 0, 0, G_OPTION_ARG_INT64, &o->sample_every, "Write a sample grid every N steps (100)", "N" },
+    { "print-every", 0, 0, G_OPTION_ARG_INT64, &o->print_every, "Print and log losses every N steps (10)", "N" },
+    { "max-steps", 0, 0, G_OPTION_ARG_INT64, &o->max_steps, "Generator steps to train (required)", "N" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &o->resume, "Continue from the state saved in --out", NULL },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &o->init, "Start from G.safetensors and D.safetensors in DIR", "DIR" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &o->device, "Vulkan device index or name part", "DEV" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o->name, "Model name stored in the generator file", "TEXT" },
+    { "description", 0, 0, G_OPTION_ARG_STRING, &o->description, "Description stored in the generator file", "TEXT" },
+    /* tests: every step's inputs, for a PyTorch replay */
+    { "dump-inputs", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &o->dump_inputs, NULL, "DIR" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) oc = g_option_context_new ("- train a DCGAN on one folder of images");
+  g_option_context_add_main_entries (oc, entries, NULL);
+  g_option_context_set_summary (oc, "Writes latest_G.safetensors, which `vkstyle generate "
+                                "--model` and the Neural Texture filter load.");
+  gboolean ok = g_option_context_parse (oc, argc, argv, error);
+  g_free (arch);
+  if (!ok)
+    return FALSE;
+  if (o->gan_mode == NULL)
+    o->gan_mode = g_strdup ("vanilla");
+  if (o->data == NULL || o->out == NULL || o->max_steps <= 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "--data, --out and --max-steps are required (see --help)");
+    return FALSE;
+  }
+  o->wgan_gp = g_str_equal (o->gan_mode, "wgan-gp");
+  if (!o->wgan_gp && g_strcmp0 (o->gan_mode, "lsgan") && g_strcmp0 (o->gan_mode, "vanilla")
+      && g_strcmp0 (o->gan_mode, "hinge")) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--gan-mode must be vanilla, lsgan, hinge or wgan-gp, not %s", o->gan_mode);
+    return FALSE;
+  }
+  if (o->image_size != 32 && o->image_size != 64 && o->image_size != 128) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--image-size must be 32, 64 or 128, not %d", o->image_size);
+    return FALSE;
+  }
+  if (o->init != NULL && o->resume) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--init and --resume exclude each other");
+    return FALSE;
+  }
+  /* WGAN-GP's paper (Gulrajani et al., Algorithm 1): Adam 1e-4, betas (0.5, 0.9) here as in
+   * most DCGAN-architecture ports; the example's 2e-4, (0.5, 0.999) otherwise. */
+  if (o->lr < 0)
+    o->lr = o->wgan_gp ? 1e-4 : 2e-4;
+  if (o->beta1 < 0)
+    o->beta1 = 0.5;
+  if (o->beta2 < 0)
+    o->beta2 = o->wgan_gp ? 0.9 : 0.999;
+  if (!o->wgan_gp)
+    o->n_critic = 1;
+  return check_range ("ngf", o->ngf, 1, 512, error) && check_range ("ndf", o->ndf, 1, 512, error)
+    && check_range ("nz", o->nz, 1, 4096, error)
+    && check_range ("batch-size", o->batch_size, 2, 512, error)
+    && check_range ("n-critic", o->n_critic, 1, 100, error)
+    && check_range ("lr", o->lr, 0, 1, error) && check_range ("beta1", o->beta1, 0, 0.999999, error)
+    && check_range ("beta2", o->beta2, 0, 0.999999, error)
+    && check_range ("save-every", (double) o->save_every, 1, 1e15, error)
+    && check_range ("sample-every", (double) o->sample_every, 1, 1e15, error)
+    && check_range ("print-every", (double) o->print_every, 1, 1e15, error)
+    && check_range ("max-steps", (double) o->max_steps, 1, 1e15, error);
+}
+
+char *
+vks_gan_options_architecture (const VksGanOptions *o)
+{
+  return g_strdup_printf ("arch=dcgan gan_mode=%s image_size=%d nz=%d ngf=%d ndf=%d "
+                          "batch_size=%d n_critic=%d seed=%" G_GINT64_FORMAT, o->gan_mode,
+                          o->image_size, o->nz, o->ngf, o->ndf, o->batch_size, o->n_critic,
+                          o->seed);
+}

@@ -1,0 +1,18 @@
+/* vkstyle-train --arch dcgan's command line: PyTorch examples/dcgan's options (--image-size,
+ * --nz, --ngf, --ndf, --batch-size, --lr, --beta1) plus the GAN losses and ours (--max-steps,
+ * --init, --save-every, --sample-every, --device). */
+#pragma once
+#include <glib.h>
+
+typedef struct {
+  char *data, *out, *init, *device, *name, *description, *gan_mode, *dump_inputs;
+  int image_size, batch_size, nz, ngf, ndf, n_critic;
+  double lr, beta1, beta2;
+  gboolean resume, wgan_gp;
+  gint64 seed, max_steps, save_every, sample_every, print_every;
+} VksGanOptions;
+
+gboolean vks_gan_options_parse (VksGanOptions *opts, int *argc, char ***argv, GError **error);
+void vks_gan_options_clear (VksGanOptions *opts);
+/* The options a resumed run must share with the saved one. */
+char *vks_gan_options_architecture (const VksGanOptions *opts);
