@@ -46,12 +46,13 @@ vks_gan_trainer_free (VksGanTrainer *tr)
 }
 
 static gboolean
-step_new (VksGanTrainer *tr, Step *st, VksGanStepGraph *s, double lr, GError **error)
+step_new (VksGanTrainer *tr, Step *st, VksGanStepGraph *s, double lr, double clip,
+          GError **error)
 {
   const VksGanTrainOptions *o = &tr->opts;
   st->s = s;
-  VksOptimizerConfig config = { .kind = VKS_OPTIMIZER_ADAM, .lr = lr, .beta1 = o->beta1,
-                                .beta2 = o->beta2, .eps = 1e-8 };
+  VksOptimizerConfig config = { .kind = o->optimizer, .lr = lr, .beta1 = o->beta1,
+                                .beta2 = o->beta2, .eps = 1e-8, .clip = clip };
   st->opt = vks_optimizer_new (tr->ctx, s->graph, s->params, s->grads, s->n_params, &config,
                                error);
   if (st->opt == NULL)
@@ -87,15 +88,15 @@ vks_gan_trainer_new (VksContext *ctx, const VksGanTrainOptions *opts, GError **e
   g_autoptr (VksGanTrainer) tr = g_new0 (VksGanTrainer, 1);
   tr->ctx = ctx;
   tr->opts = *opts;
-  VksDcganStepConfig cfg = { .net = opts->net, .mode = opts->mode, .wgan_gp = opts->wgan_gp,
-                             .gp_lambda = 10.0f, .batch = opts->batch,
+  VksDcganStepConfig cfg = { .net = opts->net, .mode = opts->mode, .wasserstein = opts->wasserstein,
+                             .wgan_gp = opts->wgan_gp, .gp_lambda = 10.0f, .batch = opts->batch,
                              .sample_count = opts->sample_count };
   if (!vks_dcgan_step_build (&tr->graphs, &cfg, error))
     return NULL;
   VksGraph *graphs[] = { tr->graphs.d.graph, tr->graphs.g.graph, tr->graphs.sample };
   tr->store = vks_param_store_new (ctx, graphs, G_N_ELEMENTS (graphs), error);
-  if (tr->store == NULL || !step_new (tr, &tr->d, &tr->graphs.d, 2e-4, error) ||
-      !step_new (tr, &tr->g, &tr->graphs.g, 2e-4, error))
+  if (tr->store == NULL || !step_new (tr, &tr->d, &tr->graphs.d, 2e-4, opts->clip, error) ||
+      !step_new (tr, &tr->g, &tr->graphs.g, 2e-4, 0, error))
     return NULL;
   VksPlanOptions sopts = { .params = tr->store, .readback = &tr->graphs.sample_out,
                            .n_readback = 1 };

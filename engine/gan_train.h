@@ -1,6 +1,6 @@
 /* DCGAN training on the device, as PyTorch examples/dcgan main.py's loop: per iteration a
  * discriminator step (real batch, then G(z) detached) and a generator step on the same z, each
- * one plan whose tail is its Adam step (engine/models/dcgan_step.h). WGAN-GP: the caller runs
+ * one plan whose tail is its optimiser step (engine/models/dcgan_step.h). WGAN(-GP): the caller runs
  * n_critic discriminator steps (fresh real batches and noise) per generator step. The two
  * networks' parameters live in one store every plan reads; batch norms' running statistics are
  * copied back into it after each run (PyTorch updates them in forward). */
@@ -11,8 +11,11 @@
 typedef struct {
   VksGanConfig net;
   VksGanMode mode;
-  gboolean wgan_gp;
-  double beta1, beta2;
+  gboolean wasserstein, wgan_gp;   /* VksDcganStepConfig's */
+  /* Both networks' optimiser: Adam (beta1, beta2) or RMSprop (WGAN: beta2 is its alpha);
+   * clip > 0: the critic's weights are clamped to [-clip, clip] after each of its updates. */
+  VksOptimizerKind optimizer;
+  double beta1, beta2, clip;
   int batch;
   int sample_count;          /* images of the fixed-noise sample plan */
 } VksGanTrainOptions;

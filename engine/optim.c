@@ -18,6 +18,17 @@ vks_adam_hyper_fill (VksAdamHyper *hyper, double lr, double beta1, double beta2,
 }
 
 void
+vks_rmsprop_hyper_fill (VksAdamHyper *hyper, double lr, double alpha, double eps)
+{
+  /* torch.optim.RMSprop (1.13, single-tensor path): square_avg.mul_(alpha).addcmul_(g, g,
+   * value=1 - alpha); avg = square_avg.sqrt().add_(eps); param.addcdiv_(g, avg, value=-lr). */
+  *hyper = (VksAdamHyper) {
+    .beta2 = (float) alpha, .one_minus_beta2 = (float) (1.0 - alpha),
+    .neg_step = (float) -lr, .bias2_sqrt = 1.0f, .eps = (float) eps,
+  };
+}
+
+void
 vks_adam_hyper_set_decay (VksAdamHyper *hyper, VksAdamDecay decay, double lr, double weight_decay)
 {
   switch (decay) {
@@ -85,9 +96,10 @@ vks_adam_record (VksRecorder *rec, const VksAdamArrays *a, GError **error)
     floats_view (a->exp_avg, a->exp_avg_offset, a->count),
     floats_view (a->exp_avg_sq, a->exp_avg_sq_offset, a->count),
   };
-  int32_t decay = (int32_t) a->decay, push = (int32_t) a->count;
-  return dispatch_1d (rec, VKS_KERNEL_ADAM, &decay, 1, views, &push, sizeof push, a->count,
-                      error);
+  int32_t spec[] = { (int32_t) a->decay, (int32_t) a->rule, a->clip ? 1 : 0 };
+  int32_t push = (int32_t) a->count;
+  return dispatch_1d (rec, VKS_KERNEL_ADAM, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
+                      a->count, error);
 }
 
 gboolean

@@ -4,7 +4,7 @@
 #pragma once
 #include "engine/recorder.h"
 
-/* The step-dependent Adam factors, as the shader reads them (R32F, in this order). The host
+/* The step-dependent Adam (or RMSprop) factors, as the shader reads them (R32F, in this order). The host
  * writes them into an upload buffer before every submit (vks_adam_hyper_fill); the recorded
  * commands copy them to a device region first, since only device buffers are texel-viewable. */
 typedef struct {
@@ -13,7 +13,17 @@ typedef struct {
   float bias2_sqrt;         /* sqrt(1 - beta2^t) */
   float eps;
   float decay;              /* the weight decay's factor: see VksAdamDecay */
+  float clip;               /* CLIP: every updated value is clamped to [-clip, clip] */
 } VksAdamHyper;
+
+/* The update rule, the shader's specialisation constant RULE (shaders/adam.comp). */
+typedef enum {
+  VKS_ADAM_RULE_ADAM = 0,
+  /* torch.optim.RMSprop (no momentum, not centered): v = alpha v + (1 - alpha) g^2,
+   * p = p + (-lr g) / (sqrt(v) + eps); alpha in beta2, 1 - alpha in one_minus_beta2, -lr in
+   * neg_step; exp_avg is not used. */
+  VKS_ADAM_RULE_RMSPROP = 1,
+} VksAdamRule;
 
 /* Weight decay, the shader's specialisation constant DECAY (shaders/adam.comp). */
 typedef enum {
@@ -28,6 +38,8 @@ typedef enum {
  * and rounded to float as torch.optim.Adam does with its Python-float hyperparameters. */
 void vks_adam_hyper_fill (VksAdamHyper *hyper, double lr, double beta1, double beta2, double eps,
                           int64_t t);
+/* The same for VKS_ADAM_RULE_RMSPROP (torch.optim.RMSprop's factors do not depend on the step). */
+void vks_rmsprop_hyper_fill (VksAdamHyper *hyper, double lr, double alpha, double eps);
 /* Sets hyper->decay for that kind of weight decay (factors in double, rounded once, as
  * torch.optim.Adam and AdamW compute them from their Python floats). */
 void vks_adam_hyper_set_decay (VksAdamHyper *hyper, VksAdamDecay decay, double lr,
@@ -46,6 +58,8 @@ typedef struct {
   gboolean hyper_ready;            /* the device copy was made by an earlier command of the same
                                     * submission: no copy is recorded, hyper is not read */
   VksAdamDecay decay;
+  VksAdamRule rule;
+  gboolean clip;                   /* clamp the new values to [-hyper.clip, hyper.clip] (WGAN) */
 } VksAdamArrays;
 
 /* Records the hyperparameter copy and one dispatch: exactly torch.optim.Adam's update (amsgrad

@@ -1,6 +1,6 @@
 #!/bin/sh
 # vkstyle-train --arch dcgan: 3 iterations in one go and 2 + resume to 3 write the same bytes
-# (generator, discriminator, state), for the example's loss and WGAN-GP. TAP.
+# (generator, discriminator, state), for the example's loss, WGAN-GP and WGAN (RMSprop, clipping). TAP.
 set -u
 TRAIN=$1
 TMP=$(mktemp -d)
@@ -12,9 +12,9 @@ while [ $i -lt 6 ]; do
   { printf 'P6\n12 10\n255\n'; head -c 360 /dev/urandom; } > "$TMP/images/im$i.ppm"
   i=$((i + 1))
 done
-echo "1..2"
+echo "1..3"
 n=0
-for mode in vanilla wgan-gp; do
+for mode in vanilla wgan-gp wgan; do
   n=$((n + 1))
   args="--arch dcgan --gan-mode $mode --data $TMP/images --image-size 32 --batch-size 4 --ngf 8 --ndf 8 --nz 8 --print-every 100 --sample-every 100"
   ok=1

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Runs vkstyle-train --arch dcgan for one (and two) iterations from weights made here and
 replays them in PyTorch (tools/dcgan_torch.py, examples/dcgan main.py's loop; WGAN-GP's
-critic loop) on the very inputs the trainer used (its hidden --dump-inputs: real batches,
+critic loop; WGAN's with RMSprop and weight clipping) on the very inputs the trainer used (its hidden --dump-inputs: real batches,
 noise, WGAN-GP's mixing factors), then compares every tensor of latest_G / latest_D. Prints TAP.
 
-  test_gan_step.py VKSTYLE_TRAIN [CASE ...]   CASE: vanilla, vanilla-2steps, lsgan, hinge, wgan-gp
+  test_gan_step.py VKSTYLE_TRAIN [CASE ...]   CASE: vanilla, vanilla-2steps, lsgan, hinge, wgan-gp,
+                                               wgan, wgan-2steps
 
 Skipped (77) without VKSTYLE_TRAIN or torch. Weights are compared as in test_train_step.py:
 Adam moves an element by ~lr whatever its gradient, so an element whose gradient is a rounding
@@ -51,12 +52,19 @@ def save_net(path, net):
 
 
 def replay(mode, steps, G, D, dump):
-    """examples/dcgan main.py (vanilla / lsgan / hinge) or WGAN-GP's loop on the dumped inputs."""
+    """examples/dcgan main.py (vanilla / lsgan / hinge), WGAN-GP's or WGAN's loop (RMSprop, the
+    critic's parameters clamped after each of its steps) on the dumped inputs."""
     import torch
-    wgan = mode == "wgan-gp"
-    lr, betas = (1e-4, (0.5, 0.9)) if wgan else (2e-4, (0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    gp = mode == "wgan-gp"
+    clip = mode == "wgan"
+    wgan = gp or clip
+    if clip:
+        opt_d = torch.optim.RMSprop(D.parameters(), lr=5e-5)
+        opt_g = torch.optim.RMSprop(G.parameters(), lr=5e-5)
+    else:
+        lr, betas = (1e-4, (0.5, 0.9)) if gp else (2e-4, (0.5, 0.999))
+        opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+        opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
     bce = torch.nn.BCEWithLogitsLoss()
     mse = torch.nn.MSELoss()
 
@@ -73,7 +81,13 @@ def replay(mode, steps, G, D, dump):
         for k in range(5 if wgan else 1):
             real, z = inp["d%d.real" % k], inp["d%d.z" % k]
             D.zero_grad()
-            if wgan:
+            if clip:
+                fake = G(z).detach()
+                # D's running statistics: the real pass, then the fake one (as ours)
+                err = -D(real).mean()
+                err = D(fake).mean() + err
+                err.backward()
+            elif gp:
                 fake = G(z).detach()
                 eps = inp["d%d.eps" % k]
                 mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
@@ -87,6 +101,10 @@ def replay(mode, steps, G, D, dump):
                 fake = G(z)
                 d_loss(D(fake.detach()), False).backward()
             opt_d.step()
+            if clip:
+                with torch.no_grad():
+                    for p in D.parameters():
+                        p.clamp_(-0.01, 0.01)
         G.zero_grad()
         if wgan:
             fake = G(inp["g.z"])
@@ -122,7 +140,7 @@ def run_case(exe, case, tmp):
     mode, steps = (case[:-7], 2) if case.endswith("-2steps") else (case, 1)
     cfg = dcgan_torch.GanConfig(nz=CFG["nz"], ngf=CFG["ngf"], ndf=CFG["ndf"],
                                 image_size=CFG["image_size"],
-                                d_norm="none" if mode == "wgan-gp" else "batch")
+                                d_norm="none" if mode == "wgan-gp" else "batch")  # wgan: BN
     torch.manual_seed(3)
     G, D = dcgan_torch.Generator(cfg), dcgan_torch.Discriminator(cfg)
     G.apply(dcgan_torch.weights_init)
@@ -156,7 +174,8 @@ def main(argv):
     except ImportError:
         print("1..0 # SKIP no torch")
         return 77
-    cases = argv[2:] or ["vanilla", "vanilla-2steps", "lsgan", "hinge", "wgan-gp"]
+    cases = argv[2:] or ["vanilla", "vanilla-2steps", "lsgan", "hinge", "wgan-gp", "wgan",
+                         "wgan-2steps"]
     print("1..%d" % len(cases))
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -147,8 +147,11 @@ setup (Run *r, GError **error)
   r->epochs = vks_epoch_iterator_new (n, n, FALSE, (guint64) o->seed);
   VksGanMode mode = g_str_equal (o->gan_mode, "lsgan") ? VKS_GAN_LSGAN
                   : g_str_equal (o->gan_mode, "hinge") ? VKS_GAN_HINGE : VKS_GAN_VANILLA;
-  VksGanTrainOptions to = { .net = r->net, .mode = mode, .wgan_gp = o->wgan_gp,
-                            .beta1 = o->beta1, .beta2 = o->beta2, .batch = o->batch_size,
+  VksGanTrainOptions to = { .net = r->net, .mode = mode, .wasserstein = o->wgan,
+                            .wgan_gp = o->wgan_gp,
+                            .optimizer = o->wgan ? VKS_OPTIMIZER_RMSPROP : VKS_OPTIMIZER_ADAM,
+                            .beta1 = o->beta1, .beta2 = o->beta2, .clip = o->wgan ? o->clip : 0,
+                            .batch = o->batch_size,
                             .sample_count = SAMPLE_SIDE * SAMPLE_SIDE };
   r->tr = vks_gan_trainer_new (r->ctx, &to, error);
   if (r->tr == NULL)
@@ -231,9 +234,9 @@ train_iteration (Run *r, float losses[VKS_GAN_N_LOSSES], GError **error)
       return FALSE;
     r->d_steps++;
   }
-  /* The example's generator step judges the discriminator step's fake again (same z); WGAN-GP
-   * draws fresh noise. */
-  if (o->wgan_gp)
+  /* The example's generator step judges the discriminator step's fake again (same z); WGAN and
+   * WGAN-GP draw fresh noise. */
+  if (o->critic_loop)
     vks_gan_latents (&r->net, draw_seed (r, DRAW_G_NOISE, r->step), o->batch_size, NULL, r->z);
   if (dump) {
     dump_add (r, dump, "g.z", r->z, latent, 1);

@@ -25,23 +25,24 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
   char *arch = NULL;
   *o = (VksGanOptions) {
     .image_size = 64, .batch_size = 64, .nz = 100, .ngf = 64, .ndf = 64, .n_critic = 5,
-    .lr = -1, .beta1 = -1, .beta2 = -1, .max_steps = 0, .save_every = 1000,
+    .lr = -1, .clip = 0.01, .beta1 = -1, .beta2 = -1, .max_steps = 0, .save_every = 1000,
     .sample_every = 100, .print_every = 10,
   };
   GOptionEntry entries[] = {
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "dcgan", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Folder of training images", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder: checkpoints, samples, losses", "DIR" },
-    { "gan-mode", 0, 0, G_OPTION_ARG_STRING, &o->gan_mode, "vanilla (default: the example's BCE), lsgan, hinge or wgan-gp", "MODE" },
+    { "gan-mode", 0, 0, G_OPTION_ARG_STRING, &o->gan_mode, "vanilla (default: the example's BCE), lsgan, hinge, wgan or wgan-gp", "MODE" },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &o->image_size, "32, 64 (default) or 128", "N" },
     { "batch-size", 0, 0, G_OPTION_ARG_INT, &o->batch_size, "Images per step (64)", "N" },
     { "nz", 0, 0, G_OPTION_ARG_INT, &o->nz, "Noise length (100)", "N" },
     { "ngf", 0, 0, G_OPTION_ARG_INT, &o->ngf, "Generator filters (64)", "N" },
     { "ndf", 0, 0, G_OPTION_ARG_INT, &o->ndf, "Discriminator filters (64)", "N" },
-    { "n-critic", 0, 0, G_OPTION_ARG_INT, &o->n_critic, "WGAN-GP: critic steps per generator step (5)", "N" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr, "Adam learning rate (2e-4; WGAN-GP 1e-4)", "X" },
+    { "n-critic", 0, 0, G_OPTION_ARG_INT, &o->n_critic, "WGAN, WGAN-GP: critic steps per generator step (5)", "N" },
+    { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &o->clip, "WGAN: the critic's weights are clipped to [-X, X] (0.01)", "X" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr, "Learning rate (Adam 2e-4; WGAN-GP 1e-4; WGAN: RMSprop 5e-5)", "X" },
     { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &o->beta1, "Adam beta1 (0.5)", "X" },
-    { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &o->beta2, "Adam beta2 (0.999; WGAN-GP 0.9)", "X" },
+    { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &o->beta2, "Adam beta2 (0.999; WGAN-GP 0.9); WGAN: RMSprop alpha (0.99)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "Random seed (0)", "N" },
     { "save-every", 0, 0, G_OPTION_ARG_INT64, &o->save_every, "Save checkpoints every N steps (1000)", "N" },
     { "sample-every", 0, 0, G_OPTION_ARG_INT64, &o->sample_every, "Write a sample grid every N steps (100)", "N" },
@@ -72,10 +73,12 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
     return FALSE;
   }
   o->wgan_gp = g_str_equal (o->gan_mode, "wgan-gp");
-  if (!o->wgan_gp && g_strcmp0 (o->gan_mode, "lsgan") && g_strcmp0 (o->gan_mode, "vanilla")
+  o->wgan = g_str_equal (o->gan_mode, "wgan");
+  o->critic_loop = o->wgan || o->wgan_gp;
+  if (!o->critic_loop && g_strcmp0 (o->gan_mode, "lsgan") && g_strcmp0 (o->gan_mode, "vanilla")
       && g_strcmp0 (o->gan_mode, "hinge")) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--gan-mode must be vanilla, lsgan, hinge or wgan-gp, not %s", o->gan_mode);
+                 "--gan-mode must be vanilla, lsgan, hinge, wgan or wgan-gp, not %s", o->gan_mode);
     return FALSE;
   }
   if (o->image_size != 32 && o->image_size != 64 && o->image_size != 128) {
@@ -88,19 +91,21 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
     return FALSE;
   }
   /* WGAN-GP's paper (Gulrajani et al., Algorithm 1): Adam 1e-4, betas (0.5, 0.9) here as in
-   * most DCGAN-architecture ports; the example's 2e-4, (0.5, 0.999) otherwise. */
+   * most DCGAN-architecture ports; WGAN's (Arjovsky et al., Algorithm 1): RMSprop 5e-5 (torch's
+   * alpha 0.99 is --beta2 there); the example's 2e-4, (0.5, 0.999) otherwise. */
   if (o->lr < 0)
-    o->lr = o->wgan_gp ? 1e-4 : 2e-4;
+    o->lr = o->wgan ? 5e-5 : o->wgan_gp ? 1e-4 : 2e-4;
   if (o->beta1 < 0)
     o->beta1 = 0.5;
   if (o->beta2 < 0)
-    o->beta2 = o->wgan_gp ? 0.9 : 0.999;
-  if (!o->wgan_gp)
+    o->beta2 = o->wgan ? 0.99 : o->wgan_gp ? 0.9 : 0.999;
+  if (!o->critic_loop)
     o->n_critic = 1;
   return check_range ("ngf", o->ngf, 1, 512, error) && check_range ("ndf", o->ndf, 1, 512, error)
     && check_range ("nz", o->nz, 1, 4096, error)
     && check_range ("batch-size", o->batch_size, 2, 512, error)
     && check_range ("n-critic", o->n_critic, 1, 100, error)
+    && check_range ("clip", o->clip, 1e-6, 1e3, error)
     && check_range ("lr", o->lr, 0, 1, error) && check_range ("beta1", o->beta1, 0, 0.999999, error)
     && check_range ("beta2", o->beta2, 0, 0.999999, error)
     && check_range ("save-every", (double) o->save_every, 1, 1e15, error)
@@ -112,8 +117,10 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
 char *
 vks_gan_options_architecture (const VksGanOptions *o)
 {
+  /* clip only for WGAN, so that the other modes' saved states still resume */
+  g_autofree char *clip = o->wgan ? g_strdup_printf (" clip=%g", o->clip) : g_strdup ("");
   return g_strdup_printf ("arch=dcgan gan_mode=%s image_size=%d nz=%d ngf=%d ndf=%d "
-                          "batch_size=%d n_critic=%d seed=%" G_GINT64_FORMAT, o->gan_mode,
+                          "batch_size=%d n_critic=%d%s seed=%" G_GINT64_FORMAT, o->gan_mode,
                           o->image_size, o->nz, o->ngf, o->ndf, o->batch_size, o->n_critic,
-                          o->seed);
+                          clip, o->seed);
 }

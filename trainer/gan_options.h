@@ -7,8 +7,10 @@
 typedef struct {
   char *data, *out, *init, *device, *name, *description, *gan_mode, *dump_inputs;
   int image_size, batch_size, nz, ngf, ndf, n_critic;
-  double lr, beta1, beta2;
+  double lr, beta1, beta2, clip;
   gboolean resume, wgan_gp;
+  gboolean wgan;             /* --gan-mode wgan: weight clipping, RMSprop */
+  gboolean critic_loop;      /* wgan or wgan-gp: n_critic critic steps, fresh noise for G */
   gint64 seed, max_steps, save_every, sample_every, print_every;
 } VksGanOptions;
 

@@ -88,13 +88,15 @@ build_discriminator_step (VksGanStepGraph *s, const VksDcganStepConfig *cfg)
   VksNode fake_out = critic (g, cfg, s->fake, on_fake);
   chain_updates (g, s->updates, on_real, on_fake);
   VksNode *l = s->loss;
-  if (cfg->wgan_gp) {
-    s->eps = vks_input (g, "eps", vks_shape (cfg->batch, 1, 1, 1));
+  if (cfg->wasserstein || cfg->wgan_gp) {
     l[VKS_GAN_LOSS_D_REAL] = vks_scale (g, vks_mean (g, real_out), -1.0f);
     l[VKS_GAN_LOSS_D_FAKE] = vks_mean (g, fake_out);
-    l[VKS_GAN_LOSS_GP] = gradient_penalty (g, cfg, s->real, s->fake, s->eps);
-    l[VKS_GAN_LOSS_D] = vks_add (g, vks_add (g, l[VKS_GAN_LOSS_D_FAKE], l[VKS_GAN_LOSS_D_REAL]),
-                                 l[VKS_GAN_LOSS_GP]);
+    l[VKS_GAN_LOSS_D] = vks_add (g, l[VKS_GAN_LOSS_D_FAKE], l[VKS_GAN_LOSS_D_REAL]);
+    if (cfg->wgan_gp) {
+      s->eps = vks_input (g, "eps", vks_shape (cfg->batch, 1, 1, 1));
+      l[VKS_GAN_LOSS_GP] = gradient_penalty (g, cfg, s->real, s->fake, s->eps);
+      l[VKS_GAN_LOSS_D] = vks_add (g, l[VKS_GAN_LOSS_D], l[VKS_GAN_LOSS_GP]);
+    }
   } else {
     l[VKS_GAN_LOSS_D_REAL] = vks_gan_loss (g, cfg->mode, real_out, TRUE, FALSE);
     l[VKS_GAN_LOSS_D_FAKE] = vks_gan_loss (g, cfg->mode, fake_out, FALSE, FALSE);
@@ -110,13 +112,14 @@ build_generator_step (VksGanStepGraph *s, const VksDcganStepConfig *cfg)
   s->updates = g_array_new (FALSE, FALSE, sizeof (VksRunningUpdate));
   s->z = noise_input (g, cfg, cfg->batch);
   /* The example judges the discriminator step's fake again: its G ran once an iteration, so
-   * G's statistics move here only when this step draws its own noise (WGAN-GP). */
+   * G's statistics move here only when this step draws its own noise (WGAN, WGAN-GP). */
+  gboolean critic_loss = cfg->wasserstein || cfg->wgan_gp;
   s->fake = vks_dcgan_generator (g, s->z, &cfg->net, TRUE, VKS_GAN_PREFIX_G,
-                                 cfg->wgan_gp ? s->updates : NULL);
+                                 critic_loss ? s->updates : NULL);
   VksNode out = critic (g, cfg, s->fake, s->updates);
   VksNode *l = s->loss;
-  l[VKS_GAN_LOSS_G] = cfg->wgan_gp ? vks_scale (g, vks_mean (g, out), -1.0f)
-                                   : vks_gan_loss (g, cfg->mode, out, TRUE, TRUE);
+  l[VKS_GAN_LOSS_G] = critic_loss ? vks_scale (g, vks_mean (g, out), -1.0f)
+                                  : vks_gan_loss (g, cfg->mode, out, TRUE, TRUE);
   params_of (s, l[VKS_GAN_LOSS_G], VKS_GAN_PREFIX_G);
 }
 

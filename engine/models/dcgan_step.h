@@ -5,7 +5,8 @@
  *    as two forward passes of D (each updating D's running statistics, in that order), and the
  *    gradient of their sum with respect to D's parameters. WGAN-GP instead: mean(D(fake)) -
  *    mean(D(real)) + lambda ((|dD(x^)/dx^|_2 - 1)^2).mean(), x^ = eps real + (1 - eps) fake, eps
- *    per sample (an input, drawn on the host).
+ *    per sample (an input, drawn on the host). WGAN (weight clipping): the same without the
+ *    penalty.
  *  - generator step: G(z) and D(G(z)) in training mode (G's running statistics move in the
  *    discriminator step's pass, and here only for WGAN-GP, whose step draws its own noise), errG = loss(D(G(z)), real) (WGAN-GP:
  *    -mean(D(G(z)))), gradient with respect to G's parameters only.
@@ -16,8 +17,11 @@
 
 typedef struct {
   VksGanConfig net;
-  VksGanMode mode;         /* vanilla, lsgan, hinge (ignored when wgan_gp) */
-  gboolean wgan_gp;
+  VksGanMode mode;         /* vanilla, lsgan, hinge (ignored when wasserstein) */
+  /* WGAN's critic loss mean(D(fake)) - mean(D(real)), G's -mean(D(G(z))) on fresh noise;
+   * wgan_gp (implies it) adds the gradient penalty, plain WGAN clips weights instead (the
+   * optimiser's clip). */
+  gboolean wasserstein, wgan_gp;
   float gp_lambda;         /* 10 */
   int batch, sample_count;
 } VksDcganStepConfig;

@@ -13,7 +13,7 @@ struct VksOptimizer {
   VksContext *ctx;
   const VksGraph *g;
   VksOptimizerKind kind;
-  double lr, beta1, beta2, eps;
+  double lr, beta1, beta2, eps, clip;
   int n_groups;
   VksParamGroup *groups;
   int n_params;
@@ -52,11 +52,11 @@ check_config (const VksGraph *g, const VksNode *params, const VksNode *grads, in
               const VksOptimizerConfig *c, GError **error)
 {
   if (!(c->lr >= 0 && c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1 &&
-        c->eps > 0 && c->n_groups >= 0 && (c->n_groups == 0 || c->groups != NULL) &&
+        c->eps > 0 && c->clip >= 0 && c->n_groups >= 0 && (c->n_groups == 0 || c->groups != NULL) &&
         n_params >= 0)) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
-                 "optimizer: lr %g, betas (%g, %g), eps %g or %d groups are out of range", c->lr,
-                 c->beta1, c->beta2, c->eps, c->n_groups);
+                 "optimizer: lr %g, betas (%g, %g), eps %g, clip %g or %d groups are out of "
+                 "range", c->lr, c->beta1, c->beta2, c->eps, c->clip, c->n_groups);
     return FALSE;
   }
   for (int k = 0; k < c->n_groups; k++)
@@ -97,7 +97,8 @@ vks_optimizer_new (VksContext *ctx, VksGraph *g, const VksNode *params, const Vk
     return NULL;
   g_autoptr (VksOptimizer) opt = g_new0 (VksOptimizer, 1);
   *opt = (VksOptimizer) { .ctx = ctx, .g = g, .kind = c->kind, .lr = c->lr, .beta1 = c->beta1,
-                          .beta2 = c->beta2, .eps = c->eps, .n_params = n_params };
+                          .beta2 = c->beta2, .eps = c->eps, .clip = c->clip,
+                          .n_params = n_params };
   opt->n_groups = MAX (c->n_groups, 1);
   opt->groups = g_new (VksParamGroup, opt->n_groups);
   if (c->n_groups == 0)
@@ -208,6 +209,8 @@ vks_optimizer_tail (VksPlan *plan, VksRecorder *rec, gpointer data, GError **err
       .count = opt->count[i],
       .hyper_device = opt->state, .hyper_device_offset = opt->group_of[i] * opt->hyper_stride,
       .hyper_ready = TRUE, .decay = group_decay (opt, opt->group_of[i]),
+      .rule = opt->kind == VKS_OPTIMIZER_RMSPROP ? VKS_ADAM_RULE_RMSPROP : VKS_ADAM_RULE_ADAM,
+      .clip = opt->clip > 0,
     };
     VkDeviceSize bytes;
     vks_plan_storage (plan, opt->params[i], &a.param, &a.param_offset, &bytes);
@@ -244,7 +247,11 @@ vks_optimizer_run (VksOptimizer *opt, GError **error)
   for (int k = 0; k < opt->n_groups; k++) {
     double lr = opt->lr * opt->groups[k].lr_scale;
     VksAdamHyper h;
-    vks_adam_hyper_fill (&h, lr, opt->beta1, opt->beta2, opt->eps, opt->step + 1);
+    if (opt->kind == VKS_OPTIMIZER_RMSPROP)
+      vks_rmsprop_hyper_fill (&h, lr, opt->beta2, opt->eps);
+    else
+      vks_adam_hyper_fill (&h, lr, opt->beta1, opt->beta2, opt->eps, opt->step + 1);
+    h.clip = (float) opt->clip;
     vks_adam_hyper_set_decay (&h, group_decay (opt, k), lr, opt->groups[k].weight_decay);
     memcpy ((guint8 *) opt->hyper->mapped + k * opt->hyper_stride, &h, sizeof h);
   }

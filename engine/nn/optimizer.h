@@ -1,4 +1,4 @@
-/* Training any graph: Adam or AdamW updates of its parameters from the gradients vks_grad made,
+/* Training any graph: Adam, AdamW or RMSprop updates of its parameters from the gradients vks_grad made,
  * and a moving average (EMA) of parameters, both recorded into the plan's tail so that forward,
  * backward and update are one submission; training state saved to and loaded from a checkpoint
  * by name, so that a resumed run computes the same bits as one that never stopped.
@@ -20,6 +20,9 @@
 typedef enum {
   VKS_OPTIMIZER_ADAM,       /* torch.optim.Adam: weight_decay is an L2 term added to the gradient */
   VKS_OPTIMIZER_ADAMW,      /* torch.optim.AdamW: decoupled, p *= 1 - lr wd before the update */
+  /* torch.optim.RMSprop, no momentum, not centered: beta2 is its alpha (0.99), beta1 unused;
+   * weight_decay as Adam's. Its square_avg is saved as exp_avg_sq (exp_avg stays zero). */
+  VKS_OPTIMIZER_RMSPROP,
 } VksOptimizerKind;
 
 /* A parameter group as in torch's param_groups: StarGAN v2 trains its mapping network with 100
@@ -36,6 +39,8 @@ typedef struct {
   int n_groups;             /* 0: one group, lr_scale 1, weight_decay above */
   const VksParamGroup *groups;
   const int *group_of;      /* n_params entries, each parameter's group; NULL: all in group 0 */
+  double clip;              /* > 0: every updated value is clamped to [-clip, clip] after the
+                             * update (WGAN's weight clipping); 0: none */
 } VksOptimizerConfig;
 
 typedef struct VksOptimizer VksOptimizer;
