@@ -63,7 +63,9 @@ test_prepare (void)
   for (size_t i = 0; i < n; i++)
     err = MAX (err, fabs ((double) out[i] - want->data[i]));
   g_test_message ("bilinear resize 83x61 -> 299: max error %.3g", err);
-  g_assert_cmpfloat (err, <=, 1e-6);
+  /* float32 rounding of values in [-1, 1]: 6e-7 against torch 1.13 (Debian 12), 8.8e-6 against
+   * torch 2.6 (Debian 13), whose bilinear kernel orders its arithmetic differently */
+  g_assert_cmpfloat (err, <=, 2e-5);
 }
 
 static void
