@@ -1,5 +1,7 @@
 #include "trainer/gan_options.h"
 
+#include "trainer/train_options.h"   /* vks_option_check_range */
+
 void
 vks_gan_options_clear (VksGanOptions *o)
 {
@@ -7,16 +9,6 @@ vks_gan_options_clear (VksGanOptions *o)
                        &o->gan_mode, &o->dump_inputs };
   for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
     g_clear_pointer (strings[i], g_free);
-}
-
-static gboolean
-check_range (const char *name, double value, double lo, double hi, GError **error)
-{
-  if (value >= lo && value <= hi)
-    return TRUE;
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--%s must be in [%g, %g], not %g",
-               name, lo, hi, value);
-  return FALSE;
 }
 
 gboolean
@@ -101,17 +93,19 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
     o->beta2 = o->wgan ? 0.99 : o->wgan_gp ? 0.9 : 0.999;
   if (!o->critic_loop)
     o->n_critic = 1;
-  return check_range ("ngf", o->ngf, 1, 512, error) && check_range ("ndf", o->ndf, 1, 512, error)
-    && check_range ("nz", o->nz, 1, 4096, error)
-    && check_range ("batch-size", o->batch_size, 2, 512, error)
-    && check_range ("n-critic", o->n_critic, 1, 100, error)
-    && check_range ("clip", o->clip, 1e-6, 1e3, error)
-    && check_range ("lr", o->lr, 0, 1, error) && check_range ("beta1", o->beta1, 0, 0.999999, error)
-    && check_range ("beta2", o->beta2, 0, 0.999999, error)
-    && check_range ("save-every", (double) o->save_every, 1, 1e15, error)
-    && check_range ("sample-every", (double) o->sample_every, 1, 1e15, error)
-    && check_range ("print-every", (double) o->print_every, 1, 1e15, error)
-    && check_range ("max-steps", (double) o->max_steps, 1, 1e15, error);
+  return vks_option_check_range ("ngf", o->ngf, 1, 512, error)
+    && vks_option_check_range ("ndf", o->ndf, 1, 512, error)
+    && vks_option_check_range ("nz", o->nz, 1, 4096, error)
+    && vks_option_check_range ("batch-size", o->batch_size, 2, 512, error)
+    && vks_option_check_range ("n-critic", o->n_critic, 1, 100, error)
+    && vks_option_check_range ("clip", o->clip, 1e-6, 1e3, error)
+    && vks_option_check_range ("lr", o->lr, 0, 1, error)
+    && vks_option_check_range ("beta1", o->beta1, 0, 0.999999, error)
+    && vks_option_check_range ("beta2", o->beta2, 0, 0.999999, error)
+    && vks_option_check_range ("save-every", (double) o->save_every, 1, 1e15, error)
+    && vks_option_check_range ("sample-every", (double) o->sample_every, 1, 1e15, error)
+    && vks_option_check_range ("print-every", (double) o->print_every, 1, 1e15, error)
+    && vks_option_check_range ("max-steps", (double) o->max_steps, 1, 1e15, error);
 }
 
 char *

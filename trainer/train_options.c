@@ -11,8 +11,8 @@ vks_train_options_clear (VksTrainOptions *o)
     g_clear_pointer (strings[i], g_free);
 }
 
-static gboolean
-check_range (const char *name, double value, double lo, double hi, GError **error)
+gboolean
+vks_option_check_range (const char *name, double value, double lo, double hi, GError **error)
 {
   if (value >= lo && value <= hi)
     return TRUE;
@@ -94,23 +94,25 @@ vks_train_options_parse (VksTrainOptions *o, int *argc, char ***argv, GError **e
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--init and --resume exclude each other");
     return FALSE;
   }
-  return check_range ("ngf", o->ngf, 1, 256, error) && check_range ("ndf", o->ndf, 1, 256, error)
-    && check_range ("n-blocks", o->n_blocks, 0, 64, error)
-    && check_range ("n-layers-d", o->n_layers_d, 1, 6, error)
-    && check_range ("batch-size", o->batch_size, 1, 64, error)
-    && check_range ("crop-size", o->crop_size, 8, 4096, error)
-    && check_range ("load-size", o->load_size, o->crop_size, 8192, error)
-    && check_range ("pool-size", o->pool_size, 0, 10000, error)
-    && check_range ("lr", o->lr, 0, 1, error) && check_range ("beta1", o->beta1, 0, 0.999999, error)
-    && check_range ("n-epochs", o->n_epochs, 0, 1000000, error)
-    && check_range ("n-epochs-decay", o->n_epochs_decay, 0, 1000000, error)
-    && check_range ("lambda-a", o->lambda_a, 0, 1e6, error)
-    && check_range ("lambda-b", o->lambda_b, 0, 1e6, error)
-    && check_range ("lambda-identity", o->lambda_identity, 0, 1e6, error)
-    && check_range ("save-every", (double) o->save_every, 1, 1e15, error)
-    && check_range ("sample-every", (double) o->sample_every, 1, 1e15, error)
-    && check_range ("print-every", (double) o->print_every, 1, 1e15, error)
-    && check_range ("max-steps", (double) o->max_steps, 0, 1e15, error);
+  return vks_option_check_range ("ngf", o->ngf, 1, 256, error)
+    && vks_option_check_range ("ndf", o->ndf, 1, 256, error)
+    && vks_option_check_range ("n-blocks", o->n_blocks, 0, 64, error)
+    && vks_option_check_range ("n-layers-d", o->n_layers_d, 1, 6, error)
+    && vks_option_check_range ("batch-size", o->batch_size, 1, 64, error)
+    && vks_option_check_range ("crop-size", o->crop_size, 8, 4096, error)
+    && vks_option_check_range ("load-size", o->load_size, o->crop_size, 8192, error)
+    && vks_option_check_range ("pool-size", o->pool_size, 0, 10000, error)
+    && vks_option_check_range ("lr", o->lr, 0, 1, error)
+    && vks_option_check_range ("beta1", o->beta1, 0, 0.999999, error)
+    && vks_option_check_range ("n-epochs", o->n_epochs, 0, 1000000, error)
+    && vks_option_check_range ("n-epochs-decay", o->n_epochs_decay, 0, 1000000, error)
+    && vks_option_check_range ("lambda-a", o->lambda_a, 0, 1e6, error)
+    && vks_option_check_range ("lambda-b", o->lambda_b, 0, 1e6, error)
+    && vks_option_check_range ("lambda-identity", o->lambda_identity, 0, 1e6, error)
+    && vks_option_check_range ("save-every", (double) o->save_every, 1, 1e15, error)
+    && vks_option_check_range ("sample-every", (double) o->sample_every, 1, 1e15, error)
+    && vks_option_check_range ("print-every", (double) o->print_every, 1, 1e15, error)
+    && vks_option_check_range ("max-steps", (double) o->max_steps, 0, 1e15, error);
 }
 
 char *

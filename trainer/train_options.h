@@ -15,5 +15,9 @@ typedef struct {
 /* Parses argv (consumed) into opts; on --help prints and returns FALSE with no error. */
 gboolean vks_train_options_parse (VksTrainOptions *opts, int *argc, char ***argv, GError **error);
 void vks_train_options_clear (VksTrainOptions *opts);
+/* "--NAME must be in [lo, hi], not VALUE" (G_OPTION_ERROR_BAD_VALUE) unless lo <= value <= hi;
+ * every trainer's options check their numbers with it. */
+gboolean vks_option_check_range (const char *name, double value, double lo, double hi,
+                                 GError **error);
 /* "ngf=64 n_blocks=9 ..." — the options a checkpoint's metadata records. */
 char *vks_train_options_describe (const VksTrainOptions *opts);
