@@ -267,11 +267,15 @@ fold_bytes (const VksConvBackward *bw, int n)
 VkDeviceSize
 vks_conv_backward_scratch_bytes (const VksConvBackward *bw, int n, VkDeviceSize budget)
 {
-  VkDeviceSize data = fold_bytes (bw, n) + vks_conv_scratch_bytes (&bw->data, bw->ho, bw->wo,
+  VkDeviceSize data = fold_bytes (bw, n) + vks_conv_scratch_bytes (&bw->data, n, bw->ho, bw->wo,
                                                                    budget);
   ColsGeometry g = cols_geometry (bw);
   VkDeviceSize row = (VkDeviceSize) vks_ceil_div (g.columns, 4) * 16;
   VkDeviceSize weight = MAX ((VkDeviceSize) g.k * 16, MIN ((VkDeviceSize) g.k * row, budget));
+  /* as many whole images' column matrices side by side as the budget holds */
+  VkDeviceSize images = MIN ((VkDeviceSize) MAX (n, 1), budget / ((VkDeviceSize) g.k * row));
+  if (images >= 2)
+    weight = images * g.k * row;
   return MAX (data, weight);
 }
 
@@ -329,8 +333,15 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
   const VksTensor *a = f->transposed ? x : dy;      /* the other factor, read along its planes */
   ColsGeometry g = cols_geometry (bw);
   int m = a->c;
-  long chunk = (long) (scratch_bytes / ((VkDeviceSize) g.k * 16)) * 4;
-  chunk = MIN (chunk, vks_ceil_div (g.columns, 4) * 4);
+  /* Whole images side by side in the column matrix, summed by one GEMM (see ops.c's
+   * images_per_group), when at least one fits; else one image in column chunks. */
+  long seg = vks_ceil_div (g.columns, 4) * 4;
+  int group = (int) MIN ((VkDeviceSize) x->n, scratch_bytes / ((VkDeviceSize) g.k * seg * 4));
+  long chunk = seg;
+  if (group < 1) {
+    group = 1;
+    chunk = (long) (scratch_bytes / ((VkDeviceSize) g.k * 16)) * 4;
+  }
   if (chunk < 4) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
                  "internal error: convolution backward scratch of %" G_GUINT64_FORMAT
@@ -346,7 +357,8 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
                                           G_N_ELEMENTS (im2col_spec), error);
   if (im2col == NULL)
     return FALSE;
-  int32_t col_row4 = (int32_t) (chunk / 4);
+  int32_t seg4 = (int32_t) (chunk / 4);
+  int32_t col_row4 = seg4 * group;
   VksView cols = { scratch, scratch_offset, (VkDeviceSize) g.k * col_row4 * 16,
                    VK_FORMAT_R32G32B32A32_SFLOAT };
   VksView dwv = floats_view (dw, dw_offset, (VkDeviceSize) m * g.k);
@@ -357,19 +369,22 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
     .in_h = src->h, .in_w = src->w, .in_plane = src->plane, .grid_w = g.grid_w,
     .col_row4 = col_row4, .step_y = f->stride, .step_x = f->stride,
     .src_texels = (int32_t) (vks_tensor_bytes (src) / 16),
+    .col_seg4 = seg4, .src_image = src->c * src->plane,
   };
   for (int t = 0; t < f->kh; t++)
     ip.off_y[t] = t - f->pad;
   for (int t = 0; t < f->kw; t++)
     ip.off_x[t] = t - f->pad;
   gboolean first = TRUE;
-  for (int img = 0; img < x->n; img++)
+  for (int img0 = 0; img0 < x->n; img0 += group) {
+    int images = MIN (group, x->n - img0);
     for (long n_begin = 0; n_begin < g.columns; n_begin += chunk) {
       int32_t n_count = (int32_t) MIN (chunk, g.columns - n_begin);
-      ip.src_base = img * src->c * src->plane;
+      ip.src_base = img0 * src->c * src->plane;
       ip.n_begin = (int32_t) n_begin;
       ip.n_count = n_count;
-      uint32_t ig[3] = { (uint32_t) vks_ceil_div (vks_ceil_div (n_count, 4), wg), (uint32_t) g.k, 1 };
+      ip.col_row4 = seg4 * images;
+      uint32_t ig[3] = { (uint32_t) vks_ceil_div (ip.col_row4, wg), (uint32_t) g.k, 1 };
       if (!vks_recorder_dispatch (rec, im2col, iv, &ip, sizeof ip, ig, error))
         return FALSE;
 
@@ -380,14 +395,16 @@ vks_conv_backward_weight (VksRecorder *rec, const VksConvBackward *bw, const Vks
       if (gemm == NULL)
         return FALSE;
       VksGemmPush gp = {
-        .m = m, .k = g.k, .n_count = n_count, .w_row4 = a->plane / 4, .col_row4 = col_row4,
-        .a_batch4 = (int32_t) (((long) img * a->c * a->plane + n_begin) / 4),
+        .m = m, .k = g.k, .n_count = n_count, .w_row4 = a->plane / 4, .col_row4 = ip.col_row4,
+        .a_batch4 = (int32_t) (((long) img0 * a->c * a->plane + n_begin) / 4),
         .dst_base = 0, .dst_plane = g.k,
+        .col_seg4 = seg4, .images = images, .a_image4 = a->c * a->plane / 4,
       };
       uint32_t gg[3] = { (uint32_t) vks_ceil_div (vks_ceil_div (g.k, 4 * wg_cols4), wg),
                          (uint32_t) vks_ceil_div (m, wg_rows), 1 };
       if (!vks_recorder_dispatch (rec, gemm, gv, &gp, sizeof gp, gg, error))
         return FALSE;
     }
+  }
   return TRUE;
 }

@@ -221,24 +221,73 @@ phase_plane_floats (const VksConv *conv, int ho, int wo)
 /* Rounded up to an alignment every device accepts for texel views (the column matrix follows). */
 #define PHASE_REGION_ALIGN 4096
 
+/* One image's phase planes (transposed convolutions; else 0). */
 static VkDeviceSize
-phase_region_bytes (const VksConv *conv, int ho, int wo)
+image_phase_bytes (const VksConv *conv, int ho, int wo)
 {
   if (!conv->d.transposed)
     return 0;
-  VkDeviceSize bytes = (VkDeviceSize) conv->n_passes * conv->d.cout *
-                       phase_plane_floats (conv, ho, wo) * sizeof (float);
+  return (VkDeviceSize) conv->n_passes * conv->d.cout * phase_plane_floats (conv, ho, wo) *
+         sizeof (float);
+}
+
+static VkDeviceSize
+phase_region_bytes (const VksConv *conv, int ho, int wo, int images)
+{
+  VkDeviceSize bytes = image_phase_bytes (conv, ho, wo) * images;
   return (bytes + PHASE_REGION_ALIGN - 1) / PHASE_REGION_ALIGN * PHASE_REGION_ALIGN;
+}
+
+/* Columns of one pass for one image, padded to a multiple of what one GEMM invocation reads so
+ * its fetches stay inside the column matrix (and, side by side, inside the image's segment). */
+static long
+pass_columns (const VksConv *conv, const VksConvPass *pass, int ho, int wo)
+{
+  int s = conv->d.transposed ? conv->d.stride : 1;
+  return (long) pass_grid (ho, pass->phase_y, s) * pass_grid (wo, pass->phase_x, s);
+}
+
+static long
+padded_columns (const VksConv *conv, long columns)
+{
+  long unit = 4L * conv->cols4;
+  return vks_ceil_div (columns, unit) * unit;
+}
+
+/* Scratch for one whole image: its phase planes and the largest pass's column matrix (the
+ * passes run one after another and reuse it). */
+static VkDeviceSize
+image_scratch_bytes (const VksConv *conv, int ho, int wo)
+{
+  VkDeviceSize cols = 0;
+  for (int p = 0; p < conv->n_passes; p++)
+    cols = MAX (cols, (VkDeviceSize) conv->pass[p].k *
+                        padded_columns (conv, pass_columns (conv, &conv->pass[p], ho, wo)) * 4);
+  return cols + image_phase_bytes (conv, ho, wo);
+}
+
+/* Images whose whole column matrices fit the scratch side by side: small images (a GAN's 4x4 to
+ * 32x32 layers at batch 64) then cost two dispatches per pass instead of two per image, which
+ * on lavapipe ran mostly idle workgroups (DCGAN 32x32 batch 32 step: 5250 dispatches). */
+static int
+images_per_group (const VksConv *conv, int n, int ho, int wo, VkDeviceSize scratch_bytes)
+{
+  VkDeviceSize per = image_scratch_bytes (conv, ho, wo);
+  if (scratch_bytes <= PHASE_REGION_ALIGN || per == 0)
+    return 1;
+  VkDeviceSize fit = (scratch_bytes - PHASE_REGION_ALIGN) / per;
+  return (int) CLAMP (fit, 1, (VkDeviceSize) n);
 }
 
 typedef struct {
   int32_t out_w, out_count, out_plane, dst_base, phase_plane, phase_stride;
   int32_t grid_w[2];
+  int32_t dst_image, phase_image;
 } ShufflePush;
 
 static gboolean
 record_shuffle (VksRecorder *rec, const VksConv *conv, const VksView *phases, const VksTensor *y,
-                int img, GError **error)
+                int img0, int images, GError **error)
 {
   VksContext *ctx = vks_recorder_context (rec);
   int32_t spec[] = { (int32_t) ctx->workgroup_size, conv->d.stride };
@@ -248,16 +297,18 @@ record_shuffle (VksRecorder *rec, const VksConv *conv, const VksView *phases, co
   int plane = phase_plane_floats (conv, y->h, y->w);
   ShufflePush push = {
     .out_w = y->w, .out_count = y->h * y->w, .out_plane = y->plane,
-    .dst_base = img * y->c * y->plane, .phase_plane = plane, .phase_stride = y->c * plane,
+    .dst_base = img0 * y->c * y->plane, .phase_plane = plane, .phase_stride = y->c * plane,
     .grid_w = { pass_grid (y->w, 0, conv->d.stride), pass_grid (y->w, 1, conv->d.stride) },
+    .dst_image = y->c * y->plane, .phase_image = conv->n_passes * y->c * plane,
   };
   VksView views[] = { *phases, vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT) };
-  uint32_t groups[3] = { (uint32_t) vks_ceil_div (y->plane / 4, ctx->workgroup_size), (uint32_t) y->c, 1 };
+  uint32_t groups[3] = { (uint32_t) vks_ceil_div (y->plane / 4, ctx->workgroup_size),
+                         (uint32_t) y->c, (uint32_t) images };
   return vks_recorder_dispatch (rec, pipe, views, &push, sizeof push, groups, error);
 }
 
 VkDeviceSize
-vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget)
+vks_conv_scratch_bytes (const VksConv *conv, int n, int h, int w, VkDeviceSize budget)
 {
   int ho, wo;
   if (!vks_conv_output_size (conv, h, w, &ho, &wo, NULL))
@@ -266,54 +317,61 @@ vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget)
     return vks_winograd_scratch_bytes (conv, ho, wo, budget);
   if (conv->algo == VKS_CONV_IMPLICIT)
     return 0;
+  /* One image at a time, in column chunks of at most the budget... */
   VkDeviceSize need = 0;
-  int s = conv->d.transposed ? conv->d.stride : 1;
-  VkDeviceSize phases = phase_region_bytes (conv, ho, wo);
   for (int p = 0; p < conv->n_passes; p++) {
     const VksConvPass *pass = &conv->pass[p];
-    long cols = (long) pass_grid (ho, pass->phase_y, s) * pass_grid (wo, pass->phase_x, s);
-    /* Chunks are whole multiples of what one GEMM invocation reads, so its fetches stay inside
-     * the column matrix. */
     long unit = 4L * conv->cols4;
-    VkDeviceSize row = (VkDeviceSize) vks_ceil_div (cols, unit) * unit * 4;
-    VkDeviceSize full = row * pass->k;
+    VkDeviceSize full = (VkDeviceSize) pass->k *
+                        padded_columns (conv, pass_columns (conv, pass, ho, wo)) * 4;
     VkDeviceSize chunk = MAX ((VkDeviceSize) pass->k * unit * 4, MIN (full, budget));
     need = MAX (need, chunk);
   }
-  return need + phases;
+  need += phase_region_bytes (conv, ho, wo, 1);
+  /* ...or as many whole images side by side as the budget holds. */
+  VkDeviceSize per = image_scratch_bytes (conv, ho, wo);
+  VkDeviceSize images = MIN ((VkDeviceSize) MAX (n, 1), budget / MAX (per, 1));
+  if (images >= 2)
+    need = MAX (need, PHASE_REGION_ALIGN + images * per);
+  return need;
 }
 
-/* Where one GEMM pass writes: y itself, or (transposed) its phase plane in the scratch. */
+/* Where one GEMM pass writes: y itself, or (transposed) its phase plane in the scratch; image
+ * img0 + i of the group at base + i * image_floats. */
 typedef struct {
   VksView out4, out1;
-  int32_t base, plane;
+  int32_t base, plane, image_floats;
 } PassOutput;
 
+/* One pass over images [img0, img0 + images): with several images, each one's whole column
+ * matrix in its own segment of the rows; with one, in chunks of the columns the scratch holds. */
 static gboolean
 record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, const VksTensor *x,
-             int img, int ho, int wo, const VksBuffer *scratch, VkDeviceSize scratch_offset,
-             VkDeviceSize scratch_bytes, const PassOutput *out, GError **error)
+             int img0, int images, int ho, int wo, const VksBuffer *scratch,
+             VkDeviceSize scratch_offset, VkDeviceSize scratch_bytes, const PassOutput *out,
+             GError **error)
 {
   VksContext *ctx = vks_recorder_context (rec);
   const VksConvDesc *d = &conv->d;
   const int32_t wg = (int32_t) ctx->workgroup_size;
   int s = d->transposed ? d->stride : 1;
-  int grid_h = pass_grid (ho, pass->phase_y, s), grid_w = pass_grid (wo, pass->phase_x, s);
-  long n_total = (long) grid_h * grid_w;
+  int grid_w = pass_grid (wo, pass->phase_x, s);
+  long n_total = pass_columns (conv, pass, ho, wo);
   if (n_total == 0)
     return TRUE;
-  /* Columns per chunk: as many as the scratch holds, a multiple of what one GEMM invocation
-   * reads (see vks_conv_scratch_bytes). */
   long unit = 4L * conv->cols4;
-  long chunk = (long) (scratch_bytes / ((VkDeviceSize) pass->k * unit * 4)) * unit;
-  chunk = MIN (chunk, (long) vks_ceil_div (n_total, unit) * unit);
-  if (chunk < unit) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
-                 "internal error: convolution scratch of %" G_GUINT64_FORMAT " bytes is too small",
-                 (guint64) scratch_bytes);
-    return FALSE;
+  long chunk = padded_columns (conv, n_total);
+  if (images == 1) {
+    chunk = MIN (chunk, (long) (scratch_bytes / ((VkDeviceSize) pass->k * unit * 4)) * unit);
+    if (chunk < unit) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
+                   "internal error: convolution scratch of %" G_GUINT64_FORMAT
+                   " bytes is too small", (guint64) scratch_bytes);
+      return FALSE;
+    }
   }
-  int32_t col_row4 = (int32_t) (chunk / 4);
+  int32_t seg4 = (int32_t) (chunk / 4);
+  int32_t col_row4 = seg4 * images;
   int32_t im2col_spec[] = { wg, pass->taps_y, pass->taps_x, d->reflect };
   int32_t gemm_spec[] = { wg, conv->rows, d->act, TRUE, conv->cols4 };
   VksPipeline *im2col = vks_pipeline_get (ctx, VKS_KERNEL_IM2COL, im2col_spec,
@@ -333,27 +391,28 @@ record_pass (VksRecorder *rec, const VksConv *conv, const VksConvPass *pass, con
 
   for (long n_begin = 0; n_begin < n_total; n_begin += chunk) {
     int32_t n_count = (int32_t) MIN (chunk, n_total - n_begin);
-    int32_t texels = vks_ceil_div (n_count, 4);
     VksIm2colPush ip = {
       .in_h = x->h, .in_w = x->w, .in_plane = x->plane,
-      .src_base = img * x->c * x->plane,
+      .src_base = img0 * x->c * x->plane,
       .grid_w = grid_w, .n_begin = (int32_t) n_begin, .n_count = n_count,
       .col_row4 = col_row4,
       .step_y = d->transposed ? 1 : d->stride, .step_x = d->transposed ? 1 : d->stride,
       .src_texels = (int32_t) (vks_tensor_bytes (x) / 16),
+      .col_seg4 = seg4, .src_image = x->c * x->plane,
     };
     memcpy (ip.off_y, pass->off_y, sizeof ip.off_y);
     memcpy (ip.off_x, pass->off_x, sizeof ip.off_x);
-    uint32_t ig[3] = { (uint32_t) vks_ceil_div (texels, wg), (uint32_t) pass->k, 1 };
+    uint32_t ig[3] = { (uint32_t) vks_ceil_div (col_row4, wg), (uint32_t) pass->k, 1 };
     if (!vks_recorder_dispatch (rec, im2col, iv, &ip, sizeof ip, ig, error))
       return FALSE;
 
     VksGemmPush gp = {
       .m = d->cout, .k = pass->k, .n_begin = (int32_t) n_begin, .n_count = n_count,
       .w_row4 = conv->m_pad / 4, .col_row4 = col_row4,
-      .dst_base = out->base, .dst_plane = out->plane, .slope = d->slope,
+      .dst_base = out->base, .dst_plane = out->plane,
+      .slope = d->slope, .dst_batch = out->image_floats, .col_seg4 = seg4,
     };
-    uint32_t gg[3] = { (uint32_t) vks_ceil_div (texels, wg * conv->cols4),
+    uint32_t gg[3] = { (uint32_t) vks_ceil_div (col_row4, wg * conv->cols4),
                        (uint32_t) (conv->m_pad / conv->rows), 1 };
     if (!vks_recorder_dispatch (rec, gemm, gv, &gp, sizeof gp, gg, error))
       return FALSE;
@@ -384,17 +443,21 @@ record_implicit (VksRecorder *rec, const VksConv *conv, const VksTensor *x, cons
   };
   int32_t n_total = y->h * y->w;
   int32_t texels = vks_ceil_div (n_total, 4);
-  for (int img = 0; img < x->n; img++) {
+  /* One image per workgroup row along z. */
+  int most = (int) MIN (ctx->props.limits.maxComputeWorkGroupCount[2], (uint32_t) G_MAXINT);
+  for (int img0 = 0; img0 < x->n; img0 += most) {
     VksGemmPush gp = {
       .m = d->cout, .k = pass->k, .n_begin = 0, .n_count = n_total,
       .w_row4 = conv->m_pad / 4,
-      .dst_base = img * y->c * y->plane, .dst_plane = y->plane, .slope = d->slope,
-      .in_h = x->h, .in_w = x->w, .in_plane = x->plane, .src_base = img * x->c * x->plane,
+      .dst_base = img0 * y->c * y->plane, .dst_plane = y->plane, .slope = d->slope,
+      .dst_batch = y->c * y->plane,
+      .in_h = x->h, .in_w = x->w, .in_plane = x->plane, .src_base = img0 * x->c * x->plane,
       .grid_w = y->w, .stride = d->stride, .pad = vks_conv_pad_y (d), .kh = d->kh, .kw = d->kw,
-      .pad_x = vks_conv_pad_x (d),
+      .pad_x = vks_conv_pad_x (d), .src_image = x->c * x->plane,
     };
     uint32_t groups[3] = { (uint32_t) vks_ceil_div (texels, wg * conv->cols4),
-                           (uint32_t) (conv->m_pad / conv->rows), 1 };
+                           (uint32_t) (conv->m_pad / conv->rows),
+                           (uint32_t) MIN (most, x->n - img0) };
     if (!vks_recorder_dispatch (rec, gemm, views, &gp, sizeof gp, groups, error))
       return FALSE;
   }
@@ -417,27 +480,31 @@ vks_conv_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x, con
   if (conv->algo == VKS_CONV_IMPLICIT)
     return record_implicit (rec, conv, x, y, error);
 
-  VkDeviceSize phase_bytes = phase_region_bytes (conv, ho, wo);
+  int group = images_per_group (conv, x->n, ho, wo, scratch_bytes);
+  VkDeviceSize phase_bytes = phase_region_bytes (conv, ho, wo, group);
   VksView phases = { scratch, scratch_offset, phase_bytes, VK_FORMAT_R32_SFLOAT };
   int32_t phase_plane = d->transposed ? phase_plane_floats (conv, ho, wo) : 0;
-  for (int img = 0; img < x->n; img++) {
+  for (int img0 = 0; img0 < x->n; img0 += group) {
+    int images = MIN (group, x->n - img0);
     for (int p = 0; p < conv->n_passes; p++) {
       PassOutput out = {
         vks_tensor_view (y, VK_FORMAT_R32G32B32A32_SFLOAT), vks_tensor_view (y, VK_FORMAT_R32_SFLOAT),
-        img * y->c * y->plane, y->plane,
+        img0 * y->c * y->plane, y->plane, y->c * y->plane,
       };
       if (d->transposed) {
+        /* each group's images from the start of the phase region */
         out.out4 = phases;
         out.out4.format = VK_FORMAT_R32G32B32A32_SFLOAT;
         out.out1 = phases;
-        out.base = p * d->cout * phase_plane;
         out.plane = phase_plane;
+        out.image_floats = conv->n_passes * d->cout * phase_plane;
+        out.base = p * d->cout * phase_plane;
       }
-      if (!record_pass (rec, conv, &conv->pass[p], x, img, ho, wo, scratch,
+      if (!record_pass (rec, conv, &conv->pass[p], x, img0, images, ho, wo, scratch,
                         scratch_offset + phase_bytes, scratch_bytes - phase_bytes, &out, error))
         return FALSE;
     }
-    if (d->transposed && !record_shuffle (rec, conv, &phases, y, img, error))
+    if (d->transposed && !record_shuffle (rec, conv, &phases, y, img0, images, error))
       return FALSE;
   }
   return TRUE;

@@ -28,6 +28,7 @@ typedef struct {
   int32_t in_h, in_w, in_plane, src_base, grid_w, n_begin, n_count, col_row4, step_y, step_x;
   int32_t off_y[VKS_MAX_KERNEL], off_x[VKS_MAX_KERNEL];
   int32_t src_texels;
+  int32_t col_seg4, src_image;   /* texels per image segment of a row; floats between images */
 } VksIm2colPush;
 
 /* norm.comp's push block in its NORM_BACKWARD build (std430): the backward modes (backward.c)
@@ -97,9 +98,11 @@ gboolean vks_conv_init (VksConv *conv, const VksConvDesc *desc, VksArena *weight
 void vks_conv_pack (const VksConv *conv, const float *weight, const float *bias, guint8 *host);
 gboolean vks_conv_output_size (const VksConv *conv, int h, int w, int *ho, int *wo,
                                GError **error);
-/* Column-matrix bytes one chunk of this convolution wants at input size h x w, capped at
- * `budget` (the scratch a run provides); at least one chunk of the smallest size. */
-VkDeviceSize vks_conv_scratch_bytes (const VksConv *conv, int h, int w, VkDeviceSize budget);
+/* Scratch this convolution wants for n images of h x w: the column matrices of as many whole
+ * images as `budget` (the scratch a run provides) holds, or one image's in chunks of at most
+ * `budget`; at least one chunk of the smallest size. Less scratch only means more dispatches. */
+VkDeviceSize vks_conv_scratch_bytes (const VksConv *conv, int n, int h, int w,
+                                     VkDeviceSize budget);
 /* y must have the output shape; scratch is a device region of at least
  * vks_conv_scratch_bytes(); x and y must not overlap. */
 gboolean vks_conv_forward (VksRecorder *rec, const VksConv *conv, const VksTensor *x,

@@ -27,6 +27,9 @@ typedef struct {
   /* IMPLICIT: where the columns are gathered from (the input tensor, bound as the columns) */
   int32_t in_h, in_w, in_plane, src_base, grid_w, stride, pad, kh, kw;
   int32_t pad_x;           /* IMPLICIT: the padding of the width axis (pad: of the height) */
+  /* several images per dispatch (see gemm.comp): column segment texels, input floats between
+   * images (IMPLICIT), WEIGHT_GRAD's image count and A's texels between images */
+  int32_t col_seg4, src_image, images, a_image4;
 } VksGemmPush;
 
 gboolean vks_winograd_applies (const VksConvDesc *d);

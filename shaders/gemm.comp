@@ -50,6 +50,12 @@ layout(push_constant) uniform Params {
   int a_batch4, b_batch4, dst_batch;
   int in_h, in_w, in_plane, src_base, grid_w, stride, pad, kh, kw;   // IMPLICIT (pad: rows)
   int pad_x;                                                         // IMPLICIT: columns
+  // Several images in one dispatch (ops.c, backward.c): the column matrix holds one segment of
+  // col_seg4 texels per image side by side (0: one image, or Winograd's batch along z), and an
+  // output column's batch entry is its segment; src_image = floats between images of the input
+  // (IMPLICIT, one image per gl_WorkGroupID.z). WEIGHT_GRAD sums over `images` segments, A's
+  // advancing a_image4 texels per image.
+  int col_seg4, src_image, images, a_image4;
 } p;
 
 // One column texel of the implicit column matrix: input values at tap (ci, ky, kx) for the four
@@ -78,9 +84,8 @@ vec4 tile[ROWS * COLS4];
 // (oy, ox0) of one row (stride 1): per (input channel, kernel row) one segment of the input row.
 const int SEG = 4 * COLS4 + SEG_KW - 1;
 
-void segment_product(int a, int oy, int ox0)
+void segment_product(int a, int oy, int ox0, int plane)
 {
-  int plane = p.src_base;
   int last_texel = textureSize(cols) - 1;
   int cin = p.k / (p.kh * max(SEG_KW, 1));
   for (int ci = 0; ci < cin; ci++) {
@@ -154,6 +159,7 @@ void weight_grad()
     b_row[c] = min(n0 + c, p.k - 1) * p.col_row4;
   for (int r = 0; r < ROWS; r++)
     a_row[r] = p.a_batch4 + min(m0 + r, p.m - 1) * p.w_row4;
+  for (int img = 0; img < max(p.images, 1); img++) {
   // Two reduction texels per iteration (each accumulator loaded and stored once per two
   // multiply-adds when the tile spills, as in main), over the texels whose 4 pixels are all valid.
   int full = p.n_count / 4, t = 0;
@@ -183,6 +189,11 @@ void weight_grad()
         acc[r * NC + c] += av * bv[c];
     }
   }
+  for (int c = 0; c < NC; c++)
+    b_row[c] += p.col_seg4;
+  for (int r = 0; r < ROWS; r++)
+    a_row[r] += p.a_image4;
+  }
   for (int r = 0; r < ROWS; r++) {
     int m = m0 + r;
     if (m >= p.m)
@@ -206,23 +217,31 @@ void main()
     weight_grad();
     return;
   }
-  int col4 = int(gl_GlobalInvocationID.x) * COLS4;
+  int col4 = int(gl_GlobalInvocationID.x) * COLS4;   // texel of the column matrix's rows
   int m0 = int(gl_WorkGroupID.y) * ROWS;
-  if (col4 * 4 >= p.n_count)
+  int batch = int(gl_WorkGroupID.z);
+  int entry = batch, local4 = col4;                   // output batch entry, texel within it
+  if (p.col_seg4 > 0) {
+    if (col4 >= p.col_row4)
+      return;
+    int image = col4 / p.col_seg4;
+    entry += image;
+    local4 = col4 - image * p.col_seg4;
+  }
+  if (local4 * 4 >= p.n_count)
     return;
 
   for (int r = 0; r < ROWS * COLS4; r++)
     tile[r] = vec4(0.0);
 
-  int batch = int(gl_WorkGroupID.z);
   int a = m0 / 4 + batch * p.a_batch4;
   int b = col4 + batch * p.b_batch4;
   ivec4 base_y[COLS4], base_x[COLS4];
-  int plane = p.src_base, ky = 0, kx = 0;
+  int plane = p.src_base + batch * p.src_image, ky = 0, kx = 0;
   if (IMPLICIT) {
     for (int c = 0; c < COLS4; c++) {
       // Positions past the end repeat the last one: always in range, results not stored.
-      ivec4 n = min(ivec4((col4 + c) * 4) + ivec4(0, 1, 2, 3), ivec4(p.n_count - 1));
+      ivec4 n = min(ivec4((local4 + c) * 4) + ivec4(0, 1, 2, 3), ivec4(p.n_count - 1));
       ivec4 oy = n / p.grid_w;
       base_y[c] = oy * p.stride - p.pad;
       base_x[c] = (n - oy * p.grid_w) * p.stride - p.pad_x;
@@ -230,9 +249,9 @@ void main()
   }
   int kk = 0;
   if (IMPLICIT && SEG_KW > 0) {
-    int oy = (col4 * 4) / p.grid_w, ox0 = col4 * 4 - oy * p.grid_w;
+    int oy = (local4 * 4) / p.grid_w, ox0 = local4 * 4 - oy * p.grid_w;
     if (ox0 + 4 * COLS4 <= p.grid_w) {
-      segment_product(a, oy, ox0);
+      segment_product(a, oy, ox0, plane);
       kk = p.k;
     }
   }
@@ -292,9 +311,9 @@ void main()
     if (m >= p.m)
       break;
     float bm = BIAS ? texelFetch(bias, m).r : 0.0;
-    int plane = p.dst_base + batch * p.dst_batch + m * p.dst_plane;
+    int plane = p.dst_base + entry * p.dst_batch + m * p.dst_plane;
     for (int c = 0; c < COLS4; c++) {
-      int n4 = col4 + c;
+      int n4 = local4 + c;
       if (n4 * 4 >= p.n_count)
         break;
       vec4 v = activate4(tile[r * COLS4 + c] + bm, ACT, p.slope);

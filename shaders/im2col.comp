@@ -29,18 +29,25 @@ layout(push_constant) uniform Params {
   int off_y[7];
   int off_x[7];
   int src_texels;             // size of src4
+  // Several images per dispatch: each row holds one segment of col_seg4 texels per image
+  // (col_row4 texels in all), image i read from src_base + i * src_image.
+  int col_seg4, src_image;
 } p;
 
 void main()
 {
-  int col4 = int(gl_GlobalInvocationID.x);
+  int texel = int(gl_GlobalInvocationID.x);   // along the row, all segments
   int k = int(gl_GlobalInvocationID.y);
+  if (texel >= p.col_row4)
+    return;
+  int image = texel / p.col_seg4;
+  int col4 = texel - image * p.col_seg4;      // within the image's chunk
   if (col4 * 4 >= p.n_count)
     return;
   int tap_x = k % TAPS_X;
   int tap_y = (k / TAPS_X) % TAPS_Y;
   int ci = k / (TAPS_X * TAPS_Y);
-  int plane = p.src_base + ci * p.in_plane;
+  int plane = p.src_base + image * p.src_image + ci * p.in_plane;
 
   // One division per texel: the 4 columns advance along the output row, wrapping at grid_w.
   int n = p.n_begin + col4 * 4;
@@ -81,5 +88,5 @@ void main()
       }
     }
   }
-  imageStore(col, k * p.col_row4 + col4, v);
+  imageStore(col, k * p.col_row4 + texel, v);
 }

@@ -16,12 +16,14 @@ layout(push_constant) uniform Params {
   int phase_plane;     // floats per channel plane of one phase
   int phase_stride;    // floats between phases (channels * phase_plane)
   int grid_w[2];       // phase grid width for phase column 0 and 1
+  int dst_image, phase_image;   // floats between images (gl_WorkGroupID.z) in dst / phases
 } p;
 
 void main()
 {
   int t = int(gl_GlobalInvocationID.x);
   int c = int(gl_GlobalInvocationID.y);
+  int image = int(gl_WorkGroupID.z);
   if (t * 4 >= p.out_plane)
     return;
   vec4 v = vec4(0.0);
@@ -33,7 +35,8 @@ void main()
     int x = pos - y * p.out_w;
     int ry = y % STRIDE, rx = x % STRIDE;
     int q = (y / STRIDE) * p.grid_w[rx] + x / STRIDE;
-    v[j] = texelFetch(phases, (ry * STRIDE + rx) * p.phase_stride + c * p.phase_plane + q).r;
+    v[j] = texelFetch(phases, image * p.phase_image + (ry * STRIDE + rx) * p.phase_stride +
+                          c * p.phase_plane + q).r;
   }
-  imageStore(dst, (p.dst_base + c * p.out_plane) / 4 + t, v);
+  imageStore(dst, (p.dst_base + image * p.dst_image + c * p.out_plane) / 4 + t, v);
 }

@@ -114,7 +114,7 @@ run (VksContext *ctx, const Case *c, VksConvAlgo fwd_algo, VksConvAlgo data_algo
   const long nw = (long) c->cin * c->cout * c->k * c->k;
   VkDeviceSize dw = rig_reserve (&rig, nw * sizeof (float));
   VkDeviceSize budget = 64u << 20;
-  VkDeviceSize scratch = MAX (vks_conv_scratch_bytes (&conv, n, n, budget),
+  VkDeviceSize scratch = MAX (vks_conv_scratch_bytes (&conv, 1, n, n, budget),
                               vks_conv_backward_scratch_bytes (&bw, 1, budget));
   VkDeviceSize scratch_offset = rig_reserve (&rig, scratch);
   VksTensor *ts[] = { &tx, &tdx, &ty, &tdy };

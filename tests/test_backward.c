@@ -334,6 +334,12 @@ test_conv (void)
     { 1, 3, 7, 5, 2, 3, 1, 1, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* flipped, implicit */
     { 2, 3, 6, 5, 4, 3, 1, 1, TRUE, FALSE, 0, FALSE, FALSE, DIRECT },  /* transposed */
     { 1, 6, 9, 7, 5, 3, 1, 0, FALSE, FALSE, 0, FALSE, FALSE, DIRECT },
+    /* DCGAN's layers on a batch: whole images side by side in the column matrices */
+    { 5, 6, 1, 1, 8, 4, 1, 0, FALSE, TRUE, 0, FALSE, FALSE, AUTO },   /* z -> 4x4 */
+    { 5, 8, 4, 4, 6, 4, 2, 1, FALSE, TRUE, 0, TRUE, FALSE, AUTO },    /* 4 -> 8 */
+    { 5, 3, 8, 8, 9, 4, 2, 1, FALSE, FALSE, 0, FALSE, FALSE, AUTO },  /* 8 -> 4 */
+    { 4, 9, 4, 4, 1, 4, 1, 0, FALSE, FALSE, 0, TRUE, FALSE, AUTO },   /* 4x4 -> 1 */
+    { 5, 4, 6, 5, 3, 4, 2, 1, FALSE, FALSE, 0, FALSE, TRUE, AUTO },   /* chunks of one image */
   };
   GRand *rng = g_rand_new_with_seed (13);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -21,6 +21,7 @@ typedef struct {
   VksActivation act;
   gboolean bias;
   gboolean tiny_scratch;   /* force many column (or tile) chunks */
+  int scratch_images;      /* > 0: scratch for this many of the n images (groups of them) */
 } ConvCase;
 
 static void
@@ -54,7 +55,8 @@ check_conv (const ConvCase *c, VksConvAlgo algo, GRand *rng)
   for (int p = 0; p < conv.n_passes; p++)
     kmax = MAX (kmax, conv.pass[p].k);
   VkDeviceSize budget = c->tiny_scratch ? (VkDeviceSize) kmax * 16 * 2 : G_MAXUINT64;
-  VkDeviceSize scratch = vks_conv_scratch_bytes (&conv, c->h, c->w, budget);
+  VkDeviceSize scratch = vks_conv_scratch_bytes (&conv, c->scratch_images ? c->scratch_images : c->n,
+                                                 c->h, c->w, budget);
   VkDeviceSize scratch_offset = rig_reserve (&rig, scratch);
   VksTensor *ts[] = { &x, &y };
   rig_alloc (&rig, ts, 2);
@@ -110,28 +112,36 @@ static void
 test_conv_fixed (void)
 {
   static const ConvCase cases[] = {
-    /* n cin  h   w cout k s p reflect transposed op act bias tiny */
-    { 1, 1, 1, 1, 1, 1, 1, 0, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },
-    { 1, 3, 1, 1, 5, 1, 1, 0, FALSE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE },
-    { 1, 3, 12, 16, 8, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },    /* c7s1 */
-    { 1, 8, 12, 16, 16, 3, 2, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },  /* down */
-    { 1, 32, 3, 4, 32, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },    /* block */
-    { 1, 16, 3, 4, 8, 3, 2, 1, FALSE, TRUE, 1, VKS_ACT_NONE, TRUE, FALSE },     /* up */
-    { 1, 8, 12, 16, 3, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_TANH, TRUE, FALSE },    /* c7s1 out */
-    { 2, 5, 9, 7, 33, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_LEAKY_RELU, TRUE, FALSE },
-    { 2, 5, 9, 7, 33, 3, 2, 1, FALSE, FALSE, 0, VKS_ACT_RELU, FALSE, TRUE },
-    { 1, 6, 5, 7, 7, 4, 2, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },     /* PatchGAN k4 */
-    { 1, 6, 5, 7, 7, 4, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },
-    { 1, 6, 5, 7, 7, 4, 2, 1, FALSE, TRUE, 0, VKS_ACT_NONE, TRUE, FALSE },      /* k4 s2 up */
-    { 2, 3, 5, 6, 4, 3, 2, 1, FALSE, TRUE, 1, VKS_ACT_NONE, FALSE, TRUE },
-    { 1, 4, 6, 5, 3, 3, 1, 1, FALSE, TRUE, 0, VKS_ACT_NONE, TRUE, FALSE },      /* stride 1 */
-    { 1, 7, 11, 13, 9, 5, 1, 2, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, TRUE },
+    /* n cin  h   w cout k s p reflect transposed op act bias tiny scratch_images */
+    { 1, 1, 1, 1, 1, 1, 1, 0, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },
+    { 1, 3, 1, 1, 5, 1, 1, 0, FALSE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE, 0 },
+    { 1, 3, 12, 16, 8, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },    /* c7s1 */
+    { 1, 8, 12, 16, 16, 3, 2, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },  /* down */
+    { 1, 32, 3, 4, 32, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },    /* block */
+    { 1, 16, 3, 4, 8, 3, 2, 1, FALSE, TRUE, 1, VKS_ACT_NONE, TRUE, FALSE, 0 },     /* up */
+    { 1, 8, 12, 16, 3, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_TANH, TRUE, FALSE, 0 },    /* c7s1 out */
+    { 2, 5, 9, 7, 33, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_LEAKY_RELU, TRUE, FALSE, 0 },
+    { 2, 5, 9, 7, 33, 3, 2, 1, FALSE, FALSE, 0, VKS_ACT_RELU, FALSE, TRUE, 0 },
+    { 1, 6, 5, 7, 7, 4, 2, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },     /* PatchGAN k4 */
+    { 1, 6, 5, 7, 7, 4, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },
+    { 1, 6, 5, 7, 7, 4, 2, 1, FALSE, TRUE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },      /* k4 s2 up */
+    { 2, 3, 5, 6, 4, 3, 2, 1, FALSE, TRUE, 1, VKS_ACT_NONE, FALSE, TRUE, 0 },
+    { 1, 4, 6, 5, 3, 3, 1, 1, FALSE, TRUE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },      /* stride 1 */
+    { 1, 7, 11, 13, 9, 5, 1, 2, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, TRUE, 0 },
     /* implicit GEMM: row segments inside and at the borders, rows that are not a multiple of
      * its 8 columns, zero padding, a second image */
-    { 2, 5, 6, 40, 3, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_TANH, TRUE, FALSE },
-    { 2, 3, 5, 37, 4, 7, 1, 3, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },
-    { 1, 2, 7, 29, 1, 5, 1, 1, FALSE, FALSE, 0, VKS_ACT_RELU, FALSE, FALSE },
-    { 2, 3, 9, 35, 40, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE },   /* c7s1 in */
+    { 2, 5, 6, 40, 3, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_TANH, TRUE, FALSE, 0 },
+    { 2, 3, 5, 37, 4, 7, 1, 3, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },
+    { 1, 2, 7, 29, 1, 5, 1, 1, FALSE, FALSE, 0, VKS_ACT_RELU, FALSE, FALSE, 0 },
+    { 2, 3, 9, 35, 40, 7, 1, 3, TRUE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE, 0 },   /* c7s1 in */
+    /* DCGAN's layers on a batch: images side by side in one column matrix, all of them or in
+     * groups of 2 (the last group smaller) */
+    { 5, 6, 1, 1, 8, 4, 1, 0, FALSE, TRUE, 0, VKS_ACT_RELU, FALSE, FALSE, 0 },    /* z -> 4x4 */
+    { 5, 8, 4, 4, 6, 4, 2, 1, FALSE, TRUE, 0, VKS_ACT_NONE, FALSE, FALSE, 2 }, /* 4 -> 8 */
+    { 3, 3, 9, 7, 10, 4, 2, 1, FALSE, TRUE, 0, VKS_ACT_TANH, FALSE, FALSE, 0 },
+    { 5, 3, 8, 8, 9, 4, 2, 1, FALSE, FALSE, 0, VKS_ACT_LEAKY_RELU, FALSE, FALSE, 2 },
+    { 4, 9, 4, 4, 1, 4, 1, 0, FALSE, FALSE, 0, VKS_ACT_NONE, FALSE, FALSE, 0 },   /* 4x4 -> 1 */
+    { 3, 5, 7, 9, 6, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 2 },
   };
   GRand *rng = g_rand_new_with_seed (1);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -146,18 +156,18 @@ static void
 test_conv_winograd (void)
 {
   static const ConvCase cases[] = {
-    /* n cin  h   w cout k s p reflect transposed op act bias tiny */
-    { 1, 3, 1, 1, 4, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },    /* 1x1 plane */
-    { 2, 4, 2, 2, 5, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE },     /* 2x2 plane */
-    { 1, 6, 2, 3, 7, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, FALSE, FALSE },
-    { 1, 5, 3, 3, 2, 3, 1, 0, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },    /* 1x1 output */
-    { 1, 9, 13, 11, 35, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_LEAKY_RELU, TRUE, FALSE },
-    { 2, 9, 13, 11, 35, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_TANH, TRUE, TRUE },
-    { 2, 16, 16, 16, 16, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },  /* aligned */
-    { 1, 16, 18, 14, 24, 3, 1, 0, FALSE, FALSE, 0, VKS_ACT_RELU, TRUE, TRUE },
-    { 1, 7, 21, 9, 3, 3, 1, 2, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },   /* padding 2 */
-    { 1, 64, 32, 36, 72, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE },  /* > 1 group */
-    { 1, 256, 12, 12, 256, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE }, /* ResNet */
+    /* n cin  h   w cout k s p reflect transposed op act bias tiny scratch_images */
+    { 1, 3, 1, 1, 4, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },    /* 1x1 plane */
+    { 2, 4, 2, 2, 5, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_RELU, TRUE, FALSE, 0 },     /* 2x2 plane */
+    { 1, 6, 2, 3, 7, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_NONE, FALSE, FALSE, 0 },
+    { 1, 5, 3, 3, 2, 3, 1, 0, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },    /* 1x1 output */
+    { 1, 9, 13, 11, 35, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_LEAKY_RELU, TRUE, FALSE, 0 },
+    { 2, 9, 13, 11, 35, 3, 1, 1, FALSE, FALSE, 0, VKS_ACT_TANH, TRUE, TRUE, 0 },
+    { 2, 16, 16, 16, 16, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },  /* aligned */
+    { 1, 16, 18, 14, 24, 3, 1, 0, FALSE, FALSE, 0, VKS_ACT_RELU, TRUE, TRUE, 0 },
+    { 1, 7, 21, 9, 3, 3, 1, 2, FALSE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },   /* padding 2 */
+    { 1, 64, 32, 36, 72, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 },  /* > 1 group */
+    { 1, 256, 12, 12, 256, 3, 1, 1, TRUE, FALSE, 0, VKS_ACT_NONE, TRUE, FALSE, 0 }, /* ResNet */
   };
   GRand *rng = g_rand_new_with_seed (5);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -171,7 +181,7 @@ test_conv_random (void)
   GRand *rng = g_rand_new_with_seed (2);
   for (int i = 0; i < 40; i++) {
     ConvCase c = { 0 };
-    c.n = g_rand_int_range (rng, 1, 3);
+    c.n = g_rand_int_range (rng, 1, 5);
     c.cin = g_rand_int_range (rng, 1, 10);
     c.cout = g_rand_int_range (rng, 1, 40);
     c.transposed = g_rand_int_range (rng, 0, 4) == 0;
@@ -193,6 +203,7 @@ test_conv_random (void)
     c.act = (VksActivation) g_rand_int_range (rng, 0, 4);
     c.bias = g_rand_boolean (rng);
     c.tiny_scratch = g_rand_int_range (rng, 0, 3) == 0;
+    c.scratch_images = c.n > 2 && g_rand_boolean (rng) ? 2 : 0;
     run_conv (&c, rng);
   }
   g_rand_free (rng);

@@ -356,7 +356,7 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
     l->packed = &l->conv;
     build_map (plan, l, begin, packed->size, info->in[1], info->n_in == 3 ? info->in[2] : VKS_NONE,
                w_count, d.cout, FALSE);
-    vks_plan_need_scratch (plan, vks_conv_scratch_bytes (&l->conv, x_h, x_w, budget));
+    vks_plan_need_scratch (plan, vks_conv_scratch_bytes (&l->conv, n, x_h, x_w, budget));
     return TRUE;
   case VKS_OP_CONV2D_DATA_GRAD:
     if (!vks_conv_init (&l->conv, &d, &unused, error) ||
