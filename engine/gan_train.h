@@ -41,7 +41,8 @@ gboolean vks_gan_trainer_load_net (VksGanTrainer *tr, gboolean generator,
 gboolean vks_gan_trainer_save_net (VksGanTrainer *tr, gboolean generator, VksCheckpoint *ckpt,
                                    GError **error);
 /* Parameters (running statistics included), Adam moments and step counts of both optimisers
- * ("G." and "D." scopes); load checks every tensor before changing anything. */
+ * ("G." and "D." scopes; InfoGAN's Q head is in G's); load checks every tensor before changing
+ * anything. */
 gboolean vks_gan_trainer_save_state (VksGanTrainer *tr, VksCheckpoint *ckpt, GError **error);
 gboolean vks_gan_trainer_load_state (VksGanTrainer *tr, const VksCheckpoint *ckpt,
                                      GError **error);
