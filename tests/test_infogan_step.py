@@ -2,8 +2,9 @@
 """Runs vkstyle-train --arch infogan for one (and two) iterations from weights made here and
 replays them in PyTorch on the very inputs the trainer used (its hidden --dump-inputs: real
 batches, latents with their codes, WGAN-GP's mixing factors), then compares every tensor of
-latest_G / latest_D (the Q head included) as test_gan_step.py does, and every step's losses in
-losses.csv (D, D_real, D_fake, GP, G, Info) within LOSS_RTOL. Prints TAP.
+latest_G / latest_D (the Q head included) as test_gan_step.py does, every step's losses in
+losses.csv (D, D_real, D_fake, GP, G, Info) within LOSS_RTOL, and the generator's code metadata
+(counts and names). Prints TAP.
 
   test_infogan_step.py VKSTYLE_TRAIN [CASE ...]   CASE: vanilla, vanilla-2steps, mse, wgan-gp
 
@@ -147,6 +148,10 @@ def run_case(exe, case, tmp):
            "--print-every", "1"]
     if mode == "mse":
         cmd += ["--info-loss", "mse"]
+    names = {"vkstyle.arch": "infogan", "vkstyle.n_categories": str(CFG["n_categories"]),
+             "vkstyle.n_continuous": str(CFG["n_continuous"]),
+             "vkstyle.category_name": "shape", "vkstyle.continuous_names": "size,angle"}
+    cmd += ["--category-name", "shape", "--continuous-names", "size,angle"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if p.returncode != 0:
         return False, "vkstyle-train failed:\n" + p.stdout
@@ -155,6 +160,10 @@ def run_case(exe, case, tmp):
     for net, ref in (("G", G), ("D", D)):
         ours, _ = safetensors.load(os.path.join(out, "latest_%s.safetensors" % net))
         results.append(compare(net, ours, dcgan_torch.exported_state_dict(ref)))
+    # what `vkstyle generate --code` and the filter's sliders read
+    _, meta = safetensors.load(os.path.join(out, "latest_G.safetensors"))
+    wrong = {k: meta.get(k) for k, v in names.items() if meta.get(k) != v}
+    results.append((not wrong, "metadata %s" % ("wrong: %s" % wrong if wrong else "ok")))
     return all(r[0] for r in results), "; ".join(r[1] for r in results)
 
 
