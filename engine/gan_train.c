@@ -89,7 +89,9 @@ vks_gan_trainer_new (VksContext *ctx, const VksGanTrainOptions *opts, GError **e
   tr->ctx = ctx;
   tr->opts = *opts;
   VksDcganStepConfig cfg = { .net = opts->net, .mode = opts->mode, .wasserstein = opts->wasserstein,
-                             .wgan_gp = opts->wgan_gp, .gp_lambda = 10.0f, .batch = opts->batch,
+                             .wgan_gp = opts->wgan_gp, .gp_lambda = 10.0f,
+                             .info_lambda = opts->info_lambda, .info_mse = opts->info_mse,
+                             .batch = opts->batch,
                              .sample_count = opts->sample_count };
   if (!vks_dcgan_step_build (&tr->graphs, &cfg, error))
     return NULL;

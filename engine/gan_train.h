@@ -1,4 +1,4 @@
-/* DCGAN training on the device, as PyTorch examples/dcgan main.py's loop: per iteration a
+/* DCGAN / InfoGAN training on the device, as PyTorch examples/dcgan main.py's loop: per iteration a
  * discriminator step (real batch, then G(z) detached) and a generator step on the same z, each
  * one plan whose tail is its optimiser step (engine/models/dcgan_step.h). WGAN(-GP): the caller runs
  * n_critic discriminator steps (fresh real batches and noise) per generator step. The two
@@ -16,6 +16,9 @@ typedef struct {
    * clip > 0: the critic's weights are clamped to [-clip, clip] after each of its updates. */
   VksOptimizerKind optimizer;
   double beta1, beta2, clip;
+  /* InfoGAN (net.arch): VksDcganStepConfig's; the Q head is stepped by G's optimiser */
+  float info_lambda;
+  gboolean info_mse;
   int batch;
   int sample_count;          /* images of the fixed-noise sample plan */
 } VksGanTrainOptions;
@@ -38,7 +41,8 @@ gboolean vks_gan_trainer_load_net (VksGanTrainer *tr, gboolean generator,
 gboolean vks_gan_trainer_save_net (VksGanTrainer *tr, gboolean generator, VksCheckpoint *ckpt,
                                    GError **error);
 /* Parameters (running statistics included), Adam moments and step counts of both optimisers
- * ("G." and "D." scopes); load checks every tensor before changing anything. */
+ * ("G." and "D." scopes; InfoGAN's Q head is in G's); load checks every tensor before changing
+ * anything. */
 gboolean vks_gan_trainer_save_state (VksGanTrainer *tr, VksCheckpoint *ckpt, GError **error);
 gboolean vks_gan_trainer_load_state (VksGanTrainer *tr, const VksCheckpoint *ckpt,
                                      GError **error);
@@ -48,7 +52,8 @@ gboolean vks_gan_trainer_load_state (VksGanTrainer *tr, const VksCheckpoint *ckp
 gboolean vks_gan_trainer_d_step (VksGanTrainer *tr, const float *real, const float *z,
                                  const float *eps, double lr, float losses[VKS_GAN_N_LOSSES],
                                  GError **error);
-/* Fills losses[VKS_GAN_LOSS_G]. */
+/* z: [batch][latent], InfoGAN's codes included. Fills losses[VKS_GAN_LOSS_G] (InfoGAN: and
+ * VKS_GAN_LOSS_INFO). */
 gboolean vks_gan_trainer_g_step (VksGanTrainer *tr, const float *z, double lr,
                                  float losses[VKS_GAN_N_LOSSES], GError **error);
 /* G(z) with the running statistics for sample_count latents. */

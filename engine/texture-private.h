@@ -21,9 +21,6 @@ struct VksTextureModel {
 
 /* count standard normals of the stream (seed, domain, stream): texture.c's generator. */
 void vks_texture_normals (guint64 seed, guint64 domain, guint64 stream, int count, float *out);
-/* The codes after a latent's nz noise values: one-hot category, then the continuous values. */
-void vks_texture_put_codes (const VksGanConfig *cfg, const VksGanCodes *codes, float *latent);
-
 /* Whether an eval-mode generator plan of n grids of gh x gw fits budget bytes and the device. */
 gboolean vks_texture_plan_fits (VksTextureModel *model, int n, int gh, int gw,
                                 VkDeviceSize budget);

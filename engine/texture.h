@@ -30,6 +30,9 @@ typedef struct {
  * i, so image 3 of a batch is image 3 of any larger batch. */
 void vks_gan_latents (const VksGanConfig *cfg, guint64 seed, int count, const VksGanCodes *codes,
                       float *z);
+/* The codes after one latent's nz noise values: one-hot category, then the continuous values
+ * (codes NULL: the defaults). The trainer writes its random codes with it. */
+void vks_texture_put_codes (const VksGanConfig *cfg, const VksGanCodes *codes, float *latent);
 
 /* count images of image_size x image_size from z [count][latent] (the example's generator with
  * running batch statistics): rgb [count][size][size][3], R'G'B' in [0, 1]. */

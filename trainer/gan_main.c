@@ -37,6 +37,7 @@ typedef struct {
   VksGanTrainer *tr;
   VksReport *report;
   guint64 step, d_steps;      /* generator steps done; discriminator steps done */
+  int n_losses;               /* the losses reported: DCGAN's, or InfoGAN's with Info */
   float *real, *z, *eps, *fixed_z, *samples;
 } Run;
 
@@ -64,6 +65,45 @@ static guint64
 draw_seed (const Run *r, int what, guint64 counter)
 {
   return (guint64) r->o.seed * 0x100000001B3ull + (counter << 2 | (guint64) what);
+}
+
+/* count latents for (what, counter): the noise as `vkstyle generate` draws it (vks_gan_latents,
+ * keyed by draw_seed), then InfoGAN's codes from the trainer's RNG on the stream of the same
+ * key: per latent a category uniform in [0, n_categories) and continuous codes uniform in
+ * [-1, 1). */
+static void
+draw_latents (const Run *r, int what, guint64 counter, int count, float *z)
+{
+  guint64 key = draw_seed (r, what, counter);
+  vks_gan_latents (&r->net, key, count, NULL, z);
+  if (r->net.n_categories + r->net.n_continuous == 0)
+    return;
+  VksRng rng;
+  vks_rng_init_stream (&rng, (guint64) r->o.seed, key);
+  int latent = vks_gan_latent_size (&r->net);
+  for (int i = 0; i < count; i++) {
+    VksGanCodes codes = { 0 };
+    if (r->net.n_categories > 0)
+      codes.category = (int) vks_rng_below (&rng, (guint32) r->net.n_categories);
+    for (int j = 0; j < r->net.n_continuous; j++)
+      codes.continuous[j] = 2.0 * vks_rng_uniform (&rng) - 1.0;
+    vks_texture_put_codes (&r->net, &codes, z + (gsize) i * latent);
+  }
+}
+
+/* The sample grid's fixed latents: image i shows category i mod n_categories; the continuous
+ * codes sweep [-1, 1] down the grid's rows, so one grid shows what the codes do. */
+static void
+fixed_latents (const Run *r, float *z)
+{
+  int count = SAMPLE_SIDE * SAMPLE_SIDE, latent = vks_gan_latent_size (&r->net);
+  vks_gan_latents (&r->net, draw_seed (r, DRAW_FIXED, 0), count, NULL, z);
+  for (int i = 0; i < count && r->net.arch == VKS_GAN_INFOGAN; i++) {
+    VksGanCodes codes = { .category = r->net.n_categories ? i % r->net.n_categories : 0 };
+    for (int j = 0; j < r->net.n_continuous; j++)
+      codes.continuous[j] = -1.0 + 2.0 * (i / SAMPLE_SIDE) / (SAMPLE_SIDE - 1);
+    vks_texture_put_codes (&r->net, &codes, z + (gsize) i * latent);
+  }
 }
 
 static float
@@ -130,7 +170,14 @@ static gboolean
 setup (Run *r, GError **error)
 {
   const VksGanOptions *o = &r->o;
-  vks_gan_config_default (&r->net, VKS_GAN_DCGAN);
+  vks_gan_config_default (&r->net, o->infogan ? VKS_GAN_INFOGAN : VKS_GAN_DCGAN);
+  r->net.n_categories = o->n_categories;
+  r->net.n_continuous = o->n_continuous;
+  if (o->category_name != NULL)
+    g_strlcpy (r->net.category_name, o->category_name, sizeof r->net.category_name);
+  g_auto (GStrv) names = o->continuous_names ? g_strsplit (o->continuous_names, ",", -1) : NULL;
+  for (int i = 0; names != NULL && names[i] != NULL && i < VKS_GAN_MAX_CODES; i++)
+    g_strlcpy (r->net.continuous_names[i], names[i], sizeof r->net.continuous_names[i]);
   r->net.nz = o->nz;
   r->net.ngf = o->ngf;
   r->net.ndf = o->ndf;
@@ -151,6 +198,7 @@ setup (Run *r, GError **error)
                             .wgan_gp = o->wgan_gp,
                             .optimizer = o->wgan ? VKS_OPTIMIZER_RMSPROP : VKS_OPTIMIZER_ADAM,
                             .beta1 = o->beta1, .beta2 = o->beta2, .clip = o->wgan ? o->clip : 0,
+                            .info_lambda = (float) o->lambda_info, .info_mse = o->info_mse,
                             .batch = o->batch_size,
                             .sample_count = SAMPLE_SIDE * SAMPLE_SIDE };
   r->tr = vks_gan_trainer_new (r->ctx, &to, error);
@@ -163,8 +211,7 @@ setup (Run *r, GError **error)
   r->eps = g_new (float, o->batch_size);
   r->fixed_z = g_new (float, (gsize) latent * SAMPLE_SIDE * SAMPLE_SIDE);
   r->samples = g_new (float, image * SAMPLE_SIDE * SAMPLE_SIDE);
-  vks_gan_latents (&r->net, draw_seed (r, DRAW_FIXED, 0), SAMPLE_SIDE * SAMPLE_SIDE, NULL,
-                   r->fixed_z);
+  fixed_latents (r, r->fixed_z);
   /* Weights first: a run that cannot start must not leave an output folder behind. */
   if (o->resume) {
     if (!resume (r, error))
@@ -178,7 +225,8 @@ setup (Run *r, GError **error)
     if (!vks_gan_trainer_init_normal (r->tr, normal_draw, &rng, error))
       return FALSE;
   }
-  r->report = vks_report_new (o->out, vks_gan_loss_names, VKS_GAN_N_LOSSES, error);
+  r->n_losses = o->infogan ? VKS_GAN_N_LOSSES : VKS_GAN_N_DCGAN_LOSSES;
+  r->report = vks_report_new (o->out, vks_gan_loss_names, r->n_losses, error);
   return r->report != NULL && (!o->resume || vks_report_resume (r->report, r->step, error));
 }
 
@@ -216,7 +264,7 @@ train_iteration (Run *r, float losses[VKS_GAN_N_LOSSES], GError **error)
   for (int k = 0; k < o->n_critic; k++) {
     if (!load_batch (r, error))
       return FALSE;
-    vks_gan_latents (&r->net, draw_seed (r, DRAW_D_NOISE, r->d_steps), o->batch_size, NULL, r->z);
+    draw_latents (r, DRAW_D_NOISE, r->d_steps, o->batch_size, r->z);
     VksRng rng;
     vks_rng_init_stream (&rng, (guint64) o->seed, draw_seed (r, DRAW_EPS, r->d_steps));
     for (int b = 0; b < o->batch_size; b++)
@@ -237,7 +285,7 @@ train_iteration (Run *r, float losses[VKS_GAN_N_LOSSES], GError **error)
   /* The example's generator step judges the discriminator step's fake again (same z); WGAN and
    * WGAN-GP draw fresh noise. */
   if (o->critic_loop)
-    vks_gan_latents (&r->net, draw_seed (r, DRAW_G_NOISE, r->step), o->batch_size, NULL, r->z);
+    draw_latents (r, DRAW_G_NOISE, r->step, o->batch_size, r->z);
   if (dump) {
     dump_add (r, dump, "g.z", r->z, latent, 1);
     g_autofree char *file = g_strdup_printf ("inputs_%06" G_GUINT64_FORMAT ".safetensors",
@@ -270,10 +318,12 @@ save_net (Run *r, gboolean generator, GError **error)
   if (generator) {
     g_autofree char *base = g_path_get_basename (r->o.out);
     vks_checkpoint_set_metadata (ckpt, "vkstyle.name", r->o.name ? r->o.name : base);
-    g_autofree char *desc = g_strdup_printf ("%s%sDCGAN (%s) trained by vkstyle-train for %"
+    g_autofree char *desc = g_strdup_printf ("%s%s%s (%s) trained by vkstyle-train for %"
                                              G_GUINT64_FORMAT " steps.",
                                              r->o.description ? r->o.description : "",
-                                             r->o.description ? " " : "", r->o.gan_mode, r->step);
+                                             r->o.description ? " " : "",
+                                             r->o.infogan ? "InfoGAN" : "DCGAN", r->o.gan_mode,
+                                             r->step);
     vks_checkpoint_set_metadata (ckpt, "vkstyle.description", desc);
   }
   g_autofree char *arch = vks_gan_options_architecture (&r->o);
@@ -334,7 +384,7 @@ train (Run *r, GError **error)
     if (!train_iteration (r, losses, error))
       return FALSE;
     window_steps++;
-    for (int i = 0; i < VKS_GAN_N_LOSSES; i++)
+    for (int i = 0; i < r->n_losses; i++)
       if (!isfinite (losses[i])) {
         g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
                      "loss %s is %g at step %" G_GUINT64_FORMAT ": training diverged (try a lower "
@@ -348,7 +398,7 @@ train (Run *r, GError **error)
       double row[VKS_GAN_N_LOSSES];
       g_print ("epoch %" G_GUINT64_FORMAT " step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
                " %.2f it/s", epoch + 1, r->step, total, its);
-      for (int i = 0; i < VKS_GAN_N_LOSSES; i++) {
+      for (int i = 0; i < r->n_losses; i++) {
         row[i] = losses[i];
         g_print (" %s %.4f", vks_gan_loss_names[i], losses[i]);
       }

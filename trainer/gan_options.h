@@ -1,6 +1,6 @@
-/* vkstyle-train --arch dcgan's command line: PyTorch examples/dcgan's options (--image-size,
- * --nz, --ngf, --ndf, --batch-size, --lr, --beta1) plus the GAN losses and ours (--max-steps,
- * --init, --save-every, --sample-every, --device). */
+/* vkstyle-train --arch dcgan|infogan's command line: PyTorch examples/dcgan's options
+ * (--image-size, --nz, --ngf, --ndf, --batch-size, --lr, --beta1) plus the GAN losses, InfoGAN's
+ * codes and loss, and ours (--max-steps, --init, --save-every, --sample-every, --device). */
 #pragma once
 #include <glib.h>
 
@@ -8,6 +8,13 @@ typedef struct {
   char *data, *out, *init, *device, *name, *description, *gan_mode, *dump_inputs;
   int image_size, batch_size, nz, ngf, ndf, n_critic;
   double lr, beta1, beta2, clip;
+  /* --arch infogan: the codes (n_categories 10, n_continuous 2), their names for the generator's
+   * metadata (category_name, continuous_names comma-separated; NULL: unnamed), lambda_info (1)
+   * and the continuous codes' loss (info_mse: MSE, else Gaussian NLL). */
+  gboolean infogan, info_mse;
+  int n_categories, n_continuous;
+  double lambda_info;
+  char *category_name, *continuous_names, *info_loss;
   gboolean resume, wgan_gp;
   gboolean wgan;             /* --gan-mode wgan: weight clipping, RMSprop */
   gboolean critic_loop;      /* wgan or wgan-gp: n_critic critic steps, fresh noise for G */

@@ -301,8 +301,9 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   for (int i = 1; i < argc; i++)
-    if ((g_str_equal (argv[i], "--arch") && i + 1 < argc && g_str_equal (argv[i + 1], "dcgan")) ||
-        g_str_equal (argv[i], "--arch=dcgan"))
+    if ((g_str_equal (argv[i], "--arch") && i + 1 < argc &&
+         (g_str_equal (argv[i + 1], "dcgan") || g_str_equal (argv[i + 1], "infogan"))) ||
+        g_str_equal (argv[i], "--arch=dcgan") || g_str_equal (argv[i], "--arch=infogan"))
       return vks_gan_train_main (argc, argv);
   Trainer t = { 0 };
   if (!vks_train_options_parse (&t.o, &argc, &argv, &error)) {

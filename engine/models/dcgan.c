@@ -124,7 +124,7 @@ VksGanCritic
 vks_dcgan_discriminator (VksGraph *g, VksNode x, const VksGanConfig *cfg, gboolean training,
                          const char *prefix, GArray *updates)
 {
-  VksGanCritic out = { VKS_NONE, VKS_NONE, VKS_NONE, VKS_NONE };
+  VksGanCritic out = { VKS_NONE, VKS_NONE, VKS_NONE, VKS_NONE, VKS_NONE };
   VksGanLayer layers[VKS_GAN_MAX_LAYERS];
   int n = vks_gan_discriminator_layers (cfg, layers);
   if (n == 0) {
@@ -141,7 +141,10 @@ vks_dcgan_discriminator (VksGraph *g, VksNode x, const VksGanConfig *cfg, gboole
     case VKS_GAN_ROLE_Q_HIDDEN: hidden = layer (&b, l, body); break;
     case VKS_GAN_ROLE_Q_LOGITS: out.q_logits = layer (&b, l, hidden); break;
     case VKS_GAN_ROLE_Q_MEAN: out.q_mean = layer (&b, l, hidden); break;
-    case VKS_GAN_ROLE_Q_LOGVAR: out.q_var = vks_exp (g, layer (&b, l, hidden)); break;
+    case VKS_GAN_ROLE_Q_LOGVAR:
+      out.q_logvar = layer (&b, l, hidden);
+      out.q_var = vks_exp (g, out.q_logvar);
+      break;
     }
   }
   return out;

@@ -60,10 +60,11 @@ VksNode vks_dcgan_generator (VksGraph *g, VksNode z, const VksGanConfig *cfg, gb
  * the Sigmoid has no parameters, so the state_dict is the example's), [n][1][1][1] at
  * image_size, a patch map for larger images. InfoGAN's Q head (VKS_NONE for DCGAN): the
  * categorical code's logits [n][n_categories][1][1], the continuous codes' means and variances
- * [n][n_continuous][1][1]. */
+ * [n][n_continuous][1][1]; q_logvar is log q_var before the exp (the Gaussian NLL's stable
+ * form). */
 typedef struct {
   VksNode logit;
-  VksNode q_logits, q_mean, q_var;
+  VksNode q_logits, q_mean, q_var, q_logvar;
 } VksGanCritic;
 
 VksGanCritic vks_dcgan_discriminator (VksGraph *g, VksNode x, const VksGanConfig *cfg,
