@@ -72,6 +72,7 @@ check "--latent of the wrong shape" expect 1 "must have shape \[N, 12\]" \
   gen --latent "$model" "$work/x.png"
 check "a style model is not a GAN" expect 1 "expected \"dcgan\"" \
   "$vkstyle" generate --model "$fixtures/gen_ngf8_nb2.safetensors" --seed 1 "$work/x.png"
+check "--count 0 is refused" expect 2 "from 1 to" gen --seed 1 --count 0 "$work/x.png"
 check "a bad size" expect 1 "expected WIDTHxHEIGHT" gen --seed 1 --size 12by3 "$work/x.png"
 echo "1..$count"
 [ "$failed" -eq 0 ]

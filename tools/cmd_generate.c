@@ -230,7 +230,7 @@ run (const Options *o, const char *out, GError **error)
 int
 vks_cmd_generate (GStrv *args)
 {
-  Options o = { .count = 0 };
+  Options o = { .count = G_MININT };   /* G_MININT: no --count given */
   g_auto (GStrv) files = NULL;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model, "GAN generator (.safetensors)", "FILE" },
@@ -260,15 +260,15 @@ vks_cmd_generate (GStrv *args)
     status = vks_cli_usage_error ("generate", "expected one OUT file name, got %u", n_files);
   else if (!o.seed == !o.latent)
     status = vks_cli_usage_error ("generate", "give either --seed or --latent");
-  else if (o.latent && (o.size || o.codes || o.count))
+  else if (o.latent && (o.size || o.codes || o.count != G_MININT))
     status = vks_cli_usage_error ("generate", "--latent is the whole generator input: it takes "
                                   "no --size, --code or --count");
-  else if (o.count < 0 || o.count > MAX_COUNT)
+  else if (o.count != G_MININT && (o.count < 1 || o.count > MAX_COUNT))
     status = vks_cli_usage_error ("generate", "--count must be from 1 to %d", MAX_COUNT);
   else if (o.tileable && !o.size)
     status = vks_cli_usage_error ("generate", "--tileable needs --size");
   else {
-    o.count = MAX (o.count, 1);
+    o.count = o.count == G_MININT ? 1 : o.count;
     vks_cli_gegl_init ();
     GError *error = NULL;
     gboolean ok = run (&o, files[0], &error);
