@@ -6,6 +6,7 @@
 #include "engine/texture.h"
 #include "trainer/dataset.h"
 #include "trainer/epoch.h"
+#include "trainer/gan_eval.h"
 #include "trainer/gan_options.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
@@ -36,6 +37,7 @@ typedef struct {
   VksEpochIterator *epochs;
   VksGanTrainer *tr;
   VksReport *report;
+  VksGanEval *eval;           /* NULL without --eval-real */
   guint64 step, d_steps;      /* generator steps done; discriminator steps done */
   float *real, *z, *eps, *fixed_z, *samples;
 } Run;
@@ -44,6 +46,7 @@ static void
 run_clear (Run *r)
 {
   vks_report_free (r->report);
+  vks_gan_eval_free (r->eval);
   vks_gan_trainer_free (r->tr);
   vks_epoch_iterator_free (r->epochs);
   vks_dataset_free (r->data);
@@ -178,8 +181,11 @@ setup (Run *r, GError **error)
     if (!vks_gan_trainer_init_normal (r->tr, normal_draw, &rng, error))
       return FALSE;
   }
+  if (!vks_gan_eval_start (&r->eval, r->ctx, &r->net, o, SAMPLE_SIDE * SAMPLE_SIDE, error))
+    return FALSE;
   r->report = vks_report_new (o->out, vks_gan_loss_names, VKS_GAN_N_LOSSES, error);
-  return r->report != NULL && (!o->resume || vks_report_resume (r->report, r->step, error));
+  return r->report != NULL && (!o->resume || vks_report_resume (r->report, r->step, error)) &&
+         vks_gan_eval_attach (r->eval, r->report, o->out, o->resume, r->step, error);
 }
 
 static gboolean
@@ -359,6 +365,8 @@ train (Run *r, GError **error)
       window_steps = 0;
     }
     if ((r->step % o->sample_every == 0 || last) && !write_samples (r, error))
+      return FALSE;
+    if (!vks_gan_eval_step (r->eval, r->tr, r->step, r->step == total, error))
       return FALSE;
     if (r->step % o->save_every == 0 || last) {
       if (!save_all (r, error))
