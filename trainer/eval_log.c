@@ -45,47 +45,6 @@ vks_eval_log_n_rows (const VksEvalLog *log)
   return log->rows->len;
 }
 
-gboolean
-vks_eval_log_resume (VksEvalLog *log, guint64 up_to_step, GError **error)
-{
-  g_autofree char *contents = NULL;
-  GError *inner = NULL;
-  if (!g_file_get_contents (log->csv_path, &contents, NULL, &inner)) {
-    gboolean missing = g_error_matches (inner, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-    if (!missing)
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "cannot read %s: %s", log->csv_path,
-                   inner->message);
-    g_error_free (inner);
-    return missing;
-  }
-  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
-  if (!lines[0] || strcmp (g_strchomp (lines[0]), HEADER) != 0) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s: its columns are not \"%s\"", log->csv_path,
-                 HEADER);
-    return FALSE;
-  }
-  g_array_set_size (log->rows, 0);
-  for (guint l = 1; lines[l]; l++) {
-    if (g_strchomp (lines[l])[0] == '\0')
-      continue;
-    g_auto (GStrv) fields = g_strsplit (lines[l], ",", -1);
-    Row row = { 0 };
-    gboolean ok = g_strv_length (fields) == 1 + N_VALUES &&
-                  g_ascii_string_to_unsigned (fields[0], 10, 0, G_MAXUINT64, &row.step, NULL);
-    for (int v = 0; ok && v < N_VALUES; v++)
-      ok = vks_report_parse_number (fields[1 + v], &row.values[v]);
-    if (!ok) {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s: line %u is not a row of %d numbers",
-                   log->csv_path, l + 1, 1 + N_VALUES);
-      g_array_set_size (log->rows, 0);
-      return FALSE;
-    }
-    if (row.step <= up_to_step)
-      g_array_append_val (log->rows, row);
-  }
-  return TRUE;
-}
-
 static gboolean
 write_csv (const VksEvalLog *log, GError **error)
 {
@@ -131,5 +90,47 @@ vks_eval_log_append (VksEvalLog *log, guint64 step, double fid, double kid, doub
 {
   Row row = { step, { fid, kid, kid_std } };
   g_array_append_val (log->rows, row);
+  return write_csv (log, error) && write_plot (log, error);
+}
+
+gboolean
+vks_eval_log_resume (VksEvalLog *log, guint64 up_to_step, GError **error)
+{
+  g_autofree char *contents = NULL;
+  GError *inner = NULL;
+  if (!g_file_get_contents (log->csv_path, &contents, NULL, &inner)) {
+    gboolean missing = g_error_matches (inner, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+    if (!missing)
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "cannot read %s: %s", log->csv_path,
+                   inner->message);
+    g_error_free (inner);
+    return missing;
+  }
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  if (!lines[0] || strcmp (g_strchomp (lines[0]), HEADER) != 0) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s: its columns are not \"%s\"", log->csv_path,
+                 HEADER);
+    return FALSE;
+  }
+  g_array_set_size (log->rows, 0);
+  for (guint l = 1; lines[l]; l++) {
+    if (g_strchomp (lines[l])[0] == '\0')
+      continue;
+    g_auto (GStrv) fields = g_strsplit (lines[l], ",", -1);
+    Row row = { 0 };
+    gboolean ok = g_strv_length (fields) == 1 + N_VALUES &&
+                  g_ascii_string_to_unsigned (fields[0], 10, 0, G_MAXUINT64, &row.step, NULL);
+    for (int v = 0; ok && v < N_VALUES; v++)
+      ok = vks_report_parse_number (fields[1 + v], &row.values[v]);
+    if (!ok) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s: line %u is not a row of %d numbers",
+                   log->csv_path, l + 1, 1 + N_VALUES);
+      g_array_set_size (log->rows, 0);
+      return FALSE;
+    }
+    if (row.step <= up_to_step)
+      g_array_append_val (log->rows, row);
+  }
+  /* consistent with the checkpoint from now on, even if no evaluation follows */
   return write_csv (log, error) && write_plot (log, error);
 }

@@ -15,7 +15,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksEvalLog, vks_eval_log_free)
 
 /* For a resumed run, as vks_report_resume does for losses.csv: keeps the rows of an existing
  * metrics.csv whose step is <= up_to_step (later ones were measured after the checkpoint and
- * will be measured again). No file is not an error; other columns or a bad row are. */
+ * will be measured again) and rewrites both files with them. No file is not an error; other
+ * columns or a bad row are. */
 gboolean vks_eval_log_resume (VksEvalLog *log, guint64 up_to_step, GError **error);
 
 /* Appends a row and rewrites metrics.csv and metrics.png. */

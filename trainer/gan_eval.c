@@ -104,7 +104,11 @@ vks_gan_eval_new (VksContext *ctx, const VksGanConfig *net, const VksGanEvalOpti
     return NULL;
   }
   g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_load (opts->inception, error);
-  if (!ckpt || !vks_inception_check_checkpoint (ckpt, error)) {
+  if (!ckpt) {
+    g_prefix_error (error, "--inception: ");   /* the message names the file */
+    return NULL;
+  }
+  if (!vks_inception_check_checkpoint (ckpt, error)) {
     g_prefix_error (error, "--inception %s: ", opts->inception);
     return NULL;
   }
