@@ -6,6 +6,8 @@
 #include "engine/texture.h"
 #include "trainer/dataset.h"
 #include "trainer/epoch.h"
+#include "trainer/gan_eval.h"
+#include "trainer/gan_latents.h"
 #include "trainer/gan_options.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
@@ -36,6 +38,7 @@ typedef struct {
   VksEpochIterator *epochs;
   VksGanTrainer *tr;
   VksReport *report;
+  VksGanEval *eval;           /* NULL without --eval-real */
   guint64 step, d_steps;      /* generator steps done; discriminator steps done */
   int n_losses;               /* the losses reported: DCGAN's, or InfoGAN's with Info */
   float *real, *z, *eps, *fixed_z, *samples;
@@ -45,6 +48,7 @@ static void
 run_clear (Run *r)
 {
   vks_report_free (r->report);
+  vks_gan_eval_free (r->eval);
   vks_gan_trainer_free (r->tr);
   vks_epoch_iterator_free (r->epochs);
   vks_dataset_free (r->data);
@@ -67,28 +71,11 @@ draw_seed (const Run *r, int what, guint64 counter)
   return (guint64) r->o.seed * 0x100000001B3ull + (counter << 2 | (guint64) what);
 }
 
-/* count latents for (what, counter): the noise as `vkstyle generate` draws it (vks_gan_latents,
- * keyed by draw_seed), then InfoGAN's codes from the trainer's RNG on the stream of the same
- * key: per latent a category uniform in [0, n_categories) and continuous codes uniform in
- * [-1, 1). */
+/* count latents for (what, counter), codes included (gan_latents.h). */
 static void
 draw_latents (const Run *r, int what, guint64 counter, int count, float *z)
 {
-  guint64 key = draw_seed (r, what, counter);
-  vks_gan_latents (&r->net, key, count, NULL, z);
-  if (r->net.n_categories + r->net.n_continuous == 0)
-    return;
-  VksRng rng;
-  vks_rng_init_stream (&rng, (guint64) r->o.seed, key);
-  int latent = vks_gan_latent_size (&r->net);
-  for (int i = 0; i < count; i++) {
-    VksGanCodes codes = { 0 };
-    if (r->net.n_categories > 0)
-      codes.category = (int) vks_rng_below (&rng, (guint32) r->net.n_categories);
-    for (int j = 0; j < r->net.n_continuous; j++)
-      codes.continuous[j] = 2.0 * vks_rng_uniform (&rng) - 1.0;
-    vks_texture_put_codes (&r->net, &codes, z + (gsize) i * latent);
-  }
+  vks_gan_draw_latents (&r->net, (guint64) r->o.seed, draw_seed (r, what, counter), count, z);
 }
 
 /* The sample grid's fixed latents: image i shows category i mod n_categories; the continuous
@@ -226,8 +213,11 @@ setup (Run *r, GError **error)
       return FALSE;
   }
   r->n_losses = o->infogan ? VKS_GAN_N_LOSSES : VKS_GAN_N_DCGAN_LOSSES;
+  if (!vks_gan_eval_start (&r->eval, r->ctx, &r->net, o, SAMPLE_SIDE * SAMPLE_SIDE, error))
+    return FALSE;
   r->report = vks_report_new (o->out, vks_gan_loss_names, r->n_losses, error);
-  return r->report != NULL && (!o->resume || vks_report_resume (r->report, r->step, error));
+  return r->report != NULL && (!o->resume || vks_report_resume (r->report, r->step, error)) &&
+         vks_gan_eval_attach (r->eval, r->report, o->out, o->resume, r->step, error);
 }
 
 static gboolean
@@ -409,6 +399,8 @@ train (Run *r, GError **error)
       window_steps = 0;
     }
     if ((r->step % o->sample_every == 0 || last) && !write_samples (r, error))
+      return FALSE;
+    if (!vks_gan_eval_step (r->eval, r->tr, r->step, r->step == total, error))
       return FALSE;
     if (r->step % o->save_every == 0 || last) {
       if (!save_all (r, error))

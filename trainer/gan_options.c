@@ -10,7 +10,7 @@ vks_gan_options_clear (VksGanOptions *o)
 {
   char **strings[] = { &o->data, &o->out, &o->init, &o->device, &o->name, &o->description,
                        &o->gan_mode, &o->dump_inputs, &o->category_name, &o->continuous_names,
-                       &o->info_loss };
+                       &o->info_loss, &o->eval_real, &o->inception, &o->eval_fakes };
   for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
     g_clear_pointer (strings[i], g_free);
 }
@@ -53,7 +53,7 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
     .image_size = 64, .batch_size = 64, .nz = 100, .ngf = 64, .ndf = 64, .n_critic = 5,
     .lr = -1, .clip = 0.01, .beta1 = -1, .beta2 = -1, .max_steps = 0, .save_every = 1000,
     .sample_every = 100, .print_every = 10, .n_categories = -1, .n_continuous = -1,
-    .lambda_info = 1.0,
+    .lambda_info = 1.0, .eval_every = 0, .eval_count = 1000,
   };
   GOptionEntry entries[] = {
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "dcgan, or infogan (codes in the generator's input, a Q head on the discriminator)", "ARCH" },
@@ -86,6 +86,11 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
     { "device", 0, 0, G_OPTION_ARG_STRING, &o->device, "Vulkan device index or name part", "DEV" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &o->name, "Model name stored in the generator file", "TEXT" },
     { "description", 0, 0, G_OPTION_ARG_STRING, &o->description, "Description stored in the generator file", "TEXT" },
+    { "eval-real", 0, 0, G_OPTION_ARG_FILENAME, &o->eval_real, "Log FID and KID against this folder of real images (metrics.csv, metrics.png; needs --inception)", "DIR" },
+    { "inception", 0, 0, G_OPTION_ARG_FILENAME, &o->inception, "The FID Inception-v3 for --eval-real (.safetensors, as `vkstyle metrics` takes)", "FILE" },
+    { "eval-every", 0, 0, G_OPTION_ARG_INT64, &o->eval_every, "Evaluate every N steps (default: --save-every)", "N" },
+    { "eval-count", 0, 0, G_OPTION_ARG_INT, &o->eval_count, "Images generated per evaluation (1000; FID is biased upwards by few images, 10000+ for figures to publish)", "N" },
+    { "eval-fakes", 0, 0, G_OPTION_ARG_FILENAME, &o->eval_fakes, "Also save each evaluation's images in DIR/step_NNNNNN/", "DIR" },
     /* tests: every step's inputs, for a PyTorch replay */
     { "dump-inputs", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &o->dump_inputs, NULL, "DIR" },
     { NULL }
@@ -170,6 +175,13 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
     o->beta2 = o->wgan ? 0.99 : o->wgan_gp ? 0.9 : 0.999;
   if (!o->critic_loop)
     o->n_critic = 1;
+  if ((o->eval_real == NULL) != (o->inception == NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "--eval-real and --inception go together");
+    return FALSE;
+  }
+  if (o->eval_every == 0)
+    o->eval_every = o->save_every;
   return vks_option_check_range ("ngf", o->ngf, 1, 512, error)
     && vks_option_check_range ("ndf", o->ndf, 1, 512, error)
     && vks_option_check_range ("nz", o->nz, 1, 4096, error)
@@ -185,7 +197,9 @@ vks_gan_options_parse (VksGanOptions *o, int *argc, char ***argv, GError **error
     && vks_option_check_range ("max-steps", (double) o->max_steps, 1, 1e15, error)
     && vks_option_check_range ("n-categories", o->n_categories, 0, 4096, error)
     && vks_option_check_range ("n-continuous", o->n_continuous, 0, VKS_GAN_MAX_CODES, error)
-    && vks_option_check_range ("lambda-info", o->lambda_info, 0, 1e3, error);
+    && vks_option_check_range ("lambda-info", o->lambda_info, 0, 1e3, error)
+    && vks_option_check_range ("eval-every", (double) o->eval_every, 1, 1e15, error)
+    && vks_option_check_range ("eval-count", o->eval_count, 2, 1000000, error);
 }
 
 char *

@@ -19,6 +19,10 @@ typedef struct {
   gboolean wgan;             /* --gan-mode wgan: weight clipping, RMSprop */
   gboolean critic_loop;      /* wgan or wgan-gp: n_critic critic steps, fresh noise for G */
   gint64 seed, max_steps, save_every, sample_every, print_every;
+  /* --eval-real DIR --inception FILE: FID / KID every eval_every steps (trainer/gan_eval.h) */
+  char *eval_real, *inception, *eval_fakes;
+  gint64 eval_every;
+  int eval_count;
 } VksGanOptions;
 
 gboolean vks_gan_options_parse (VksGanOptions *opts, int *argc, char ***argv, GError **error);

@@ -23,7 +23,22 @@ struct VksReport {
   GArray *rows;       /* of Row */
   gboolean have_samples;
   guint64 latest_sample_step;
+  GPtrArray *figures;   /* of Figure: more plots for index.html (vks_report_add_figure) */
 };
+
+typedef struct {
+  char *title, *image, *csv;
+} Figure;
+
+static void
+figure_free (gpointer data)
+{
+  Figure *f = data;
+  g_free (f->title);
+  g_free (f->image);
+  g_free (f->csv);
+  g_free (f);
+}
 
 static void
 clear_row (gpointer data)
@@ -58,6 +73,7 @@ vks_report_new (const char *out_dir, const char *const *loss_names, guint n_loss
     report->names[i] = g_strdup (loss_names[i]);
   report->rows = g_array_new (FALSE, TRUE, sizeof (Row));
   g_array_set_clear_func (report->rows, clear_row);
+  report->figures = g_ptr_array_new_with_free_func (figure_free);
   return report;
 }
 
@@ -67,6 +83,7 @@ vks_report_free (VksReport *report)
   if (!report)
     return;
   g_array_unref (report->rows);
+  g_ptr_array_unref (report->figures);
   g_strfreev (report->names);
   g_free (report->samples_dir);
   g_free (report->out_dir);
@@ -79,9 +96,17 @@ vks_report_n_rows (const VksReport *report)
   return report->rows->len;
 }
 
+void
+vks_report_add_figure (VksReport *report, const char *title, const char *image, const char *csv)
+{
+  Figure *f = g_new (Figure, 1);
+  *f = (Figure) { g_strdup (title), g_strdup (image), g_strdup (csv) };
+  g_ptr_array_add (report->figures, f);
+}
+
 /* GLib's temp-file-and-rename, with its error turned into ours. */
-static gboolean
-write_atomically (const char *path, const void *data, gsize length, GError **error)
+gboolean
+vks_report_write_atomically (const char *path, const void *data, gsize length, GError **error)
 {
   GError *inner = NULL;
   if (g_file_set_contents_full (path, data, (gssize) length,
@@ -109,8 +134,8 @@ csv_header (const VksReport *report, gboolean with_lr)
 }
 
 /* Locale-independent round-trip text ("nan"/"inf" for the non-finite). */
-static void
-append_number (GString *s, double v)
+void
+vks_report_append_number (GString *s, double v)
 {
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
   if (isnan (v))
@@ -142,16 +167,16 @@ write_csv (const VksReport *report, GError **error)
                             row->epoch);
     for (guint i = 0; i < report->n_losses; i++) {
       g_string_append_c (s, ',');
-      append_number (s, row->losses[i]);
+      vks_report_append_number (s, row->losses[i]);
     }
     g_string_append_c (s, ',');
-    append_number (s, row->lr);
+    vks_report_append_number (s, row->lr);
     g_string_append_c (s, ',');
-    append_number (s, row->its_per_second);
+    vks_report_append_number (s, row->its_per_second);
     g_string_append_c (s, '\n');
   }
   g_autofree char *path = g_build_filename (report->out_dir, "losses.csv", NULL);
-  gboolean ok = write_atomically (path, s->str, s->len, error);
+  gboolean ok = vks_report_write_atomically (path, s->str, s->len, error);
   g_string_free (s, TRUE);
   return ok;
 }
@@ -166,8 +191,8 @@ vks_report_log (VksReport *report, guint64 step, guint64 epoch, const double *lo
   return write_csv (report, error);
 }
 
-static gboolean
-parse_number (const char *text, double *value)
+gboolean
+vks_report_parse_number (const char *text, double *value)
 {
   char *end = NULL;
   *value = g_ascii_strtod (text, &end);
@@ -207,7 +232,7 @@ vks_report_resume (VksReport *report, guint64 up_to_step, GError **error)
     ok = ok && g_ascii_string_to_unsigned (fields[0], 10, 0, G_MAXUINT64, &step, NULL) &&
          g_ascii_string_to_unsigned (fields[1], 10, 0, G_MAXUINT64, &epoch, NULL);
     for (guint f = 2; ok && f < n_fields; f++)
-      ok = parse_number (fields[f], &values[f]);
+      ok = vks_report_parse_number (fields[f], &values[f]);
     if (!ok) {
       g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s: line %u is not a row of %u numbers",
                    path, l + 1, n_fields);
@@ -244,7 +269,7 @@ vks_report_write_plot (VksReport *report, GError **error)
   g_autofree char *path = g_build_filename (report->out_dir, "losses.png", NULL);
   gsize length = 0;
   const void *data = g_bytes_get_data (png, &length);
-  return write_atomically (path, data, length, error);
+  return vks_report_write_atomically (path, data, length, error);
 }
 
 /* ---- samples ---- */
@@ -261,8 +286,8 @@ vks_report_write_samples (VksReport *report, guint64 step, const VksSampleCell *
   g_autofree char *name = g_strdup_printf ("step_%06" G_GUINT64_FORMAT ".png", step);
   g_autofree char *path = g_build_filename (report->samples_dir, name, NULL);
   g_autofree char *latest = g_build_filename (report->samples_dir, "latest.png", NULL);
-  if (!write_atomically (path, data, length, error) ||
-      !write_atomically (latest, data, length, error))
+  if (!vks_report_write_atomically (path, data, length, error) ||
+      !vks_report_write_atomically (latest, data, length, error))
     return FALSE;
   report->have_samples = TRUE;
   report->latest_sample_step = step;
@@ -314,9 +339,24 @@ vks_report_write_index (VksReport *report, GError **error)
                             report->latest_sample_step, report->latest_sample_step);
   g_string_append_printf (s, "<h2>Losses</h2>\n<img src=\"losses.png?%" G_GUINT64_FORMAT
                           "\" alt=\"loss curves\">\n<p><a href=\"losses.csv\">losses.csv</a>"
-                          "</p>\n</body></html>\n", version);
+                          "</p>\n", version);
+  for (guint i = 0; i < report->figures->len; i++) {
+    const Figure *f = g_ptr_array_index (report->figures, i);
+    g_string_append (s, "<h2>");
+    append_escaped (s, f->title);
+    g_string_append (s, "</h2>\n<img src=\"");
+    append_escaped (s, f->image);
+    g_string_append_printf (s, "?%" G_GUINT64_FORMAT "\" alt=\"", version);
+    append_escaped (s, f->title);
+    g_string_append (s, "\">\n<p><a href=\"");
+    append_escaped (s, f->csv);
+    g_string_append (s, "\">");
+    append_escaped (s, f->csv);
+    g_string_append (s, "</a></p>\n");
+  }
+  g_string_append (s, "</body></html>\n");
   g_autofree char *path = g_build_filename (report->out_dir, "index.html", NULL);
-  gboolean ok = write_atomically (path, s->str, s->len, error);
+  gboolean ok = vks_report_write_atomically (path, s->str, s->len, error);
   g_string_free (s, TRUE);
   return ok;
 }

@@ -49,5 +49,10 @@ gboolean vks_report_write_plot (VksReport *report, GError **error);
 gboolean vks_report_write_samples (VksReport *report, guint64 step, const VksSampleCell *cells,
                                    int n_rows, int n_columns, GError **error);
 
+/* One more plot for index.html, below the losses: a title, an image and its data file, both
+ * relative to out_dir (e.g. the trainer's metrics.png and metrics.csv, trainer/eval_log.h). */
+void vks_report_add_figure (VksReport *report, const char *title, const char *image,
+                            const char *csv);
+
 /* index.html (refreshes itself every minute in a browser). */
 gboolean vks_report_write_index (VksReport *report, GError **error);

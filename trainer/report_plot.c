@@ -8,6 +8,7 @@
 
 #define WIDTH 960
 #define HEIGHT 540
+#define PANEL_HEIGHT 360   /* each panel of vks_report_render_panels */
 #define LEFT 70.0
 #define RIGHT 190.0   /* room for the legend */
 #define TOP 30.0
@@ -25,6 +26,7 @@ static const double palette[][3] = {
 typedef struct {
   double x0, x1, y0, y1;   /* data range */
   gboolean log_y;
+  double height;           /* of the plot's area in pixels, axes and labels included */
 } Axes;
 
 static double
@@ -38,7 +40,7 @@ map_y (const Axes *a, double y)
 {
   double t = a->log_y ? (log10 (y) - log10 (a->y0)) / (log10 (a->y1) - log10 (a->y0))
                       : (y - a->y0) / (a->y1 - a->y0);
-  return HEIGHT - BOTTOM - t * (HEIGHT - TOP - BOTTOM);
+  return a->height - BOTTOM - t * (a->height - TOP - BOTTOM);
 }
 
 /* Centred moving average over the finite values of one column; NaN where a window has none.
@@ -95,9 +97,9 @@ format_value (char *buffer, gsize size, double v)
 }
 
 static void
-draw_axes (cairo_t *cr, const Axes *a)
+draw_axes (cairo_t *cr, const Axes *a, const char *y_label)
 {
-  const double right = WIDTH - RIGHT, bottom = HEIGHT - BOTTOM;
+  const double right = WIDTH - RIGHT, bottom = a->height - BOTTOM;
   char label[64];
   cairo_set_line_width (cr, 1.0);
 
@@ -157,16 +159,18 @@ draw_axes (cairo_t *cr, const Axes *a)
   cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
   cairo_rectangle (cr, LEFT + 0.5, TOP + 0.5, right - LEFT, bottom - TOP);
   cairo_stroke (cr);
-  draw_text (cr, (LEFT + right) / 2, HEIGHT - 16, "step", 0.5, 0.5);
-  draw_text (cr, LEFT, TOP / 2, a->log_y ? "loss (log scale)" : "loss", 0.0, 0.5);
+  draw_text (cr, (LEFT + right) / 2, a->height - 16, "step", 0.5, 0.5);
+  g_autofree char *label_text = g_strdup_printf ("%s%s", y_label, a->log_y ? " (log scale)" : "");
+  draw_text (cr, LEFT, TOP / 2, label_text, 0.0, 0.5);
 }
 
 /* Data ranges from the smoothed curves (raw outliers are clipped, not allowed to squash the
  * plot). */
 static Axes
-choose_axes (const double *steps, guint n_rows, double *const *smoothed, guint n_losses)
+choose_axes (const double *steps, guint n_rows, double *const *smoothed, guint n_losses,
+             double height)
 {
-  Axes a = { 0.0, 1.0, INFINITY, -INFINITY, FALSE };
+  Axes a = { 0.0, 1.0, INFINITY, -INFINITY, FALSE, height };
   if (n_rows > 0) {
     a.x0 = steps[0];
     a.x1 = steps[n_rows - 1];
@@ -219,33 +223,27 @@ draw_curve (cairo_t *cr, const Axes *a, const double *steps, const double *value
   cairo_stroke (cr);
 }
 
-GBytes *
-vks_report_render_plot (const char *const *names, guint n_losses, const double *steps,
-                        const double *values, guint n_rows, GError **error)
+/* n_curves curves (curve l: values[r * stride + l]) in a WIDTH x height area at the origin. */
+static void
+draw_plot (cairo_t *cr, double height, const char *y_label, const char *const *names,
+           guint n_curves, const double *steps, const double *values, guint stride, guint n_rows)
 {
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, WIDTH, HEIGHT);
-  cairo_t *cr = cairo_create (surface);
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
-  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, FONT_SIZE);
-
-  double **smoothed = g_new (double *, MAX (n_losses, 1));
-  for (guint l = 0; l < n_losses; l++)
-    smoothed[l] = smooth (values, n_losses, l, n_rows);
-  const Axes axes = choose_axes (steps, n_rows, smoothed, n_losses);
-  draw_axes (cr, &axes);
+  double **smoothed = g_new (double *, MAX (n_curves, 1));
+  for (guint l = 0; l < n_curves; l++)
+    smoothed[l] = smooth (values, stride, l, n_rows);
+  const Axes axes = choose_axes (steps, n_rows, smoothed, n_curves, height);
+  draw_axes (cr, &axes, y_label);
 
   cairo_save (cr);
-  cairo_rectangle (cr, LEFT, TOP, WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
+  cairo_rectangle (cr, LEFT, TOP, WIDTH - LEFT - RIGHT, height - TOP - BOTTOM);
   cairo_clip (cr);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-  for (guint l = 0; l < n_losses; l++) {
+  for (guint l = 0; l < n_curves; l++) {
     const double *c = palette[l % G_N_ELEMENTS (palette)];
     cairo_set_source_rgba (cr, c[0], c[1], c[2], 0.25);
     cairo_set_line_width (cr, 1.0);
-    draw_curve (cr, &axes, steps, values + l, n_losses, n_rows);
+    draw_curve (cr, &axes, steps, values + l, stride, n_rows);
     cairo_set_source_rgb (cr, c[0], c[1], c[2]);
     cairo_set_line_width (cr, 2.0);
     draw_curve (cr, &axes, steps, smoothed[l], 1, n_rows);
@@ -253,7 +251,7 @@ vks_report_render_plot (const char *const *names, guint n_losses, const double *
   cairo_restore (cr);
 
   /* Legend: colour swatch and name, with the latest smoothed value. */
-  for (guint l = 0; l < n_losses; l++) {
+  for (guint l = 0; l < n_curves; l++) {
     const double *c = palette[l % G_N_ELEMENTS (palette)];
     const double y = TOP + 10 + l * 20.0;
     const double x = WIDTH - RIGHT + 16;
@@ -270,12 +268,54 @@ vks_report_render_plot (const char *const *names, guint n_losses, const double *
     draw_text (cr, x + 26, y, text, 0.0, 0.5);
   }
 
-  for (guint l = 0; l < n_losses; l++)
+  for (guint l = 0; l < n_curves; l++)
     g_free (smoothed[l]);
   g_free (smoothed);
+}
+
+static cairo_t *
+new_canvas (double height, cairo_surface_t **surface)
+{
+  *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, WIDTH, (int) height);
+  cairo_t *cr = cairo_create (*surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, FONT_SIZE);
+  return cr;
+}
+
+static GBytes *
+finish_canvas (cairo_t *cr, cairo_surface_t *surface, const char *what, GError **error)
+{
   cairo_destroy (cr);
   cairo_surface_flush (surface);
-  GBytes *png = vks_report_surface_to_png (surface, "the loss plot", error);
+  GBytes *png = vks_report_surface_to_png (surface, what, error);
   cairo_surface_destroy (surface);
   return png;
+}
+
+GBytes *
+vks_report_render_plot (const char *const *names, guint n_losses, const double *steps,
+                        const double *values, guint n_rows, GError **error)
+{
+  cairo_surface_t *surface;
+  cairo_t *cr = new_canvas (HEIGHT, &surface);
+  draw_plot (cr, HEIGHT, "loss", names, n_losses, steps, values, n_losses, n_rows);
+  return finish_canvas (cr, surface, "the loss plot", error);
+}
+
+GBytes *
+vks_report_render_panels (const char *const *names, guint n_panels, const double *steps,
+                          const double *values, guint n_rows, GError **error)
+{
+  cairo_surface_t *surface;
+  cairo_t *cr = new_canvas ((double) PANEL_HEIGHT * MAX (n_panels, 1), &surface);
+  for (guint p = 0; p < n_panels; p++) {
+    cairo_save (cr);
+    cairo_translate (cr, 0, (double) PANEL_HEIGHT * p);
+    draw_plot (cr, PANEL_HEIGHT, names[p], names + p, 1, steps, values + p, n_panels, n_rows);
+    cairo_restore (cr);
+  }
+  return finish_canvas (cr, surface, "the plot", error);
 }
