@@ -10,9 +10,16 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int FN = 0;        // VksPointwiseFn (engine/nn/op.h)
 layout(constant_id = 2) const int FLAT_A = 0;    // a read by flat index (a reshape), no broadcast
 
-layout(binding = 0) uniform textureBuffer a;     // R32F
-layout(binding = 1) uniform textureBuffer b;     // R32F
+// VEC4: one invocation per texel of the output (the host checks that every operand either has
+// the output's planes, its n and c possibly broadcast, or one value per plane): a quarter of the
+// invocations and of the index arithmetic, vec4 fetches and stores. On lavapipe the scalar form
+// spent most of a DCGAN training step's element-wise time on addressing.
+layout(constant_id = 3) const bool VEC4 = false;
+
+layout(binding = 0) uniform textureBuffer a;     // R32F (VEC4: RGBA32F)
+layout(binding = 1) uniform textureBuffer b;     // R32F (VEC4: RGBA32F)
 layout(binding = 2, r32f) uniform writeonly imageBuffer dst;
+layout(binding = 3, rgba32f) uniform writeonly imageBuffer dst4;   // dst's RGBA32F view
 
 struct Shape { int n, c, h, w, plane; };
 
@@ -77,23 +84,8 @@ int flat_address(Shape s, int i)
   return (i / hw) * s.plane + i % hw;
 }
 
-void main()
+float apply(float va, float vb)
 {
-  int t = int(gl_GlobalInvocationID.x) + int(gl_GlobalInvocationID.y) * int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);
-  if (t >= p.stored)
-    return;
-  int hw = p.o.h * p.o.w;
-  int nc = t / p.o.plane;
-  int r = t - nc * p.o.plane;
-  if (r >= hw || nc >= p.o.n * p.o.c) {
-    imageStore(dst, t, vec4(0.0));
-    return;
-  }
-  int n = nc / p.o.c, c = nc - n * p.o.c, y = r / p.o.w, x = r - y * p.o.w;
-  float va = texelFetch(a, FLAT_A != 0 ? flat_address(p.sa, nc * hw + r)
-                                       : broadcast_address(p.sa, n, c, y, x)).x;
-  float vb = FN == FN_ADD || FN == FN_SUB || FN == FN_MUL || FN == FN_LEAKY_RELU_GRAD
-             || FN == FN_DIV ? texelFetch(b, broadcast_address(p.sb, n, c, y, x)).x : 0.0;
   float v = va;
   if (FN == FN_ADD) v = va + vb;
   else if (FN == FN_SUB) v = va - vb;
@@ -115,5 +107,63 @@ void main()
   else if (FN == FN_DIV) v = va / vb;
   else if (FN == FN_ABS) v = abs(va);
   else if (FN == FN_SIGN) v = sign(va);
-  imageStore(dst, t, vec4(v));
+  return v;
+}
+
+const bool BINARY = FN == FN_ADD || FN == FN_SUB || FN == FN_MUL || FN == FN_LEAKY_RELU_GRAD ||
+                    FN == FN_DIV;
+
+// VEC4: the operand's four values for output texel (n, c, y, x .. x + 3).
+vec4 fetch4(Shape s, bool is_a, int n, int c, int y, int x)
+{
+  if (s.h == 1 && s.w == 1) {
+    int e = broadcast_address(s, n, c, 0, 0);
+    return vec4(is_a ? texelFetch(a, e >> 2)[e & 3] : texelFetch(b, e >> 2)[e & 3]);
+  }
+  int t = broadcast_address(s, n, c, y, x) >> 2;
+  return is_a ? texelFetch(a, t) : texelFetch(b, t);
+}
+
+void main_vec4(int t)
+{
+  int e = t * 4;
+  if (e >= p.stored)
+    return;
+  int hw = p.o.h * p.o.w;
+  int nc = e / p.o.plane;
+  int r = e - nc * p.o.plane;
+  if (nc >= p.o.n * p.o.c || r >= hw) {
+    imageStore(dst4, t, vec4(0.0));
+    return;
+  }
+  int n = nc / p.o.c, c = nc - n * p.o.c, y = r / p.o.w, x = r - y * p.o.w;
+  vec4 va = fetch4(p.sa, true, n, c, y, x);
+  vec4 vb = BINARY ? fetch4(p.sb, false, n, c, y, x) : vec4(0.0);
+  vec4 v;
+  for (int j = 0; j < 4; j++)
+    v[j] = r + j < hw ? apply(va[j], vb[j]) : 0.0;   // the plane's padding is written 0
+  imageStore(dst4, t, v);
+}
+
+void main()
+{
+  int t = int(gl_GlobalInvocationID.x) + int(gl_GlobalInvocationID.y) * int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);
+  if (VEC4) {
+    main_vec4(t);
+    return;
+  }
+  if (t >= p.stored)
+    return;
+  int hw = p.o.h * p.o.w;
+  int nc = t / p.o.plane;
+  int r = t - nc * p.o.plane;
+  if (r >= hw || nc >= p.o.n * p.o.c) {
+    imageStore(dst, t, vec4(0.0));
+    return;
+  }
+  int n = nc / p.o.c, c = nc - n * p.o.c, y = r / p.o.w, x = r - y * p.o.w;
+  float va = texelFetch(a, FLAT_A != 0 ? flat_address(p.sa, nc * hw + r)
+                                       : broadcast_address(p.sa, n, c, y, x)).x;
+  float vb = BINARY ? texelFetch(b, broadcast_address(p.sb, n, c, y, x)).x : 0.0;
+  imageStore(dst, t, vec4(apply(va, vb)));
 }

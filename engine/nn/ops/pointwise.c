@@ -314,24 +314,38 @@ typedef struct {
   float scalar;
 } PointwisePush;
 
+/* Whether an operand's four values at an output texel are one texel of it, or one value:
+ * pointwise.comp's VEC4 form. */
+static gboolean
+vec4_operand (VksPlan *plan, VksNode x, const VksPushShape *o)
+{
+  VksPushShape s = vks_plan_push_shape (plan, x);
+  return vks_plan_view (plan, x, VK_FORMAT_R32_SFLOAT).offset % 16 == 0 &&
+         ((s.h == 1 && s.w == 1) || (s.h == o->h && s.w == o->w && s.plane == o->plane));
+}
+
 static gboolean
 record_pointwise (VksPlan *plan, VksNode node, VksPointwiseFn fn, gboolean flat_a, VksNode a,
                   VksNode b, float scalar, GError **error)
 {
-  int32_t spec[] = { 0, fn, flat_a };
+  VksPushShape o = vks_plan_push_shape (plan, node);
+  gboolean vec4 = !flat_a && o.plane % 4 == 0 && vec4_operand (plan, a, &o) &&
+                  vec4_operand (plan, b, &o);
+  int32_t spec[] = { 0, fn, flat_a, vec4 };
+  VkFormat in_format = vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT;
   VksView views[] = {
-    vks_plan_view (plan, a, VK_FORMAT_R32_SFLOAT),
-    vks_plan_view (plan, b, VK_FORMAT_R32_SFLOAT),
+    vks_plan_view (plan, a, in_format),
+    vks_plan_view (plan, b, in_format),
     vks_plan_view (plan, node, VK_FORMAT_R32_SFLOAT),
+    vks_plan_view (plan, node, VK_FORMAT_R32G32B32A32_SFLOAT),
   };
   VksTensor t = vks_plan_tensor (plan, node);
   long stored = (long) ((VkDeviceSize) t.n * t.c * t.plane + 3) / 4 * 4;
   PointwisePush push = {
-    vks_plan_push_shape (plan, node), vks_plan_push_shape (plan, a),
-    vks_plan_push_shape (plan, b), (int32_t) stored, scalar,
+    o, vks_plan_push_shape (plan, a), vks_plan_push_shape (plan, b), (int32_t) stored, scalar,
   };
-  return vks_plan_dispatch (plan, VKS_KERNEL_POINTWISE, spec, G_N_ELEMENTS (spec), views, &push, sizeof push,
-                            stored, error);
+  return vks_plan_dispatch (plan, VKS_KERNEL_POINTWISE, spec, G_N_ELEMENTS (spec), views, &push,
+                            sizeof push, vec4 ? stored / 4 : stored, error);
 }
 
 static gboolean
