@@ -69,6 +69,20 @@ void main()
     int sh = a & 3;
     v = sh == 0 ? t0 : sh == 1 ? vec4(t0.yzw, t1.x) : sh == 2 ? vec4(t0.zw, t1.xy)
                                                     : vec4(t0.w, t1.xyz);
+  } else if (p.step_x == 2 && ox + 3 < p.grid_w && col4 * 4 + 3 < p.n_count && ix >= 0 &&
+             ix + 6 < p.in_w && (REFLECT || (iy >= 0 && iy < p.in_h))) {
+    // Stride 2 inside one row: every other float of 7 consecutive ones, from 3 aligned texels
+    // (the strided convolutions of a GAN's discriminator and their weight gradients).
+    if (REFLECT)
+      iy = reflect_index(iy, p.in_h);
+    int a = plane + iy * p.in_w + ix;
+    int t = a >> 2, last = p.src_texels - 1;
+    vec4 t0 = texelFetch(src4, t);
+    vec4 t1 = texelFetch(src4, min(t + 1, last));
+    vec4 t2 = texelFetch(src4, min(t + 2, last));
+    int sh = a & 3;
+    v = sh == 0 ? vec4(t0.xz, t1.xz) : sh == 1 ? vec4(t0.yw, t1.yw)
+      : sh == 2 ? vec4(t0.z, t1.xz, t2.x) : vec4(t0.w, t1.yw, t2.y);
   } else {
     for (int j = 0; j < 4; j++) {
       if (col4 * 4 + j >= p.n_count)
