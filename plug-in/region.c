@@ -32,7 +32,7 @@ try_alloc_floats (gsize n_pixels, int channels, int width, int height, GError **
 
   if (data == NULL)
     g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
-                 _("Not enough memory to stylize an area of %d × %d pixels."), width, height);
+                 _("Not enough memory to process an area of %d × %d pixels."), width, height);
   return data;
 }
 

@@ -1,8 +1,8 @@
 /* GIMP 2.10: the interactive dialogs (GTK 2): choose a model and settings, preview on the canvas,
- * apply. One dialog for both filters: the model list, device, preview and status are common,
- * Style Transfer adds strength, processing size and output, Neural Texture the seed, the
- * InfoGAN codes and tileable. Their behaviour is plug-in/session.c's; this file only builds and
- * reads the widgets. */
+ * apply. One dialog for both filters: the model list, device, preview and status are common
+ * (dialog-frame.c), Style Transfer adds strength, processing size and output (style-dialog.c),
+ * Neural Texture the seed, the InfoGAN codes and tileable (texture-dialog.c). Their behaviour is
+ * plug-in/session.c's; these files only build and read the widgets. */
 #pragma once
 #include "plug-in/gimp2/target.h"
 #include "plug-in/settings.h"

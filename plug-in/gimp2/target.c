@@ -25,7 +25,7 @@ target_read (gint32 drawable, GError **error)
   if (gimp_item_is_group (drawable))
     {
       g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                   _("A layer group cannot be stylized. Choose one of its layers."));
+                   _("This filter does not work on a layer group. Choose one of its layers."));
       return NULL;
     }
   if (!gimp_drawable_mask_intersect (drawable, &target->x, &target->y, &width, &height)
