@@ -165,7 +165,8 @@ def run_case(exe, case, tmp):
     return all(r[0] for r in results), "; ".join(r[1] for r in results)
 
 
-def main(argv):
+def run_cases(argv, default_cases, run_case):
+    """The TAP runner both GAN step tests share: argv = [script, vkstyle-train, case...]."""
     if len(argv) < 2 or not os.path.exists(argv[1]):
         print("1..0 # SKIP no vkstyle-train")
         return 77
@@ -174,8 +175,7 @@ def main(argv):
     except ImportError:
         print("1..0 # SKIP no torch")
         return 77
-    cases = argv[2:] or ["vanilla", "vanilla-2steps", "lsgan", "hinge", "wgan-gp", "wgan",
-                         "wgan-2steps"]
+    cases = argv[2:] or default_cases
     print("1..%d" % len(cases))
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,6 +185,11 @@ def main(argv):
             failed += not ok
             print("%s %d - %s # %s" % ("ok" if ok else "not ok", i, case, msg.replace("\n", "\n# ")))
     return 1 if failed else 0
+
+
+def main(argv):
+    return run_cases(argv, ["vanilla", "vanilla-2steps", "lsgan", "hinge", "wgan-gp", "wgan",
+                            "wgan-2steps"], run_case)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,13 @@ or torch.
 import os
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
 
 import safetensors  # noqa: E402
-from test_gan_step import compare, save_net, tensor, write_images  # noqa: E402
+from test_gan_step import compare, run_cases, save_net, tensor  # noqa: E402
 
 LOSS_RTOL = 5e-6
 LOSS_ATOL = 1e-6
@@ -168,25 +167,7 @@ def run_case(exe, case, tmp):
 
 
 def main(argv):
-    if len(argv) < 2 or not os.path.exists(argv[1]):
-        print("1..0 # SKIP no vkstyle-train")
-        return 77
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print("1..0 # SKIP no torch")
-        return 77
-    cases = argv[2:] or ["vanilla", "vanilla-2steps", "mse", "wgan-gp"]
-    print("1..%d" % len(cases))
-    failed = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        write_images(os.path.join(tmp, "images"))
-        for i, case in enumerate(cases, 1):
-            ok, msg = run_case(argv[1], case, tmp)
-            failed += not ok
-            print("%s %d - %s # %s" % ("ok" if ok else "not ok", i, case,
-                                       msg.replace("\n", "\n# ")))
-    return 1 if failed else 0
+    return run_cases(argv, ["vanilla", "vanilla-2steps", "mse", "wgan-gp"], run_case)
 
 
 if __name__ == "__main__":
