@@ -40,7 +40,10 @@ typedef struct {
   VksReport *report;
   VksGanEval *eval;           /* NULL without --eval-real */
   guint64 step, d_steps;      /* generator steps done; discriminator steps done */
-  int n_losses;               /* the losses reported: DCGAN's, or InfoGAN's with Info */
+  /* The losses reported, as indices into VksGanLoss: GP only for WGAN-GP, Info only for
+   * InfoGAN, so that losses.csv and its plot show no line that is 0 by construction. */
+  int reported[VKS_GAN_N_LOSSES], n_reported;
+  const char *reported_names[VKS_GAN_N_LOSSES];
   float *real, *z, *eps, *fixed_z, *samples;
 } Run;
 
@@ -212,10 +215,15 @@ setup (Run *r, GError **error)
     if (!vks_gan_trainer_init_normal (r->tr, normal_draw, &rng, error))
       return FALSE;
   }
-  r->n_losses = o->infogan ? VKS_GAN_N_LOSSES : VKS_GAN_N_DCGAN_LOSSES;
+  r->n_reported = 0;
+  for (int i = 0; i < VKS_GAN_N_LOSSES; i++)
+    if ((i != VKS_GAN_LOSS_GP || o->wgan_gp) && (i != VKS_GAN_LOSS_INFO || o->infogan)) {
+      r->reported_names[r->n_reported] = vks_gan_loss_names[i];
+      r->reported[r->n_reported++] = i;
+    }
   if (!vks_gan_eval_start (&r->eval, r->ctx, &r->net, o, SAMPLE_SIDE * SAMPLE_SIDE, error))
     return FALSE;
-  r->report = vks_report_new (o->out, vks_gan_loss_names, r->n_losses, error);
+  r->report = vks_report_new (o->out, r->reported_names, r->n_reported, error);
   return r->report != NULL && (!o->resume || vks_report_resume (r->report, r->step, error)) &&
          vks_gan_eval_attach (r->eval, r->report, o->out, o->resume, r->step, error);
 }
@@ -374,7 +382,7 @@ train (Run *r, GError **error)
     if (!train_iteration (r, losses, error))
       return FALSE;
     window_steps++;
-    for (int i = 0; i < r->n_losses; i++)
+    for (int i = 0; i < VKS_GAN_N_LOSSES; i++)
       if (!isfinite (losses[i])) {
         g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
                      "loss %s is %g at step %" G_GUINT64_FORMAT ": training diverged (try a lower "
@@ -388,9 +396,9 @@ train (Run *r, GError **error)
       double row[VKS_GAN_N_LOSSES];
       g_print ("epoch %" G_GUINT64_FORMAT " step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
                " %.2f it/s", epoch + 1, r->step, total, its);
-      for (int i = 0; i < r->n_losses; i++) {
-        row[i] = losses[i];
-        g_print (" %s %.4f", vks_gan_loss_names[i], losses[i]);
+      for (int i = 0; i < r->n_reported; i++) {
+        row[i] = losses[r->reported[i]];
+        g_print (" %s %.4f", r->reported_names[i], row[i]);
       }
       g_print ("\n");
       if (!vks_report_log (r->report, r->step, epoch + 1, row, o->lr, its, error))

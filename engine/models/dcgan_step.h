@@ -38,13 +38,12 @@ typedef struct {
 } VksDcganStepConfig;
 
 /* What the steps report (the D step's four, the G step's G, InfoGAN's G step also Info: G is
- * the adversarial part, the step minimises G + info_lambda Info). Info is last, so a DCGAN's
- * report can leave it out (VKS_GAN_N_DCGAN_LOSSES). */
+ * the adversarial part, the step minimises G + info_lambda Info). GP is 0 but for WGAN-GP and
+ * Info 0 but for InfoGAN; the trainer's report leaves those out. */
 typedef enum {
   VKS_GAN_LOSS_D, VKS_GAN_LOSS_G, VKS_GAN_LOSS_D_REAL, VKS_GAN_LOSS_D_FAKE, VKS_GAN_LOSS_GP,
   VKS_GAN_LOSS_INFO, VKS_GAN_N_LOSSES
 } VksGanLoss;
-#define VKS_GAN_N_DCGAN_LOSSES VKS_GAN_LOSS_INFO
 extern const char *const vks_gan_loss_names[VKS_GAN_N_LOSSES];
 
 #define VKS_GAN_PREFIX_G "G."

@@ -78,13 +78,15 @@ if grep -Eq "vkstyle-(WARNING|CRITICAL)" "$log"; then
   cat "$log"
   exit 1
 fi
+# GIMP starts a fresh profile by querying every plug-in it has; one of Debian's file loaders that
+# fails to start under load ("Unable to run plug-in "file-rawtherapee"") is not this test's error.
 if [ -n "${EXPECT_ERROR:-}" ]; then
   if ! grep -Eq "$EXPECT_ERROR" "$log"; then
     echo "FAIL: expected an error matching /$EXPECT_ERROR/; log:"
     cat "$log"
     exit 1
   fi
-elif grep -Eq "execution error|Error" "$log"; then
+elif grep -v 'Unable to run plug-in "file-' "$log" | grep -Eq "execution error|Error"; then
   echo "FAIL: a batch command failed; log:"
   cat "$log"
   exit 1
