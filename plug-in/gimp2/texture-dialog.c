@@ -47,10 +47,8 @@ build_rows (gpointer filter, DialogFrame *frame, GtkTable *table, int row)
   gtk_table_attach (table, t->seed.box, 1, 3, row, row + 1, GTK_EXPAND | GTK_FILL, GTK_FILL, 0,
                     0);
   row++;
-  t->codes = code_sliders_new (G_CALLBACK (on_codes_changed), t);
-  gtk_table_attach (table, code_sliders_widget (t->codes), 0, 3, row, row + 1,
-                    GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
-  row++;
+  t->codes = code_sliders_new (GTK_WIDGET (table), row, G_CALLBACK (on_codes_changed), t);
+  row += CODE_SLIDERS_ROWS;
   t->tileable_check = gtk_check_button_new_with_mnemonic (_("T_ileable"));
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (t->tileable_check), t->settings->tileable);
   gimp_help_set_help_data (t->tileable_check,

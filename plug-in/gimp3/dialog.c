@@ -451,8 +451,8 @@ build_texture_rows (Dialog *d, GimpProcedureDialog *pd, GtkWidget *grid, int row
   g_signal_connect (d->seed.spin, "value-changed", G_CALLBACK (on_seed_changed), d);
   gtk_grid_attach (GTK_GRID (grid), row_label (_("_Seed:"), d->seed.spin), 0, row, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), d->seed.box, 1, row++, 2, 1);
-  d->codes = code_sliders_new (G_CALLBACK (on_codes_changed), d);
-  gtk_grid_attach (GTK_GRID (grid), code_sliders_widget (d->codes), 0, row++, 3, 1);
+  d->codes = code_sliders_new (grid, row, G_CALLBACK (on_codes_changed), d);
+  row += CODE_SLIDERS_ROWS;
   attach_generated (d, GTK_GRID (grid),
                     gimp_procedure_dialog_get_widget (pd, "tileable", GTK_TYPE_CHECK_BUTTON),
                     row++, _("Make the texture repeat seamlessly, as a pattern to tile"));

@@ -11,12 +11,10 @@
 /* The few calls where GTK 2 and 3 differ. */
 #if GTK_CHECK_VERSION (3, 0, 0)
 #define new_hbox(spacing) gtk_box_new (GTK_ORIENTATION_HORIZONTAL, spacing)
-#define new_vbox(spacing) gtk_box_new (GTK_ORIENTATION_VERTICAL, spacing)
 #define new_hscale(adj) gtk_scale_new (GTK_ORIENTATION_HORIZONTAL, adj)
 #define align_left(label) gtk_label_set_xalign (GTK_LABEL (label), 0.0)
 #else
 #define new_hbox(spacing) gtk_hbox_new (FALSE, spacing)
-#define new_vbox(spacing) gtk_vbox_new (FALSE, spacing)
 #define new_hscale(adj) gtk_hscale_new (adj)
 #define align_left(label) gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5)
 #endif
@@ -61,7 +59,10 @@ seed_row_set (const SeedRow *row, gint32 seed)
 /* ---- the codes ----------------------------------------------------------------------------- */
 
 struct CodeSliders {
-  GtkWidget *box;
+  GtkWidget *table;                            /* the dialog's GtkTable (GTK 2) or GtkGrid */
+  int first_row;
+  GtkWidget *rows[CODE_SLIDERS_ROWS][2];       /* label and slider of each code in use */
+  int n_rows;
   VksGanConfig cfg;
   gboolean have_model;
   GtkAdjustment *category;                     /* NULL without a categorical code */
@@ -72,30 +73,22 @@ struct CodeSliders {
 };
 
 CodeSliders *
-code_sliders_new (GCallback changed, gpointer user_data)
+code_sliders_new (GtkWidget *table, int first_row, GCallback changed, gpointer user_data)
 {
   CodeSliders *sliders = g_new0 (CodeSliders, 1);
 
-  sliders->box = g_object_ref_sink (new_vbox (6));
+  sliders->table = table;
+  sliders->first_row = first_row;
   sliders->changed = changed;
   sliders->user_data = user_data;
-  gtk_widget_set_no_show_all (sliders->box, TRUE);
   return sliders;
 }
 
+/* The widgets belong to the table, which the dialog destroys. */
 void
 code_sliders_free (CodeSliders *sliders)
 {
-  if (sliders == NULL)
-    return;
-  g_object_unref (sliders->box);
   g_free (sliders);
-}
-
-GtkWidget *
-code_sliders_widget (CodeSliders *sliders)
-{
-  return sliders->box;
 }
 
 static void
@@ -106,12 +99,48 @@ on_slider_changed (GtkAdjustment *adj, CodeSliders *sliders)
     ((void (*) (gpointer)) sliders->changed) (sliders->user_data);
 }
 
+/* The label in the table's label column, the slider across the control columns. */
+static void
+attach_row (CodeSliders *sliders, GtkWidget *label, GtkWidget *scale)
+{
+  int row = sliders->first_row + sliders->n_rows;
+
+#if GTK_CHECK_VERSION (3, 0, 0)
+  gtk_widget_set_hexpand (scale, TRUE);
+  gtk_grid_attach (GTK_GRID (sliders->table), label, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (sliders->table), scale, 1, row, 2, 1);
+#else
+  gtk_table_attach (GTK_TABLE (sliders->table), label, 0, 1, row, row + 1, GTK_FILL, GTK_FILL,
+                    0, 0);
+  gtk_table_attach (GTK_TABLE (sliders->table), scale, 1, 3, row, row + 1, GTK_EXPAND | GTK_FILL,
+                    GTK_FILL, 0, 0);
+#endif
+  sliders->rows[sliders->n_rows][0] = label;
+  sliders->rows[sliders->n_rows][1] = scale;
+  sliders->n_rows++;
+}
+
+/* GTK 2's table keeps the spacing below a row that has no widgets (GTK 3's grid skips empty
+ * rows): the reserved rows not in use get none. */
+static void
+space_rows (CodeSliders *sliders)
+{
+#if !GTK_CHECK_VERSION (3, 0, 0)
+  GtkTable *table = GTK_TABLE (sliders->table);
+  guint spacing = gtk_table_get_default_row_spacing (table);
+
+  for (int i = 0; i < CODE_SLIDERS_ROWS; i++)
+    gtk_table_set_row_spacing (table, sliders->first_row + i, i < sliders->n_rows ? spacing : 0);
+#else
+  (void) sliders;
+#endif
+}
+
 /* One row: "name:" and a slider with its value. */
 static GtkAdjustment *
 add_slider (CodeSliders *sliders, const char *name, double value, double lower, double upper,
             double step, int digits)
 {
-  GtkWidget *row = new_hbox (6);
   g_autofree char *text = g_strdup_printf ("%s:", name);
   GtkWidget *label = gtk_label_new (text);
   GtkAdjustment *adj = GTK_ADJUSTMENT (gtk_adjustment_new (value, lower, upper, step, step * 10,
@@ -119,22 +148,23 @@ add_slider (CodeSliders *sliders, const char *name, double value, double lower, 
   GtkWidget *scale = new_hscale (adj);
 
   align_left (label);
-  gtk_widget_set_size_request (label, 100, -1);
   gtk_scale_set_digits (GTK_SCALE (scale), digits);
   gtk_scale_set_value_pos (GTK_SCALE (scale), GTK_POS_RIGHT);
-  gtk_box_pack_start (GTK_BOX (row), label, FALSE, FALSE, 0);
-  gtk_box_pack_start (GTK_BOX (row), scale, TRUE, TRUE, 0);
-  gtk_box_pack_start (GTK_BOX (sliders->box), row, FALSE, FALSE, 0);
-  gtk_widget_show_all (row);
+  attach_row (sliders, label, scale);
+  gtk_widget_show (label);
+  gtk_widget_show (scale);
   g_signal_connect (adj, "value-changed", G_CALLBACK (on_slider_changed), sliders);
   return adj;
 }
 
 static void
-destroy_row (GtkWidget *row, gpointer unused)
+remove_rows (CodeSliders *sliders)
 {
-  (void) unused;
-  gtk_widget_destroy (row);
+  for (int i = 0; i < sliders->n_rows; i++) {
+    gtk_widget_destroy (sliders->rows[i][0]);
+    gtk_widget_destroy (sliders->rows[i][1]);
+  }
+  sliders->n_rows = 0;
 }
 
 void
@@ -143,13 +173,13 @@ code_sliders_set_model (CodeSliders *sliders, const VksGanConfig *cfg, const cha
   VksGanCodes values;
 
   sliders->building = TRUE;
-  gtk_container_foreach (GTK_CONTAINER (sliders->box), destroy_row, NULL);
+  remove_rows (sliders);
   sliders->category = NULL;
   memset (sliders->continuous, 0, sizeof sliders->continuous);
   sliders->have_model = cfg != NULL && cfg->n_categories + cfg->n_continuous > 0;
   if (!sliders->have_model)
     {
-      gtk_widget_hide (sliders->box);
+      space_rows (sliders);
       sliders->building = FALSE;
       return;
     }
@@ -170,7 +200,7 @@ code_sliders_set_model (CodeSliders *sliders, const VksGanConfig *cfg, const cha
       sliders->continuous[i] = add_slider (sliders, name, values.continuous[i],
                                            -TEXTURE_CODE_LIMIT, TEXTURE_CODE_LIMIT, 0.01, 2);
     }
-  gtk_widget_show (sliders->box);
+  space_rows (sliders);
   sliders->building = FALSE;
 }
 

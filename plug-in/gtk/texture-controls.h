@@ -26,11 +26,17 @@ void seed_row_set (const SeedRow *row, gint32 seed);
 
 typedef struct CodeSliders CodeSliders;
 
-/* `changed` runs after the user moved a slider (not after code_sliders_set_model). */
-CodeSliders *code_sliders_new (GCallback changed, gpointer user_data);
+/* The rows the sliders may take: one per code, a category and VKS_GAN_MAX_CODES continuous. */
+#define CODE_SLIDERS_ROWS (1 + VKS_GAN_MAX_CODES)
+
+/* The sliders go into `table` (the dialog's GtkTable in GTK 2, GtkGrid in GTK 3), rows
+ * first_row .. first_row + CODE_SLIDERS_ROWS - 1, which the dialog keeps for them: each code's
+ * name in column 0 and its slider across columns 1-2, so that they line up with the dialog's
+ * other rows (none for a DCGAN). `changed` runs after the user moved a slider (not after
+ * code_sliders_set_model). */
+CodeSliders *code_sliders_new (GtkWidget *table, int first_row, GCallback changed,
+                               gpointer user_data);
 void code_sliders_free (CodeSliders *sliders);
-/* A box of labelled sliders, empty and hidden for a DCGAN. */
-GtkWidget *code_sliders_widget (CodeSliders *sliders);
 
 /* Rebuilds the sliders for `cfg` (NULL: none) at the values of `codes` (text as the PDB takes
  * it; codes the text does not give, or text that does not fit cfg, start at 0). */
