@@ -15,11 +15,12 @@
 
 #define PYTORCH_TOL 1e-4     /* float32 vs PyTorch's float32, |a - b| / (1 + |b|) */
 
+/* stargan2_<name>.safetensors (the model) or, with suffix "_io", its inputs and outputs. */
 static VksCheckpoint *
-load_case (const char *name)
+load_case (const char *name, const char *suffix)
 {
   GError *error = NULL;
-  g_autofree char *file = g_strdup_printf ("stargan2_%s.safetensors", name);
+  g_autofree char *file = g_strdup_printf ("stargan2_%s%s.safetensors", name, suffix);
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", file, NULL);
   VksCheckpoint *ckpt = vks_checkpoint_load (path, &error);
   g_assert_no_error (error);
@@ -29,17 +30,16 @@ load_case (const char *name)
 static const VksCheckpointTensor *
 io (const VksCheckpoint *ckpt, const char *name)
 {
-  g_autofree char *key = g_strconcat ("io.", name, NULL);
-  const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, key);
+  const VksCheckpointTensor *t = vks_checkpoint_get_tensor (ckpt, name);
   if (t == NULL)
-    g_error ("fixture tensor %s is missing", key);
+    g_error ("fixture tensor %s is missing", name);
   return t;
 }
 
-/* The model as the converter writes it: metadata and every tensor but the fixture's io.*,
- * optionally without `drop` or with metadata `key` set to `value` (NULL: unchanged). */
+/* A copy of the model without tensor `drop` and with metadata `key` set to `value` (NULL:
+ * unchanged). */
 static VksCheckpoint *
-model_only (const VksCheckpoint *ckpt, const char *drop, const char *key, const char *value)
+model_copy (const VksCheckpoint *ckpt, const char *drop, const char *key, const char *value)
 {
   VksCheckpoint *out = vks_checkpoint_new ();
   g_autofree const char **keys = vks_checkpoint_metadata_keys (ckpt);
@@ -49,7 +49,7 @@ model_only (const VksCheckpoint *ckpt, const char *drop, const char *key, const 
     vks_checkpoint_set_metadata (out, key, value);
   for (guint i = 0; i < vks_checkpoint_n_tensors (ckpt); i++) {
     const VksCheckpointTensor *t = vks_checkpoint_tensor_at (ckpt, i);
-    if (!g_str_has_prefix (t->name, "io.") && g_strcmp0 (t->name, drop) != 0)
+    if (g_strcmp0 (t->name, drop) != 0)
       vks_checkpoint_add_tensor (out, t->name, t->ndim, t->shape, t->data);
   }
   return out;
@@ -91,20 +91,21 @@ set (VksPlan *plan, VksNode node, const float *values)
 
 /* Every network in one graph on the fixture's inputs, against PyTorch's outputs. */
 static void
-test_pytorch (gconstpointer data)
+test_pytorch (gconstpointer user_data)
 {
-  const char *name = data;
+  const char *name = user_data;
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) ckpt = load_case (name);
+  g_autoptr (VksCheckpoint) ckpt = load_case (name, "");
+  g_autoptr (VksCheckpoint) data = load_case (name, "_io");
   VksStarGan2Config cfg;
   g_assert_true (vks_stargan2_config_from_checkpoint (ckpt, &cfg, &error));
   g_assert_no_error (error);
   g_assert_true (cfg.has_discriminator);
   int n = 2;
   g_autoptr (VksGraph) g = vks_graph_new ();
-  VksNode x_ref = vks_input (g, "x_ref", image_shape (io (ckpt, "x_ref")));
-  VksNode x_src = vks_input (g, "x_src", image_shape (io (ckpt, "x_src")));
-  VksNode x_wide = vks_input (g, "x_wide", image_shape (io (ckpt, "x_wide")));
+  VksNode x_ref = vks_input (g, "x_ref", image_shape (io (data, "x_ref")));
+  VksNode x_src = vks_input (g, "x_src", image_shape (io (data, "x_src")));
+  VksNode x_wide = vks_input (g, "x_wide", image_shape (io (data, "x_wide")));
   VksNode z = vks_input (g, "z", vks_shape (1, 1, n, cfg.latent_dim));
   VksNode rows = vks_input (g, "rows", vks_shape (1, 1, 1, n));
   VksNode s_one = vks_input (g, "s_one", vks_shape (1, 1, 1, cfg.style_dim));
@@ -122,21 +123,21 @@ test_pytorch (gconstpointer data)
   g_assert_true (vks_plan_load_params (plan, g, ckpt, &error));
   g_assert_no_error (error);
 
-  const VksCheckpointTensor *y = io (ckpt, "y");
+  const VksCheckpointTensor *y = io (data, "y");
   int domains[2] = { (int) y->data[0], (int) y->data[1] };
   float row_values[2];
   vks_stargan2_domain_rows (domains, n, cfg.num_domains, row_values);
-  set (plan, x_ref, io (ckpt, "x_ref")->data);
-  set (plan, x_src, io (ckpt, "x_src")->data);
-  set (plan, x_wide, io (ckpt, "x_wide")->data);
-  set (plan, z, io (ckpt, "z")->data);
+  set (plan, x_ref, io (data, "x_ref")->data);
+  set (plan, x_src, io (data, "x_src")->data);
+  set (plan, x_wide, io (data, "x_wide")->data);
+  set (plan, z, io (data, "z")->data);
   set (plan, rows, row_values);
-  set (plan, s_one, io (ckpt, "s_ref")->data);   /* its first row */
+  set (plan, s_one, io (data, "s_ref")->data);   /* its first row */
   g_assert_true (vks_plan_run (plan, &error));
   g_assert_no_error (error);
   static const char *const names[6] = { "s_ref", "s_lat", "g_ref", "g_lat", "d", "g_wide" };
   for (int i = 0; i < 6; i++)
-    check_output (plan, out[i], ckpt, names[i]);
+    check_output (plan, out[i], data, names[i]);
 }
 
 /* planar [3][h][w] in [-1, 1] -> packed R'G'B' in [0, 1] */
@@ -158,8 +159,8 @@ test_runtime (gconstpointer data)
 {
   const char *name = data;
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) full = load_case (name);
-  g_autoptr (VksCheckpoint) ckpt = model_only (full, NULL, NULL, NULL);
+  g_autoptr (VksCheckpoint) ckpt = load_case (name, "");
+  g_autoptr (VksCheckpoint) full = load_case (name, "_io");
   g_autoptr (VksStarGan2) net = vks_stargan2_new (test_context (), ckpt, &error);
   g_assert_no_error (error);
   const VksStarGan2Config *cfg = vks_stargan2_config (net);
@@ -240,7 +241,7 @@ expect_refusal (const VksCheckpoint *full, const char *drop, const char *key, co
                 const char *fragment)
 {
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) bad = model_only (full, drop, key, value);
+  g_autoptr (VksCheckpoint) bad = model_copy (full, drop, key, value);
   VksStarGan2Config cfg;
   g_assert_false (vks_stargan2_check_checkpoint (bad, &cfg, &error));
   g_assert_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT);
@@ -253,9 +254,9 @@ expect_refusal (const VksCheckpoint *full, const char *drop, const char *key, co
 static void
 test_hostile (void)
 {
-  g_autoptr (VksCheckpoint) full = load_case ("s32");
+  g_autoptr (VksCheckpoint) full = load_case ("s32", "");
   GError *error = NULL;
-  g_autoptr (VksCheckpoint) good = model_only (full, NULL, NULL, NULL);
+  g_autoptr (VksCheckpoint) good = model_copy (full, NULL, NULL, NULL);
   VksStarGan2Config cfg;
   g_assert_true (vks_stargan2_check_checkpoint (good, &cfg, &error));
   g_assert_no_error (error);
@@ -282,7 +283,7 @@ test_hostile (void)
   expect_refusal (full, NULL, "vkstyle.arch", "resnet_generator", "not a StarGAN v2 model");
 
   /* a tensor of the wrong shape */
-  g_autoptr (VksCheckpoint) bad = model_only (full, NULL, NULL, NULL);
+  g_autoptr (VksCheckpoint) bad = model_copy (full, NULL, NULL, NULL);
   const int64_t shape[1] = { 7 };
   vks_checkpoint_add_tensor (bad, "generator.from_rgb.bias", 1, shape, NULL);
   g_assert_false (vks_stargan2_check_checkpoint (bad, &cfg, &error));
