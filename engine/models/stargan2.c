@@ -18,7 +18,18 @@
 typedef struct {
   VksGraph *g;
   const char *prefix;
+  VksInstanceNormHook hook;   /* or NULL: the plain instance norm */
+  gpointer hook_data;
 } Builder;
+
+/* InstanceNorm2d(affine=False), through the hook when there is one (the tiler's statistics). */
+static VksNode
+normalize (Builder *b, VksNode x)
+{
+  if (b->hook != NULL)
+    return b->hook (b->g, x, VKS_ACT_NONE, VKS_NONE, b->hook_data);
+  return vks_instance_norm (b->g, x, VKS_ACT_NONE, VKS_NONE);
+}
 
 static VksNode
 param (Builder *b, int rank, VksShape shape, const char *format, ...) G_GNUC_PRINTF (4, 5);
@@ -71,7 +82,7 @@ instance_norm_affine (Builder *b, VksNode x, const char *name)
   VksShape per_channel = vks_shape (1, c, 1, 1);
   VksNode w = param (b, 1, vks_shape (1, 1, 1, c), "%s.weight", name);
   VksNode bias = param (b, 1, vks_shape (1, 1, 1, c), "%s.bias", name);
-  VksNode y = vks_instance_norm (b->g, x, VKS_ACT_NONE, VKS_NONE);
+  VksNode y = normalize (b, x);
   return vks_add (b->g, vks_mul (b->g, y, vks_reshape (b->g, w, per_channel)),
                   vks_reshape (b->g, bias, per_channel));
 }
@@ -129,7 +140,14 @@ adain (Builder *b, VksNode x, VksNode s, const char *name)
   int style_dim = vks_graph_shape (b->g, s).w;
   VksNode w = param (b, 2, vks_shape (1, 1, 2 * c, style_dim), "%s.fc.weight", name);
   VksNode bias = param (b, 1, vks_shape (1, 1, 1, 2 * c), "%s.fc.bias", name);
-  return vks_adain_style (b->g, x, s, w, bias, EPS);
+  if (b->hook == NULL)
+    return vks_adain_style (b->g, x, s, w, bias, EPS);
+  /* vks_adain_style's composition around the hook's norm */
+  VksGraph *g = b->g;
+  int n = vks_graph_shape (g, x).n;
+  VksNode h = vks_reshape (g, vks_linear (g, s, w, bias), vks_shape (n, 2 * c, 1, 1));
+  VksNode gamma = vks_slice_channels (g, h, 0, c), beta = vks_slice_channels (g, h, c, c);
+  return vks_add (g, vks_mul (g, normalize (b, x), vks_add_scalar (g, gamma, 1.0f)), beta);
 }
 
 /* AdainResBlk(dim_in, dim_out, style_dim, w_hpf=0, upsample) named `name`. */
@@ -172,7 +190,14 @@ VksNode
 vks_stargan2_generator (VksGraph *g, VksNode x, VksNode s, const VksStarGan2Config *cfg,
                         const char *prefix)
 {
-  Builder b = { g, prefix };
+  return vks_stargan2_generator_hooked (g, x, s, cfg, prefix, NULL, NULL);
+}
+
+VksNode
+vks_stargan2_generator_hooked (VksGraph *g, VksNode x, VksNode s, const VksStarGan2Config *cfg,
+                               const char *prefix, VksInstanceNormHook hook, gpointer hook_data)
+{
+  Builder b = { g, prefix, hook, hook_data };
   int repeat = vks_stargan2_generator_downsamplings (cfg);
   int dims[VKS_STARGAN2_MAX_BLOCKS];    /* each encoder block's input width */
   int dim_in = cfg->dim_in;
@@ -226,7 +251,7 @@ VksNode
 vks_stargan2_mapping (VksGraph *g, VksNode z, VksNode rows, const VksStarGan2Config *cfg,
                       const char *prefix)
 {
-  Builder b = { g, prefix };
+  Builder b = { g, prefix, NULL, NULL };
   int hidden = cfg->mapping_dim;
   VksNode h = z;
   for (int i = 0; i < 4; i++) {
@@ -276,7 +301,7 @@ VksNode
 vks_stargan2_style_encoder (VksGraph *g, VksNode x, VksNode rows, const VksStarGan2Config *cfg,
                             const char *prefix)
 {
-  Builder b = { g, prefix };
+  Builder b = { g, prefix, NULL, NULL };
   VksNode h = downsampling_body (&b, x, cfg, "shared");
   if (!vks_graph_ok (g, &h, 1))
     return VKS_NONE;
@@ -294,7 +319,7 @@ VksNode
 vks_stargan2_discriminator (VksGraph *g, VksNode x, VksNode rows, const VksStarGan2Config *cfg,
                             const char *prefix)
 {
-  Builder b = { g, prefix };
+  Builder b = { g, prefix, NULL, NULL };
   int repeat = vks_stargan2_generator_downsamplings (cfg) + 2;
   VksNode h = downsampling_body (&b, x, cfg, "main");
   g_autofree char *name = g_strdup_printf ("main.%d", repeat + 4);

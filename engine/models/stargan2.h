@@ -10,6 +10,7 @@
  * discriminator is optional (inference needs only the EMA networks). */
 #pragma once
 #include "engine/checkpoint.h"
+#include "engine/models/cyclegan.h"   /* VksInstanceNormHook */
 #include "engine/nn/graph.h"
 
 #define VKS_ARCH_STARGAN2 "stargan_v2"
@@ -45,6 +46,12 @@ int vks_stargan2_generator_downsamplings (const VksStarGan2Config *cfg);
  * [n][3][h][w] (no tanh, as the reference). Parameter names are prefix + the state_dict key. */
 VksNode vks_stargan2_generator (VksGraph *g, VksNode x, VksNode s, const VksStarGan2Config *cfg,
                                 const char *prefix);
+/* The same with every instance norm (the affine ones' and AdaIN's normalisation, act NONE and
+ * no residual) made by `hook`, as vks_cyclegan_generator_hooked: the tiler's statistics modes
+ * (engine/generator.c) measure, replace or correct the statistics there. */
+VksNode vks_stargan2_generator_hooked (VksGraph *g, VksNode x, VksNode s,
+                                       const VksStarGan2Config *cfg, const char *prefix,
+                                       VksInstanceNormHook hook, gpointer hook_data);
 
 /* The per-domain outputs of the networks below are selected by `rows`, [1][1][1][n] holding
  * i * num_domains + y_i for sample i of domain y_i (vks_stargan2_domain_rows fills it): the

@@ -140,6 +140,94 @@ test_pytorch (gconstpointer user_data)
     check_output (plan, out[i], data, names[i]);
 }
 
+/* The tiler's statistics modes on the generator (as engine/generator.c's norm_hook makes them):
+ * RECORD measures each norm's statistics and normalises with them; GIVEN takes them from inputs.
+ * Both must give PyTorch's output, the second fed the first's statistics. */
+typedef struct {
+  gboolean given;
+  GArray *stats;    /* per norm: the measured statistics (RECORD) or the input (GIVEN) */
+} StatsHook;
+
+static VksNode
+stats_hook (VksGraph *g, VksNode y, VksActivation act, VksNode residual, gpointer data)
+{
+  StatsHook *h = data;
+  VksShape s = vks_graph_shape (g, y);
+  VksNode stats;
+  if (h->given) {
+    g_autofree char *name = g_strdup_printf ("stats.%u", h->stats->len);
+    stats = vks_input (g, name, vks_shape (1, 1, 1, 2 * s.c));
+  } else {
+    stats = vks_norm_statistics (g, y, VKS_NONE, VKS_NONE, 0);
+  }
+  g_array_append_val (h->stats, stats);
+  return vks_norm_given (g, y, stats, act, 0.0f, residual);
+}
+
+static void
+test_statistics (void)
+{
+  GError *error = NULL;
+  g_autoptr (VksCheckpoint) ckpt = load_case ("s32", "");
+  g_autoptr (VksCheckpoint) data = load_case ("s32", "_io");
+  VksStarGan2Config cfg;
+  g_assert_true (vks_stargan2_config_from_checkpoint (ckpt, &cfg, &error));
+  const VksCheckpointTensor *x_src = io (data, "x_src");
+  VksShape one = image_shape (x_src);
+  one.n = 1;
+  g_autofree float *stats = NULL;
+  gsize stats_floats = 0;
+  for (int mode = 0; mode < 2; mode++) {
+    StatsHook hook = { mode == 1, g_array_new (FALSE, FALSE, sizeof (VksNode)) };
+    g_autoptr (VksGraph) g = vks_graph_new ();
+    VksNode x = vks_input (g, "x", one);
+    VksNode s = vks_input (g, "s", vks_shape (1, 1, 1, cfg.style_dim));
+    VksNode y = vks_stargan2_generator_hooked (g, x, s, &cfg, "generator.", stats_hook, &hook);
+    g_assert_true (vks_graph_check (g, &error));
+    /* the outputs: y, and in RECORD mode every norm's statistics */
+    GArray *outs = g_array_new (FALSE, FALSE, sizeof (VksNode));
+    g_array_append_val (outs, y);
+    if (!hook.given)
+      g_array_append_vals (outs, hook.stats->data, hook.stats->len);
+    g_autoptr (VksPlan) plan = vks_plan_new (test_context (), g, (VksNode *) outs->data,
+                                             (int) outs->len, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (vks_plan_load_params (plan, g, ckpt, &error));
+    set (plan, x, x_src->data);
+    set (plan, s, io (data, "s_ref")->data);
+    gsize offset = 0;
+    for (guint k = 0; k < hook.stats->len; k++) {
+      VksNode node = g_array_index (hook.stats, VksNode, k);
+      gsize n = (gsize) vks_shape_elements (vks_graph_shape (g, node));
+      if (hook.given)
+        set (plan, node, stats + offset);
+      offset += n;
+    }
+    if (!hook.given) {
+      stats_floats = offset;
+      stats = g_new (float, stats_floats);
+    }
+    g_assert_true (vks_plan_run (plan, &error));
+    g_assert_no_error (error);
+    offset = 0;
+    for (guint k = 0; !hook.given && k < hook.stats->len; k++) {
+      VksNode node = g_array_index (hook.stats, VksNode, k);
+      g_assert_true (vks_plan_get (plan, node, stats + offset, &error));
+      offset += (gsize) vks_shape_elements (vks_graph_shape (g, node));
+    }
+    g_test_message ("%s: %u instance norms, %zu statistics", hook.given ? "given" : "recorded",
+                    hook.stats->len, stats_floats);
+    /* image 0 of g_ref */
+    gsize image = (gsize) 3 * one.h * one.w;
+    g_autofree float *got = g_new (float, image);
+    g_assert_true (vks_plan_get (plan, y, got, &error));
+    compare (hook.given ? "g_ref[0], statistics given" : "g_ref[0], statistics recorded", got,
+             io (data, "g_ref"), (long) image);
+    g_array_free (outs, TRUE);
+    g_array_free (hook.stats, TRUE);
+  }
+}
+
 /* planar [3][h][w] in [-1, 1] -> packed R'G'B' in [0, 1] */
 static float *
 to_rgb (const VksCheckpointTensor *t)
@@ -306,6 +394,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/stargan2/pytorch/s64", "s64", test_pytorch);
   g_test_add_data_func ("/stargan2/runtime/s32", "s32", test_runtime);
   g_test_add_data_func ("/stargan2/runtime/s64", "s64", test_runtime);
+  g_test_add_func ("/stargan2/statistics", test_statistics);
   g_test_add_func ("/stargan2/resize", test_resize);
   g_test_add_func ("/stargan2/hostile", test_hostile);
   int status = g_test_run ();
