@@ -370,6 +370,22 @@ test_hostile (void)
   expect_refusal (full, NULL, "vkstyle.domains", "cat,,dog", "empty");
   expect_refusal (full, NULL, "vkstyle.arch", "resnet_generator", "not a StarGAN v2 model");
 
+  /* the largest sizes the metadata may name: refused for the tensors, nothing allocated */
+  g_autoptr (VksCheckpoint) absurd = model_copy (full, NULL, "vkstyle.img_size", "1024");
+  vks_checkpoint_set_metadata (absurd, "vkstyle.dim_in", "4096");
+  vks_checkpoint_set_metadata (absurd, "vkstyle.max_conv_dim", "4096");
+  vks_checkpoint_set_metadata (absurd, "vkstyle.mapping_dim", "4096");
+  vks_checkpoint_set_metadata (absurd, "vkstyle.num_domains", "256");
+  GString *names = g_string_new ("d0");
+  for (int d = 1; d < 256; d++)
+    g_string_append_printf (names, ",d%d", d);
+  vks_checkpoint_set_metadata (absurd, "vkstyle.domains", names->str);
+  g_string_free (names, TRUE);
+  g_assert_false (vks_stargan2_check_checkpoint (absurd, &cfg, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
   /* a tensor of the wrong shape */
   g_autoptr (VksCheckpoint) bad = model_copy (full, NULL, NULL, NULL);
   const int64_t shape[1] = { 7 };
