@@ -13,8 +13,6 @@
 
 /* texture.c's stream families are 1 and 2 */
 #define LATENT_STREAM_FAMILY 3
-/* The reference's s_avg draws 10000 latents; its seed is ours, fixed. */
-#define MEAN_STYLE_SEED 0x5354415247414e32ull   /* "STARGAN2" */
 #define MEAN_STYLE_BATCH 500
 
 /* One graph with its plan: inputs, the output, the batch or image size it was made for. */
@@ -210,7 +208,7 @@ vks_stargan2_mean_style (VksStarGan2 *net, int domain, int count, float *style, 
   for (int done = 0; done < count; done += batch) {
     int n = MIN (batch, count - done);
     for (int i = 0; i < batch; i++)
-      vks_stargan2_latent (net, MEAN_STYLE_SEED, (guint64) (done + MIN (i, n - 1)),
+      vks_stargan2_latent (net, VKS_STARGAN2_MEAN_STYLE_SEED, (guint64) (done + MIN (i, n - 1)),
                            z + (gsize) i * latent);
     if (!run_mapping (net, z, batch, domain, s, error))
       return FALSE;

@@ -29,8 +29,9 @@ gboolean vks_stargan2_style_from_latent (VksStarGan2 *net, const float *z, int d
 /* z for variation `index` of `seed`: standard normals of texture.c's counter-based generator
  * (its own stream family), the same on every machine. */
 void vks_stargan2_latent (const VksStarGan2 *net, guint64 seed, guint64 index, float *z);
-/* The mean style of domain over `count` latents of a fixed seed (the reference's
+/* The mean style of domain over the first `count` latents of a fixed seed (the reference's
  * s_avg for the truncation trick: its 10000 draws of z). */
+#define VKS_STARGAN2_MEAN_STYLE_SEED 0x5354415247414e32ull   /* "STARGAN2" */
 gboolean vks_stargan2_mean_style (VksStarGan2 *net, int domain, int count, float *style,
                                   GError **error);
 /* The style code of domain for a reference image: the style encoder on the image resized to

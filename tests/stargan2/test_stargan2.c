@@ -297,9 +297,21 @@ test_runtime (gconstpointer data)
   g_test_message ("g_odd %dx%d (runtime, [0, 1]): vs PyTorch %.2e", w, h, err);
   g_assert_cmpfloat (err, <=, PYTORCH_TOL);
 
-  /* the mean style is finite and differs from one latent's */
-  g_assert_true (vks_stargan2_mean_style (net, y0, 1000, style, &error));
+  /* the mean style (a batch plan) is the mean of the single latents' styles */
+  g_assert_true (vks_stargan2_mean_style (net, y0, 3, style, &error));
   g_assert_no_error (error);
+  g_autofree float *z = g_new (float, cfg->latent_dim);
+  g_autofree float *one = g_new (float, cfg->style_dim);
+  g_autofree double *sum = g_new0 (double, cfg->style_dim);
+  for (int i = 0; i < 3; i++) {
+    vks_stargan2_latent (net, VKS_STARGAN2_MEAN_STYLE_SEED, (guint64) i, z);
+    g_assert_true (vks_stargan2_style_from_latent (net, z, y0, one, &error));
+    for (int k = 0; k < cfg->style_dim; k++)
+      sum[k] += one[k];
+  }
+  for (int k = 0; k < cfg->style_dim; k++)
+    g_assert_cmpfloat_with_epsilon (style[k], sum[k] / 3, 1e-5 * (1 + fabs (sum[k] / 3)));
+  g_assert_true (vks_stargan2_mean_style (net, y0, 1000, style, &error));
   for (int k = 0; k < cfg->style_dim; k++)
     g_assert_true (isfinite (style[k]));
 }
