@@ -207,9 +207,11 @@ vks_stargan2_mean_style (VksStarGan2 *net, int domain, int count, float *style, 
   g_autofree double *sum = g_new0 (double, style_dim);
   for (int done = 0; done < count; done += batch) {
     int n = MIN (batch, count - done);
-    for (int i = 0; i < batch; i++)
-      vks_stargan2_latent (net, VKS_STARGAN2_MEAN_STYLE_SEED, (guint64) (done + MIN (i, n - 1)),
-                           z + (gsize) i * latent);
+    /* a last partial batch repeats its last latent; those rows are not summed */
+    for (int i = 0; i < batch; i++) {
+      guint64 index = (guint64) (done + MIN (i, n - 1));
+      vks_stargan2_latent (net, VKS_STARGAN2_MEAN_STYLE_SEED, index, z + (gsize) i * latent);
+    }
     if (!run_mapping (net, z, batch, domain, s, error))
       return FALSE;
     for (int i = 0; i < n; i++)
@@ -281,7 +283,8 @@ vks_resize_bilinear_pil (const float *src, int src_width, int src_height, int ch
       for (int c = 0; c < channels; c++) {
         double v = 0.0;
         for (int k = 0; k < ny[y]; k++)
-          v += wy[(gsize) y * ty_max + k] * mid[((gsize) (fy[y] + k) * dst_width + x) * channels + c];
+          v += wy[(gsize) y * ty_max + k] *
+               mid[((gsize) (fy[y] + k) * dst_width + x) * channels + c];
         dst[((gsize) y * dst_width + x) * channels + c] = (float) v;
       }
 }

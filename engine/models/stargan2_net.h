@@ -36,7 +36,8 @@ gboolean vks_stargan2_mean_style (VksStarGan2 *net, int domain, int count, float
                                   GError **error);
 /* The style code of domain for a reference image: the style encoder on the image resized to
  * img_size x img_size as the reference's loader does (PIL's bilinear Resize, antialiased when
- * shrinking, here in float), scaled to [-1, 1]. rgb: width x height pixels of 3 floats in [0, 1]. */
+ * shrinking, here in float), scaled to [-1, 1]. rgb: width x height pixels of 3 floats in
+ * [0, 1]. */
 gboolean vks_stargan2_style_from_image (VksStarGan2 *net, const float *rgb, int width, int height,
                                         int domain, float *style, GError **error);
 
