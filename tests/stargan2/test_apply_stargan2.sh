@@ -79,6 +79,9 @@ check "a latent of the wrong shape" expect 1 "tensor z must have shape \[1, 16\]
 check "StarGAN options with a CycleGAN model" expect 2 "are for StarGAN v2 models" \
   "$vkstyle" apply --model "$fixtures/gen_ngf8_nb2.safetensors" --domain 0 --seed 1 "$in" \
   "$work/x.png"
+head -c 5000 "$model" >"$work/truncated.safetensors"
+check "a truncated model file" expect 1 "truncated.safetensors: " \
+  "$vkstyle" apply --model "$work/truncated.safetensors" --domain 0 --seed 1 "$in" "$work/x.png"
 check "nothing written on errors" sh -c "! test -e '$work/x.png'"
 
 echo "1..$count"
