@@ -104,3 +104,12 @@ vks_cli_gegl_init (void)
   g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
   gegl_init (NULL, NULL);
 }
+
+char *
+vks_cli_numbered_path (const char *path, int i)
+{
+  const char *dot = strrchr (path, '.'), *slash = strrchr (path, '/');
+  if (dot == NULL || (slash != NULL && dot < slash))
+    dot = path + strlen (path);
+  return g_strdup_printf ("%.*s-%d%s", (int) (dot - path), path, i, dot);
+}

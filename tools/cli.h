@@ -26,6 +26,9 @@ gboolean vks_cli_progress (double fraction, const char *message, gpointer user_d
 void vks_cli_progress_end (void);
 gboolean vks_cli_stderr_is_terminal (void);
 
+/* OUT.png -> OUT-3.png: the name of image i of several (generate, apply --count). */
+char *vks_cli_numbered_path (const char *path, int i);
+
 /* GEGL set up quietly for one command (no OpenCL probing: we never use it for plain I/O). */
 void vks_cli_gegl_init (void);
 

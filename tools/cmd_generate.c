@@ -121,16 +121,6 @@ read_latents (const char *path, const VksGanConfig *cfg, int *count, GError **er
   return g_memdup2 (z->data, z->n_elements * sizeof (float));
 }
 
-/* OUT.png -> OUT-3.png */
-static char *
-numbered (const char *path, int i)
-{
-  const char *dot = strrchr (path, '.'), *slash = strrchr (path, '/');
-  if (dot == NULL || (slash != NULL && dot < slash))
-    dot = path + strlen (path);
-  return g_strdup_printf ("%.*s-%d%s", (int) (dot - path), path, i, dot);
-}
-
 static gboolean
 save_rgb (const float *rgb, int w, int h, const char *path, GError **error)
 {
@@ -220,7 +210,7 @@ run (const Options *o, const char *out, GError **error)
     return count == 1 ? save_rgb (rgb, w, h, out, error)
                       : save_grid (rgb, count, w, h, out, error);
   for (int i = 0; i < count; i++) {
-    g_autofree char *path = numbered (out, i);
+    g_autofree char *path = vks_cli_numbered_path (out, i);
     if (!save_rgb (rgb + (size_t) i * w * h * 3, w, h, path, error))
       return FALSE;
   }

@@ -1,0 +1,88 @@
+#!/bin/sh
+# End-to-end test of `vkstyle apply` with a StarGAN v2 model: PyTorch's translations with a
+# reference image's style and with a latent's (within 1/255), seeds, variations, --psi, domain
+# names and indices, and the usage errors.
+# Usage: test_apply_stargan2.sh VKSTYLE FIXTURES IMAGE_HELPER
+#   FIXTURES      tests/fixtures (stargan2_*: tests/fixtures/make_stargan2_fixture.py)
+# Output is TAP; exits 1 if anything failed.
+set -u
+
+if [ $# -ne 3 ]; then
+  echo "usage: $0 VKSTYLE FIXTURES IMAGE_HELPER" >&2
+  exit 2
+fi
+vkstyle=$1
+fixtures=$2
+helper=$3
+model=$fixtures/stargan2_s32.safetensors
+in=$fixtures/stargan2_cli_in.png
+work=$(mktemp -d "${TMPDIR:-/tmp}/vkstyle-stargan2-test.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT INT TERM
+count=0
+failed=0
+check () {   # check NAME COMMAND...: ok when COMMAND succeeds
+  name=$1; shift
+  count=$((count + 1))
+  if "$@" >"$work/log" 2>&1; then
+    echo "ok $count - $name"
+  else
+    failed=$((failed + 1)); echo "not ok $count - $name"; sed 's/^/#   /' "$work/log"
+  fi
+}
+# expect STATUS PATTERN COMMAND...: the command exits with STATUS and stderr matches PATTERN
+expect () {
+  want=$1; pattern=$2; shift 2
+  "$@" >/dev/null 2>"$work/err"
+  got=$?
+  [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$work/err" && return 0
+  echo "exit $got, stderr:"; cat "$work/err"; return 1
+}
+# within_1_255 A B: every channel of A within 1/255 of B's (image_helper reports 1/65535 units)
+within_1_255 () {
+  line=$("$helper" compare "$1" "$2") || return 1
+  echo "$line"
+  echo "$line" | awk '{ for (i = 1; i <= 4; i++) { split($i, kv, "="); if (kv[2] > 257) exit 1 } }'
+}
+apply () { "$vkstyle" apply --model "$model" "$@"; }
+
+check "--reference: a 64x64 reference resized to 32x32, domain by name: PyTorch's image" \
+  apply --domain wild --reference "$fixtures/stargan2_cli_ref.png" "$in" "$work/ref.png"
+check "  within 1/255 (the resize runs in float, PIL's in 8 bits)" \
+  within_1_255 "$work/ref.png" "$fixtures/stargan2_cli_ref_out.png"
+check "--latent, domain by index (1: dog): PyTorch's latent gives PyTorch's image" \
+  apply --domain 1 --latent "$fixtures/stargan2_cli_z.safetensors" "$in" "$work/z.png"
+check "  within 1/255" within_1_255 "$work/z.png" "$fixtures/stargan2_cli_z_out.png"
+check "variation 0 of 3 is the single image of the seed, the others differ" sh -c \
+  "'$vkstyle' apply --model '$model' --domain cat --seed 9 '$in' '$work/s.png' &&
+   '$vkstyle' apply --model '$model' --domain cat --seed 9 --count 3 '$in' '$work/c.png' &&
+   cmp '$work/c-0.png' '$work/s.png' && ! cmp -s '$work/c-0.png' '$work/c-1.png' &&
+   ! cmp -s '$work/c-1.png' '$work/c-2.png' && ! test -e '$work/c-3.png'"
+check "--psi 1 changes nothing" sh -c \
+  "'$vkstyle' apply --model '$model' --domain cat --seed 9 --psi 1 '$in' '$work/p1.png' &&
+   cmp '$work/p1.png' '$work/s.png'"
+check "--psi 0 is the mean style, whatever the latent" sh -c \
+  "'$vkstyle' apply --model '$model' --domain wild --seed 1 --count 2 --psi 0 '$in' '$work/p.png' &&
+   cmp '$work/p-0.png' '$work/p-1.png'"
+
+check "an unknown domain lists the model's" \
+  expect 1 'no domain "zebra": this model has cat, dog, wild' \
+  apply --domain zebra --seed 1 "$in" "$work/x.png"
+check "--domain is required" expect 2 "needs --domain" apply --seed 1 "$in" "$work/x.png"
+check "one style source only" expect 2 "one style source" \
+  apply --domain 0 --seed 1 --latent "$fixtures/stargan2_cli_z.safetensors" "$in" "$work/x.png"
+check "--count takes --seed" expect 2 "count takes --seed" \
+  apply --domain 0 --count 2 --reference "$fixtures/stargan2_cli_ref.png" "$in" "$work/x.png"
+check "--psi from 0 to 1" expect 2 "psi must be" \
+  apply --domain 0 --seed 1 --psi 2 "$in" "$work/x.png"
+check "a latent of the wrong shape" expect 1 "tensor z must have shape \[1, 16\]" \
+  apply --domain 0 --latent "$fixtures/dcgan_cli_z.safetensors" "$in" "$work/x.png"
+check "StarGAN options with a CycleGAN model" expect 2 "are for StarGAN v2 models" \
+  "$vkstyle" apply --model "$fixtures/gen_ngf8_nb2.safetensors" --domain 0 --seed 1 "$in" \
+  "$work/x.png"
+head -c 5000 "$model" >"$work/truncated.safetensors"
+check "a truncated model file" expect 1 "truncated.safetensors: " \
+  "$vkstyle" apply --model "$work/truncated.safetensors" --domain 0 --seed 1 "$in" "$work/x.png"
+check "nothing written on errors" sh -c "! test -e '$work/x.png'"
+
+echo "1..$count"
+[ "$failed" -eq 0 ]
