@@ -2,12 +2,17 @@
 # vkstyle-train --upsample end to end: a resize-conv run writes generators that say so in their
 # metadata and that `vkstyle apply` (the plug-in's loader) runs; wrong values and mismatched
 # --init files are refused with a message.
-# Usage: test_upsample_cli.sh VKSTYLE_TRAIN VKSTYLE FIXTURES   Output is TAP.
+# A resize-conv generator tiled (VKSTYLE_TILE) gives the whole image's result to one level.
+# Usage: test_upsample_cli.sh VKSTYLE_TRAIN VKSTYLE FIXTURES IMAGE_HELPER SAMPLE_PNG
+# Output is TAP.
 set -u
-[ $# -eq 3 ] || { echo "usage: $0 VKSTYLE_TRAIN VKSTYLE FIXTURES" >&2; exit 2; }
+[ $# -eq 5 ] || { echo "usage: $0 VKSTYLE_TRAIN VKSTYLE FIXTURES IMAGE_HELPER SAMPLE_PNG" >&2; exit 2; }
 train=$1
 vkstyle=$2
 fx=$3/train_step
+model=$3/gen_ngf8_nb2.safetensors
+helper=$4
+sample=$5
 work=$(mktemp -d "${TMPDIR:-/tmp}/vkstyle-upsample-test.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM
 count=0
@@ -38,6 +43,15 @@ run_and_apply () {
     [ -s "$work/out.png" ]
 }
 check "a resize-conv run writes vkstyle.upsample and vkstyle apply runs its generator" run_and_apply
+tiled_matches () {
+  "$vkstyle" apply --model "$model" "$sample" "$work/whole.png" &&
+    VKSTYLE_TILE=128 "$vkstyle" apply --model "$model" "$sample" "$work/tiled.png" || return 1
+  diff=$("$helper" compare "$work/whole.png" "$work/tiled.png") || return 1
+  echo "whole vs 128-px tiles, largest difference per channel (1/65535): $diff"
+  # one 8-bit level is 257
+  echo "$diff" | tr ' ' '\n' | cut -d= -f2 | awk '$1 > 257 { bad = 1 } END { exit bad }'
+}
+check "a resize-conv generator in 128-px tiles matches the whole image to one level" tiled_matches
 check "--upsample takes transposed or resize-conv" expect 2 "upsample must be transposed or resize-conv, not bilinear" \
   "$train" $small --out "$work/bad" --upsample bilinear
 check "--init with transposed generators in a resize-conv run says which is which" \
