@@ -78,7 +78,7 @@ vks_cyclegan_new (VksContext *ctx, const VksCycleGanOptions *opts, GError **erro
   cg->opts = *opts;
   VksCycleGanStepConfig cfg = {
     .g = { .input_nc = opts->input_nc, .output_nc = opts->output_nc, .ngf = opts->ngf,
-           .n_blocks = opts->n_blocks, .norm = VKS_NORM_INSTANCE },
+           .n_blocks = opts->n_blocks, .norm = VKS_NORM_INSTANCE, .upsample = opts->upsample },
     .d = { .input_nc = opts->input_nc, .ndf = opts->ndf, .n_layers = opts->n_layers_d,
            .norm = VKS_NORM_INSTANCE },
     .gan_mode = opts->gan_mode, .lambda_a = opts->lambda_a, .lambda_b = opts->lambda_b,

@@ -14,6 +14,7 @@
 typedef struct {
   int input_nc, output_nc;
   int ngf, n_blocks;       /* generators */
+  VksUpsample upsample;    /* generators: transposed (0, the reference's) or resize-conv */
   int ndf, n_layers_d;     /* discriminators */
   VksGanMode gan_mode;
   float lambda_a, lambda_b, lambda_identity;

@@ -97,6 +97,21 @@ test_style_odd_size (void)
   check_style_odd_size ("gen_bn_ngf8_nb1.safetensors", "gen_bn_ngf8_nb1_io.safetensors");
 }
 
+/* Resize-convolution up-sampling (vkstyle.upsample = "resize-conv"), through the same plan and
+ * style API: tests/fixtures/make_resize_conv_fixtures.py. */
+static void
+test_resize_conv (void)
+{
+  check_plan ("resize_conv/gen_ngf8_nb2.safetensors", "resize_conv/gen_ngf8_nb2_io.safetensors",
+              "input_0", "output_0");
+  check_plan ("resize_conv/gen_bn_ngf8_nb1.safetensors",
+              "resize_conv/gen_bn_ngf8_nb1_io.safetensors", "input_0", "output_0");
+  check_style_odd_size ("resize_conv/gen_ngf8_nb2.safetensors",
+                        "resize_conv/gen_ngf8_nb2_io.safetensors");
+  check_style_odd_size ("resize_conv/gen_bn_ngf8_nb1.safetensors",
+                        "resize_conv/gen_bn_ngf8_nb1_io.safetensors");
+}
+
 static gboolean
 cancel_at_once (double fraction, const char *message, gpointer user_data)
 {
@@ -159,6 +174,7 @@ main (int argc, char **argv)
   g_test_add_func ("/generator/instance-norm", test_generator_instance);
   g_test_add_func ("/generator/batch-norm", test_generator_batch_norm);
   g_test_add_func ("/style/odd-size", test_style_odd_size);
+  g_test_add_func ("/generator/resize-conv", test_resize_conv);
   g_test_add_func ("/style/tiny-and-cancel", test_style_tiny_and_cancel);
   g_test_add_func ("/style/bad-files", test_style_bad_files);
   int status = g_test_run ();

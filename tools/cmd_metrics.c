@@ -1,8 +1,10 @@
 /* `vkstyle metrics`: FID, KID or the Inception Score of image folders, from the FID Inception-v3
- * (engine/models/inception.h) and the statistics of engine/metrics.h. */
+ * (engine/models/inception.h) and the statistics of engine/metrics.h; and the checkerboard measure
+ * of one stylized image against its input (engine/checkerboard.h), which needs no network. */
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/checkerboard.h"
 #include "engine/error.h"
 #include "engine/metrics.h"
 #include "engine/models/inception.h"
@@ -18,23 +20,31 @@ static const char description[] =
   "kid REAL FAKE   the Kernel Inception Distance (torch-fidelity's), kid_mean=M kid_std=S;\n"
   "                the subset size is capped at both image counts\n"
   "is FOLDER       the Inception Score (torch-fidelity's), is_mean=M is_std=S\n"
+  "checkerboard IN STYLED\n"
+  "                two images of one size: the power STYLED's luma has at the periods of 2 and\n"
+  "                4 px (the frequencies 1/2 and 1/4 cycles/px in x and y and their\n"
+  "                combinations, Hann-windowed) over IN's, in dB: period2_db=A period4_db=B;\n"
+  "                0 for an unchanged image, a few dB for sharpening (unsharp mask, radius 2,\n"
+  "                150 %: +6 to +10), tens of dB for a grid; needs no --inception\n"
   "\n"
   "The images of a folder are chosen as the trainer chooses its training images: recursively,\n"
   "names ending in .jpg .jpeg .png .ppm .bmp .tif .tiff, sorted. Any size, grey or colour, 8 or\n"
   "16 bits; alpha is dropped. --inception is the converted pytorch-fid network\n"
   "(tools/convert_pytorch.py --inception pt_inception-2015-12-05-6726825d.pth).";
 
-typedef enum { METRIC_FID, METRIC_KID, METRIC_IS } Metric;
+typedef enum { METRIC_FID, METRIC_KID, METRIC_IS, METRIC_CHECKERBOARD } Metric;
 
 typedef struct {
   const char *name;
-  int folders;
+  int folders;           /* arguments: folders, or image files for the checkerboard */
+  const char *argument;  /* "folder" or "image" */
 } MetricInfo;
 
 static const MetricInfo metric_info[] = {
-  [METRIC_FID] = { "fid", 2 },
-  [METRIC_KID] = { "kid", 2 },
-  [METRIC_IS] = { "is", 1 },
+  [METRIC_FID] = { "fid", 2, "folder" },
+  [METRIC_KID] = { "kid", 2, "folder" },
+  [METRIC_IS] = { "is", 1, "folder" },
+  [METRIC_CHECKERBOARD] = { "checkerboard", 2, "image" },
 };
 
 typedef struct {
@@ -207,6 +217,29 @@ run (Metric metric, char **folders, const char *inception, const char *device, c
   return ok;
 }
 
+static gboolean
+checkerboard (const char *in_path, const char *styled_path, GError **error)
+{
+  g_autoptr (VksImage) in = vks_image_load (in_path, error);
+  if (!in)
+    return FALSE;
+  g_autoptr (VksImage) styled = vks_image_load (styled_path, error);
+  if (!styled)
+    return FALSE;
+  if (in->width != styled->width || in->height != styled->height) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "%s is %dx%d but %s is %dx%d: the "
+                 "checkerboard measure compares an image with its own stylized copy",
+                 styled_path, styled->width, styled->height, in_path, in->width, in->height);
+    return FALSE;
+  }
+  double db[VKS_CHECKERBOARD_GROUPS];
+  if (!vks_checkerboard_db (in->rgb, styled->rgb, in->width, in->height, db, error))
+    return FALSE;
+  printf ("period2_db=%.2f period4_db=%.2f\n", db[VKS_CHECKERBOARD_PERIOD2],
+          db[VKS_CHECKERBOARD_PERIOD4]);
+  return TRUE;
+}
+
 int
 vks_cmd_metrics (GStrv *args)
 {
@@ -228,23 +261,33 @@ vks_cmd_metrics (GStrv *args)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &words, NULL, NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  if (!vks_cli_parse ("metrics", "fid|kid|is REAL [FAKE]",
-                      "Compare image folders with FID or KID, or score one with IS.",
+  if (!vks_cli_parse ("metrics", "fid|kid|is REAL [FAKE] | checkerboard IN STYLED",
+                      "Compare image folders with FID or KID, or score one with IS; or measure "
+                      "a stylized image's checkerboard.",
                       description, entries, args))
     return VKS_EXIT_USAGE;
   guint n_words = words ? g_strv_length (words) : 0;
   if (n_words == 0)
-    return vks_cli_usage_error ("metrics", "expected a metric: fid, kid or is");
+    return vks_cli_usage_error ("metrics", "expected a metric: fid, kid, is or checkerboard");
   int metric = -1;
   for (int i = 0; i < (int) G_N_ELEMENTS (metric_info); i++)
     if (strcmp (words[0], metric_info[i].name) == 0)
       metric = i;
   if (metric < 0)
-    return vks_cli_usage_error ("metrics", "unknown metric \"%s\" (fid, kid or is)", words[0]);
+    return vks_cli_usage_error ("metrics", "unknown metric \"%s\" (fid, kid, is or "
+                                "checkerboard)", words[0]);
   int folders = metric_info[metric].folders;
   if ((int) n_words - 1 != folders)
-    return vks_cli_usage_error ("metrics", "%s takes %d folder%s, got %u", words[0], folders,
-                                folders == 1 ? "" : "s", n_words - 1);
+    return vks_cli_usage_error ("metrics", "%s takes %d %s%s, got %u", words[0], folders,
+                                metric_info[metric].argument, folders == 1 ? "" : "s",
+                                n_words - 1);
+  if (metric == METRIC_CHECKERBOARD) {
+    vks_cli_gegl_init ();
+    GError *error = NULL;
+    gboolean ok = checkerboard (words[1], words[2], &error);
+    gegl_exit ();
+    return ok ? VKS_EXIT_OK : vks_cli_fail (error);
+  }
   if (!inception)
     return vks_cli_usage_error ("metrics", "--inception is required");
   if (o.batch < 1 || o.batch > MAX_BATCH)

@@ -18,6 +18,7 @@ Needs PyTorch: run with /usr/bin/python3 (Debian's python3-torch).
 """
 
 import argparse
+import dataclasses
 import importlib.util
 import os
 import re
@@ -140,7 +141,9 @@ def infer_generator(sd, cyclegan_torch):
     check_range("n_blocks", cfg.n_blocks, 0, MAX_BLOCKS)
     check_range("input channels", cfg.input_nc, 1, MAX_NC)
     check_range("output channels", cfg.output_nc, 1, MAX_NC)
-    return [cfg]
+    # The up convs' indices tell the two up-samplings apart; the reference's first, so a
+    # mismatch is reported against it.
+    return [cfg, dataclasses.replace(cfg, upsample="resize-conv")]
 
 
 def infer_discriminator(sd, cyclegan_torch):
@@ -159,7 +162,8 @@ def infer_discriminator(sd, cyclegan_torch):
 def describe(cfg):
     if hasattr(cfg, "ngf"):
         return ("CycleGAN ResNet generator, ngf %d, %d residual blocks, %s norm, %d to %d channels"
-                % (cfg.ngf, cfg.n_blocks, cfg.norm, cfg.input_nc, cfg.output_nc))
+                % (cfg.ngf, cfg.n_blocks, cfg.norm, cfg.input_nc, cfg.output_nc)
+                + ("" if cfg.upsample == "transposed" else ", %s up-sampling" % cfg.upsample))
     return ("PatchGAN discriminator, ndf %d, %d layers, %s norm, %d input channels"
             % (cfg.ndf, cfg.n_layers, cfg.norm, cfg.input_nc))
 
@@ -197,13 +201,14 @@ def match_network(sd, path):
         raise ConversionError("%s is neither a CycleGAN ResNet generator (7x7 model.1.weight) nor a "
                               "PatchGAN discriminator (4x4 model.0.weight); first keys: %s"
                               % (path, ", ".join(sorted(sd)[:MAX_SHOWN])))
-    problem = None
+    problems = []
     for cfg in configs:
         expected = cyclegan_torch.exported_state_dict(build(cfg))
-        problem = mismatch(sd, expected)
-        if problem is None:
+        problems.append(mismatch(sd, expected))
+        if problems[-1] is None:
             return cfg
-    raise ConversionError("%s does not match a %s: %s" % (path, describe(configs[0]), problem))
+    # the differences from the first (most likely) candidate, the one described
+    raise ConversionError("%s does not match a %s: %s" % (path, describe(configs[0]), problems[0]))
 
 
 def check_values(sd):

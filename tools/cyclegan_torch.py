@@ -20,6 +20,9 @@ class GeneratorConfig:
     ngf: int = 64
     n_blocks: int = 9
     norm: str = "instance"   # "instance" or "batch"
+    # "transposed" (the reference's ConvTranspose2d) or "resize-conv": nn.Upsample(scale_factor=2,
+    # mode='nearest') + Conv2d(k3, p1), one module more per up-sampling (Odena et al. 2016)
+    upsample: str = "transposed"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class ResnetGenerator(nn.Module):
     """7x7 stem, two stride-2 downsamplings, n_blocks residual blocks at ngf*4 channels, two
     stride-2 transposed convolutions, 7x7 head and tanh. Layer indices inside `model`:
     1 stem conv, 4 and 7 down convs, 10..10+n_blocks-1 blocks, then up convs at
-    10+n_blocks and 13+n_blocks, head conv at 17+n_blocks."""
+    10+n_blocks and 13+n_blocks, head conv at 17+n_blocks. With upsample="resize-conv": up
+    convs at 11+n_blocks and 15+n_blocks (after their Upsample), head conv at 19+n_blocks."""
 
     def __init__(self, cfg=GeneratorConfig()):
         super().__init__()
@@ -84,11 +88,17 @@ class ResnetGenerator(nn.Module):
             ]
         for _ in range(cfg.n_blocks):
             layers.append(ResnetBlock(ngf * 4, norm))
+        if cfg.upsample not in ("transposed", "resize-conv"):
+            raise ValueError("upsample must be 'transposed' or 'resize-conv', not %r" % (cfg.upsample,))
         for i in range(2):
             ch = ngf * 2 ** (2 - i)
+            if cfg.upsample == "resize-conv":
+                layers += [nn.Upsample(scale_factor=2, mode="nearest"),
+                           nn.Conv2d(ch, ch // 2, kernel_size=3, padding=1, bias=bias)]
+            else:
+                layers.append(nn.ConvTranspose2d(ch, ch // 2, kernel_size=3, stride=2, padding=1,
+                                                 output_padding=1, bias=bias))
             layers += [
-                nn.ConvTranspose2d(ch, ch // 2, kernel_size=3, stride=2, padding=1,
-                                   output_padding=1, bias=bias),
                 _norm_layer(norm, ch // 2),
                 nn.ReLU(True),
             ]
@@ -159,8 +169,9 @@ def exported_state_dict(net):
 
 
 def generator_metadata(cfg, name, description, source):
-    """vkstyle.* metadata for a generator checkpoint; all values strings."""
-    return {
+    """vkstyle.* metadata for a generator checkpoint; all values strings. vkstyle.upsample only
+    for resize-conv, as the engine writes it."""
+    meta = {
         "vkstyle.arch": "cyclegan_resnet_generator",
         "vkstyle.ngf": str(cfg.ngf),
         "vkstyle.n_blocks": str(cfg.n_blocks),
@@ -171,6 +182,9 @@ def generator_metadata(cfg, name, description, source):
         "vkstyle.description": description,
         "vkstyle.source": source,
     }
+    if cfg.upsample != "transposed":
+        meta["vkstyle.upsample"] = cfg.upsample
+    return meta
 
 
 def discriminator_metadata(cfg, name, description, source):

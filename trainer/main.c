@@ -86,7 +86,8 @@ setup (Trainer *t, GError **error)
   VksGanMode mode = g_str_equal (o->gan_mode, "vanilla") ? VKS_GAN_VANILLA
                   : g_str_equal (o->gan_mode, "hinge") ? VKS_GAN_HINGE : VKS_GAN_LSGAN;
   VksCycleGanOptions cgo = {
-    .input_nc = 3, .output_nc = 3, .ngf = o->ngf, .n_blocks = o->n_blocks, .ndf = o->ndf,
+    .input_nc = 3, .output_nc = 3, .ngf = o->ngf, .n_blocks = o->n_blocks,
+    .upsample = o->upsample, .ndf = o->ndf,
     .n_layers_d = o->n_layers_d, .gan_mode = mode, .lambda_a = o->lambda_a,
     .lambda_b = o->lambda_b, .lambda_identity = o->lambda_identity, .beta1 = o->beta1,
     .beta2 = 0.999, .eps = 1e-8, .batch = o->batch_size, .height = o->crop_size,

@@ -31,6 +31,7 @@ vks_train_options_parse (VksTrainOptions *o, int *argc, char ***argv, GError **e
     .max_steps = 0, .save_every = 1000, .sample_every = 100, .print_every = 10,
   };
   g_autofree char *arch = NULL;
+  g_autofree char *upsample = NULL;
   GOptionEntry entries[] = {
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "cyclegan (default) or dcgan (see --arch dcgan --help)", "ARCH" },
     { "data-a", 0, 0, G_OPTION_ARG_FILENAME, &o->data_a, "Folder of domain A images (e.g. photos)", "DIR" },
@@ -39,6 +40,7 @@ vks_train_options_parse (VksTrainOptions *o, int *argc, char ***argv, GError **e
     { "ngf", 0, 0, G_OPTION_ARG_INT, &o->ngf, "Generator filters in the first layer (64)", "N" },
     { "ndf", 0, 0, G_OPTION_ARG_INT, &o->ndf, "Discriminator filters in the first layer (64)", "N" },
     { "n-blocks", 0, 0, G_OPTION_ARG_INT, &o->n_blocks, "Generator residual blocks (9)", "N" },
+    { "upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator up-sampling: transposed (the reference's, default) or resize-conv (nearest x2 + 3x3 conv: no checkerboard)", "KIND" },
     { "n-layers-d", 0, 0, G_OPTION_ARG_INT, &o->n_layers_d, "Discriminator layers (3: 70x70 PatchGAN)", "N" },
     { "gan-mode", 0, 0, G_OPTION_ARG_STRING, &o->gan_mode, "lsgan (default), vanilla or hinge", "MODE" },
     { "lambda-a", 0, 0, G_OPTION_ARG_DOUBLE, &o->lambda_a, "Weight of the A->B->A cycle loss (10)", "X" },
@@ -79,6 +81,11 @@ vks_train_options_parse (VksTrainOptions *o, int *argc, char ***argv, GError **e
   }
   if (o->gan_mode == NULL)
     o->gan_mode = g_strdup ("lsgan");
+  if (upsample != NULL && !vks_upsample_from_name (upsample, &o->upsample)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--upsample must be transposed or resize-conv, not %s", upsample);
+    return FALSE;
+  }
   if (o->data_a == NULL || o->data_b == NULL || o->out == NULL) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                  "--data-a, --data-b and --out are required (see --help)");
@@ -118,11 +125,12 @@ vks_train_options_parse (VksTrainOptions *o, int *argc, char ***argv, GError **e
 char *
 vks_train_options_describe (const VksTrainOptions *o)
 {
-  return g_strdup_printf ("ngf=%d n_blocks=%d ndf=%d n_layers_d=%d gan_mode=%s lambda_a=%g "
+  return g_strdup_printf ("ngf=%d n_blocks=%d upsample=%s ndf=%d n_layers_d=%d gan_mode=%s lambda_a=%g "
                           "lambda_b=%g lambda_identity=%g pool_size=%d lr=%g beta1=%g "
                           "batch_size=%d load_size=%d crop_size=%d n_epochs=%d n_epochs_decay=%d "
                           "flip=%s serial_batches=%s seed=%" G_GINT64_FORMAT,
-                          o->ngf, o->n_blocks, o->ndf, o->n_layers_d, o->gan_mode, o->lambda_a,
+                          o->ngf, o->n_blocks, vks_upsample_name (o->upsample), o->ndf,
+                          o->n_layers_d, o->gan_mode, o->lambda_a,
                           o->lambda_b, o->lambda_identity, o->pool_size, o->lr, o->beta1,
                           o->batch_size, o->load_size, o->crop_size, o->n_epochs,
                           o->n_epochs_decay, o->no_flip ? "no" : "yes",

@@ -3,9 +3,12 @@
 #pragma once
 #include <glib.h>
 
+#include "engine/generator_spec.h"
+
 typedef struct {
   char *data_a, *data_b, *out, *init, *device, *name, *description, *gan_mode;
   int ngf, ndf, n_blocks, n_layers_d;
+  VksUpsample upsample;    /* --upsample transposed (default) | resize-conv */
   double lambda_a, lambda_b, lambda_identity, lr, beta1;
   int pool_size, batch_size, load_size, crop_size, n_epochs, n_epochs_decay;
   gboolean no_flip, serial_batches, resume;

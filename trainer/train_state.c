@@ -14,7 +14,8 @@ static VksGeneratorConfig
 generator_config (const VksTrainOptions *o)
 {
   return (VksGeneratorConfig) { .input_nc = 3, .output_nc = 3, .ngf = o->ngf,
-                                .n_blocks = o->n_blocks, .norm = VKS_NORM_INSTANCE };
+                                .n_blocks = o->n_blocks, .norm = VKS_NORM_INSTANCE,
+                                .upsample = o->upsample };
 }
 
 static VksDiscriminatorConfig
@@ -28,9 +29,13 @@ discriminator_config (const VksTrainOptions *o)
 static char *
 architecture (const VksTrainOptions *o)
 {
+  /* the up-sampling only when not the default, so states saved before it existed still match */
   return g_strdup_printf ("ngf=%d n_blocks=%d ndf=%d n_layers_d=%d crop_size=%d batch_size=%d "
-                          "pool_size=%d", o->ngf, o->n_blocks, o->ndf, o->n_layers_d,
-                          o->crop_size, o->batch_size, o->pool_size);
+                          "pool_size=%d%s%s", o->ngf, o->n_blocks, o->ndf, o->n_layers_d,
+                          o->crop_size, o->batch_size, o->pool_size,
+                          o->upsample != VKS_UPSAMPLE_TRANSPOSED ? " upsample=" : "",
+                          o->upsample != VKS_UPSAMPLE_TRANSPOSED ?
+                          vks_upsample_name (o->upsample) : "");
 }
 
 static float
@@ -47,10 +52,12 @@ check_init_file (const VksCheckpoint *ckpt, int which, const VksTrainOptions *o,
     if (!vks_generator_config_from_checkpoint (ckpt, &got, error))
       return FALSE;
     if (got.ngf != want.ngf || got.n_blocks != want.n_blocks || got.norm != want.norm
-        || got.input_nc != 3 || got.output_nc != 3) {
+        || got.input_nc != 3 || got.output_nc != 3 || got.upsample != want.upsample) {
       g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                   "it is a generator with ngf %d and %d blocks, this run trains ngf %d with %d "
-                   "(instance norm, RGB)", got.ngf, got.n_blocks, want.ngf, want.n_blocks);
+                   "it is a generator with ngf %d, %d blocks and %s up-sampling, this run trains "
+                   "ngf %d with %d and %s (instance norm, RGB)", got.ngf, got.n_blocks,
+                   vks_upsample_name (got.upsample), want.ngf, want.n_blocks,
+                   vks_upsample_name (want.upsample));
       return FALSE;
     }
     return TRUE;

@@ -77,13 +77,23 @@ vks_cyclegan_generator_hooked (VksGraph *g, VksNode x, const VksGeneratorConfig 
     h = conv_norm (&b, r, prefix, 5, 4 * ngf, 4 * ngf, 3, &block, VKS_ACT_NONE, h);
   }
   int nb = cfg->n_blocks;
-  h = conv_norm (&b, h, "model.", 10 + nb, 4 * ngf, 2 * ngf, 3, &up, VKS_ACT_RELU, VKS_NONE);
-  h = conv_norm (&b, h, "model.", 13 + nb, 2 * ngf, ngf, 3, &up, VKS_ACT_RELU, VKS_NONE);
+  if (cfg->upsample == VKS_UPSAMPLE_RESIZE_CONV) {
+    /* nearest x2 then a zero-padded 3x3 conv: every output pixel sees the same number of taps */
+    const VksConvAttrs resized = { .stride = 1, .pad = 1 };
+    h = conv_norm (&b, vks_upsample2 (g, h), "model.", 11 + nb, 4 * ngf, 2 * ngf, 3, &resized,
+                   VKS_ACT_RELU, VKS_NONE);
+    h = conv_norm (&b, vks_upsample2 (g, h), "model.", 15 + nb, 2 * ngf, ngf, 3, &resized,
+                   VKS_ACT_RELU, VKS_NONE);
+  } else {
+    h = conv_norm (&b, h, "model.", 10 + nb, 4 * ngf, 2 * ngf, 3, &up, VKS_ACT_RELU, VKS_NONE);
+    h = conv_norm (&b, h, "model.", 13 + nb, 2 * ngf, ngf, 3, &up, VKS_ACT_RELU, VKS_NONE);
+  }
+  int head = vks_generator_head_index (cfg);
   VksConvAttrs out = c7;
   out.act = VKS_ACT_TANH;
   return vks_conv2d (g, h, param (&b, vks_shape (cfg->output_nc, ngf, 7, 7), "model.%d.weight",
-                                  17 + nb),
-                     param (&b, vks_shape (1, 1, 1, cfg->output_nc), "model.%d.bias", 17 + nb),
+                                  head),
+                     param (&b, vks_shape (1, 1, 1, cfg->output_nc), "model.%d.bias", head),
                      &out);
 }
 

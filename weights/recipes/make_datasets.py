@@ -139,15 +139,16 @@ def detail(edges, p):
     return ImageStat.Stat(edges.crop((x, y, x + TILE // 2, y + TILE // 2))).mean[0]
 
 
-def tile_positions(name, im):
+def tile_positions(name, im, max_tiles=MAX_TILES, accept=None):
     """Up to `want` tile corners at random, each with enough detail and not overlapping the
-    earlier ones much; fewer if 200 draws don't find them."""
+    earlier ones much; fewer if 200 draws don't find them. accept(corner), if given, must also
+    hold (make_artsets.py: tiles inside the painted part of a transparent image)."""
     w, h = im.size
     span_x, span_y = w - TILE - 2 * MARGIN, h - TILE - 2 * MARGIN
     if span_x < 0 or span_y < 0:
         return []
     usable = (w - 2 * MARGIN) * (h - 2 * MARGIN)
-    want = max(1, min(MAX_TILES, round(TILES_PER_AREA * usable / (TILE * TILE))))
+    want = max(1, min(max_tiles, round(TILES_PER_AREA * usable / (TILE * TILE))))
     rng = random.Random(name)
     edges = detail_map(im)
     picked = []
@@ -155,7 +156,8 @@ def tile_positions(name, im):
         if len(picked) == want:
             break
         p = (MARGIN + rng.randint(0, span_x), MARGIN + rng.randint(0, span_y))
-        if all(overlap(p, q) <= MAX_OVERLAP for q in picked) and detail(edges, p) >= MIN_DETAIL:
+        if (all(overlap(p, q) <= MAX_OVERLAP for q in picked) and detail(edges, p) >= MIN_DETAIL
+                and (accept is None or accept(p))):
             picked.append(p)
     return picked
 

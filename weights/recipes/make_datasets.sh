@@ -18,17 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3            # Debian's python, where python3-pil installs
 SOURCES=$HERE/sources.tsv
 
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
-    else echo "need root to run: $*" >&2; exit 1
-    fi
-}
-
-apt_install() {
-    as_root apt-get install -y --no-install-recommends "$@" ||
-        { as_root apt-get update && as_root apt-get install -y --no-install-recommends "$@"; }
-}
+. "$HERE/debs.sh"
 
 missing=""
 command -v gegl >/dev/null 2>&1 || missing="$missing gegl"
@@ -37,32 +27,8 @@ $PY -c 'import PIL' 2>/dev/null || missing="$missing python3-pil"
 
 mkdir -p "$OUT/.debs"
 OUT=$(cd "$OUT" && pwd)
-DEBS=$OUT/.debs
-ROOTS=$DEBS/roots.tsv
-: > "$ROOTS.new"
-
-# One root per photo package: / if installed, else its .deb unpacked under $DEBS.
-for pkg in $(grep -v '^#' "$SOURCES" | cut -f3 | sort -u); do
-    if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ]; then
-        printf '%s\t%s\t/\n' "$pkg" "$(dpkg-query -W -f='${Version}' "$pkg")" >> "$ROOTS.new"
-        continue
-    fi
-    deb=$(ls "$DEBS"/"${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
-    if [ -z "$deb" ]; then
-        ( cd "$DEBS" && { apt-get download "$pkg" 2>/dev/null ||
-                          { as_root apt-get update >/dev/null && apt-get download "$pkg"; }; } )
-        deb=$(ls "$DEBS"/"${pkg}"_*.deb | head -n 1)
-    fi
-    version=$(dpkg-deb -f "$deb" Version)
-    root=$DEBS/root-$pkg
-    if [ ! -f "$root/.version" ] || [ "$(cat "$root/.version")" != "$version" ]; then
-        rm -rf "$root" && mkdir -p "$root"
-        dpkg-deb -x "$deb" "$root"
-        echo "$version" > "$root/.version"
-    fi
-    printf '%s\t%s\t%s\n' "$pkg" "$version" "$root" >> "$ROOTS.new"
-done
-mv "$ROOTS.new" "$ROOTS"
+ROOTS=$OUT/.debs/roots.tsv
+unpack_roots "$OUT/.debs" "$ROOTS" $(grep -v '^#' "$SOURCES" | cut -f3 | sort -u)
 
 # The recipe: generator code, source list, styles, and the versions of the photo packages and
 # of the tools whose output bytes they decide.
