@@ -136,6 +136,7 @@ vks_gather_record (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offs
     { idx, idx_offset, (VkDeviceSize) count * 4, VK_FORMAT_R32_SINT },
     floats_view (dst, dst_offset, count),
   };
-  int32_t push[] = { (int32_t) count, (int32_t) src_count };
+  int32_t push[] = { (int32_t) count, (int32_t) src_count,
+                     (int32_t) (src_offset / sizeof (float)) };
   return dispatch_1d (rec, VKS_KERNEL_GATHER, NULL, 0, views, push, sizeof push, count, error);
 }

@@ -75,9 +75,10 @@ gboolean vks_moving_average_record (VksRecorder *rec, const VksBuffer *hyper,
                                     VkDeviceSize param_offset, const VksBuffer *ema,
                                     VkDeviceSize ema_offset, long count, GError **error);
 
-/* dst[i] = idx[i] > 0 ? src[idx[i] - 1] : 0 for i < count (idx int32, 1-based; indices past
- * src_count also give 0). Device buffers, offsets multiples of vks_buffer_alignment(); dst must
- * not overlap src or idx. */
+/* dst[i] = idx[i] > 0 ? src[idx[i] - 1] : 0 for i < count, idx int32 and 1-based over the whole
+ * src buffer; only the window of src_count floats from src_offset is read (indices outside it
+ * give 0), so the view stays within the texel-buffer limit however large src is. Device
+ * buffers, offsets multiples of vks_buffer_alignment(); dst must not overlap src or idx. */
 gboolean vks_gather_record (VksRecorder *rec, const VksBuffer *src, VkDeviceSize src_offset,
                             long src_count, const VksBuffer *idx, VkDeviceSize idx_offset,
                             const VksBuffer *dst, VkDeviceSize dst_offset, long count,

@@ -143,29 +143,40 @@ vks_plan_record_gather (VksPlan *plan, VksRecorder *rec, VkDeviceSize offset, Vk
   gsize first = offset / sizeof (float), end = first + bytes / sizeof (float);
   grow_map (plan, end);
   const VksBuffer *store_buf = plan->store ? vks_param_store_buffer (plan->store) : NULL;
+  gsize align = vks_buffer_alignment (plan->ctx) / sizeof (float);
   gsize i = first;
   while (i < end) {
     int src = -1;
-    gsize j = i;
+    gsize j = i, lo = G_MAXSIZE, hi = 0;   /* the source floats the run reads */
     for (; j < end; j++) {
       if (plan->map[j] == 0)
         continue;
       if (src >= 0 && plan->map_store[j] != src)
         break;
       src = plan->map_store[j];
+      lo = MIN (lo, (gsize) plan->map[j] - 1);
+      hi = MAX (hi, (gsize) plan->map[j]);
     }
     /* Packed regions start aligned, and a node puts each source's values in regions of their
      * own: a run may end only on an alignment boundary. */
-    gsize align = vks_buffer_alignment (plan->ctx) / sizeof (float);
     if (j < end && j % align != 0) {
       g_set_error (error, VKS_ERROR, VKS_ERROR_VULKAN, "internal error: packed weights mix "
                    "parameter-store and arena values within one aligned block");
       return FALSE;
     }
+    /* A view of just the floats the run reads: a view of the whole arena would pass the
+     * texel-buffer limit for a large image (a norm's statistics gathered from a 1 GiB arena). */
     const VksBuffer *buf = src == 1 ? store_buf : plan->arena;
-    long floats = (long) ((src == 1 ? store_buf->size : arena_total (plan)) / sizeof (float));
-    if (!vks_gather_record (rec, buf, 0, floats, plan->index_buf, i * sizeof (float),
-                            plan->packed_buf, i * sizeof (float), (long) (j - i), error))
+    gsize window = 0;
+    if (lo < hi) {
+      lo -= lo % align;
+      window = hi - lo;
+    } else {
+      lo = 0;   /* a run of zeros only */
+    }
+    if (!vks_gather_record (rec, buf, lo * sizeof (float), (long) window, plan->index_buf,
+                            i * sizeof (float), plan->packed_buf, i * sizeof (float),
+                            (long) (j - i), error))
       return FALSE;
     i = j;
   }
