@@ -1,4 +1,4 @@
-/* Batched matrix products and torch.nn.Linear (shaders/matmul.comp). The product is bilinear,
+/* Batched matrix products and torch.nn.Linear (shaders/matmul.comp, matmul_tiled.comp). The
  * so its gradients are products again: differentiable to any order. */
 #include "engine/nn/ops/ops.h"
 
