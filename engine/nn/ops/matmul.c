@@ -1,5 +1,5 @@
 /* Batched matrix products and torch.nn.Linear (shaders/matmul.comp, matmul_tiled.comp). The
- * so its gradients are products again: differentiable to any order. */
+ * product is bilinear, so its gradients are products again: differentiable to any order. */
 #include "engine/nn/ops/ops.h"
 
 static int
