@@ -168,6 +168,24 @@ build_attention_channels (VksGraph *g)
   return vks_reshape (g, vks_attention (g, qkv[0], qkv[1], qkv[2], &cf), vks_shape (2, 4, 3, 3));
 }
 
+static VksNode
+build_tiled_products (VksGraph *g)
+{
+  /* matmul_tiled.comp (products of at least 4 x 4): edge tiles (7 x 6 outputs), every
+   * transpose, a broadcast batch dimension; their gradients are products of the same sizes */
+  VksNode a = vks_input (g, "a", vks_shape (2, 1, 7, 5));
+  VksNode at = vks_input (g, "at", vks_shape (1, 3, 5, 7));
+  VksNode b = vks_param (g, "b", vks_shape (1, 3, 5, 6));
+  VksNode bt = vks_param (g, "bt", vks_shape (2, 3, 6, 5));
+  VksNode prods[4] = {
+    vks_matmul (g, a, b, FALSE, FALSE), vks_matmul (g, at, b, TRUE, FALSE),
+    vks_matmul (g, a, bt, FALSE, TRUE), vks_matmul (g, at, bt, TRUE, TRUE),
+  };
+  for (int i = 0; i < 4; i++)
+    prods[i] = vks_broadcast_to (g, prods[i], vks_shape (2, 3, 7, 6));
+  return vks_concat_dim (g, 3, prods, 4);
+}
+
 /* ---- builder errors ---- */
 
 static VksNode
@@ -231,6 +249,7 @@ main (int argc, char **argv)
     { "/vqgan/ops/causal-mask", build_causal_mask, NULL, TRUE },
     { "/vqgan/ops/attention", build_attention, NULL, FALSE },
     { "/vqgan/ops/attention-channels", build_attention_channels, NULL, FALSE },
+    { "/vqgan/ops/tiled-products", build_tiled_products, NULL, TRUE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].name, &cases[i], check_case);
