@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""Converts a taming-transformers VQGAN (VQModel) checkpoint to a vkstyle safetensors file.
+"""Converts a taming-transformers VQGAN (VQModel) checkpoint to a vkstyle safetensors file,
+or with --transformer a Net2NetTransformer's minGPT prior.
 
   /usr/bin/python3 tools/convert_taming.py last.ckpt OUT.safetensors [--config project.yaml]
                    [--resolution N] [--f16]
+  /usr/bin/python3 tools/convert_taming.py last.ckpt PRIOR.safetensors --transformer
+                   [--config project.yaml | --n-head N] [--f16]
 
 Reads the Lightning checkpoint's `state_dict` (or a bare state_dict), keeps the VQModel's
 encoder, decoder, quant_conv, post_quant_conv and quantize.embedding tensors under their own
@@ -16,6 +19,11 @@ channels, which levels attend, n_embed, embed_dim) and written to the metadata i
 the attention blocks: with --config (the run's configs/*-project.yaml) its model.params are
 used and checked against the shapes; else --resolution (default 256) is assumed. The file holds
 exactly the tensors engine/models/vqgan.c builds: anything else is an error that names it.
+
+--transformer takes the `transformer.*` tensors (engine/models/mingpt.h, names without the
+prefix): vocab_size, n_embd, block_size and n_layer come from the shapes, n_head from the
+config's transformer_config (or --n-head); the causal-mask buffers are checked to be plain
+lower triangles (n_unmasked 0) and left out; sos_token is recorded from the config (default 0).
 """
 
 import argparse
@@ -229,6 +237,71 @@ def convert(src, dst, config=None, resolution=256, dtype="F32"):
     return cfg, len(want), dropped
 
 
+def mingpt_expected(vocab, block, n_layer, n_embd):
+    out = {"tok_emb.weight": (vocab, n_embd), "pos_emb": (1, block, n_embd),
+           "ln_f.weight": (n_embd,), "ln_f.bias": (n_embd,), "head.weight": (vocab, n_embd)}
+    for i in range(n_layer):
+        p = "blocks.%d." % i
+        for ln in ("ln1", "ln2"):
+            out[p + ln + ".weight"] = out[p + ln + ".bias"] = (n_embd,)
+        for part in ("key", "query", "value", "proj"):
+            out[p + "attn." + part + ".weight"] = (n_embd, n_embd)
+            out[p + "attn." + part + ".bias"] = (n_embd,)
+        out[p + "mlp.0.weight"], out[p + "mlp.0.bias"] = (4 * n_embd, n_embd), (4 * n_embd,)
+        out[p + "mlp.2.weight"], out[p + "mlp.2.bias"] = (n_embd, 4 * n_embd), (n_embd,)
+    return out
+
+
+def convert_transformer(src, dst, config=None, n_head=None, dtype="F32"):
+    import torch
+    obj = torch.load(src, map_location="cpu")
+    full = obj.get("state_dict", obj) if isinstance(obj, dict) else None
+    if not isinstance(full, dict) or "transformer.tok_emb.weight" not in full:
+        raise ConvertError("not a Net2NetTransformer: no transformer.tok_emb.weight")
+    sd = {k[len("transformer."):]: v for k, v in full.items() if k.startswith("transformer.")}
+    sos = 0
+    if config is not None:
+        import yaml
+        with open(config) as f:
+            params = yaml.safe_load(f)["model"]["params"]
+        n_head = int(params["transformer_config"]["params"]["n_head"])
+        sos = int(params.get("sos_token", 0))
+    if n_head is None:
+        raise ConvertError("the tensors do not tell the number of heads: give --config or --n-head")
+    vocab, n_embd = sd["tok_emb.weight"].shape
+    block = sd["pos_emb"].shape[1]
+    n_layer = _count(sd, r"blocks\.%d\.")
+    if n_head < 1 or n_embd % n_head:
+        raise ConvertError("n_embd %d is not a multiple of n_head %d" % (n_embd, n_head))
+    for i in range(n_layer):
+        mask = sd.pop("blocks.%d.attn.mask" % i, None)
+        if mask is not None and not torch.equal(mask.view(block, block),
+                                                torch.tril(torch.ones(block, block))):
+            raise ConvertError("blocks.%d.attn.mask is not a lower triangle: n_unmasked > 0 is "
+                               "not supported" % i)
+    want = mingpt_expected(vocab, block, n_layer, n_embd)
+    for name in sorted(want):
+        if name not in sd:
+            raise ConvertError("tensor transformer.%s is missing" % name)
+        if tuple(sd[name].shape) != want[name]:
+            raise ConvertError("tensor transformer.%s has shape %s, expected %s"
+                               % (name, list(sd[name].shape), list(want[name])))
+    extra = sorted(set(sd) - set(want))
+    if extra:
+        raise ConvertError("unexpected tensor transformer.%s: not part of minGPT" % extra[0])
+    tensors = {}
+    for name in want:
+        t = sd[name].detach().float().contiguous()
+        tensors[name] = (list(t.shape), t.numpy().astype("<f4").tobytes())
+    meta = {"vkstyle.arch": "mingpt", "vkstyle.vocab_size": str(vocab),
+            "vkstyle.block_size": str(block), "vkstyle.n_layer": str(n_layer),
+            "vkstyle.n_head": str(n_head), "vkstyle.n_embd": str(n_embd),
+            "vkstyle.n_unmasked": "0", "vkstyle.sos_token": str(sos),
+            "vkstyle.source": os.path.basename(src)}
+    safetensors.save(dst, tensors, meta, dtype=dtype)
+    return n_layer, len(want)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("src")
@@ -237,7 +310,18 @@ def main(argv=None):
     ap.add_argument("--resolution", type=int, default=256,
                     help="the training resolution when there is no --config (default 256)")
     ap.add_argument("--f16", action="store_true", help="store half-precision floats")
+    ap.add_argument("--transformer", action="store_true",
+                    help="convert a Net2NetTransformer's minGPT prior instead")
+    ap.add_argument("--n-head", type=int, help="the prior's heads when there is no --config")
     a = ap.parse_args(argv)
+    if a.transformer:
+        try:
+            n_layer, n = convert_transformer(a.src, a.dst, a.config, a.n_head,
+                                             "F16" if a.f16 else "F32")
+        except (ConvertError, OSError, KeyError) as e:
+            sys.exit("convert_taming: %s" % e)
+        print("%s: minGPT with %d layers, %d tensors" % (a.dst, n_layer, n))
+        return
     try:
         cfg, n, dropped = convert(a.src, a.dst, a.config, a.resolution, "F16" if a.f16 else "F32")
     except (ConvertError, OSError) as e:

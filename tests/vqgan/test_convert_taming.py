@@ -130,7 +130,54 @@ def test_not_vqgan(tmp):
     expect_error(tmp, {"model.0.weight": torch.zeros(1)}, "not a taming VQModel")
 
 
-TESTS = [test_round_trip, test_infer_without_config, test_transformer_first_stage,
+def prior_ckpt(tmp, gpt, mutate=None):
+    sd = {"transformer." + k: v.clone() for k, v in gpt.state_dict().items()}
+    sd.update({"first_stage_model." + k: v for k, v in model().state_dict().items()})
+    if mutate:
+        mutate(sd)
+    src = os.path.join(tmp, "prior.ckpt")
+    torch.save({"state_dict": sd}, src)
+    return src
+
+
+def test_transformer(tmp):
+    import make_mingpt_fixture as mg
+    torch.manual_seed(2)
+    gpt = mg.GPT(**mg.CFG)
+    dst = os.path.join(tmp, "prior.safetensors")
+    convert_taming.convert_transformer(prior_ckpt(tmp, gpt), dst, n_head=2)
+    tensors, meta = safetensors.load(dst)
+    sd = {k: v for k, v in gpt.state_dict().items() if not k.endswith(".attn.mask")}
+    assert set(tensors) == set(sd), set(tensors) ^ set(sd)
+    for k, v in sd.items():
+        assert list(tensors[k].values()) == v.flatten().tolist(), k
+    want = {"vkstyle.arch": "mingpt", "vkstyle.vocab_size": "33", "vkstyle.block_size": "16",
+            "vkstyle.n_layer": "2", "vkstyle.n_head": "2", "vkstyle.n_embd": "32",
+            "vkstyle.n_unmasked": "0", "vkstyle.sos_token": "0"}
+    assert all(meta[k] == v for k, v in want.items()), meta
+
+
+def test_transformer_errors(tmp):
+    import make_mingpt_fixture as mg
+    gpt = mg.GPT(**mg.CFG)
+    dst = os.path.join(tmp, "prior.safetensors")
+
+    def unmask(sd):
+        sd["transformer.blocks.1.attn.mask"][..., :3, :3] = 1
+
+    cases = [(None, None, "give --config or --n-head"), (unmask, 2, "n_unmasked > 0"),
+             (lambda sd: sd.pop("transformer.blocks.0.mlp.2.bias"), 2,
+              "transformer.blocks.0.mlp.2.bias is missing"), (None, 3, "not a multiple of n_head 3")]
+    for mutate, heads, fragment in cases:
+        try:
+            convert_taming.convert_transformer(prior_ckpt(tmp, gpt, mutate), dst, n_head=heads)
+        except convert_taming.ConvertError as e:
+            assert fragment in str(e), "%r does not contain %r" % (str(e), fragment)
+            continue
+        raise AssertionError("no error (expected %r)" % fragment)
+
+
+TESTS = [test_transformer, test_transformer_errors, test_round_trip, test_infer_without_config, test_transformer_first_stage,
          test_missing_tensor, test_extra_tensor, test_gumbel, test_config_mismatch, test_not_vqgan]
 
 
