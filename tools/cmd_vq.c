@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "engine/model_spec.h"
+#include "engine/models/mingpt.h"
 #include "engine/models/vqgan.h"
 #include "tools/cli.h"
 #include "tools/image_io.h"
@@ -15,6 +17,10 @@ static const char description[] =
   "decode IN OUT       IN.safetensors of indices (from encode, or any [h, w] tensor of\n"
   "                    whole numbers below the model's n_embed) -> OUT image\n"
   "reconstruct IN OUT  IN image -> encode -> decode -> OUT image\n"
+  "sample OUT          a new image: codes drawn by the minGPT prior (--prior, converted with\n"
+  "                    convert_taming.py --transformer) after its SOS token, row by row, each\n"
+  "                    from the top --top-k tokens at --temperature (--top-k 1: greedy),\n"
+  "                    --seed S; a (resolution / f)^2 grid of codes, then decoded\n"
   "An image whose sides are not multiples of f is extended by repeating its last row and\n"
   "column, and the result cropped back (encode records the size for decode).\n"
   "Files are replaced atomically: on any error they are left as they were.";
@@ -147,9 +153,42 @@ reconstruct (VksContext *ctx, const VksCheckpoint *ckpt, const VksVqganConfig *c
          save_planes (rec, pw, ph, img->width, img->height, out, error);
 }
 
+typedef struct {
+  char *prior;
+  guint64 seed;
+  int top_k;
+  double temperature;
+} SampleOptions;
+
+static gboolean
+sample (VksContext *ctx, const VksCheckpoint *ckpt, const VksVqganConfig *cfg,
+        const SampleOptions *so, const char *out, GError **error)
+{
+  g_autoptr (VksCheckpoint) prior = vks_checkpoint_load (so->prior, error);
+  VksMinGptConfig pc;
+  int sos = 0;
+  if (prior == NULL || !vks_mingpt_config_read (prior, &pc, error) ||
+      !vks_metadata_read_int (prior, "vkstyle.sos_token", 0, 0, 65535, &sos, error)) {
+    g_prefix_error (error, "%s: ", so->prior);
+    return FALSE;
+  }
+  int f = vks_vqgan_factor (cfg), side = MAX (1, cfg->resolution / f);
+  int n = side * side;
+  g_autofree float *codes = g_new (float, n);
+  g_autofree float *planes = g_new (float, (size_t) 3 * n * f * f);
+  if (!vks_mingpt_sample (ctx, prior, &pc, sos, n, (float) so->temperature, so->top_k, so->seed,
+                          codes, error))
+    return FALSE;
+  if (!vks_vqgan_run_decode (ctx, ckpt, cfg, codes, side, side, planes, error)) {
+    g_prefix_error (error, "the prior's codes: ");
+    return FALSE;
+  }
+  return save_planes (planes, side * f, side * f, side * f, side * f, out, error);
+}
+
 static gboolean
 run (const char *job, const char *model, const char *device, const char *in, const char *out,
-     GError **error)
+     const SampleOptions *so, GError **error)
 {
   gboolean image_out = strcmp (job, "encode") != 0;
   if (image_out && !vks_image_check_output (out, error))
@@ -165,16 +204,26 @@ run (const char *job, const char *model, const char *device, const char *in, con
     return encode (ctx, ckpt, &cfg, in, out, error);
   if (strcmp (job, "decode") == 0)
     return decode (ctx, ckpt, &cfg, in, out, error);
+  if (strcmp (job, "sample") == 0)
+    return sample (ctx, ckpt, &cfg, so, out, error);
   return reconstruct (ctx, ckpt, &cfg, in, out, error);
 }
 
 int
 vks_cmd_vq (GStrv *args)
 {
-  char *model = NULL, *device = NULL;
+  char *model = NULL, *device = NULL, *seed = NULL;
+  SampleOptions so = { .top_k = 100, .temperature = 1.0 };
   g_auto (GStrv) files = NULL;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "VQGAN (.safetensors)", "FILE" },
+    { "prior", 'p', 0, G_OPTION_ARG_FILENAME, &so.prior, "sample: minGPT prior (.safetensors)",
+      "FILE" },
+    { "seed", 's', 0, G_OPTION_ARG_STRING, &seed, "sample: seed (0 to 2^64-1, default 0)", "S" },
+    { "top-k", 'k', 0, G_OPTION_ARG_INT, &so.top_k, "sample: keep the K likeliest tokens "
+      "(default 100; 0: all)", "K" },
+    { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &so.temperature,
+      "sample: divide the logits by T (default 1)", "T" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
       "Vulkan device: index or part of its name (default: $VKSTYLE_DEVICE, else the first GPU, "
       "else the CPU)", "DEVICE" },
@@ -182,28 +231,38 @@ vks_cmd_vq (GStrv *args)
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   int status = VKS_EXIT_USAGE;
-  if (!vks_cli_parse ("vq", "encode|decode|reconstruct IN OUT",
+  if (!vks_cli_parse ("vq", "encode|decode|reconstruct IN OUT | sample OUT",
                       "Encode images to VQGAN codes, decode codes, or both.", description,
                       entries, args))
     goto out;
   guint n = files ? g_strv_length (files) : 0;
+  gboolean sampling = n > 0 && strcmp (files[0], "sample") == 0;
   if (n == 0 || (strcmp (files[0], "encode") != 0 && strcmp (files[0], "decode") != 0 &&
-                 strcmp (files[0], "reconstruct") != 0))
-    status = vks_cli_usage_error ("vq", "expected encode, decode or reconstruct");
+                 strcmp (files[0], "reconstruct") != 0 && !sampling))
+    status = vks_cli_usage_error ("vq", "expected encode, decode, reconstruct or sample");
   else if (!model)
     status = vks_cli_usage_error ("vq", "--model is required");
-  else if (n != 3)
+  else if (!sampling && n != 3)
     status = vks_cli_usage_error ("vq", "%s takes IN and OUT, got %u file names", files[0],
                                   n - 1);
+  else if (sampling && (n != 2 || !so.prior))
+    status = vks_cli_usage_error ("vq", "sample takes --prior and one OUT file name");
+  else if (sampling && (so.top_k < 0 || !(so.temperature > 0 && so.temperature <= 100)))
+    status = vks_cli_usage_error ("vq", "--top-k must be >= 0 and --temperature in (0, 100]");
+  else if (seed && !g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &so.seed, NULL))
+    status = vks_cli_usage_error ("vq", "--seed %s: expected a number from 0 to 2^64-1", seed);
   else {
     vks_cli_gegl_init ();
     GError *error = NULL;
-    gboolean ok = run (files[0], model, device, files[1], files[2], &error);
+    gboolean ok = run (files[0], model, device, sampling ? NULL : files[1], files[n - 1], &so,
+                       &error);
     gegl_exit ();
     status = ok ? VKS_EXIT_OK : vks_cli_fail (error);
   }
 out:
   g_free (model);
   g_free (device);
+  g_free (seed);
+  g_free (so.prior);
   return status;
 }

@@ -3,11 +3,15 @@
  * concatenated back in order, which is view(B, T, nh, hs).transpose(1, 2) and its inverse. */
 #include "engine/models/mingpt.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/error.h"
 #include "engine/model_spec.h"
 #include "engine/nn/op.h"       /* vks_graph_fail */
+#include "engine/nn/params.h"
+#include "engine/nn/plan.h"
 
 #define LN_EPS 1e-5f
 #define MAX_HEADS 64
@@ -112,5 +116,95 @@ vks_mingpt_config_read (const VksCheckpoint *ckpt, VksMinGptConfig *cfg, GError 
                  "metadata: n_embd %d is not a multiple of n_head %d", cfg->n_embd, cfg->n_head);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* ---- sampling ---- */
+
+static int
+descending (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int
+vks_mingpt_pick (const float *logits, int vocab, float temperature, int top_k, double u)
+{
+  g_autofree double *v = g_new (double, vocab);
+  double top = -INFINITY;
+  for (int i = 0; i < vocab; i++) {
+    v[i] = (double) logits[i] / temperature;
+    top = MAX (top, v[i]);
+  }
+  double floor_value = -INFINITY;
+  if (top_k > 0 && top_k < vocab) {
+    g_autofree double *sorted = g_memdup2 (v, vocab * sizeof *v);
+    qsort (sorted, vocab, sizeof *sorted, descending);
+    floor_value = sorted[top_k - 1];
+  }
+  double total = 0;
+  for (int i = 0; i < vocab; i++)
+    total += v[i] < floor_value ? 0 : exp (v[i] - top);
+  double cum = 0;
+  for (int i = 0; i < vocab; i++) {
+    cum += v[i] < floor_value ? 0 : exp (v[i] - top) / total;
+    if (cum > u && v[i] >= floor_value)
+      return i;
+  }
+  for (int i = vocab - 1; i > 0; i--)   /* u past the rounded total: the last kept token */
+    if (v[i] >= floor_value)
+      return i;
+  return 0;
+}
+
+/* SplitMix64 (Steele et al.), the generator engine/texture.c draws its latents from */
+static guint64
+splitmix64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+gboolean
+vks_mingpt_sample (VksContext *ctx, const VksCheckpoint *ckpt, const VksMinGptConfig *cfg,
+                   int sos, int n, float temperature, int top_k, guint64 seed, float *tokens,
+                   GError **error)
+{
+  if (!(temperature > 0) || top_k < 0 || sos < 0 || sos >= cfg->vocab_size) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "sampling: temperature %g, top-k %d and sos "
+                 "%d (temperature > 0, top-k >= 0, sos below %d)", temperature, top_k, sos,
+                 cfg->vocab_size);
+    return FALSE;
+  }
+  int block = cfg->block_size;
+  g_autoptr (VksGraph) g = vks_graph_new ();
+  VksNode in = vks_input (g, "idx", vks_shape (1, 1, 1, block));
+  VksNode logits = vks_mingpt_logits (g, cfg, NULL, in);
+  if (!vks_graph_check (g, error))
+    return FALSE;
+  VksPlanOptions options = { .readback = &logits, .n_readback = 1 };
+  g_autoptr (VksPlan) plan = vks_plan_new (ctx, g, &logits, 1, &options, error);
+  if (plan == NULL || !vks_plan_load_params (plan, g, ckpt, error))
+    return FALSE;
+  g_autofree float *seq = g_new0 (float, n + 1);
+  g_autofree float *window = g_new0 (float, block);
+  g_autofree float *out = g_new (float, (size_t) block * cfg->vocab_size);
+  seq[0] = (float) sos;
+  guint64 state = seed;
+  for (int len = 1; len <= n; len++) {
+    int start = MAX (0, len - block), t = len - start;
+    memset (window, 0, block * sizeof *window);
+    memcpy (window, seq + start, t * sizeof *window);
+    if (!vks_plan_set (plan, in, window, error) || !vks_plan_run (plan, error) ||
+        !vks_plan_get (plan, logits, out, error))
+      return FALSE;
+    double u = (splitmix64 (&state) >> 11) * 0x1.0p-53;
+    seq[len] = (float) vks_mingpt_pick (out + (size_t) (t - 1) * cfg->vocab_size,
+                                        cfg->vocab_size, temperature, top_k, u);
+  }
+  memcpy (tokens, seq + 1, n * sizeof *tokens);
   return TRUE;
 }

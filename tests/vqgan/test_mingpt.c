@@ -95,6 +95,56 @@ check_errors (void)
   g_clear_error (&error);
 }
 
+/* top-k and temperature against torch's top_k_logits + softmax + inverse CDF */
+static void
+check_pick (void)
+{
+  g_autoptr (VksCheckpoint) ck = load_fixture ();
+  const VksCheckpointTensor *logits = vks_checkpoint_get_tensor (ck, "pick.logits");
+  const VksCheckpointTensor *u = vks_checkpoint_get_tensor (ck, "pick.u");
+  static const struct {
+    float t;
+    int k;
+    const char *key;
+  } cases[] = {
+    { 1.0f, 0, "pick.index_t1_k0" }, { 0.7f, 5, "pick.index_t0.7_k5" },
+    { 2.0f, 1, "pick.index_t2_k1" },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
+    const VksCheckpointTensor *want = vks_checkpoint_get_tensor (ck, cases[c].key);
+    for (int i = 0; i < u->n_elements; i++)
+      g_assert_cmpint (vks_mingpt_pick (logits->data, (int) logits->n_elements, cases[c].t,
+                                        cases[c].k, u->data[i]), ==, (int) want->data[i]);
+  }
+}
+
+/* greedy sampling (top-k 1) over 20 steps, the window sliding past the block of 16 */
+static void
+check_greedy (void)
+{
+  g_autoptr (VksCheckpoint) ck = load_fixture ();
+  VksMinGptConfig cfg;
+  GError *error = NULL;
+  g_assert_true (vks_mingpt_config_read (ck, &cfg, &error));
+  const VksCheckpointTensor *want = vks_checkpoint_get_tensor (ck, "greedy.tokens");
+  float tokens[20];
+  g_assert_true (vks_mingpt_sample (test_context (), ck, &cfg, 0, 20, 1.0f, 1, 7, tokens,
+                                    &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 20; i++)
+    g_assert_cmpfloat (tokens[i], ==, want->data[i]);
+  /* seeded sampling: the same seed the same tokens, in the vocabulary */
+  float a[20], b[20];
+  g_assert_true (vks_mingpt_sample (test_context (), ck, &cfg, 0, 20, 1.0f, 5, 42, a, &error));
+  g_assert_true (vks_mingpt_sample (test_context (), ck, &cfg, 0, 20, 1.0f, 5, 42, b, &error));
+  g_assert_cmpmem (a, sizeof a, b, sizeof b);
+  for (int i = 0; i < 20; i++)
+    g_assert_true (a[i] >= 0 && a[i] < cfg.vocab_size);
+  g_assert_false (vks_mingpt_sample (test_context (), ck, &cfg, 0, 4, 0.0f, 5, 42, a, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -102,6 +152,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/mingpt/logits/full-block", "full", check_logits);
   g_test_add_data_func ("/mingpt/logits/short", "short", check_logits);
   g_test_add_func ("/mingpt/errors", check_errors);
+  g_test_add_func ("/mingpt/sample/pick", check_pick);
+  g_test_add_func ("/mingpt/sample/greedy", check_greedy);
   int status = g_test_run ();
   test_context_release ();
   return status;

@@ -1,13 +1,14 @@
 #!/bin/sh
 # `vkstyle vq encode|decode|reconstruct` against PyTorch on an 8-bit 13 x 15 image (extended to
-# 14 x 16 and cropped back), and its errors. VKSTYLE FIXTURE_SCRIPT TOOLS_DIR
+# 14 x 16 and cropped back), `vq sample` with the minGPT fixture as the prior, and the errors.
+# VKSTYLE FIXTURE_SCRIPT TOOLS_DIR
 set -u
 vkstyle=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 /usr/bin/python3 "$2" "$dir" >/dev/null
 export PYTHONPATH=$3
-echo "1..7"
+echo "1..9"
 n=0
 ok () { n=$((n + 1)); echo "ok $n - $1"; }
 fail () { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -47,7 +48,7 @@ PY
 
 # errors: a usage error exits 2, others 1 with one line naming the problem
 "$vkstyle" vq squash --model "$model" a b 2>"$dir/err"; s=$?
-[ $s -eq 2 ] && grep -q "expected encode, decode or reconstruct" "$dir/err" &&
+[ $s -eq 2 ] && grep -q "expected encode, decode, reconstruct or sample" "$dir/err" &&
   ok "unknown subcommand: usage error" || fail "unknown subcommand ($s: $(cat "$dir/err"))"
 "$vkstyle" vq encode --model "$dir/codes.safetensors" "$dir/vqgan_cli.png" "$dir/x.safetensors" \
   2>"$dir/err"; s=$?
@@ -63,3 +64,18 @@ safetensors.save(sys.argv[1], {'indices': ([2, 2], [0, 1, 40, 3])})" "$dir/bad.s
 "$vkstyle" vq decode --model "$model" "$model" "$dir/bad.png" 2>"$dir/err"; s=$?
 [ $s -eq 1 ] && grep -q "no tensor \"indices\"" "$dir/err" &&
   ok "decode of a file without indices: refused" || fail "no indices ($s: $(cat "$dir/err"))"
+
+# sample: greedy (top-k 1) codes do not depend on the seed; a 16 x 16 image (an 8 x 8 grid)
+prior=$3/../tests/fixtures/mingpt_small.safetensors
+"$vkstyle" vq sample --model "$model" --prior "$prior" --top-k 1 --seed 1 "$dir/s1.png" &&
+"$vkstyle" vq sample --model "$model" --prior "$prior" --top-k 1 --seed 2 "$dir/s2.png" &&
+cmp -s "$dir/s1.png" "$dir/s2.png" &&
+/usr/bin/python3 -c "
+import sys
+from PIL import Image
+assert Image.open(sys.argv[1]).size == (16, 16)" "$dir/s1.png" &&
+  ok "sample: greedy, 16x16" || fail "sample"
+"$vkstyle" vq sample --model "$model" --prior "$prior" --temperature 0 "$dir/s3.png" 2>"$dir/err"
+s=$?
+[ $s -eq 2 ] && grep -q "temperature in (0, 100]" "$dir/err" && [ ! -e "$dir/s3.png" ] &&
+  ok "sample --temperature 0: usage error" || fail "temperature 0 ($s: $(cat "$dir/err"))"
