@@ -232,7 +232,7 @@ vks_cmd_vq (GStrv *args)
   };
   int status = VKS_EXIT_USAGE;
   if (!vks_cli_parse ("vq", "encode|decode|reconstruct IN OUT | sample OUT",
-                      "Encode images to VQGAN codes, decode codes, or both.", description,
+                      "Encode images to VQGAN codes, decode or sample codes.", description,
                       entries, args))
     goto out;
   guint n = files ? g_strv_length (files) : 0;
