@@ -18,6 +18,9 @@
 #include "shaders/softmax_spv.h"
 #include "shaders/concat_spv.h"
 #include "shaders/embedding_spv.h"
+#include "shaders/vq_spv.h"
+#include "shaders/causal_mask_spv.h"
+#include "shaders/matmul_tiled_spv.h"
 
 #define U VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
 #define S VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
@@ -49,6 +52,10 @@ static const KernelInfo kernel_info[VKS_KERNEL_COUNT] = {
   [VKS_KERNEL_SOFTMAX] = { "softmax", softmax_spv, sizeof softmax_spv, 2, { U, S } },
   [VKS_KERNEL_CONCAT] = { "concat", concat_spv, sizeof concat_spv, 4, { U, U, U, S } },
   [VKS_KERNEL_EMBEDDING] = { "embedding", embedding_spv, sizeof embedding_spv, 3, { U, U, S } },
+  [VKS_KERNEL_VQ] = { "vq", vq_spv, sizeof vq_spv, 3, { U, U, S } },
+  [VKS_KERNEL_CAUSAL_MASK] = { "causal_mask", causal_mask_spv, sizeof causal_mask_spv, 2, { U, S } },
+  [VKS_KERNEL_MATMUL_TILED] = { "matmul_tiled", matmul_tiled_spv, sizeof matmul_tiled_spv, 3,
+                                { U, U, S } },
 };
 
 struct VksKernelLayout {

@@ -21,6 +21,9 @@ typedef enum {
   VKS_KERNEL_SOFTMAX,         /* engine/nn/ops/softmax.c */
   VKS_KERNEL_CONCAT,          /* engine/nn/ops/concat.c */
   VKS_KERNEL_EMBEDDING,       /* engine/nn/ops/embedding.c */
+  VKS_KERNEL_VQ,              /* engine/nn/ops/vq.c */
+  VKS_KERNEL_CAUSAL_MASK,     /* engine/nn/ops/attention.c */
+  VKS_KERNEL_MATMUL_TILED,    /* engine/nn/ops/matmul.c, large products */
   VKS_KERNEL_COUNT
 } VksKernel;
 

@@ -37,3 +37,4 @@ int vks_cmd_generate (GStrv *args);
 int vks_cmd_metrics (GStrv *args);
 int vks_cmd_devices (GStrv *args);
 int vks_cmd_bench (GStrv *args);
+int vks_cmd_vq (GStrv *args);

@@ -17,6 +17,7 @@ static const VksCommand commands[] = {
   { "apply", "Stylize an image file with a style model", vks_cmd_apply },
   { "generate", "Images or textures from a GAN generator", vks_cmd_generate },
   { "metrics", "FID / KID / Inception Score of image folders", vks_cmd_metrics },
+  { "vq", "VQGAN codes: encode, decode, reconstruct, sample", vks_cmd_vq },
   { "devices", "List the Vulkan devices and show which one is used", vks_cmd_devices },
   { "bench", "Time a style model on a random image", vks_cmd_bench },
 };

@@ -249,3 +249,37 @@ VksNode vks_batch_norm_eval (VksGraph *g, VksNode x, VksNode weight, VksNode bia
  * (gradient penalties: R1, WGAN-GP). Contributions to a node's gradient are summed in a fixed
  * order, so a plan computes the same bits every run. An op without a rule is a builder error. */
 void vks_grad (VksGraph *g, VksNode loss, const VksNode *wrt, int n, VksNode *grads);
+
+/* ---- vector quantisation (ops/vq.c) and attention (ops/attention.c) ---- */
+/* For each position of z [n][dim][h][w], the index of the nearest row of codebook
+ * [1][1][codes][dim] by squared distance (the first on ties, as torch.argmin), as [n][1][h][w]
+ * floats. No gradient (piecewise constant). At most VKS_MAX_LOOP_ITERATIONS codes. */
+VksNode vks_vq_nearest (VksGraph *g, VksNode z, VksNode codebook);
+/* The codebook rows at indices [n][1][h][w] as [n][dim][h][w] (an index outside the codebook
+ * gives zeros); the codebook's gradient is a deterministic scatter-add over at most
+ * VKS_MAX_LOOP_ITERATIONS positions. */
+VksNode vks_vq_lookup (VksGraph *g, VksNode codebook, VksNode indices);
+/* x, through which no gradient flows (torch's x.detach()). */
+VksNode vks_stop_gradient (VksGraph *g, VksNode x);
+/* taming's VectorQuantizer2 whole: the indices, the quantised z with the straight-through
+ * gradient (z + sg[zq - z]), and the loss mean((sg[zq] - z)^2) + beta mean((zq - sg[z])^2)
+ * (legacy: taming's default, beta on the codebook term) or beta mean((sg[zq] - z)^2) +
+ * mean((zq - sg[z])^2) (the paper's, legacy=False: beta on the commitment term). */
+typedef struct {
+  VksNode indices, quantized, loss;
+} VksVectorQuantized;
+VksVectorQuantized vks_vector_quantize (VksGraph *g, VksNode z, VksNode codebook, float beta,
+                                        gboolean legacy);
+
+/* scores [..][queries][keys] where key j is visible to query i (j <= i + keys - queries), else
+ * fill. */
+VksNode vks_causal_mask (VksGraph *g, VksNode scores, float fill);
+typedef struct {
+  gboolean causal;
+  /* q, k, v as [..][d][T] (a convolution's channels x pixels, taming's AttnBlock) and the
+   * output [..][d_v][T_q]; else [..][T][d] and [..][T_q][d_v] (minGPT) */
+  gboolean channels_first;
+  float scale;             /* 0: 1 / sqrt(d) */
+} VksAttentionAttrs;
+/* softmax(q k^T * scale, causally masked) v over the last two dimensions, batched over n, c. */
+VksNode vks_attention (VksGraph *g, VksNode q, VksNode k, VksNode v, const VksAttentionAttrs *a);

@@ -30,6 +30,12 @@ typedef enum {
   VKS_OP_EMBEDDING,          /* in: weight [1][1][num][dim], indices: rows [1][1][L][dim] */
   VKS_OP_EMBEDDING_GRAD,     /* in: dy [1][1][L][dim], indices: scatter-add [1][1][num][dim] */
   VKS_OP_POOL2D,             /* in: x; general k x k max / average pooling (attr.pool.window) */
+  /* vector quantisation and attention (ops/vq.c, ops/attention.c) */
+  VKS_OP_VQ_NEAREST,         /* in: z, codebook: the nearest code's index per position */
+  VKS_OP_VQ_LOOKUP,          /* in: codebook, indices: the codes in z's shape */
+  VKS_OP_VQ_SCATTER,         /* in: dy (z-shaped), indices: the codebook's gradient */
+  VKS_OP_STOP_GRADIENT,      /* in: x; x, with no gradient (torch's detach) */
+  VKS_OP_CAUSAL_MASK,        /* in: scores [..][queries][keys]; attr.value where masked */
   VKS_OP_COUNT
 } VksOpKind;
 
@@ -88,7 +94,7 @@ typedef struct {
       int dim;               /* 0 n, 1 c, 2 h, 3 w */
       int begin;             /* SLICE */
     } select;
-    float value;             /* CONST */
+    float value;             /* CONST; CAUSAL_MASK's fill */
     VksNormAttrs norm;
     struct {
       gboolean region, correct;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/nn/op.h"
+#include "tests/reference/ref_vq.h"
 
 typedef struct {
   int n, c, h, w;
@@ -516,6 +517,21 @@ ref_graph_eval (const VksGraph *g, double *const *leaves)
     case VKS_OP_EMBEDDING_GRAD:
       eval_embedding (info, o, d0, vks_shape_elements (vks_graph_shape (g, info->in[1])), in0,
                       in1, out);
+      break;
+    case VKS_OP_VQ_NEAREST:
+      ref_vq_nearest (d0.n, d0.c, (long) d0.h * d0.w, d1.h, in0, in1, out);
+      break;
+    case VKS_OP_VQ_LOOKUP:
+      ref_vq_lookup (o.n, o.c, (long) o.h * o.w, d0.h, in0, in1, out);
+      break;
+    case VKS_OP_VQ_SCATTER:
+      ref_vq_scatter (d0.n, d0.c, (long) d0.h * d0.w, o.h, in0, in1, out);
+      break;
+    case VKS_OP_STOP_GRADIENT:
+      memcpy (out, in0, len * sizeof (double));
+      break;
+    case VKS_OP_CAUSAL_MASK:
+      ref_causal_mask ((long) o.n * o.c, o.h, o.w, info->attr.value, in0, out);
       break;
     case VKS_OP_COUNT:
       g_assert_not_reached ();

@@ -27,6 +27,11 @@ static const VksOpClass *const classes[VKS_OP_COUNT] = {
   [VKS_OP_EMBEDDING] = &vks_embedding_class,
   [VKS_OP_EMBEDDING_GRAD] = &vks_embedding_grad_class,
   [VKS_OP_POOL2D] = &vks_pool2d_class,
+  [VKS_OP_VQ_NEAREST] = &vks_vq_nearest_class,
+  [VKS_OP_VQ_LOOKUP] = &vks_vq_lookup_class,
+  [VKS_OP_VQ_SCATTER] = &vks_vq_scatter_class,
+  [VKS_OP_STOP_GRADIENT] = &vks_stop_gradient_class,
+  [VKS_OP_CAUSAL_MASK] = &vks_causal_mask_class,
 };
 
 const VksOpClass *

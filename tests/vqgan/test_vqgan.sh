@@ -1,0 +1,8 @@
+#!/bin/sh
+# The VQGAN against PyTorch: its fixture (random weights, 1.4 MB) is made here in a temporary
+# folder, then the C test reads it. TEST_BINARY FIXTURE_SCRIPT
+set -e
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+/usr/bin/python3 "$2" "$dir" >&2
+VKSTYLE_VQGAN_FIXTURE=$dir "$1" --tap
