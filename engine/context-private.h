@@ -10,9 +10,13 @@ typedef struct VksKernelLayout VksKernelLayout;
  * VK_ERROR_OUT_OF_DEVICE_MEMORY (that call only); "submit:N": the N-th vkQueueSubmit and every
  * later one return VK_ERROR_DEVICE_LOST, as a lost device stays lost. N counts from 1.
  * "poison": every new host-visible allocation is filled with 0xff bytes (NaN as floats), as a GPU
- * may hand out memory holding anything; results must not depend on it. Read once by
- * vks_context_new; unset means no fault and one integer compare per call. */
-typedef enum { VKS_FAULT_NONE, VKS_FAULT_ALLOC, VKS_FAULT_SUBMIT, VKS_FAULT_POISON } VksFaultKind;
+ * may hand out memory holding anything; results must not depend on it. "texels:N": the device
+ * reports maxTexelBufferElements = N (if lower), as a smaller GPU does, so that a test of
+ * modest size meets that limit. Read once by vks_context_new; unset means no fault and one
+ * integer compare per call. */
+typedef enum {
+  VKS_FAULT_NONE, VKS_FAULT_ALLOC, VKS_FAULT_SUBMIT, VKS_FAULT_POISON, VKS_FAULT_TEXELS
+} VksFaultKind;
 
 typedef struct {
   VksFaultKind kind;

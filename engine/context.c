@@ -391,12 +391,13 @@ read_fault_hook (VksFaultHook *fault)
   }
   VksFaultKind kind = g_str_has_prefix (spec, "alloc:") ? VKS_FAULT_ALLOC
                      : g_str_has_prefix (spec, "submit:") ? VKS_FAULT_SUBMIT
+                     : g_str_has_prefix (spec, "texels:") ? VKS_FAULT_TEXELS
                      : VKS_FAULT_NONE;
   guint64 at = 0;
   if (kind == VKS_FAULT_NONE ||
       !g_ascii_string_to_unsigned (strchr (spec, ':') + 1, 10, 1, G_MAXUINT64, &at, NULL)) {
-    g_warning ("VKSTYLE_FAULT=\"%s\" is not \"alloc:N\", \"submit:N\" (N >= 1) or \"poison\"; ignored",
-               spec);
+    g_warning ("VKSTYLE_FAULT=\"%s\" is not \"alloc:N\", \"submit:N\", \"texels:N\" (N >= 1) "
+               "or \"poison\"; ignored", spec);
     return;
   }
   fault->kind = kind;
@@ -483,6 +484,9 @@ vks_context_new (const char *selector, GError **error)
   load_pipeline_cache (ctx);
   ctx->pipelines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   read_fault_hook (&ctx->fault);
+  if (ctx->fault.kind == VKS_FAULT_TEXELS &&
+      ctx->fault.at < ctx->props.limits.maxTexelBufferElements)
+    ctx->props.limits.maxTexelBufferElements = (uint32_t) ctx->fault.at;
   vks_memory_probe_file_limit (ctx);
   return g_steal_pointer (&ctx);
 }

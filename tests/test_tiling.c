@@ -53,8 +53,9 @@ stylize (VksStyle *style, const float *rgb, int width, int height, const char *t
   g_setenv ("VKSTYLE_TILE", tile ? tile : "", TRUE);
   float *out = g_new (float, (gsize) width * height * 3);
   gint64 t0 = g_get_monotonic_time ();
-  g_assert_true (vks_style_apply (style, rgb, out, width, height, NULL, NULL, &error));
+  gboolean ok = vks_style_apply (style, rgb, out, width, height, NULL, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   g_test_message ("%dx%d tile %s: %.2f s", width, height, tile ? tile : "none",
                   (g_get_monotonic_time () - t0) / 1e6);
   g_unsetenv ("VKSTYLE_TILE");
@@ -408,6 +409,35 @@ test_refined_statistics (void)
   g_assert_cmpfloat (max[0], >, max[1]);
 }
 
+/* A device whose texel buffers hold 128 Ki floats (VKSTYLE_FAULT=texels:N), as a smaller GPU's
+ * limit meets a large photo: the image is tiled, the statistics copy shrunk until its tensors fit,
+ * and every view (the packed-weight gather's too) stays within the limit; the result is the
+ * untiled one's within the tiling tolerance. */
+static void
+test_small_texel_limit (void)
+{
+  const int side = 192;   /* 8 x 192 x 192 floats at full resolution: 2.25x the limit */
+  GError *error = NULL;
+  g_autoptr (VksStyle) style = load_style ();
+  g_autofree float *rgb = make_image (side, side, 11);
+  g_autofree float *whole = stylize (style, rgb, side, side, NULL);
+
+  g_setenv ("VKSTYLE_FAULT", "texels:131072", TRUE);
+  VksContext *small = vks_context_new (NULL, &error);
+  g_unsetenv ("VKSTYLE_FAULT");
+  g_assert_no_error (error);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "gen_ngf8_nb2.safetensors",
+                                                 NULL);
+  VksStyle *limited = vks_style_load (small, path, &error);
+  g_assert_no_error (error);
+  g_autofree float *tiled = stylize (limited, rgb, side, side, NULL);
+  double mean, max = max_diff_255 (whole, tiled, (gsize) side * side * 3, &mean);
+  g_test_message ("texel limit 131072: max difference %.4f/255, mean %.5f/255", max, mean);
+  g_assert_cmpfloat (max, <=, TOLERANCE_255);
+  vks_style_free (limited);
+  vks_context_free (small);
+}
+
 /* Measurements run only when TILING_MEASURE is set, on a $TILING_SIZE image (default
  * 1024x768). */
 static gboolean
@@ -611,6 +641,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/cancel-within-run", test_cancel_within_run);
   g_test_add_func ("/tiling/statistics-large-plane", test_statistics_large_plane);
   g_test_add_func ("/tiling/refined-statistics", test_refined_statistics);
+  g_test_add_func ("/tiling/small-texel-limit", test_small_texel_limit);
   g_test_add_func ("/tiling/measure-context", test_measure_context);
   g_test_add_func ("/tiling/measure-refinement", test_measure_refinement);
   g_test_add_func ("/tiling/measure-cancel", test_measure_cancel);
