@@ -34,3 +34,4 @@ int vks_cmd_generate (GStrv *args);
 int vks_cmd_metrics (GStrv *args);
 int vks_cmd_devices (GStrv *args);
 int vks_cmd_bench (GStrv *args);
+int vks_cmd_vary (GStrv *args);

@@ -364,3 +364,48 @@ vks_unet_class_index (const VksUnetConfig *cfg, const char *name)
       return i;
   return -1;
 }
+
+static char *
+class_list (const VksUnetConfig *cfg)
+{
+  GString *s = g_string_new ("");
+  for (int i = 0; i < cfg->n_cfeat; i++)
+    g_string_append_printf (s, "%s%d%s%s", i ? ", " : "", i, cfg->class_names[i][0] ? " " : "",
+                            cfg->class_names[i]);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+vks_unet_parse_context (const VksUnetConfig *cfg, const char *text, float *c, GError **error)
+{
+  memset (c, 0, sizeof (float) * cfg->n_cfeat);
+  if (text == NULL || *text == '\0')
+    return TRUE;
+  g_auto (GStrv) items = g_strsplit (text, ",", -1);
+  for (int i = 0; items[i] != NULL; i++) {
+    char *item = g_strstrip (items[i]);
+    char *eq = strchr (item, '=');
+    g_autofree char *name = g_strstrip (eq ? g_strndup (item, eq - item) : g_strdup (item));
+    const char *value = eq ? eq + 1 : "1";
+    int index = vks_unet_class_index (cfg, name);
+    guint64 u;
+    if (index < 0 && g_ascii_string_to_unsigned (name, 10, 0, cfg->n_cfeat - 1, &u, NULL))
+      index = (int) u;
+    char *end;
+    double v = g_ascii_strtod (value, &end);
+    if (index < 0) {
+      g_autofree char *list = class_list (cfg);
+      g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                   "context \"%s\": no class \"%s\"; the model's classes are %s", item, name,
+                   list);
+      return FALSE;
+    }
+    if (*value == '\0' || *end != '\0' || !isfinite (v) || v < -10.0 || v > 10.0) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
+                   "context \"%s\": the weight must be a number from -10 to 10", item);
+      return FALSE;
+    }
+    c[index] = (float) v;
+  }
+  return TRUE;
+}

@@ -68,3 +68,8 @@ gboolean vks_unet_check_tensors (const VksCheckpoint *ckpt, const VksUnetConfig 
                                  GError **error);
 /* The index of a class by name, else -1. */
 int vks_unet_class_index (const VksUnetConfig *cfg, const char *name);
+/* A class mix "hero=1,food=0.5" (class names or indices from 0: "0=1,2=0.5"; an entry without
+ * "=VALUE" means 1) into c [n_cfeat], zero elsewhere; values finite in [-10, 10]. "" is the zero
+ * context. VKS_ERROR_SHAPE names the offending entry and the classes. */
+gboolean vks_unet_parse_context (const VksUnetConfig *cfg, const char *text, float *c,
+                                 GError **error);

@@ -315,7 +315,7 @@ vks_diffusion_sample (VksDiffusionModel *model, int n, float *x, const VksSample
           o->noise (i, n, z, o->noise_data);
         } else {
           for (int k = 0; k < n; k++)
-            vks_diffusion_normals (o->seed, VKS_DIFFUSION_STEP, (guint64) i << 32 | (guint) k,
+            vks_diffusion_normals (o->seed, VKS_DIFFUSION_STEP, (guint64) i << 32 | (guint) (o->first + k),
                                    m, z + (size_t) k * m);
         }
         if (!vks_plan_set (s->plan, s->z, z, error))
@@ -360,4 +360,29 @@ vks_diffusion_noise_to (const VksDiffusionModel *model, int t, guint64 seed, int
     for (int j = 0; j < m; j++)
       xi[j] = (float) (sa * xi[j] + sn * z[j]);
   }
+}
+
+/* ---- images ---- */
+
+void
+vks_diffusion_to_rgb (const VksUnetConfig *cfg, int n, const float *x, float *rgb)
+{
+  int h = cfg->height, m = image_size (cfg);
+  for (int i = 0; i < n; i++)
+    vks_texture_planar_to_rgb (x + (size_t) i * m, cfg->in_channels, h, h, 0, 0, h, h,
+                               rgb + (size_t) i * h * h * 3, h);
+}
+
+void
+vks_diffusion_from_rgb (const VksUnetConfig *cfg, int n, const float *rgb, float *x)
+{
+  int h = cfg->height, nc = cfg->in_channels, hw = h * h;
+  for (int i = 0; i < n; i++)
+    for (int p = 0; p < hw; p++) {
+      const float *v = rgb + ((size_t) i * hw + p) * 3;
+      for (int c = 0; c < nc; c++) {
+        float u = nc == 3 ? v[c] : nc == 1 ? (v[0] + v[1] + v[2]) / 3.0f : v[MIN (c, 2)];
+        x[((size_t) i * nc + c) * hw + p] = 2.0f * u - 1.0f;
+      }
+    }
 }

@@ -62,8 +62,9 @@ typedef struct {
    * per step, else one of twice the batch). */
   double guidance;
   /* DDPM's noise: from noise() if set, else vks_diffusion_normals (seed, VKS_DIFFUSION_STEP, t
-   * << 32 | image): image i depends on the seed and i only. */
+   * << 32 | (first + image)): image i depends on the seed and i only. */
   guint64 seed;
+  int first;                  /* the index of this batch's image 0 in the whole job */
   VksDiffusionNoiseFunc noise;
   gpointer noise_data;
   VksDiffusionProgress progress;
@@ -88,3 +89,9 @@ void vks_diffusion_initial_noise (const VksUnetConfig *cfg, guint64 seed, int fi
  * the forward process to timestep t, for variations. */
 void vks_diffusion_noise_to (const VksDiffusionModel *model, int t, guint64 seed, int first,
                              int n, float *x);
+
+/* Images: n planar samples [n][C][H][W] in [-1, 1] to packed R'G'B' [n][H][W][3] in [0, 1]
+ * ((x + 1) / 2 clamped; 1 or 3 channels, one is grey), and packed R'G'B' to planar [-1, 1] (2 v - 1; a
+ * one-channel model takes the mean of R, G, B). */
+void vks_diffusion_to_rgb (const VksUnetConfig *cfg, int n, const float *x, float *rgb);
+void vks_diffusion_from_rgb (const VksUnetConfig *cfg, int n, const float *rgb, float *x);
