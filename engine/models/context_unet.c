@@ -190,8 +190,8 @@ vks_context_unet (VksGraph *g, VksNode x, VksNode t, VksNode c, const VksUnetCon
   VksNode x0 = residual_block (&b, x, "init_conv", cfg->in_channels, nf, TRUE);
   VksNode down1 = unet_down (&b, x0, "down1", nf, nf);
   VksNode down2 = unet_down (&b, down1, "down2", nf, 2 * nf);
-  VksPoolAttrs pool = { .kernel = h / 4, .stride = h / 4, .count_include_pad = TRUE };
-  VksNode hidden = vks_gelu (g, vks_pool2d (g, down2, &pool));
+  /* AvgPool2d(h / 4) over the h / 4 square map: the mean of each plane (differentiable) */
+  VksNode hidden = vks_gelu (g, vks_mean_to (g, down2, vks_shape (n, 2 * nf, 1, 1)));
 
   VksNode cemb1 = embed_fc (&b, c, "contextembed1", cfg->n_cfeat, 2 * nf, n);
   VksNode temb1 = embed_fc (&b, t, "timeembed1", 1, 2 * nf, n);
