@@ -7,7 +7,10 @@
  * over --steps (the course decays per epoch). Files in --out, each written atomically:
  *   latest.safetensors   the model (complete metadata: `vkstyle generate --model`)
  *   losses.csv, losses.png, samples/ (one row of DDIM samples per class), index.html
- * Ctrl+C saves and stops. Not yet: resuming (every run starts from PyTorch's initialisation). */
+ *   latest_state.safetensors  parameters, Adam's state and the step: what --resume continues
+ * Ctrl+C saves and stops. Each step's draws come from a stream of the seed keyed by the step,
+ * so a resumed run needs only the step count and computes the same bits as one that never
+ * stopped. */
 #include "config.h"
 #include "trainer/ddpm_main.h"
 
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define STATE_ARCH "vkstyle_ddpm_train_state"
 #define SAMPLES_PER_CLASS 4
 #define SAMPLE_STEPS 25
 
@@ -39,7 +43,8 @@ on_signal (int sig)
 
 typedef struct {
   char *data, *out, *dump;
-  int steps, batch, n_feat, height, timesteps, sample_every, seed;
+  int steps, batch, n_feat, height, timesteps, sample_every, seed, stop_after;
+  gboolean resume;
   double lr, drop_context;
 } Options;
 
@@ -179,6 +184,72 @@ save (Run *r, GError **error)
   return vks_checkpoint_save (ckpt, path, VKS_DTYPE_F32, error);
 }
 
+static char *
+out_file (const Run *r, const char *name)
+{
+  return g_build_filename (r->o.out, name, NULL);
+}
+
+/* What must not change across a resume, as one string. */
+static char *
+run_signature (const Run *r)
+{
+  GString *s = g_string_new ("");
+  g_string_append_printf (s, "steps=%d batch=%d n_feat=%d height=%d T=%d seed=%d classes=",
+                          r->o.steps, r->o.batch, r->cfg.n_feat, r->cfg.height,
+                          r->cfg.timesteps, r->o.seed);
+  for (int i = 0; i < r->cfg.n_cfeat; i++)
+    g_string_append_printf (s, "%s%s", i ? "," : "", r->cfg.class_names[i]);
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+save_state (Run *r, int step, GError **error)
+{
+  g_autoptr (VksCheckpoint) st = vks_checkpoint_new ();
+  if (!vks_diffusion_trainer_save_state (r->tr, st, error))
+    return FALSE;
+  g_autofree char *sig = run_signature (r);
+  g_autofree char *steps = g_strdup_printf ("%d", step);
+  vks_checkpoint_set_metadata (st, "vkstyle.arch", STATE_ARCH);
+  vks_checkpoint_set_metadata (st, "vkstyle.run", sig);
+  vks_checkpoint_set_metadata (st, "vkstyle.step", steps);
+  g_autofree char *path = out_file (r, "latest_state.safetensors");
+  return vks_checkpoint_save (st, path, VKS_DTYPE_F32, error);
+}
+
+/* --resume: the state's step (0 without --resume). */
+static gboolean
+load_state (Run *r, int *step, GError **error)
+{
+  *step = 0;
+  if (!r->o.resume)
+    return TRUE;
+  g_autofree char *path = out_file (r, "latest_state.safetensors");
+  g_autoptr (VksCheckpoint) st = vks_checkpoint_load (path, error);
+  if (st == NULL)
+    return FALSE;
+  g_autofree char *sig = run_signature (r);
+  const char *saved = vks_checkpoint_get_metadata (st, "vkstyle.run");
+  guint64 s = 0;
+  if (g_strcmp0 (vks_checkpoint_get_metadata (st, "vkstyle.arch"), STATE_ARCH) != 0 ||
+      !g_ascii_string_to_unsigned (vks_checkpoint_get_metadata (st, "vkstyle.step"), 10, 0,
+                                   (guint64) r->o.steps, &s, NULL)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "%s is not a vkstyle-train --arch ddpm state of at most %d steps", path,
+                 r->o.steps);
+    return FALSE;
+  }
+  if (g_strcmp0 (saved, sig) != 0) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "%s was saved by another run (%s); this one is %s", path, saved, sig);
+    return FALSE;
+  }
+  *step = (int) s;
+  return vks_diffusion_trainer_load_state (r->tr, st, error) &&
+         vks_report_resume (r->report, s, error);
+}
+
 /* One row of DDIM samples per class from the current weights (fixed x_T). */
 static gboolean
 write_samples (Run *r, guint64 step, GError **error)
@@ -248,11 +319,14 @@ train (Run *r, GError **error)
   g_autofree float *x0 = g_new (float, (size_t) n * img), *noise = g_new (float, (size_t) n * img);
   g_autofree float *c = g_new (float, (size_t) n * ncf);
   g_autofree int *t = g_new (int, n);
-  VksRng rng;
-  vks_rng_init (&rng, (guint64) o->seed);
+  int step, first;
+  if (!load_state (r, &first, error))
+    return FALSE;
+  int last = o->stop_after > 0 ? MIN (o->steps, o->stop_after) : o->steps;
   gint64 t0 = g_get_monotonic_time ();
-  int step;
-  for (step = 0; step < o->steps && !interrupted; step++) {
+  for (step = first; step < last && !interrupted; step++) {
+    VksRng rng;
+    vks_rng_init_stream (&rng, (guint64) o->seed, (guint64) step);
     memset (c, 0, sizeof (float) * n * ncf);
     for (int i = 0; i < n; i++) {
       guint pick = vks_rng_below (&rng, total), cls = 0;
@@ -273,14 +347,14 @@ train (Run *r, GError **error)
       return FALSE;
     if (o->dump != NULL && !dump_step (r, step + 1, x0, noise, t, c, loss, lr, error))
       return FALSE;
-    double l = loss, its = (step + 1) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
+    double l = loss, its = (step + 1 - first) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
     if (!vks_report_log (r->report, step + 1, 0, &l, lr, its, error))
       return FALSE;
     if (o->sample_every > 0 && (step + 1) % o->sample_every == 0 &&
         !write_samples (r, step + 1, error))
       return FALSE;
   }
-  if (!save (r, error) || !vks_report_write_plot (r->report, error) ||
+  if (!save (r, error) || !save_state (r, step, error) || !vks_report_write_plot (r->report, error) ||
       !write_samples (r, step, error) || !vks_report_write_index (r->report, error))
     return FALSE;
   g_print ("%s %d steps; the model is in %s/latest.safetensors\n",
@@ -310,7 +384,11 @@ parse (Options *o, int *argc, char ***argv, GError **error)
     { "sample-every", 0, 0, G_OPTION_ARG_INT, &o->sample_every, "Sample grids every N steps",
       "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &o->seed, "Random seed (0)", "S" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &o->resume, "Continue from --out's saved state",
+      NULL },
     { "dump-inputs", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &o->dump, NULL, "DIR" },
+    /* tests: stop (and save) after that many steps of a longer run */
+    { "stop-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &o->stop_after, NULL, "N" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr (GOptionContext) oc = g_option_context_new ("- train a diffusion model");

@@ -139,3 +139,16 @@ vks_diffusion_trainer_step (VksDiffusionTrainer *tr, const float *x0, const floa
   }
   return TRUE;
 }
+
+gboolean
+vks_diffusion_trainer_save_state (VksDiffusionTrainer *tr, VksCheckpoint *ckpt, GError **error)
+{
+  return vks_optimizer_save (tr->opt, ckpt, NULL, error);
+}
+
+gboolean
+vks_diffusion_trainer_load_state (VksDiffusionTrainer *tr, const VksCheckpoint *ckpt,
+                                  GError **error)
+{
+  return vks_optimizer_load (tr->opt, ckpt, NULL, error);
+}

@@ -28,3 +28,10 @@ gboolean vks_diffusion_trainer_save (VksDiffusionTrainer *tr, VksCheckpoint *ckp
 gboolean vks_diffusion_trainer_step (VksDiffusionTrainer *tr, const float *x0,
                                      const float *noise, const int *t, const float *c, double lr,
                                      float *loss, GError **error);
+
+/* Training state: every parameter (running statistics included), Adam's moments and step count
+ * (vks_optimizer_save's names, no scope); load checks every tensor before changing anything. */
+gboolean vks_diffusion_trainer_save_state (VksDiffusionTrainer *tr, VksCheckpoint *ckpt,
+                                           GError **error);
+gboolean vks_diffusion_trainer_load_state (VksDiffusionTrainer *tr, const VksCheckpoint *ckpt,
+                                           GError **error);

@@ -2,8 +2,9 @@
 """vkstyle-train --arch ddpm against PyTorch (TAP): one and two steps from the trainer's own
 initial weights, replayed in PyTorch (tools/diffusion_torch.py, the course's loop with
 sqrt(1 - abar) noising, Adam with the linear decay) on the very inputs the trainer used (its
-hidden --dump-inputs), then every tensor of latest.safetensors compared; the class folders as
-the context (names in the metadata), an unconditional folder, and errors.
+hidden --dump-inputs), then every tensor of latest.safetensors compared; a resumed run's bytes
+equal an uninterrupted one's; the class folders as the context (names in the metadata), an
+unconditional folder, and errors.
 
   test_ddpm_train.py VKSTYLE_TRAIN
 
@@ -50,13 +51,13 @@ def write_images(folder, n, seed):
             f.write(b"P6\n12 12\n255\n" + data)
 
 
-def train(exe, data, out, steps, dump=None):
+def train(exe, data, out, steps, dump=None, extra=()):
     args = [exe, "--arch", "ddpm", "--data", data, "--out", out, "--steps", str(steps),
             "--batch", str(CFG["batch"]), "--n-feat", str(CFG["n_feat"]),
             "--height", str(CFG["height"]), "--timesteps", str(CFG["timesteps"])]
     if dump:
         args += ["--dump-inputs", dump]
-    return subprocess.run(args, capture_output=True, text=True)
+    return subprocess.run(args + list(extra), capture_output=True, text=True)
 
 
 def load(path):
@@ -138,6 +139,20 @@ def main():
                            capture_output=True, text=True)
         assert r.returncode == 2 and "multiple of 4" in r.stderr, (r.returncode, r.stderr)
 
+    def resume():
+        data = os.path.join(tmp, "data")
+        a, b = os.path.join(tmp, "ra"), os.path.join(tmp, "rb")
+        for out, extra in ((a, ()), (b, ("--stop-after", "2")), (b, ("--resume",))):
+            r = train(exe, data, out, 3, extra=extra)
+            assert r.returncode == 0, r.stderr
+        for f in ("latest.safetensors", "latest_state.safetensors"):
+            assert open(os.path.join(a, f), "rb").read() == open(os.path.join(b, f), "rb").read(), f
+        rows = [[line.split(",")[:4] for line in open(os.path.join(d, "losses.csv"))] for d in (a, b)]
+        assert rows[0] == rows[1] and len(rows[0]) == 4, rows
+        r = train(exe, data, b, 4, extra=("--resume",))
+        assert r.returncode == 1 and "another run" in r.stderr, r.stderr
+
+    check("3 steps equal 2 + --resume to 3, byte for byte", resume)
     check("a folder without subfolders trains unconditionally", unconditional)
     check("an empty folder is refused", empty_folder)
     check("--height 10 is refused", bad_option)
