@@ -30,7 +30,6 @@
 
 #define STATE_ARCH "vkstyle_ddpm_train_state"
 #define SAMPLES_PER_CLASS 4
-#define SAMPLE_STEPS 25
 
 static volatile sig_atomic_t interrupted;
 
@@ -43,7 +42,7 @@ on_signal (int sig)
 
 typedef struct {
   char *data, *out, *dump;
-  int steps, batch, n_feat, height, timesteps, sample_every, seed, stop_after;
+  int steps, batch, n_feat, height, timesteps, sample_every, sample_steps, seed, stop_after;
   gboolean resume;
   double lr, drop_context;
 } Options;
@@ -273,7 +272,8 @@ write_samples (Run *r, guint64 step, GError **error)
     }
     float *xr = x + (size_t) row * k * img;
     vks_diffusion_initial_noise (&r->cfg, 1, 0, k, xr);
-    VksSampleOptions so = { .sampler = VKS_SAMPLER_DDIM, .steps = SAMPLE_STEPS, .context = c };
+    VksSampleOptions so = { .sampler = VKS_SAMPLER_DDIM, .steps = r->o.sample_steps,
+                            .context = c };
     if (!vks_diffusion_sample (m, k, xr, &so, error))
       return FALSE;
     for (int i = 0; i < k; i++)
@@ -367,7 +367,7 @@ parse (Options *o, int *argc, char ***argv, GError **error)
 {
   char *arch = NULL;
   *o = (Options) { .steps = 1000, .batch = 100, .n_feat = 64, .height = 16, .timesteps = 500,
-                   .lr = 1e-3, .drop_context = 0.1 };
+                   .lr = 1e-3, .drop_context = 0.1, .sample_steps = 25 };
   const GOptionEntry entries[] = {
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "ddpm", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Images, one subfolder per class", "DIR" },
@@ -383,6 +383,8 @@ parse (Options *o, int *argc, char ***argv, GError **error)
       "Probability of training without the context (0.1)", "P" },
     { "sample-every", 0, 0, G_OPTION_ARG_INT, &o->sample_every, "Sample grids every N steps",
       "N" },
+    { "sample-steps", 0, 0, G_OPTION_ARG_INT, &o->sample_steps,
+      "DDIM steps of the sample grids (25)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &o->seed, "Random seed (0)", "S" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &o->resume, "Continue from --out's saved state",
       NULL },
@@ -406,6 +408,8 @@ parse (Options *o, int *argc, char ***argv, GError **error)
                     : o->height < 4 || o->height % 4 || o->height > 256
                       ? "--height must be a multiple of 4 up to 256"
                     : o->timesteps < 1 || o->timesteps > 10000 ? "--timesteps must be 1 to 10000"
+                    : o->sample_steps < 1 || o->sample_steps > 10000
+                      ? "--sample-steps must be 1 to 10000"
                     : !(o->lr > 0 && o->lr < 1) ? "--lr must be in (0, 1)"
                     : !(o->drop_context >= 0 && o->drop_context <= 1)
                       ? "--drop-context must be in [0, 1]"

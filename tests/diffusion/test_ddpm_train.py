@@ -54,7 +54,8 @@ def write_images(folder, n, seed):
 def train(exe, data, out, steps, dump=None, extra=()):
     args = [exe, "--arch", "ddpm", "--data", data, "--out", out, "--steps", str(steps),
             "--batch", str(CFG["batch"]), "--n-feat", str(CFG["n_feat"]),
-            "--height", str(CFG["height"]), "--timesteps", str(CFG["timesteps"])]
+            "--height", str(CFG["height"]), "--timesteps", str(CFG["timesteps"]),
+            "--sample-steps", "2"]
     if dump:
         args += ["--dump-inputs", dump]
     return subprocess.run(args + list(extra), capture_output=True, text=True)
