@@ -92,6 +92,16 @@ def main():
     check("a course checkpoint gets a zero shortcut and the metadata", zero_shortcut)
     check("--shortcut random: one seeded draw in PyTorch's init range", random_shortcut)
     check("the converted file generates in vkstyle", loads_in_vkstyle)
+    def generic_converter_points_here():
+        import convert_pytorch
+        try:
+            convert_pytorch.convert(src, os.path.join(tmp, "x.safetensors"))
+        except ConversionError as e:
+            assert "convert_diffusion.py" in str(e), str(e)
+            return
+        raise AssertionError("no error")
+
+    check("convert_pytorch.py points to convert_diffusion.py", generic_converter_points_here)
     check("--classes of the wrong count", lambda: expect_error(
         course_state_dict(), "names 2 classes", classes="a,b"))
     sd = course_state_dict()
