@@ -1,5 +1,6 @@
 /* `vkstyle vary`: a variation of an image by a diffusion model: the image noised to the
- * timestep round(strength T) (the forward process, seeded), then denoised by DDIM. */
+ * timestep round(strength T) (the forward process, seeded), then denoised by DDIM, in tiles of
+ * the model's size for larger images (engine/models/diffusion.h, vks_diffusion_vary). */
 #include <math.h>
 #include <string.h>
 
@@ -12,8 +13,9 @@
 #define DEFAULT_STEPS 25
 
 static const char description[] =
-  "STRENGTH 0 returns the image, 1 ignores it (pure noise). The image must have the model's\n"
-  "size (e.g. 16x16): larger images are refused for now (no tiling yet). Alpha is kept.\n"
+  "STRENGTH 0 returns the image, 1 ignores it (pure noise). An image larger than the model's\n"
+  "size (e.g. 16x16) is done in overlapping tiles of that size, cross-faded; a smaller one is\n"
+  "refused. Alpha is kept.\n"
   "--context \"hero=1\" steers the denoising toward a class mix (names or indices).";
 
 typedef struct {
@@ -21,6 +23,14 @@ typedef struct {
   double strength;
   int steps;
 } Options;
+
+static gboolean
+report (int step, int n_steps, gpointer data)
+{
+  (void) data;
+  g_autofree char *msg = g_strdup_printf ("Denoising step %d/%d", step, n_steps);
+  return vks_cli_progress ((double) step / n_steps, msg, NULL);
+}
 
 static gboolean
 run (const Options *o, const char *in, const char *out, GError **error)
@@ -40,36 +50,17 @@ run (const Options *o, const char *in, const char *out, GError **error)
   if (model == NULL)
     return FALSE;
   const VksUnetConfig *cfg = vks_diffusion_model_config (model);
-  int h = cfg->height;
-  if (cfg->in_channels != 1 && cfg->in_channels != 3) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s draws %d channels; images need 1 (grey) or 3 (RGB)", o->model,
-                 cfg->in_channels);
-    return FALSE;
-  }
-  if (image->width != h || image->height != h) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
-                 "%s is %dx%d; the model works on %dx%d images only (larger images are not "
-                 "tiled yet): crop or scale it to %dx%d first", in, image->width, image->height,
-                 h, h, h, h);
-    return FALSE;
-  }
   g_autofree float *c = g_new (float, cfg->n_cfeat);
   if (!vks_unet_parse_context (cfg, o->context, c, error))
     return FALSE;
-  g_autofree float *x = g_new (float, (size_t) cfg->in_channels * h * h);
-  vks_diffusion_from_rgb (cfg, 1, image->rgb, x);
-  int t = (int) lround (o->strength * cfg->timesteps);
-  if (t > 0) {
-    vks_diffusion_noise_to (model, t, seed, 0, 1, x);
-    VksSampleOptions so = {
-      .sampler = VKS_SAMPLER_DDIM, .steps = o->steps > 0 ? o->steps : DEFAULT_STEPS,
-      .t_start = t, .context = c, .seed = seed,
-    };
-    if (!vks_diffusion_sample (model, 1, x, &so, error))
-      return FALSE;
+  gboolean ok = vks_diffusion_vary (model, image->rgb, image->width, image->height, o->strength,
+                                    o->steps > 0 ? o->steps : DEFAULT_STEPS, c, seed, report,
+                                    NULL, image->rgb, error);
+  vks_cli_progress_end ();
+  if (!ok) {
+    g_prefix_error (error, "%s: ", in);
+    return FALSE;
   }
-  vks_diffusion_to_rgb (cfg, 1, x, image->rgb);
   return vks_image_save (image, out, error);
 }
 

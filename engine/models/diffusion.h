@@ -95,3 +95,15 @@ void vks_diffusion_noise_to (const VksDiffusionModel *model, int t, guint64 seed
  * one-channel model takes the mean of R, G, B). */
 void vks_diffusion_to_rgb (const VksUnetConfig *cfg, int n, const float *x, float *rgb);
 void vks_diffusion_from_rgb (const VksUnetConfig *cfg, int n, const float *rgb, float *x);
+
+/* A variation of a packed R'G'B' image [height][width][3] in [0, 1] (1 or 3 channel models):
+ * noised to timestep round(strength T) and denoised by DDIM in `steps` steps toward the context
+ * (NULL: zero). An image of the model's size is one sample; a larger one is cut into model-size
+ * tiles overlapping by at least a quarter of a side, each noised with its own stream (tile k:
+ * VKS_DIFFUSION_VARY stream k) and denoised in batches, then cross-faded with linear ramps
+ * (weights normalised to 1 at every pixel). Smaller than the model: VKS_ERROR_SHAPE. progress
+ * counts network runs over all batches; FALSE cancels. out may be rgb. */
+gboolean vks_diffusion_vary (VksDiffusionModel *model, const float *rgb, int width, int height,
+                             double strength, int steps, const float *context, guint64 seed,
+                             VksDiffusionProgress progress, gpointer user_data, float *out,
+                             GError **error);

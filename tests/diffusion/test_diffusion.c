@@ -293,6 +293,34 @@ test_train_step (void)
   g_assert_cmpfloat (worst, <=, 5e-5);
 }
 
+/* variations in tiles: strength 0 returns the image, a real one stays in range, too small is
+ * refused */
+static void
+test_vary_tiles (void)
+{
+  GError *error = NULL;
+  g_autoptr (VksDiffusionModel) m = load_model ();
+  int w = 24, h = 20;
+  g_autofree float *rgb = g_new (float, w * h * 3), *out = g_new (float, w * h * 3);
+  GRand *rng = g_rand_new_with_seed (5);
+  for (int i = 0; i < w * h * 3; i++)
+    rgb[i] = (float) g_rand_double (rng);
+  g_rand_free (rng);
+  g_assert_true (vks_diffusion_vary (m, rgb, w, h, 0.0, 5, NULL, 1, NULL, NULL, out, &error));
+  g_assert_cmpfloat (max_abs (out, rgb, w * h * 3), <=, 1e-6);
+  g_assert_true (vks_diffusion_vary (m, rgb, w, h, 0.4, 4, io ("c", N * 5), 1, NULL, NULL, out,
+                                     &error));
+  g_assert_no_error (error);
+  double moved = max_abs (out, rgb, w * h * 3);
+  g_test_message ("strength 0.4 in 2x2 tiles: max change %.3f", moved);
+  g_assert_cmpfloat (moved, >, 0.01);
+  for (int i = 0; i < w * h * 3; i++)
+    g_assert_true (out[i] >= 0.0f && out[i] <= 1.0f);
+  g_assert_false (vks_diffusion_vary (m, rgb, 15, 20, 0.4, 4, NULL, 1, NULL, NULL, out, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
+}
+
 /* ---- hostile checkpoints ---- */
 
 /* The fixture model with `drop` left out, `reshape` given a wrong shape, `extra` added and one
@@ -397,6 +425,7 @@ main (int argc, char **argv)
   g_test_add_func ("/diffusion/noise-streams", test_noise_streams);
   g_test_add_func ("/diffusion/hostile", test_hostile);
   g_test_add_func ("/diffusion/train-step", test_train_step);
+  g_test_add_func ("/diffusion/vary-tiles", test_vary_tiles);
   int status = g_test_run ();
   test_context_release ();
   return status;

@@ -43,6 +43,7 @@ within_1_255 () {
   echo "$line" | awk '{ for (i = 1; i <= 4; i++) { split($i, kv, "="); if (kv[2] > 257) exit 1 } }'
 }
 gen () { "$vkstyle" generate --model "$model" "$@"; }
+"$helper" make "$work/small.png" 12 20 "R'G'B' u8" >/dev/null || exit 1
 vary () { "$vkstyle" vary --model "$model" "$@"; }
 
 check "--noise: PyTorch's x_T, DDIM 10 steps, hero=1" \
@@ -74,8 +75,14 @@ check "vary --strength 0 returns the image" sh -c \
 check "vary --strength 0.6 writes a 16x16 image" sh -c \
   "'$vkstyle' vary --model '$model' --strength 0.6 --steps 5 --seed 2 --context spell \
      '$work/a.png' '$work/v.png' && '$helper' info '$work/v.png' | grep -q '^16x16 '"
-check "vary refuses an image of another size" expect 1 "16x16 images only" \
-  vary --strength 0.5 "$fixtures/dcgan_cli_0.png" "$work/x.png"
+check "vary does a 32x32 image in tiles" sh -c \
+  "'$vkstyle' vary --model '$model' --strength 0.5 --steps 3 '$fixtures/dcgan_cli_0.png' \
+     '$work/t.png' && '$helper' info '$work/t.png' | grep -q '^32x32 '"
+check "vary --strength 0 in tiles returns the image" sh -c \
+  "'$vkstyle' vary --model '$model' --strength 0 '$fixtures/dcgan_cli_0.png' '$work/t0.png' &&
+   '$helper' compare '$work/t0.png' '$fixtures/dcgan_cli_0.png' | grep -q 'r=0 g=0 b=0'"
+check "vary refuses an image smaller than the model" expect 1 "needs at least 16x16" \
+  vary --strength 0.5 "$work/small.png" "$work/x.png"
 check "and writes nothing" test ! -e "$work/x.png"
 check "an unknown class" expect 1 'no class "wizard"' gen --seed 1 --context wizard=1 "$work/x.png"
 check "a class index out of range" expect 1 'no class "7"' gen --seed 1 --context 7=1 "$work/x.png"
