@@ -38,3 +38,4 @@ int vks_cmd_metrics (GStrv *args);
 int vks_cmd_devices (GStrv *args);
 int vks_cmd_bench (GStrv *args);
 int vks_cmd_vq (GStrv *args);
+int vks_cmd_vary (GStrv *args);

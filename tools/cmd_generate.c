@@ -7,9 +7,10 @@
 #include "engine/error.h"
 #include "engine/texture.h"
 #include "tools/cli.h"
+#include "tools/generate-private.h"
 #include "tools/image_io.h"
 
-#define MAX_COUNT 4096
+#define MAX_COUNT VKS_GENERATE_MAX_COUNT
 #define GRID_PADDING 2   /* pixels between grid cells, black, as torchvision's make_grid */
 
 static const char description[] =
@@ -20,6 +21,10 @@ static const char description[] =
   "makes them repeat seamlessly. Several results go to OUT-0.png ... OUT-<N-1>.png, or into one\n"
   "image with --grid. InfoGAN codes: --code category=3 --code c1=0.5 (or the names the model\n"
   "gives them); categories count from 0, continuous codes lie in [-2, 2].\n"
+  "Diffusion models (vkstyle.arch context_unet): --sampler ddim (default; --steps, default 25)\n"
+  "or ddpm (every timestep), --context \"hero=1,food=0.5\" (class names or indices, 0=1),\n"
+  "--guidance W (classifier-free, 0 = off), x_T from SEED or from tensor x [N, C, H, W] of\n"
+  "--noise FILE.\n"
   "Files are replaced atomically: on any error they are left as they were.";
 
 typedef struct {
@@ -27,10 +32,14 @@ typedef struct {
   char **codes;
   int count;
   gboolean grid, tileable;
+  /* diffusion models (generate_diffusion.c) */
+  char *sampler, *context, *noise;
+  int steps;
+  double guidance;
 } Options;
 
-static gboolean
-parse_seed (const char *text, guint64 *seed, GError **error)
+gboolean
+vks_generate_parse_seed (const char *text, guint64 *seed, GError **error)
 {
   return g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, seed, error);
 }
@@ -121,8 +130,8 @@ read_latents (const char *path, const VksGanConfig *cfg, int *count, GError **er
   return g_memdup2 (z->data, z->n_elements * sizeof (float));
 }
 
-static gboolean
-save_rgb (const float *rgb, int w, int h, const char *path, GError **error)
+gboolean
+vks_generate_save_rgb (const float *rgb, int w, int h, const char *path, GError **error)
 {
   g_autoptr (VksImage) image = vks_image_new (w, h, babl_format ("R'G'B' u8"), error);
   if (image == NULL)
@@ -162,7 +171,7 @@ run (const Options *o, const char *out, GError **error)
                      o->size);
       return FALSE;
     }
-  if (o->seed != NULL && !parse_seed (o->seed, &seed, error))
+  if (o->seed != NULL && !vks_generate_parse_seed (o->seed, &seed, error))
     return FALSE;
   if (!vks_image_check_output (out, error))
     return FALSE;
@@ -206,15 +215,52 @@ run (const Options *o, const char *out, GError **error)
   vks_cli_progress_end ();
   if (!ok)
     return FALSE;
-  if (count == 1 || o->grid)
-    return count == 1 ? save_rgb (rgb, w, h, out, error)
+  return vks_generate_save_all (rgb, count, w, h, o->grid, out, error);
+}
+
+gboolean
+vks_generate_save_all (const float *rgb, int count, int w, int h, gboolean grid,
+                       const char *out, GError **error)
+{
+  if (count == 1 || grid)
+    return count == 1 ? vks_generate_save_rgb (rgb, w, h, out, error)
                       : save_grid (rgb, count, w, h, out, error);
   for (int i = 0; i < count; i++) {
     g_autofree char *path = vks_cli_numbered_path (out, i);
-    if (!save_rgb (rgb + (size_t) i * w * h * 3, w, h, path, error))
+    if (!vks_generate_save_rgb (rgb + (size_t) i * w * h * 3, w, h, path, error))
       return FALSE;
   }
   return TRUE;
+}
+
+static int
+generate_diffusion (const Options *o, const char *out)
+{
+  if (o->latent || o->codes || o->size || o->tileable)
+    return vks_cli_usage_error ("generate", "a diffusion model takes no --latent, --code, --size "
+                                "or --tileable");
+  if (!o->seed && !o->noise)
+    return vks_cli_usage_error ("generate", "give --seed or --noise");
+  if (o->noise && o->count != G_MININT)
+    return vks_cli_usage_error ("generate", "--noise gives the images' count: no --count");
+  if (o->count != G_MININT && (o->count < 1 || o->count > MAX_COUNT))
+    return vks_cli_usage_error ("generate", "--count must be from 1 to %d", MAX_COUNT);
+  if (o->steps < 0 || o->steps > 10000)
+    return vks_cli_usage_error ("generate", "--steps must be from 1 to 10000");
+  if (o->sampler && strcmp (o->sampler, "ddim") != 0 && strcmp (o->sampler, "ddpm") != 0)
+    return vks_cli_usage_error ("generate", "--sampler is ddim or ddpm, not \"%s\"", o->sampler);
+  if (!isfinite (o->guidance) || o->guidance < 0.0 || o->guidance > 100.0)
+    return vks_cli_usage_error ("generate", "--guidance must be from 0 to 100");
+  VksDiffusionArgs a = {
+    .model = o->model, .device = o->device, .seed = o->seed, .sampler = o->sampler,
+    .context = o->context, .noise = o->noise, .steps = o->steps,
+    .count = o->count == G_MININT ? 1 : o->count, .guidance = o->guidance, .grid = o->grid,
+  };
+  vks_cli_gegl_init ();
+  GError *error = NULL;
+  gboolean ok = vks_generate_diffusion (&a, out, &error);
+  gegl_exit ();
+  return ok ? VKS_EXIT_OK : vks_cli_fail (error);
 }
 
 int
@@ -233,6 +279,14 @@ vks_cmd_generate (GStrv *args)
     { "grid", 'g', 0, G_OPTION_ARG_NONE, &o.grid, "Several images into one grid", NULL },
     { "size", 0, 0, G_OPTION_ARG_STRING, &o.size, "Render a texture of this size", "WxH" },
     { "tileable", 't', 0, G_OPTION_ARG_NONE, &o.tileable, "Texture repeats seamlessly", NULL },
+    { "sampler", 0, 0, G_OPTION_ARG_STRING, &o.sampler, "Diffusion: ddim or ddpm", "NAME" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, "Diffusion: DDIM steps (default 25)", "N" },
+    { "context", 0, 0, G_OPTION_ARG_STRING, &o.context, "Diffusion: class mix",
+      "NAME=W,..." },
+    { "guidance", 0, 0, G_OPTION_ARG_DOUBLE, &o.guidance,
+      "Diffusion: classifier-free guidance scale (default 0: off)", "W" },
+    { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise,
+      "Diffusion: x_T from tensor x of a safetensors file", "FILE" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o.device,
       "Vulkan device: index or part of its name (default: $VKSTYLE_DEVICE, else the first GPU, "
       "else the CPU)", "DEVICE" },
@@ -248,6 +302,11 @@ vks_cmd_generate (GStrv *args)
     status = vks_cli_usage_error ("generate", "--model is required");
   else if (n_files != 1)
     status = vks_cli_usage_error ("generate", "expected one OUT file name, got %u", n_files);
+  else if (vks_generate_is_diffusion (o.model))
+    status = generate_diffusion (&o, files[0]);
+  else if (o.sampler || o.steps || o.context || o.guidance != 0.0 || o.noise)
+    status = vks_cli_usage_error ("generate", "--sampler, --steps, --context, --guidance and "
+                                  "--noise are for diffusion models; %s is not one", o.model);
   else if (!o.seed == !o.latent)
     status = vks_cli_usage_error ("generate", "give either --seed or --latent");
   else if (o.latent && (o.size || o.codes || o.count != G_MININT))
@@ -272,5 +331,8 @@ out:
   g_free (o.latent);
   g_free (o.size);
   g_strfreev (o.codes);
+  g_free (o.sampler);
+  g_free (o.context);
+  g_free (o.noise);
   return status;
 }

@@ -244,6 +244,9 @@ def convert(src, dst, name=None, description=None, trust_pickle=False, gan=None)
     import dcgan_torch
     sd = extract_state_dict(load_pth(src, trust_pickle), src)
     dropped = drop_unused(sd)
+    if "init_conv.conv1.0.weight" in sd and "contextembed1.model.0.weight" in sd:
+        raise ConversionError("%s is a diffusion ContextUnet (the sprites course's); convert it "
+                              "with tools/convert_diffusion.py IN OUT --classes NAME,..." % src)
     if convert_dcgan.looks_like_dcgan(sd):
         cfg, text = match_dcgan(sd, src, gan or {})
         make_meta = dcgan_torch.metadata

@@ -16,6 +16,7 @@ typedef struct {
 static const VksCommand commands[] = {
   { "apply", "Stylize an image file with a style model", vks_cmd_apply },
   { "generate", "Images or textures from a GAN generator", vks_cmd_generate },
+  { "vary", "A variation of an image by a diffusion model", vks_cmd_vary },
   { "metrics", "FID / KID / Inception Score of image folders", vks_cmd_metrics },
   { "vq", "VQGAN codes: encode, decode, reconstruct, sample", vks_cmd_vq },
   { "devices", "List the Vulkan devices and show which one is used", vks_cmd_devices },

@@ -193,18 +193,7 @@ vks_inception_tensors (void)
   VksNode x = vks_input (g, "x", vks_shape (1, 3, VKS_INCEPTION_MIN_SIZE, VKS_INCEPTION_MIN_SIZE));
   vks_inception_fid (g, x);
   g_assert (vks_graph_check (g, NULL));
-  int n = 0;
-  g_autofree VksNode *params = vks_graph_params (g, &n);
-  GPtrArray *specs = vks_tensor_specs_new ();
-  for (int i = 0; i < n; i++) {
-    VksShape s = vks_graph_shape (g, params[i]);
-    int rank = vks_graph_param_rank (g, params[i]);
-    int64_t d[4] = { s.n, s.c, s.h, s.w };
-    vks_tensor_specs_add (specs, g_strdup (vks_graph_name (g, params[i])), rank,
-                          rank > 0 ? d[4 - rank] : 0, rank > 1 ? d[5 - rank] : 0,
-                          rank > 2 ? d[6 - rank] : 0, rank > 3 ? d[3] : 0);
-  }
-  return specs;
+  return vks_graph_tensor_specs (g);
 }
 
 gboolean

@@ -53,3 +53,20 @@ vks_plan_load_params (VksPlan *plan, const VksGraph *g, const VksCheckpoint *ckp
   }
   return TRUE;
 }
+
+GPtrArray *
+vks_graph_tensor_specs (const VksGraph *g)
+{
+  int n = 0;
+  g_autofree VksNode *params = vks_graph_params (g, &n);
+  GPtrArray *specs = vks_tensor_specs_new ();
+  for (int i = 0; i < n; i++) {
+    VksShape s = vks_graph_shape (g, params[i]);
+    int rank = vks_graph_param_rank (g, params[i]);
+    int64_t d[4] = { s.n, s.c, s.h, s.w };
+    vks_tensor_specs_add (specs, g_strdup (vks_graph_name (g, params[i])), rank,
+                          rank > 0 ? d[4 - rank] : 0, rank > 1 ? d[5 - rank] : 0,
+                          rank > 2 ? d[6 - rank] : 0, rank > 3 ? d[3] : 0);
+  }
+  return specs;
+}

@@ -2,6 +2,7 @@
  * names (the reference state_dict keys) and their shapes its shapes, padded on the left to 4-D. */
 #pragma once
 #include "engine/checkpoint.h"
+#include "engine/model_spec.h"
 #include "engine/nn/plan.h"
 
 /* The 4-D shape of a checkpoint tensor (FALSE for more than 4 dimensions or empty ones). */
@@ -17,3 +18,7 @@ const VksCheckpointTensor *vks_checkpoint_get_shaped (const VksCheckpoint *ckpt,
  * differs); tensors the graph does not use are ignored. */
 gboolean vks_plan_load_params (VksPlan *plan, const VksGraph *g, const VksCheckpoint *ckpt,
                                GError **error);
+
+/* The graph's parameters as an exact tensor list (VksTensorSpec*, creation order, each with its
+ * checkpoint rank): a model whose builder is the definition of its checkpoint. */
+GPtrArray *vks_graph_tensor_specs (const VksGraph *g);

@@ -1,0 +1,459 @@
+/* vkstyle-train --arch ddpm: the sprites course's training loop (engine/models/diffusion_step.h)
+ * on a folder of images. One subfolder per class gives one-hot contexts (named after the
+ * subfolders, sorted); a folder without subfolders trains unconditionally (one context entry,
+ * always 0). Each step draws `batch` images uniformly from all classes, timesteps uniform in
+ * 1 .. T, Gaussian noise, and drops each context to 0 with probability --drop-context (0.1, the
+ * course's mask: what classifier-free guidance needs). The learning rate decays linearly to 0
+ * over --steps (the course decays per epoch). Files in --out, each written atomically:
+ *   latest.safetensors   the model (complete metadata: `vkstyle generate --model`)
+ *   losses.csv, losses.png, samples/ (one row of DDIM samples per class), index.html
+ *   latest_state.safetensors  parameters, Adam's state and the step: what --resume continues
+ * Ctrl+C saves and stops. Each step's draws come from a stream of the seed keyed by the step,
+ * so a resumed run needs only the step count and computes the same bits as one that never
+ * stopped. */
+#include "config.h"
+#include "trainer/ddpm_main.h"
+
+#include "engine/error.h"
+#include "engine/models/diffusion.h"
+#include "engine/models/diffusion_step.h"
+#include "engine/nn/params.h"
+#include "trainer/dataset.h"
+#include "trainer/report.h"
+#include "trainer/rng.h"
+
+#include <gegl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define STATE_ARCH "vkstyle_ddpm_train_state"
+#define SAMPLES_PER_CLASS 4
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+}
+
+typedef struct {
+  char *data, *out, *dump;
+  int steps, batch, n_feat, height, timesteps, sample_every, sample_steps, seed, stop_after;
+  gboolean resume;
+  double lr, drop_context;
+} Options;
+
+typedef struct {
+  Options o;
+  VksUnetConfig cfg;
+  VksContext *ctx;
+  GPtrArray *classes;         /* VksDataset*, one per class (one: unconditional) */
+  gboolean conditional;
+  VksDiffusionTrainer *tr;
+  VksReport *report;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  vks_report_free (r->report);
+  vks_diffusion_trainer_free (r->tr);
+  if (r->classes != NULL)
+    g_ptr_array_free (r->classes, TRUE);
+  vks_context_free (r->ctx);
+  g_free (r->o.data);
+  g_free (r->o.out);
+  g_free (r->o.dump);
+}
+
+static int
+compare_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The subfolders of data (sorted) as classes, or data itself. */
+static gboolean
+open_data (Run *r, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open (r->o.data, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    g_autofree char *path = g_build_filename (r->o.data, name, NULL);
+    if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+      g_ptr_array_add (names, g_strdup (name));
+  }
+  qsort (names->pdata, names->len, sizeof (gpointer), compare_names);
+  r->classes = g_ptr_array_new_with_free_func ((GDestroyNotify) vks_dataset_free);
+  r->conditional = names->len > 0;
+  if (names->len > VKS_UNET_MAX_CLASSES) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s has %u class folders; at most %d",
+                 r->o.data, names->len, VKS_UNET_MAX_CLASSES);
+    return FALSE;
+  }
+  for (guint i = 0; i < MAX (names->len, 1); i++) {
+    g_autofree char *path = r->conditional ? g_build_filename (r->o.data, names->pdata[i], NULL)
+                                           : g_strdup (r->o.data);
+    VksDataset *d = vks_dataset_open (path, r->o.height, VKS_DATASET_DEFAULT_CACHE_BYTES, error);
+    if (d == NULL)
+      return FALSE;
+    g_ptr_array_add (r->classes, d);
+    if (r->conditional) {
+      const char *n = names->pdata[i];
+      if (strlen (n) >= VKS_UNET_CLASS_NAME || strchr (n, ',') || strchr (n, '=') ||
+          !g_utf8_validate (n, -1, NULL)) {
+        g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
+                     "class folder \"%s\": a class name is at most %d bytes of UTF-8 without "
+                     "',' or '='", n, VKS_UNET_CLASS_NAME - 1);
+        return FALSE;
+      }
+      g_strlcpy (r->cfg.class_names[i], n, VKS_UNET_CLASS_NAME);
+    }
+  }
+  r->cfg.n_cfeat = (int) r->classes->len;
+  return TRUE;
+}
+
+/* PyTorch's default initialisation: Conv2d, ConvTranspose2d and Linear weights and biases
+ * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)), fan_in = size(1) x kernel
+ * area; norms' weights 1, biases 0, running variance 1, mean 0. */
+static gboolean
+init_weights (Run *r, GError **error)
+{
+  g_autoptr (GPtrArray) specs = vks_unet_tensors (&r->cfg);
+  g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_new ();
+  VksRng rng;
+  vks_rng_init_stream (&rng, (guint64) r->o.seed, 0x1417);
+  g_autoptr (GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < specs->len; i++)
+    g_hash_table_insert (by_name, (gpointer) ((const VksTensorSpec *) specs->pdata[i])->name,
+                         specs->pdata[i]);
+  for (guint i = 0; i < specs->len; i++) {
+    const VksTensorSpec *s = specs->pdata[i];
+    gint64 n = 1;
+    for (int d = 0; d < s->ndim; d++)
+      n *= s->shape[d];
+    g_autofree float *v = g_new (float, n);
+    /* a bias takes its weight's fan_in; only norms have rank-1 weights */
+    const VksTensorSpec *w = s;
+    if (g_str_has_suffix (s->name, ".bias")) {
+      g_autofree char *stem = g_strndup (s->name, strlen (s->name) - 4);
+      g_autofree char *wn = g_strconcat (stem, "weight", NULL);
+      w = g_hash_table_lookup (by_name, wn);
+      g_assert (w != NULL);
+    }
+    float fill = g_str_has_suffix (s->name, "running_var") ||
+                 (s->ndim == 1 && g_str_has_suffix (s->name, ".weight")) ? 1.0f : 0.0f;
+    gboolean random = w->ndim >= 2;
+    gint64 fan_in = 1;
+    for (int d = 1; d < w->ndim; d++)
+      fan_in *= w->shape[d];
+    double bound = 1.0 / sqrt ((double) fan_in);
+    for (gint64 j = 0; j < n; j++)
+      v[j] = random ? (float) ((vks_rng_uniform (&rng) * 2.0 - 1.0) * bound) : fill;
+    vks_checkpoint_add_tensor (ckpt, s->name, s->ndim, s->shape, v);
+  }
+  if (r->o.dump != NULL) {
+    g_autofree char *path = g_build_filename (r->o.dump, "init.safetensors", NULL);
+    if (g_mkdir_with_parents (r->o.dump, 0777) != 0 ||
+        !vks_checkpoint_save (ckpt, path, VKS_DTYPE_F32, error))
+      return FALSE;
+  }
+  return vks_diffusion_trainer_load (r->tr, ckpt, error);
+}
+
+static gboolean
+save (Run *r, GError **error)
+{
+  g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_new ();
+  if (!vks_diffusion_trainer_save (r->tr, ckpt, error))
+    return FALSE;
+  vks_checkpoint_set_metadata (ckpt, "vkstyle.name", "ddpm");
+  vks_checkpoint_set_metadata (ckpt, "vkstyle.description",
+                               r->conditional ? "context U-Net trained by vkstyle-train"
+                                              : "unconditional U-Net trained by vkstyle-train");
+  g_autofree char *path = g_build_filename (r->o.out, "latest.safetensors", NULL);
+  return vks_checkpoint_save (ckpt, path, VKS_DTYPE_F32, error);
+}
+
+static char *
+out_file (const Run *r, const char *name)
+{
+  return g_build_filename (r->o.out, name, NULL);
+}
+
+/* What must not change across a resume, as one string. */
+static char *
+run_signature (const Run *r)
+{
+  GString *s = g_string_new ("");
+  g_string_append_printf (s, "steps=%d batch=%d n_feat=%d height=%d T=%d seed=%d classes=",
+                          r->o.steps, r->o.batch, r->cfg.n_feat, r->cfg.height,
+                          r->cfg.timesteps, r->o.seed);
+  for (int i = 0; i < r->cfg.n_cfeat; i++)
+    g_string_append_printf (s, "%s%s", i ? "," : "", r->cfg.class_names[i]);
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+save_state (Run *r, int step, GError **error)
+{
+  g_autoptr (VksCheckpoint) st = vks_checkpoint_new ();
+  if (!vks_diffusion_trainer_save_state (r->tr, st, error))
+    return FALSE;
+  g_autofree char *sig = run_signature (r);
+  g_autofree char *steps = g_strdup_printf ("%d", step);
+  vks_checkpoint_set_metadata (st, "vkstyle.arch", STATE_ARCH);
+  vks_checkpoint_set_metadata (st, "vkstyle.run", sig);
+  vks_checkpoint_set_metadata (st, "vkstyle.step", steps);
+  g_autofree char *path = out_file (r, "latest_state.safetensors");
+  return vks_checkpoint_save (st, path, VKS_DTYPE_F32, error);
+}
+
+/* --resume: the state's step (0 without --resume). */
+static gboolean
+load_state (Run *r, int *step, GError **error)
+{
+  *step = 0;
+  if (!r->o.resume)
+    return TRUE;
+  g_autofree char *path = out_file (r, "latest_state.safetensors");
+  g_autoptr (VksCheckpoint) st = vks_checkpoint_load (path, error);
+  if (st == NULL)
+    return FALSE;
+  g_autofree char *sig = run_signature (r);
+  const char *saved = vks_checkpoint_get_metadata (st, "vkstyle.run");
+  guint64 s = 0;
+  if (g_strcmp0 (vks_checkpoint_get_metadata (st, "vkstyle.arch"), STATE_ARCH) != 0 ||
+      !g_ascii_string_to_unsigned (vks_checkpoint_get_metadata (st, "vkstyle.step"), 10, 0,
+                                   (guint64) r->o.steps, &s, NULL)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "%s is not a vkstyle-train --arch ddpm state of at most %d steps", path,
+                 r->o.steps);
+    return FALSE;
+  }
+  if (g_strcmp0 (saved, sig) != 0) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "%s was saved by another run (%s); this one is %s", path, saved, sig);
+    return FALSE;
+  }
+  *step = (int) s;
+  return vks_diffusion_trainer_load_state (r->tr, st, error) &&
+         vks_report_resume (r->report, s, error);
+}
+
+/* One row of DDIM samples per class from the current weights (fixed x_T). */
+static gboolean
+write_samples (Run *r, guint64 step, GError **error)
+{
+  g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_new ();
+  if (!vks_diffusion_trainer_save (r->tr, ckpt, error))
+    return FALSE;
+  g_autoptr (VksDiffusionModel) m = vks_diffusion_model_new (r->ctx, ckpt, error);
+  if (m == NULL)
+    return FALSE;
+  int k = SAMPLES_PER_CLASS, rows = (int) r->classes->len, h = r->cfg.height;
+  int img = r->cfg.in_channels * h * h;
+  g_autofree float *x = g_new (float, (size_t) rows * k * img);
+  g_autofree float *c = g_new0 (float, (size_t) k * r->cfg.n_cfeat);
+  g_autofree VksSampleCell *cells = g_new0 (VksSampleCell, rows * k);
+  for (int row = 0; row < rows; row++) {
+    for (int i = 0; i < k; i++) {
+      memset (c + (size_t) i * r->cfg.n_cfeat, 0, sizeof (float) * r->cfg.n_cfeat);
+      if (r->conditional)
+        c[(size_t) i * r->cfg.n_cfeat + row] = 1.0f;
+    }
+    float *xr = x + (size_t) row * k * img;
+    vks_diffusion_initial_noise (&r->cfg, 1, 0, k, xr);
+    VksSampleOptions so = { .sampler = VKS_SAMPLER_DDIM, .steps = r->o.sample_steps,
+                            .context = c };
+    if (!vks_diffusion_sample (m, k, xr, &so, error))
+      return FALSE;
+    for (int i = 0; i < k; i++)
+      cells[row * k + i] = (VksSampleCell) {
+        i == 0 ? (r->conditional ? r->cfg.class_names[row] : "samples") : "", xr + (size_t) i * img,
+        h, h };
+  }
+  return vks_report_write_samples (r->report, step, cells, rows, k, error);
+}
+
+/* --dump-inputs: step N's inputs (x0, noise, t, c), loss and lr, for tests that replay the run
+ * in PyTorch (tests/diffusion/test_ddpm_train.py). */
+static gboolean
+dump_step (Run *r, int step, const float *x0, const float *noise, const int *t, const float *c,
+           float loss, double lr, GError **error)
+{
+  int n = r->o.batch, h = r->cfg.height;
+  g_autoptr (VksCheckpoint) d = vks_checkpoint_new ();
+  int64_t img[4] = { n, 3, h, h }, per[1] = { n }, ctx[2] = { n, r->cfg.n_cfeat }, one[1] = { 1 };
+  g_autofree float *tf = g_new (float, n);
+  for (int i = 0; i < n; i++)
+    tf[i] = (float) t[i];
+  float lrf = (float) lr;
+  vks_checkpoint_add_tensor (d, "x0", 4, img, x0);
+  vks_checkpoint_add_tensor (d, "noise", 4, img, noise);
+  vks_checkpoint_add_tensor (d, "t", 1, per, tf);
+  vks_checkpoint_add_tensor (d, "c", 2, ctx, c);
+  vks_checkpoint_add_tensor (d, "loss", 1, one, &loss);
+  vks_checkpoint_add_tensor (d, "lr", 1, one, &lrf);
+  g_autofree char *name = g_strdup_printf ("step_%d.safetensors", step);
+  g_autofree char *path = g_build_filename (r->o.dump, name, NULL);
+  return vks_checkpoint_save (d, path, VKS_DTYPE_F32, error);
+}
+
+static gboolean
+train (Run *r, GError **error)
+{
+  const Options *o = &r->o;
+  int n = o->batch, h = r->cfg.height, img = 3 * h * h, ncf = r->cfg.n_cfeat;
+  guint total = 0;
+  for (guint i = 0; i < r->classes->len; i++)
+    total += vks_dataset_size (r->classes->pdata[i]);
+  g_autofree float *x0 = g_new (float, (size_t) n * img), *noise = g_new (float, (size_t) n * img);
+  g_autofree float *c = g_new (float, (size_t) n * ncf);
+  g_autofree int *t = g_new (int, n);
+  int step, first;
+  if (!load_state (r, &first, error))
+    return FALSE;
+  int last = o->stop_after > 0 ? MIN (o->steps, o->stop_after) : o->steps;
+  gint64 t0 = g_get_monotonic_time ();
+  for (step = first; step < last && !interrupted; step++) {
+    VksRng rng;
+    vks_rng_init_stream (&rng, (guint64) o->seed, (guint64) step);
+    memset (c, 0, sizeof (float) * n * ncf);
+    for (int i = 0; i < n; i++) {
+      guint pick = vks_rng_below (&rng, total), cls = 0;
+      while (pick >= vks_dataset_size (r->classes->pdata[cls]))
+        pick -= vks_dataset_size (r->classes->pdata[cls++]);
+      if (!vks_dataset_sample (r->classes->pdata[cls], pick, h, FALSE, &rng,
+                               x0 + (size_t) i * img, error))
+        return FALSE;
+      if (r->conditional && vks_rng_uniform (&rng) >= o->drop_context)
+        c[(size_t) i * ncf + cls] = 1.0f;
+      t[i] = 1 + (int) vks_rng_below (&rng, (guint32) r->cfg.timesteps);
+    }
+    for (int j = 0; j < n * img; j++)
+      noise[j] = (float) vks_rng_normal (&rng, 0.0, 1.0);
+    double lr = o->lr * (1.0 - (double) step / o->steps);
+    float loss;
+    if (!vks_diffusion_trainer_step (r->tr, x0, noise, t, c, lr, &loss, error))
+      return FALSE;
+    if (o->dump != NULL && !dump_step (r, step + 1, x0, noise, t, c, loss, lr, error))
+      return FALSE;
+    double l = loss, its = (step + 1 - first) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
+    if (!vks_report_log (r->report, step + 1, 0, &l, lr, its, error))
+      return FALSE;
+    if (o->sample_every > 0 && (step + 1) % o->sample_every == 0 &&
+        !write_samples (r, step + 1, error))
+      return FALSE;
+  }
+  if (!save (r, error) || !save_state (r, step, error) || !vks_report_write_plot (r->report, error) ||
+      !write_samples (r, step, error) || !vks_report_write_index (r->report, error))
+    return FALSE;
+  g_print ("%s %d steps; the model is in %s/latest.safetensors\n",
+           interrupted ? "interrupted after" : "trained", step, o->out);
+  return TRUE;
+}
+
+static gboolean
+parse (Options *o, int *argc, char ***argv, GError **error)
+{
+  char *arch = NULL;
+  *o = (Options) { .steps = 1000, .batch = 100, .n_feat = 64, .height = 16, .timesteps = 500,
+                   .lr = 1e-3, .drop_context = 0.1, .sample_steps = 25 };
+  const GOptionEntry entries[] = {
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "ddpm", "ARCH" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Images, one subfolder per class", "DIR" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder", "DIR" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &o->steps, "Training steps (1000)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &o->batch, "Batch size (100)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr, "Adam's learning rate (1e-3, decayed linearly)",
+      "LR" },
+    { "n-feat", 0, 0, G_OPTION_ARG_INT, &o->n_feat, "U-Net width (64)", "N" },
+    { "height", 0, 0, G_OPTION_ARG_INT, &o->height, "Image side, a multiple of 4 (16)", "N" },
+    { "timesteps", 0, 0, G_OPTION_ARG_INT, &o->timesteps, "T (500)", "N" },
+    { "drop-context", 0, 0, G_OPTION_ARG_DOUBLE, &o->drop_context,
+      "Probability of training without the context (0.1)", "P" },
+    { "sample-every", 0, 0, G_OPTION_ARG_INT, &o->sample_every, "Sample grids every N steps",
+      "N" },
+    { "sample-steps", 0, 0, G_OPTION_ARG_INT, &o->sample_steps,
+      "DDIM steps of the sample grids (25)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &o->seed, "Random seed (0)", "S" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &o->resume, "Continue from --out's saved state",
+      NULL },
+    { "dump-inputs", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &o->dump, NULL, "DIR" },
+    /* tests: stop (and save) after that many steps of a longer run */
+    { "stop-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &o->stop_after, NULL, "N" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  g_autoptr (GOptionContext) oc = g_option_context_new ("- train a diffusion model");
+  g_option_context_add_main_entries (oc, entries, NULL);
+  gboolean ok = g_option_context_parse (oc, argc, argv, error);
+  g_free (arch);
+  if (!ok)
+    return FALSE;
+  const char *bad = !o->data ? "--data is required"
+                    : !o->out ? "--out is required"
+                    : o->steps < 1 ? "--steps must be at least 1"
+                    : o->batch < 1 || o->batch > 1024 ? "--batch must be from 1 to 1024"
+                    : o->n_feat < 8 || o->n_feat % 8 || o->n_feat > 1024
+                      ? "--n-feat must be a multiple of 8 up to 1024"
+                    : o->height < 4 || o->height % 4 || o->height > 256
+                      ? "--height must be a multiple of 4 up to 256"
+                    : o->timesteps < 1 || o->timesteps > 10000 ? "--timesteps must be 1 to 10000"
+                    : o->sample_steps < 1 || o->sample_steps > 10000
+                      ? "--sample-steps must be 1 to 10000"
+                    : !(o->lr > 0 && o->lr < 1) ? "--lr must be in (0, 1)"
+                    : !(o->drop_context >= 0 && o->drop_context <= 1)
+                      ? "--drop-context must be in [0, 1]"
+                    : NULL;
+  if (bad != NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s", bad);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int
+vks_ddpm_train_main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  Run r = { 0 };
+  if (!parse (&r.o, &argc, &argv, &error)) {
+    g_printerr ("vkstyle-train: %s\n", error->message);
+    run_clear (&r);
+    return 2;
+  }
+  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
+  gegl_init (NULL, NULL);
+  struct sigaction sa = { .sa_handler = on_signal };
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  vks_unet_config_default (&r.cfg);
+  r.cfg.n_feat = r.o.n_feat;
+  r.cfg.height = r.o.height;
+  r.cfg.timesteps = r.o.timesteps;
+  static const char *const loss_names[] = { "MSE" };
+  gboolean ok = g_mkdir_with_parents (r.o.out, 0777) == 0 && open_data (&r, &error) &&
+                (r.ctx = vks_context_new (NULL, &error)) != NULL &&
+                (r.tr = vks_diffusion_trainer_new (r.ctx, &r.cfg, r.o.batch, &error)) != NULL &&
+                init_weights (&r, &error) &&
+                (r.report = vks_report_new (r.o.out, loss_names, 1, &error)) != NULL &&
+                train (&r, &error);
+  if (!ok && error == NULL)
+    g_set_error (&error, VKS_ERROR, VKS_ERROR_IO, "cannot create %s", r.o.out);
+  run_clear (&r);
+  gegl_exit ();
+  if (!ok) {
+    g_printerr ("vkstyle-train: %s\n", error->message);
+    return 1;
+  }
+  return interrupted ? 130 : 0;
+}
