@@ -32,19 +32,8 @@ typedef struct {
   GArray *updates;
 } Builder;
 
-static VksNode
-param (Builder *b, VksShape shape, int rank, const char *format, ...) G_GNUC_PRINTF (4, 5);
-
-static VksNode
-param (Builder *b, VksShape shape, int rank, const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  g_autofree char *key = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_autofree char *name = g_strconcat (b->prefix ? b->prefix : "", key, NULL);
-  return vks_param_rank (b->g, name, shape, rank);
-}
+/* The parameter named b->prefix + printf (format, ...): a state_dict key. */
+#define param(b, shape, rank, ...) vks_param_printf ((b)->g, (b)->prefix, shape, rank, __VA_ARGS__)
 
 static VksNode
 vec_param (Builder *b, int n, const char *module, const char *what)

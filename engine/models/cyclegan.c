@@ -16,15 +16,14 @@ param (Builder *b, VksShape shape, const char *format, ...) G_GNUC_PRINTF (3, 4)
 static VksNode
 param (Builder *b, VksShape shape, const char *format, ...)
 {
-  va_list args;
-  va_start (args, format);
-  g_autofree char *key = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_autofree char *name = g_strconcat (b->prefix ? b->prefix : "", key, NULL);
   /* every 4-D parameter here is a convolution weight, also one with a single output channel
    * ([1][cin][k][k], which vks_param would take for 3-D); the others are per-channel vectors */
   gboolean vector = shape.n == 1 && shape.c == 1 && shape.h == 1;
-  return vks_param_rank (b->g, name, shape, vector ? 1 : 4);
+  va_list args;
+  va_start (args, format);
+  VksNode node = vks_param_vprintf (b->g, b->prefix, shape, vector ? 1 : 4, format, args);
+  va_end (args);
+  return node;
 }
 
 /* model.<index> (or <prefix><index>) conv, then the norm at index + 1 with its activation and

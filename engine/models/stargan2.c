@@ -22,6 +22,9 @@ typedef struct {
   gpointer hook_data;
 } Builder;
 
+/* The parameter named b->prefix + printf (format, ...): a state_dict key. */
+#define param(b, shape, rank, ...) vks_param_printf ((b)->g, (b)->prefix, shape, rank, __VA_ARGS__)
+
 /* InstanceNorm2d(affine=False), through the hook when there is one (the tiler's statistics). */
 static VksNode
 normalize (Builder *b, VksNode x)
@@ -29,20 +32,6 @@ normalize (Builder *b, VksNode x)
   if (b->hook != NULL)
     return b->hook (b->g, x, VKS_ACT_NONE, VKS_NONE, b->hook_data);
   return vks_instance_norm (b->g, x, VKS_ACT_NONE, VKS_NONE);
-}
-
-static VksNode
-param (Builder *b, int rank, VksShape shape, const char *format, ...) G_GNUC_PRINTF (4, 5);
-
-static VksNode
-param (Builder *b, int rank, VksShape shape, const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  g_autofree char *key = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_autofree char *name = g_strconcat (b->prefix ? b->prefix : "", key, NULL);
-  return vks_param_rank (b->g, name, shape, rank);
 }
 
 /* nn.Conv2d(cin, cout, k, 1, pad) named `name`, with bias unless `bias` is FALSE. */
@@ -54,8 +43,8 @@ conv (Builder *b, VksNode x, const char *name, int cout, int k, int pad, gboolea
     return VKS_NONE;
   int cin = vks_graph_shape (b->g, x).c;
   VksConvAttrs a = { .stride = 1, .pad = pad, .act = act, .slope = SLOPE };
-  VksNode w = param (b, 4, vks_shape (cout, cin, k, k), "%s.weight", name);
-  VksNode bn = bias ? param (b, 1, vks_shape (1, 1, 1, cout), "%s.bias", name) : VKS_NONE;
+  VksNode w = param (b, vks_shape (cout, cin, k, k), 4, "%s.weight", name);
+  VksNode bn = bias ? param (b, vks_shape (1, 1, 1, cout), 1, "%s.bias", name) : VKS_NONE;
   return vks_conv2d (b->g, x, w, bn, &a);
 }
 
@@ -66,8 +55,8 @@ linear (Builder *b, VksNode x, const char *name, int out, gboolean relu)
   if (!vks_graph_ok (b->g, &x, 1))
     return VKS_NONE;
   int in = vks_graph_shape (b->g, x).w;
-  VksNode w = param (b, 2, vks_shape (1, 1, out, in), "%s.weight", name);
-  VksNode bias = param (b, 1, vks_shape (1, 1, 1, out), "%s.bias", name);
+  VksNode w = param (b, vks_shape (1, 1, out, in), 2, "%s.weight", name);
+  VksNode bias = param (b, vks_shape (1, 1, 1, out), 1, "%s.bias", name);
   VksNode y = vks_linear (b->g, x, w, bias);
   return relu ? vks_relu (b->g, y) : y;
 }
@@ -80,8 +69,8 @@ instance_norm_affine (Builder *b, VksNode x, const char *name)
     return VKS_NONE;
   int c = vks_graph_shape (b->g, x).c;
   VksShape per_channel = vks_shape (1, c, 1, 1);
-  VksNode w = param (b, 1, vks_shape (1, 1, 1, c), "%s.weight", name);
-  VksNode bias = param (b, 1, vks_shape (1, 1, 1, c), "%s.bias", name);
+  VksNode w = param (b, vks_shape (1, 1, 1, c), 1, "%s.weight", name);
+  VksNode bias = param (b, vks_shape (1, 1, 1, c), 1, "%s.bias", name);
   VksNode y = normalize (b, x);
   return vks_add (b->g, vks_mul (b->g, y, vks_reshape (b->g, w, per_channel)),
                   vks_reshape (b->g, bias, per_channel));
@@ -138,8 +127,8 @@ adain (Builder *b, VksNode x, VksNode s, const char *name)
     return VKS_NONE;
   int c = vks_graph_shape (b->g, x).c;
   int style_dim = vks_graph_shape (b->g, s).w;
-  VksNode w = param (b, 2, vks_shape (1, 1, 2 * c, style_dim), "%s.fc.weight", name);
-  VksNode bias = param (b, 1, vks_shape (1, 1, 1, 2 * c), "%s.fc.bias", name);
+  VksNode w = param (b, vks_shape (1, 1, 2 * c, style_dim), 2, "%s.fc.weight", name);
+  VksNode bias = param (b, vks_shape (1, 1, 1, 2 * c), 1, "%s.fc.bias", name);
   if (b->hook == NULL)
     return vks_adain_style (b->g, x, s, w, bias, EPS);
   /* vks_adain_style's composition around the hook's norm */

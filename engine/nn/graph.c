@@ -193,6 +193,27 @@ vks_param_rank (VksGraph *g, const char *name, VksShape shape, int rank)
 }
 
 VksNode
+vks_param_vprintf (VksGraph *g, const char *prefix, VksShape shape, int rank, const char *format,
+                   va_list args)
+{
+  g_autofree char *key = g_strdup_vprintf (format, args);
+  g_autofree char *name = g_strconcat (prefix ? prefix : "", key, NULL);
+  return vks_param_rank (g, name, shape, rank);
+}
+
+VksNode
+vks_param_printf (VksGraph *g, const char *prefix, VksShape shape, int rank, const char *format,
+                  ...)
+{
+  va_list args;
+  va_start (args, format);
+  VksNode node = vks_param_vprintf (g, prefix, shape, rank, format, args);
+  va_end (args);
+  return node;
+}
+
+
+VksNode
 vks_param (VksGraph *g, const char *name, VksShape shape)
 {
   int rank = shape.n != 1 ? 4 : shape.c != 1 ? 3 : shape.h != 1 ? 2 : 1;

@@ -71,6 +71,12 @@ VksNode vks_param (VksGraph *g, const char *name, VksShape shape);
  * `shape`); vks_param takes it from the leading 1s, which is ambiguous only for a tensor whose
  * first real dimension is 1 (Linear(in, 1).weight is [1][in]: rank 2). */
 VksNode vks_param_rank (VksGraph *g, const char *name, VksShape shape, int rank);
+/* vks_param_rank named prefix (may be NULL) + printf (format, ...): how the model builders spell
+ * a state_dict key ("model.%d.weight" under "netG."). */
+VksNode vks_param_printf (VksGraph *g, const char *prefix, VksShape shape, int rank,
+                          const char *format, ...) G_GNUC_PRINTF (5, 6);
+VksNode vks_param_vprintf (VksGraph *g, const char *prefix, VksShape shape, int rank,
+                           const char *format, va_list args) G_GNUC_PRINTF (5, 0);
 int vks_graph_param_rank (const VksGraph *g, VksNode param);
 
 typedef struct {
