@@ -17,25 +17,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vkstyle-metrics-test.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM
 /usr/bin/python3 "$2" "$work" >&2 || { echo "Bail out! fixture script failed"; exit 1; }
 net=$work/inception.safetensors
-count=0
-failed=0
-check () {   # check NAME COMMAND...: ok when COMMAND succeeds
-  name=$1; shift
-  count=$((count + 1))
-  if "$@" >"$work/log" 2>&1; then
-    echo "ok $count - $name"; sed 's/^/# /' "$work/log"
-  else
-    failed=$((failed + 1)); echo "not ok $count - $name"; sed 's/^/#   /' "$work/log"
-  fi
-}
-# expect STATUS PATTERN COMMAND...: the command exits with STATUS and stderr matches PATTERN
-expect () {
-  want=$1; pattern=$2; shift 2
-  "$@" >/dev/null 2>"$work/err"
-  got=$?
-  [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$work/err" && return 0
-  echo "exit $got, stderr:"; cat "$work/err"; return 1
-}
+. "$(dirname "$0")/tap.sh"
 # close KEY RTOL LINE: KEY=value in LINE (the CLI's stdout) within RTOL of expected.txt's,
 # relative to the largest expected value of that line (KID's mean is tiny next to its spread)
 close () {

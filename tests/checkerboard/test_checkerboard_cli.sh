@@ -23,24 +23,7 @@ for y in range(h):
 out.save(sys.argv[2] + "/checkered.png")
 src.crop((0, 0, w - 2, h)).save(sys.argv[2] + "/narrow.png")
 PY
-count=0
-failed=0
-check () {   # check NAME COMMAND...: ok when COMMAND succeeds
-  name=$1; shift
-  count=$((count + 1))
-  if "$@" >"$work/log" 2>&1; then
-    echo "ok $count - $name"; sed 's/^/# /' "$work/log"
-  else
-    failed=$((failed + 1)); echo "not ok $count - $name"; sed 's/^/#   /' "$work/log"
-  fi
-}
-expect () {  # expect STATUS PATTERN COMMAND...: exit STATUS, stderr matches PATTERN
-  want=$1; pattern=$2; shift 2
-  "$@" >/dev/null 2>"$work/err"
-  got=$?
-  [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$work/err" && return 0
-  echo "exit $got, stderr:"; cat "$work/err"; return 1
-}
+. "$(dirname "$0")/../tap.sh"
 # figures LINE LOW2 HIGH2 LOW4 HIGH4: both figures of the line within their ranges
 figures () {
   echo "stdout: $1"

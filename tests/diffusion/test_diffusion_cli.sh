@@ -17,25 +17,7 @@ helper=$3
 model=$fixtures/diffusion_unet16.safetensors
 work=$(mktemp -d "${TMPDIR:-/tmp}/vkstyle-diffusion-cli.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM
-count=0
-failed=0
-check () {   # check NAME COMMAND...: ok when COMMAND succeeds
-  name=$1; shift
-  count=$((count + 1))
-  if "$@" >"$work/log" 2>&1; then
-    echo "ok $count - $name"
-  else
-    failed=$((failed + 1)); echo "not ok $count - $name"; sed 's/^/#   /' "$work/log"
-  fi
-}
-# expect STATUS PATTERN COMMAND...: the command exits with STATUS and stderr matches PATTERN
-expect () {
-  want=$1; pattern=$2; shift 2
-  "$@" >/dev/null 2>"$work/err"
-  got=$?
-  [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$work/err" && return 0
-  echo "exit $got, stderr:"; cat "$work/err"; return 1
-}
+. "$(dirname "$0")/../tap.sh"
 # within_1_255 A B: every channel of A within 1/255 of B's (image_helper reports 1/65535 units)
 within_1_255 () {
   line=$("$helper" compare "$1" "$2") || return 1

@@ -15,24 +15,7 @@ helper=$4
 sample=$5
 work=$(mktemp -d "${TMPDIR:-/tmp}/vkstyle-upsample-test.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM
-count=0
-failed=0
-check () {   # check NAME COMMAND...: ok when COMMAND succeeds
-  name=$1; shift
-  count=$((count + 1))
-  if "$@" >"$work/log" 2>&1; then
-    echo "ok $count - $name"; sed 's/^/# /' "$work/log"
-  else
-    failed=$((failed + 1)); echo "not ok $count - $name"; sed 's/^/#   /' "$work/log"
-  fi
-}
-expect () {  # expect STATUS PATTERN COMMAND...: exit STATUS, stderr matches PATTERN
-  want=$1; pattern=$2; shift 2
-  "$@" >/dev/null 2>"$work/err"
-  got=$?
-  [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$work/err" && return 0
-  echo "exit $got, stderr:"; cat "$work/err"; return 1
-}
+. "$(dirname "$0")/../tap.sh"
 small="--data-a $fx/a --data-b $fx/b --load-size 32 --crop-size 32 --ngf 4 --ndf 4 --n-blocks 1 --max-steps 1 --sample-every 100"
 run_and_apply () {
   "$train" $small --out "$work/run" --upsample resize-conv || return 1
