@@ -67,7 +67,7 @@ VksContext *vks_tileable_context (const VksTileable *net);
  * analysis.c), rounded up to the grid. $VKSTYLE_TILE_MARGIN overrides it (measurements). */
 int vks_tileable_margin (const VksTileable *net);
 /* The memory budget (vks_memory_budget) for this network's plans: with weights_outside_budget,
- * plus the bytes of a plan of the smallest side. */
+ * plus the bytes of a plan of the smallest side. In engine/stylize.c, with the budget. */
 VkDeviceSize vks_tileable_budget (VksTileable *net);
 /* Floats of one set of norm statistics: mean[C] then var[C] for each instance-norm layer in
  * network order; 0 when the model has none. */
@@ -121,7 +121,7 @@ void vks_tileable_drop_whole (VksTileable *net);
  * image mirror-extended to multiples of the grid (at least min_side), scaled to [-1, 1], the
  * output (y + 1) / 2 clamped and cropped back. In one plan when it fits the memory budget
  * (vks_tileable_budget; the plan is kept for the next image of that size), else in tiles with the
- * whole image's norm statistics (vks_tileable_apply_tiled); $VKSTYLE_TILE=N forces N-pixel
+ * whole image's norm statistics (engine/stylize_tiled.c); $VKSTYLE_TILE=N forces N-pixel
  * tiles. Progress and cancel as vks_style_apply (stylize.h) describes. In engine/stylize.c,
  * with the memory budget it depends on. */
 gboolean vks_tileable_apply (VksTileable *net, const float *condition, const float *rgb_in,
