@@ -24,10 +24,7 @@
 #include "trainer/rng.h"
 #include "trainer/vq_run.h"
 
-#include <gegl.h>
 #include <math.h>
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
 
 #define STATE_ARCH "vkstyle_vqgan_train_state"
@@ -35,15 +32,6 @@
 #define LR_PER_IMAGE 4.5e-6
 /* the report's columns after taming's losses */
 enum { COL_PERPLEXITY = VKS_VQ_N_LOSSES, COL_DEAD, N_COLUMNS };
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  interrupted = 1;
-}
 
 typedef struct {
   char *data, *out, *ch_mult, *attn;
@@ -63,6 +51,8 @@ typedef struct {
   float *last_used;          /* per code: the step (from 1) it was last chosen in, 0: never */
   float *samples;            /* N_SAMPLES fixed images */
   int n_samples;
+  float *x, *indices;        /* a step's batch and its codes */
+  long n_codes;
 } Run;
 
 static void
@@ -74,6 +64,8 @@ run_clear (Run *r)
   vks_context_free (r->ctx);
   g_free (r->last_used);
   g_free (r->samples);
+  g_free (r->x);
+  g_free (r->indices);
   g_free (r->o.data);
   g_free (r->o.out);
   g_free (r->o.ch_mult);
@@ -99,8 +91,9 @@ run_signature (const Run *r)
 }
 
 static gboolean
-save (Run *r, int step, GError **error)
+save (gpointer data, int step, GError **error)
 {
+  Run *r = data;
   g_autoptr (VksCheckpoint) model = vks_checkpoint_new ();
   g_autoptr (VksCheckpoint) st = vks_checkpoint_new ();
   if (!vks_vqgan_trainer_save_model (r->tr, model, error))
@@ -141,8 +134,9 @@ resume (Run *r, int *step, GError **error)
 
 /* The fixed images over their reconstructions by the current weights. */
 static gboolean
-write_samples (Run *r, guint64 step, GError **error)
+write_samples (gpointer data, guint64 step, GError **error)
 {
+  Run *r = data;
   g_autoptr (VksCheckpoint) model = vks_checkpoint_new ();
   if (!vks_vqgan_trainer_save_model (r->tr, model, error))
     return FALSE;
@@ -186,56 +180,45 @@ code_usage (Run *r, int step, const float *indices, long n, double *perplexity, 
 }
 
 static gboolean
+one_step (gpointer data, int step, VksRng *rng, double *row, GError **error)
+{
+  Run *r = data;
+  const Options *o = &r->o;
+  int img = image_floats (r);
+  for (int i = 0; i < o->batch; i++)
+    if (!vks_dataset_sample (r->data, vks_rng_below (rng, vks_dataset_size (r->data)), o->size,
+                             FALSE, rng, r->x + (size_t) i * img, error))
+      return FALSE;
+  /* adopt_weight at Lightning's global_step: the batches done before this one */
+  float disc_factor = step < o->disc_start ? 0.0f : (float) o->disc_factor;
+  float losses[VKS_VQ_N_LOSSES];
+  if (!vks_vqgan_trainer_step (r->tr, r->x, disc_factor, o->lr, losses, r->indices, NULL, error))
+    return FALSE;
+  for (int i = 0; i < VKS_VQ_N_LOSSES; i++)
+    row[i] = losses[i];
+  code_usage (r, step + 1, r->indices, r->n_codes, &row[COL_PERPLEXITY], &row[COL_DEAD]);
+  return TRUE;
+}
+
+static gboolean
 train (Run *r, GError **error)
 {
   const Options *o = &r->o;
-  int n = o->batch, img = image_floats (r), f = vks_vqgan_factor (&r->cfg.net);
-  long n_codes = (long) n * (o->size / f) * (o->size / f);
-  guint total = vks_dataset_size (r->data);
-  g_autofree float *x = g_new (float, (size_t) n * img);
-  g_autofree float *indices = g_new (float, n_codes);
-  int step;
-  if (!resume (r, &step, error))
+  int f = vks_vqgan_factor (&r->cfg.net);
+  r->n_codes = (long) o->batch * (o->size / f) * (o->size / f);
+  r->x = g_new (float, (size_t) o->batch * image_floats (r));
+  r->indices = g_new (float, r->n_codes);
+  int first;
+  if (!resume (r, &first, error))
     return FALSE;
-  int first = step, last = o->stop_after > 0 ? MIN (o->steps, o->stop_after) : o->steps;
   g_print ("perceptual weight 0: no LPIPS in the engine, the reconstruction loss is L1 only\n");
-  gint64 t0 = g_get_monotonic_time ();
-  for (; step < last && !interrupted; step++) {
-    VksRng rng;
-    vks_rng_init_stream (&rng, (guint64) o->seed, (guint64) step);
-    for (int i = 0; i < n; i++)
-      if (!vks_dataset_sample (r->data, vks_rng_below (&rng, total), o->size, FALSE, &rng,
-                               x + (size_t) i * img, error))
-        return FALSE;
-    /* adopt_weight at Lightning's global_step: the batches done before this one */
-    float disc_factor = step < o->disc_start ? 0.0f : (float) o->disc_factor;
-    float losses[VKS_VQ_N_LOSSES];
-    if (!vks_vqgan_trainer_step (r->tr, x, disc_factor, o->lr, losses, indices, NULL, error))
-      return FALSE;
-    double row[N_COLUMNS];
-    for (int i = 0; i < VKS_VQ_N_LOSSES; i++)
-      row[i] = losses[i];
-    code_usage (r, step + 1, indices, n_codes, &row[COL_PERPLEXITY], &row[COL_DEAD]);
-    double its = (step + 1 - first) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
-    if (!vks_report_log (r->report, step + 1, 0, row, o->lr, its, error))
-      return FALSE;
-    if ((step + 1) % o->print_every == 0 || step + 1 == last) {
-      static const char *const shown[] = { "aeloss", "rec", "q", "disc", "perplexity", "dead" };
-      double v[] = { row[VKS_VQ_LOSS_AE], row[VKS_VQ_LOSS_NLL], row[VKS_VQ_LOSS_QUANT],
-                     row[VKS_VQ_LOSS_DISC], row[COL_PERPLEXITY], row[COL_DEAD] };
-      vks_vq_run_progress (step + 1, o->steps, its, shown, v, G_N_ELEMENTS (v));
-    }
-    if (o->sample_every > 0 && (step + 1) % o->sample_every == 0 &&
-        (!write_samples (r, step + 1, error) || !vks_report_write_plot (r->report, error) ||
-         !vks_report_write_index (r->report, error)))
-      return FALSE;
-  }
-  if (!save (r, step, error) || !vks_report_write_plot (r->report, error) ||
-      !write_samples (r, step, error) || !vks_report_write_index (r->report, error))
-    return FALSE;
-  g_print ("%s %d steps; the model is in %s/latest.safetensors\n",
-           interrupted ? "interrupted after" : "trained", step, o->out);
-  return TRUE;
+  static const char *const shown[] = { "aeloss", "rec", "q", "disc", "perplexity", "dead" };
+  static const int columns[] = { VKS_VQ_LOSS_AE, VKS_VQ_LOSS_NLL, VKS_VQ_LOSS_QUANT,
+                                 VKS_VQ_LOSS_DISC, COL_PERPLEXITY, COL_DEAD };
+  VksVqLoop loop = { r, one_step, write_samples, save, r->report, o->out, "model", o->steps,
+                     o->stop_after, o->sample_every, o->print_every, o->seed, o->lr, shown,
+                     columns, G_N_ELEMENTS (shown), N_COLUMNS };
+  return vks_vq_run_loop (&loop, first, error);
 }
 
 /* "1,2,4" into values (1 to VKS_VQGAN_MAX_LEVELS numbers from lo to hi); "" when allow_empty. */
@@ -390,11 +373,7 @@ vks_vqgan_train_main (int argc, char **argv)
     run_clear (&r);
     return 2;
   }
-  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
-  gegl_init (NULL, NULL);
-  struct sigaction sa = { .sa_handler = on_signal };
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  vks_vq_run_begin ();
   const char *names[N_COLUMNS];
   for (int i = 0; i < VKS_VQ_N_LOSSES; i++)
     names[i] = vks_vqgan_loss_names[i];
@@ -412,10 +391,5 @@ vks_vqgan_train_main (int argc, char **argv)
   if (!ok && error == NULL)
     g_set_error (&error, VKS_ERROR, VKS_ERROR_IO, "cannot create %s", r.o.out);
   run_clear (&r);
-  gegl_exit ();
-  if (!ok) {
-    g_printerr ("vkstyle-train: %s\n", error->message);
-    return 1;
-  }
-  return interrupted ? 130 : 0;
+  return vks_vq_run_end (ok, error);
 }

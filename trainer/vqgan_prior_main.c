@@ -23,23 +23,11 @@
 #include "trainer/rng.h"
 #include "trainer/vq_run.h"
 
-#include <gegl.h>
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
 
 #define STATE_ARCH "vkstyle_vqgan_transformer_train_state"
 #define N_SAMPLES 4
 #define LR_PER_IMAGE 4.5e-6
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  interrupted = 1;
-}
 
 typedef struct {
   char *data, *out, *vq;
@@ -60,6 +48,7 @@ typedef struct {
   float *codes;              /* [n_images][length] */
   guint n_images;
   int zside;                 /* codes per image side */
+  float *batch;              /* a step's sequences */
   char *codes_digest;
 } Run;
 
@@ -71,6 +60,7 @@ run_clear (Run *r)
   vks_checkpoint_free (r->vq);
   vks_context_free (r->ctx);
   g_free (r->codes);
+  g_free (r->batch);
   g_free (r->codes_digest);
   g_free (r->o.data);
   g_free (r->o.out);
@@ -114,8 +104,9 @@ run_signature (const Run *r)
 }
 
 static gboolean
-save (Run *r, int step, GError **error)
+save (gpointer data, int step, GError **error)
 {
+  Run *r = data;
   g_autoptr (VksCheckpoint) model = vks_checkpoint_new ();
   g_autoptr (VksCheckpoint) st = vks_checkpoint_new ();
   if (!vks_mingpt_trainer_save_model (r->tr, r->o.sos, model, error))
@@ -146,8 +137,9 @@ resume (Run *r, int *step, GError **error)
 /* Images decoded from codes the prior samples (taming's log_images: temperature 1, top-k 100),
  * a fixed seed per cell. */
 static gboolean
-write_samples (Run *r, guint64 step, GError **error)
+write_samples (gpointer data, guint64 step, GError **error)
 {
+  Run *r = data;
   g_autoptr (VksCheckpoint) prior = vks_checkpoint_new ();
   if (!vks_mingpt_trainer_save_model (r->tr, r->o.sos, prior, error))
     return FALSE;
@@ -167,43 +159,35 @@ write_samples (Run *r, guint64 step, GError **error)
 }
 
 static gboolean
+one_step (gpointer data, int step, VksRng *rng, double *row, GError **error)
+{
+  Run *r = data;
+  int len = r->cfg.length;
+  (void) step;
+  for (int i = 0; i < r->o.batch; i++)
+    memcpy (r->batch + (size_t) i * len,
+            r->codes + (size_t) vks_rng_below (rng, r->n_images) * len, sizeof (float) * len);
+  float loss;
+  if (!vks_mingpt_trainer_step (r->tr, r->batch, r->o.sos, r->o.lr, &loss, error))
+    return FALSE;
+  row[0] = loss;
+  return TRUE;
+}
+
+static gboolean
 train (Run *r, GError **error)
 {
   const Options *o = &r->o;
-  int n = o->batch, len = r->cfg.length;
-  g_autofree float *batch = g_new (float, (size_t) n * len);
-  int step;
-  if (!resume (r, &step, error))
+  r->batch = g_new (float, (size_t) o->batch * r->cfg.length);
+  int first;
+  if (!resume (r, &first, error))
     return FALSE;
-  int first = step, last = o->stop_after > 0 ? MIN (o->steps, o->stop_after) : o->steps;
-  gint64 t0 = g_get_monotonic_time ();
-  for (; step < last && !interrupted; step++) {
-    VksRng rng;
-    vks_rng_init_stream (&rng, (guint64) o->seed, (guint64) step);
-    for (int i = 0; i < n; i++)
-      memcpy (batch + (size_t) i * len,
-              r->codes + (size_t) vks_rng_below (&rng, r->n_images) * len, sizeof (float) * len);
-    float loss;
-    if (!vks_mingpt_trainer_step (r->tr, batch, o->sos, o->lr, &loss, error))
-      return FALSE;
-    double l = loss, its = (step + 1 - first) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
-    if (!vks_report_log (r->report, step + 1, 0, &l, o->lr, its, error))
-      return FALSE;
-    if ((step + 1) % o->print_every == 0 || step + 1 == last) {
-      static const char *const shown[] = { "loss" };
-      vks_vq_run_progress (step + 1, o->steps, its, shown, &l, 1);
-    }
-    if (o->sample_every > 0 && (step + 1) % o->sample_every == 0 &&
-        (!write_samples (r, step + 1, error) || !vks_report_write_plot (r->report, error) ||
-         !vks_report_write_index (r->report, error)))
-      return FALSE;
-  }
-  if (!save (r, step, error) || !vks_report_write_plot (r->report, error) ||
-      !write_samples (r, step, error) || !vks_report_write_index (r->report, error))
-    return FALSE;
-  g_print ("%s %d steps; the prior is in %s/latest.safetensors\n",
-           interrupted ? "interrupted after" : "trained", step, o->out);
-  return TRUE;
+  static const char *const shown[] = { "loss" };
+  static const int columns[] = { 0 };
+  VksVqLoop loop = { r, one_step, write_samples, save, r->report, o->out, "prior", o->steps,
+                     o->stop_after, o->sample_every, o->print_every, o->seed, o->lr, shown,
+                     columns, 1, 1 };
+  return vks_vq_run_loop (&loop, first, error);
 }
 
 static gboolean
@@ -315,11 +299,7 @@ vks_vqgan_prior_train_main (int argc, char **argv)
     run_clear (&r);
     return 2;
   }
-  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
-  gegl_init (NULL, NULL);
-  struct sigaction sa = { .sa_handler = on_signal };
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  vks_vq_run_begin ();
   static const char *const loss_names[] = { "cross_entropy" };
   gboolean ok = load_vq (&r, &error) && g_mkdir_with_parents (r.o.out, 0777) == 0 &&
                 (r.ctx = vks_context_new (NULL, &error)) != NULL && encode_data (&r, &error) &&
@@ -330,10 +310,5 @@ vks_vqgan_prior_train_main (int argc, char **argv)
   if (!ok && error == NULL)
     g_set_error (&error, VKS_ERROR, VKS_ERROR_IO, "cannot create %s", r.o.out);
   run_clear (&r);
-  gegl_exit ();
-  if (!ok) {
-    g_printerr ("vkstyle-train: %s\n", error->message);
-    return 1;
-  }
-  return interrupted ? 130 : 0;
+  return vks_vq_run_end (ok, error);
 }
