@@ -137,16 +137,12 @@ static gboolean
 write_samples (gpointer data, guint64 step, GError **error)
 {
   Run *r = data;
-  g_autoptr (VksCheckpoint) model = vks_checkpoint_new ();
-  if (!vks_vqgan_trainer_save_model (r->tr, model, error))
-    return FALSE;
   int k = r->n_samples, s = r->o.size, img = image_floats (r);
   g_autofree float *rec = g_new (float, (size_t) k * img);
   VksSampleCell cells[2 * N_SAMPLES];
+  if (!vks_vqgan_trainer_reconstruct (r->tr, r->samples, rec, error))
+    return FALSE;
   for (int i = 0; i < k; i++) {
-    if (!vks_vqgan_run_reconstruct (r->ctx, model, &r->cfg.net, r->samples + (size_t) i * img,
-                                    s, s, rec + (size_t) i * img, error))
-      return FALSE;
     cells[i] = (VksSampleCell) { i == 0 ? "inputs" : "", r->samples + (size_t) i * img, s, s };
     cells[k + i] = (VksSampleCell) { i == 0 ? "reconstructions" : "", rec + (size_t) i * img, s,
                                      s };
@@ -189,7 +185,8 @@ one_step (gpointer data, int step, VksRng *rng, double *row, GError **error)
     if (!vks_dataset_sample (r->data, vks_rng_below (rng, vks_dataset_size (r->data)), o->size,
                              FALSE, rng, r->x + (size_t) i * img, error))
       return FALSE;
-  /* adopt_weight at Lightning's global_step: the batches done before this one */
+  /* adopt_weight at Lightning's global_step, the batches done before this one (taming ran
+   * pytorch-lightning 1.0, which counts one step per batch whatever the optimisers) */
   float disc_factor = step < o->disc_start ? 0.0f : (float) o->disc_factor;
   float losses[VKS_VQ_N_LOSSES];
   if (!vks_vqgan_trainer_step (r->tr, r->x, disc_factor, o->lr, losses, r->indices, NULL, error))
@@ -344,7 +341,7 @@ parse (Options *o, VksVqganTrainConfig *cfg, int *argc, char ***argv, GError **e
 static gboolean
 pick_samples (Run *r, GError **error)
 {
-  r->n_samples = (int) MIN ((guint) N_SAMPLES, vks_dataset_size (r->data));
+  r->n_samples = r->cfg.sample_count = (int) MIN ((guint) N_SAMPLES, vks_dataset_size (r->data));
   r->samples = g_new (float, (size_t) r->n_samples * image_floats (r));
   VksRng rng;
   vks_rng_init_stream (&rng, (guint64) r->o.seed, 0x5a3d1e);
@@ -383,9 +380,9 @@ vks_vqgan_train_main (int argc, char **argv)
   gboolean ok = g_mkdir_with_parents (r.o.out, 0777) == 0 &&
                 (r.data = vks_dataset_open (r.o.data, r.o.size, VKS_DATASET_DEFAULT_CACHE_BYTES,
                                             &error)) != NULL &&
-                (r.ctx = vks_context_new (NULL, &error)) != NULL &&
+                pick_samples (&r, &error) && (r.ctx = vks_context_new (NULL, &error)) != NULL &&
                 (r.tr = vks_vqgan_trainer_new (r.ctx, &r.cfg, &error)) != NULL &&
-                init_weights (&r, &error) && pick_samples (&r, &error) &&
+                init_weights (&r, &error) &&
                 (r.report = vks_report_new (r.o.out, names, N_COLUMNS, &error)) != NULL &&
                 train (&r, &error);
   if (!ok && error == NULL)

@@ -49,6 +49,9 @@ struct VksVqganTrainer {
   VksVqganTrainConfig cfg;
   Step ae, disc;
   VksParamStore *store;
+  VksGraph *sample;          /* reconstruction of sample_count images */
+  VksNode sample_x, sample_out;
+  VksPlan *sample_plan;
 };
 
 static gboolean
@@ -203,6 +206,8 @@ vks_vqgan_trainer_free (VksVqganTrainer *tr)
     return;
   step_clear (&tr->ae);
   step_clear (&tr->disc);
+  vks_plan_free (tr->sample_plan);
+  vks_graph_free (tr->sample);
   vks_param_store_free (tr->store);
   g_free (tr);
 }
@@ -271,6 +276,17 @@ vks_vqgan_trainer_new (VksContext *ctx, const VksVqganTrainConfig *cfg, GError *
   if ((tr->store = vks_param_store_new (ctx, graphs, 2, error)) == NULL ||
       !step_plan (tr, &tr->ae, error) || !step_plan (tr, &tr->disc, error))
     return NULL;
+  if (cfg->sample_count > 0) {
+    VksGraph *g = tr->sample = vks_graph_new ();
+    tr->sample_x = vks_input (g, "x", vks_shape (cfg->sample_count, cfg->net.in_channels,
+                                                  cfg->size, cfg->size));
+    tr->sample_out = vks_vqgan_decode (g, &cfg->net,
+                                       vks_vqgan_encode (g, &cfg->net, tr->sample_x).quantized);
+    VksPlanOptions po = { .params = tr->store, .readback = &tr->sample_out, .n_readback = 1 };
+    if (!vks_graph_check (g, error) ||
+        (tr->sample_plan = vks_plan_new (ctx, g, &tr->sample_out, 1, &po, error)) == NULL)
+      return NULL;
+  }
   return g_steal_pointer (&tr);
 }
 
@@ -397,6 +413,18 @@ vks_vqgan_trainer_init (VksVqganTrainer *tr, double (*uniform) (gpointer),
       return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+vks_vqgan_trainer_reconstruct (VksVqganTrainer *tr, const float *x, float *xrec, GError **error)
+{
+  if (tr->sample_plan == NULL) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "the trainer was made without samples");
+    return FALSE;
+  }
+  return vks_plan_set (tr->sample_plan, tr->sample_x, x, error) &&
+         vks_plan_run (tr->sample_plan, error) &&
+         vks_plan_get (tr->sample_plan, tr->sample_out, xrec, error);
 }
 
 /* ---- one iteration ---- */

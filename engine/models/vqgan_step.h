@@ -29,6 +29,7 @@ typedef struct {
   int disc_ndf, disc_layers;        /* taming's disc_ndf 64, disc_num_layers 3 */
   float codebook_weight, disc_weight;   /* lossconfig's codebook_weight (1), disc_weight */
   int batch, size;                  /* images [batch][in_channels][size][size] */
+  int sample_count;                 /* images vks_vqgan_trainer_reconstruct takes (0: none) */
 } VksVqganTrainConfig;
 
 /* What an iteration reports (taming's log keys, without the split). */
@@ -74,6 +75,11 @@ gboolean vks_vqgan_trainer_save_model (VksVqganTrainer *tr, VksCheckpoint *ckpt,
 gboolean vks_vqgan_trainer_save_state (VksVqganTrainer *tr, VksCheckpoint *ckpt, GError **error);
 gboolean vks_vqgan_trainer_load_state (VksVqganTrainer *tr, const VksCheckpoint *ckpt,
                                        GError **error);
+
+/* VQModel.forward's reconstruction of sample_count images [c][size][size] with the current
+ * weights (one plan, made with the trainer, reading the same store). */
+gboolean vks_vqgan_trainer_reconstruct (VksVqganTrainer *tr, const float *x, float *xrec,
+                                        GError **error);
 
 /* One iteration on x [batch][c][size][size] in [-1, 1] with learning rate lr for both
  * optimisers; indices (may be NULL): the autoencoder step's codes [batch][size/f][size/f];
