@@ -380,22 +380,29 @@ init_values (VksVqganTrainer *tr, int i, float *v, double (*uniform) (gpointer),
   VksShape s = vks_param_store_shape (st, i);
   long n = vks_shape_elements (s);
   gboolean weight = g_str_has_suffix (name, ".weight");
+  gboolean bias = g_str_has_suffix (name, ".bias");
+  VksShape w = s;                               /* a bias's weight */
+  if (bias) {
+    g_autofree char *stem = g_strndup (name, strlen (name) - strlen ("bias"));
+    g_autofree char *wn = g_strconcat (stem, "weight", NULL);
+    w = vks_param_store_shape (st, vks_param_store_find (st, wn));
+  }
   double mean = 0.0, std = 0.0, bound = 0.0;
-  if (is_disc (name)) {                         /* weights_init */
+  if (is_disc (name)) {
+    /* weights_init draws the convolutions' weights and the batch norms' (1, 0.02), zeroes
+     * the norms' biases and leaves the convolutions' biases at Conv2d's default */
     if (weight)
       mean = is_vector (s) ? 1.0 : 0.0, std = 0.02;
+    else if (bias && !is_vector (w))
+      bound = fan_in_bound (w);
     else if (g_str_has_suffix (name, ".running_var"))
       mean = 1.0;
   } else if (g_str_has_prefix (name, "quantize.")) {
     bound = 1.0 / tr->cfg.net.n_embed;
   } else if (strstr (name, "norm") != NULL) {   /* GroupNorm's affine (1, 0) */
     mean = weight ? 1.0 : 0.0;
-  } else if (weight) {                          /* Conv2d.reset_parameters */
-    bound = fan_in_bound (s);
-  } else {                                      /* its bias: the weight's fan_in */
-    g_autofree char *stem = g_strndup (name, strlen (name) - strlen ("bias"));
-    g_autofree char *wn = g_strconcat (stem, "weight", NULL);
-    bound = fan_in_bound (vks_param_store_shape (st, vks_param_store_find (st, wn)));
+  } else {                                      /* Conv2d.reset_parameters, bias by its weight */
+    bound = fan_in_bound (w);
   }
   for (long k = 0; k < n; k++)
     v[k] = (float) (bound > 0 ? (uniform (rng) * 2.0 - 1.0) * bound

@@ -58,8 +58,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksVqganTrainer, vks_vqgan_trainer_free)
  * call per value, parameters in name order) and normal (N(0, 1)): every convolution PyTorch's
  * default (kaiming_uniform a = sqrt(5): weight and bias uniform in +-1/sqrt(fan_in)),
  * GroupNorm (1, 0), the codebook uniform in +-1/n_embed (VectorQuantizer2), the discriminator's
- * weights_init (convolutions N(0, 0.02), batch norm weights N(1, 0.02), biases 0), running mean
- * 0, running variance 1. */
+ * weights_init (convolution weights N(0, 0.02), their biases PyTorch's default, batch norm
+ * weights N(1, 0.02), biases 0), running mean 0, running variance 1. */
 gboolean vks_vqgan_trainer_init (VksVqganTrainer *tr, double (*uniform) (gpointer),
                                  double (*normal) (gpointer), gpointer rng, GError **error);
 /* The autoencoder from a VQGAN checkpoint (exactly the config's tensors), and the

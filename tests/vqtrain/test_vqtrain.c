@@ -167,6 +167,36 @@ check_state (const VksCheckpoint *got, const VksCheckpoint *want, int k, double 
   g_assert_cmpfloat (worst_moment, <=, moment_tol);
 }
 
+static double
+uniform (gpointer rng)
+{
+  return g_rand_double (rng);
+}
+
+/* Box-Muller from two of rng's uniforms */
+static double
+normal (gpointer rng)
+{
+  double u = 1.0 - g_rand_double (rng), v = g_rand_double (rng);
+  return sqrt (-2 * log (u)) * cos (2 * G_PI * v);
+}
+
+/* every value of the tensor within [lo, hi] (plus float rounding), and not all equal unless
+ * lo == hi */
+static void
+check_range (const VksCheckpoint *ckpt, const char *name, double lo, double hi)
+{
+  const VksCheckpointTensor *t = tensor (ckpt, name);
+  double min = INFINITY, max = -INFINITY;
+  for (long i = 0; i < t->n_elements; i++)
+    min = fmin (min, t->data[i]), max = fmax (max, t->data[i]);
+  g_test_message ("%s in [%.4g, %.4g]", name, min, max);
+  g_assert_cmpfloat (min, >=, lo - 1e-6);
+  g_assert_cmpfloat (max, <=, hi + 1e-6);
+  if (lo != hi)
+    g_assert_cmpfloat (max, >, min);
+}
+
 static void
 test_vqgan_iterations (void)
 {
@@ -200,6 +230,23 @@ test_vqgan_iterations (void)
     g_assert_true (vks_vqgan_trainer_save_state (tr, got, &error));
     check_state (got, want, k, 5e-5, 1e-3);
   }
+  /* fresh weights as taming's modules get them */
+  GRand *rng = g_rand_new_with_seed (7);
+  g_assert_true (vks_vqgan_trainer_init (tr, uniform, normal, rng, &error));
+  g_rand_free (rng);
+  g_autoptr (VksCheckpoint) fresh = vks_checkpoint_new ();
+  g_assert_true (vks_vqgan_trainer_save_state (tr, fresh, &error));
+  check_range (fresh, "ae.param.quantize.embedding.weight", -1.0 / 16, 1.0 / 16);
+  check_range (fresh, "ae.param.encoder.conv_in.weight", -1 / sqrt (27), 1 / sqrt (27));
+  check_range (fresh, "ae.param.decoder.conv_out.bias", -1 / sqrt (32 * 9), 1 / sqrt (32 * 9));
+  check_range (fresh, "ae.param.encoder.norm_out.weight", 1, 1);
+  check_range (fresh, "ae.param.encoder.norm_out.bias", 0, 0);
+  check_range (fresh, "disc.param.loss.discriminator.main.0.weight", -0.2, 0.2);
+  check_range (fresh, "disc.param.loss.discriminator.main.0.bias", -1 / sqrt (48), 1 / sqrt (48));
+  check_range (fresh, "disc.param.loss.discriminator.main.3.weight", 0.8, 1.2);
+  check_range (fresh, "disc.param.loss.discriminator.main.3.bias", 0, 0);
+  check_range (fresh, "disc.param.loss.discriminator.main.3.running_var", 1, 1);
+  check_range (fresh, "disc.param.loss.discriminator.main.3.running_mean", 0, 0);
   /* the trained autoencoder, as `vkstyle vq` loads it */
   g_autoptr (VksCheckpoint) saved = vks_checkpoint_new ();
   g_assert_true (vks_vqgan_trainer_save_model (tr, saved, &error));
@@ -231,6 +278,16 @@ test_mingpt_steps (void)
     g_assert_true (vks_mingpt_trainer_save_state (tr, got, &error));
     check_state (got, want, k, 5e-5, 1e-3);
   }
+  GRand *rng = g_rand_new_with_seed (8);
+  g_assert_true (vks_mingpt_trainer_init (tr, normal, rng, &error));
+  g_rand_free (rng);
+  g_autoptr (VksCheckpoint) fresh = vks_checkpoint_new ();
+  g_assert_true (vks_mingpt_trainer_save_state (tr, fresh, &error));
+  check_range (fresh, "gpt.param.tok_emb.weight", -0.2, 0.2);     /* N(0, 0.02) */
+  check_range (fresh, "gpt.param.blocks.0.attn.key.weight", -0.2, 0.2);
+  check_range (fresh, "gpt.param.blocks.0.attn.key.bias", 0, 0);
+  check_range (fresh, "gpt.param.blocks.1.ln2.weight", 1, 1);
+  check_range (fresh, "gpt.param.pos_emb", 0, 0);
   g_autoptr (VksCheckpoint) saved = vks_checkpoint_new ();
   g_assert_true (vks_mingpt_trainer_save_model (tr, 0, saved, &error));
   VksMinGptConfig back;
