@@ -158,6 +158,8 @@ code_usage (Run *r, int step, const float *indices, long n, double *perplexity, 
   int e = r->o.n_embed;
   g_autofree long *count = g_new0 (long, e);
   for (long i = 0; i < n; i++) {
+    if (!(indices[i] >= 0 && indices[i] < e))   /* never, short of NaNs in the network */
+      continue;
     int c = (int) indices[i];
     count[c]++;
     r->last_used[c] = (float) step;
