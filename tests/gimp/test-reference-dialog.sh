@@ -9,6 +9,7 @@
 #   - opened again: "Random" (Alt+O), 3 variations (Alt+V), Return: three new layers above.
 # Needs xvfb, xdotool, python3 and ImageMagick's import (skipped with 77 without them).
 source "$(dirname "$0")/common.sh"
+source "$here/dialog-session.sh"
 title="Style from Reference"
 fixtures=$(cd "$here/../fixtures" && pwd)
 ref=$fixtures/stargan2_cli_ref.png
@@ -48,56 +49,12 @@ scheme setup.scm <<SCM
   (gimp-image-clean-all image))
 SCM
 
-port=$((20000 + $$ % 20000))
-client="$here/script-fu-client.py"
 # 2.10 ignores the other arguments in an interactive call: the dialog starts from its last values
 call='(let* ((image (vks-image-named "sample"))) (plug-in-vkstyle-reference RUN-INTERACTIVE image (vks-layer image) "" "" -1 0 100 0 1 1.0 ""))'
-cat >"$work/session.sh" <<SESSION
-#!/bin/bash
-export $profile_var="$work/profile" LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=C
-unset G_DEBUG
-setsid $gimp_gui --no-splash -d -f -b '(load "$work/setup.scm")' \\
-  -b '(begin (load "$flavour_dir/helpers.scm") (vks-start-server $port))' \\
-  >"$work/gui.log" 2>&1 &
-gimp_pid=\$!
-ask () { python3 "$client" $port "(begin (load \"$flavour_dir/helpers.scm\") \$1)" "\${2:-120}"; }
-keys () { xdotool windowfocus --sync \$window key --clearmodifiers "\$@"; }
-# Waits until the screen differs from screen FILE by far more than a check box: a new preview.
-wait_for_canvas () {
-  for try in \$(seq 90); do
-    sleep 2
-    import -window root "$work/screen-now.png"
-    changed=\$(compare -metric AE "\$1" "$work/screen-now.png" null: 2>&1)
-    echo "\$2: \$changed pixels changed"
-    [ "\${changed%%.*}" -gt 20000 ] 2>/dev/null && { mv "$work/screen-now.png" "\$3"; return 0; }
-  done
-  echo "\$2: nothing new showed on the canvas"
-  return 1
-}
-# Opens the dialog (the call returns when it closes), waits for its window, runs PASS.
-dialog () {
-  ask '$call' 600 >"$work/call-\$1.txt" 2>&1 &
-  local caller=\$!
-  window=
-  for try in \$(seq 60); do
-    window=\$(xdotool search --onlyvisible --name "^$title" | head -1)
-    [ -n "\$window" ] && break
-    sleep 1
-  done
-  if [ -z "\$window" ]; then
-    echo "no dialog window; windows:"; xdotool search --name . getwindowname %@ | sort -u
-    import -window root "$work/screen-\$1.png"
-    kill \$caller; return 1
-  fi
-  sleep 3   # the model list and the device list are filled
-  # the pointer off the dialog: a tooltip would cover part of the screenshots
-  xdotool mousemove 0 0
-  pass_\$1 || { kill \$caller; return 1; }
-  wait \$caller
-}
+cat >"$work/steps.sh" <<'STEPS'
 pass_layer () {
   # the picture for the docs: the dialog as it opens
-  import -window \$window "$work/dialog.png"
+  import -window $window "$work/dialog.png"
   keys alt+y
   sleep 1
   keys Return
@@ -107,33 +64,14 @@ pass_variations () {
   sleep 1
   keys Return
 }
-status=1
-for try in \$(seq 150); do
-  ask '(gimp-version)' 1 >/dev/null 2>&1 && { status=0; break; }
-  kill -0 \$gimp_pid 2>/dev/null || break
-  sleep 2
-done
-if [ \$status = 0 ]; then
-  dialog layer || status=1
-  ask '(let* ((image (vks-image-named "sample"))) (vks-save image "$work/after-layer.png") (vks-n-layers image))' >"$work/layer.txt" || status=1
-  dialog variations || status=1
-  ask '(let* ((image (vks-image-named "sample"))) (vks-n-layers image))' >"$work/variations.txt" || status=1
-fi
-ask '(gimp-quit TRUE)' 10 >/dev/null 2>&1
-sleep 2
-kill -- -\$gimp_pid 2>/dev/null
-wait \$gimp_pid 2>/dev/null
-exit \$status
-SESSION
-chmod +x "$work/session.sh"
-timeout 900 xvfb-run -a -s "-screen 0 1280x900x24" "$work/session.sh" >"$work/session.log" 2>&1 ||
-  fail "GUI session failed: $(cat "$work/session.log") (GIMP log: $work/gui.log)"
+dialog layer || return 1
+ask "(let* ((image (vks-image-named \"sample\"))) (vks-save image \"$work/after-layer.png\") (vks-n-layers image))" >"$work/layer.txt" || return 1
+dialog variations || return 1
+ask '(let* ((image (vks-image-named "sample"))) (vks-n-layers image))' >"$work/variations.txt"
+STEPS
+run_dialog_session "$title" "$call" "$work/steps.sh"
 
 [ -f "$work/dialog.png" ] || fail "no screenshot of the dialog"
-# the dialog's own GTK and GIMP warnings go to GIMP's log, not to the test's (GTK 2's missing
-# pixmap theme engine is the machine's, not ours)
-grep -E '^\(vkstyle:[0-9]+\): .*(CRITICAL|WARNING)' "$work/gui.log" |
-  grep -v 'Unable to locate theme engine' && fail "the plug-in warned (log: $work/gui.log)"
 # the docs keep it small: gray, 256 levels, like docs/plugin-dialog.png
 [ -n "${VKSTYLE_SCREENSHOT:-}" ] &&
   convert "$work/dialog.png" -colorspace Gray -colors 256 "$VKSTYLE_SCREENSHOT"

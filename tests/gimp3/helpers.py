@@ -25,22 +25,26 @@ def vks_save(image, path):
     assert status == Gimp.PDBStatusType.SUCCESS, "could not export " + path
 
 
-def vks_apply(image, model, strength=100.0, scale=1.0, new_layer=False, device=""):
-    """Runs plug-in-vkstyle without a dialog; returns (status, error message or "")."""
-    proc = PDB.lookup_procedure("plug-in-vkstyle")
+def vks_run_filter(procedure, image, **properties):
+    """Runs one of our procedures on the image's selected drawables without a dialog, with the
+    given arguments (underscores for dashes); returns (status, error message or "")."""
+    proc = PDB.lookup_procedure(procedure)
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
     config.set_property("image", image)
     config.set_core_object_array("drawables", image.get_selected_drawables())
-    config.set_property("model", model)
-    config.set_property("strength", strength)
-    config.set_property("scale", scale)
-    config.set_property("new-layer", new_layer)
-    config.set_property("device", device)
+    for name, value in properties.items():
+        config.set_property(name.replace("_", "-"), value)
     result = proc.run(config)
     status = result.index(0)
     message = result.index(1) if result.length() > 1 else ""
     return status, message or ""
+
+
+def vks_apply(image, model, strength=100.0, scale=1.0, new_layer=False, device=""):
+    """Runs plug-in-vkstyle without a dialog; returns (status, error message or "")."""
+    return vks_run_filter("plug-in-vkstyle", image, model=model, strength=strength, scale=scale,
+                          new_layer=new_layer, device=device)
 
 
 def vks_check_untouched(image, path):
@@ -52,36 +56,11 @@ def vks_check_untouched(image, path):
 
 def vks_texture(image, model, seed=1, tileable=False, codes="", device=""):
     """Runs plug-in-vkstyle-texture without a dialog; returns (status, error message or "")."""
-    proc = PDB.lookup_procedure("plug-in-vkstyle-texture")
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", image.get_selected_drawables())
-    config.set_property("model", model)
-    config.set_property("seed", seed)
-    config.set_property("tileable", tileable)
-    config.set_property("codes", codes)
-    config.set_property("device", device)
-    result = proc.run(config)
-    status = result.index(0)
-    message = result.index(1) if result.length() > 1 else ""
-    return status, message or ""
+    return vks_run_filter("plug-in-vkstyle-texture", image, model=model, seed=seed,
+                          tileable=tileable, codes=codes, device=device)
 
 
 def vks_reference(image, model, domain, reference=None, seed=1, variations=1, device=""):
     """Runs plug-in-vkstyle-reference without a dialog; returns (status, error message or "")."""
-    proc = PDB.lookup_procedure("plug-in-vkstyle-reference")
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", image.get_selected_drawables())
-    config.set_property("model", model)
-    config.set_property("domain", domain)
-    config.set_property("reference", reference)
-    config.set_property("seed", seed)
-    config.set_property("variations", variations)
-    config.set_property("device", device)
-    result = proc.run(config)
-    status = result.index(0)
-    message = result.index(1) if result.length() > 1 else ""
-    return status, message or ""
+    return vks_run_filter("plug-in-vkstyle-reference", image, model=model, domain=domain,
+                          reference=reference, seed=seed, variations=variations, device=device)
