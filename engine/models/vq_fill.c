@@ -192,9 +192,8 @@ draw (VksVqFill *fill, float *codes, const guint8 *touched, int zh, int zw,
                  o->temperature, o->top_k, cond, fill->pcfg.vocab_size);
     return FALSE;
   }
-  if (zh < 1 || zw < 1 || (gint64) zh * zw > 16384) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE, "fill: a grid of %d x %d codes (at most "
-                 "16384)", zh, zw);
+  if (zh < 1 || zw < 1) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "fill: a grid of %d x %d codes", zh, zw);
     return FALSE;
   }
   int side = vks_vq_fill_window_side (fill);
