@@ -180,18 +180,28 @@ window_start (int i, int win, int n)
   return CLAMP (i - win / 2, 0, n - win);
 }
 
-static gboolean
-draw (VksVqFill *fill, float *codes, const guint8 *touched, int zh, int zw,
-      const VksVqFillOptions *o, VksStyleProgress *progress, double from, double to,
-      GError **error)
+/* The token the prior starts from; -1 and an error for options it cannot take. */
+static int
+check_options (const VksVqFill *fill, const VksVqFillOptions *o, GError **error)
 {
   int cond = o->cond_token < 0 ? fill->sos : o->cond_token;
   if (!(o->temperature > 0) || o->top_k < 0 || cond >= fill->pcfg.vocab_size) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "fill: temperature %g, top-k %d and "
                  "conditioning token %d (temperature > 0, top-k >= 0, the token below %d)",
                  o->temperature, o->top_k, cond, fill->pcfg.vocab_size);
-    return FALSE;
+    return -1;
   }
+  return cond;
+}
+
+static gboolean
+draw (VksVqFill *fill, float *codes, const guint8 *touched, int zh, int zw,
+      const VksVqFillOptions *o, VksStyleProgress *progress, double from, double to,
+      GError **error)
+{
+  int cond = check_options (fill, o, error);
+  if (cond < 0)
+    return FALSE;
   if (zh < 1 || zw < 1) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "fill: a grid of %d x %d codes", zh, zw);
     return FALSE;
@@ -214,7 +224,8 @@ draw (VksVqFill *fill, float *codes, const guint8 *touched, int zh, int zw,
       any = row[j] != 0;
     if (!any)
       continue;
-    g_autofree char *message = g_strdup_printf ("Drawing codes: row %d of %d", i + 1, zh);
+    char message[64];
+    g_snprintf (message, sizeof message, "Drawing codes: row %d of %d", i + 1, zh);
     if (!vks_style_progress_report (progress, from + (to - from) * done / total, message, error))
       return FALSE;
     int i0 = window_start (i, wh, zh);
@@ -308,7 +319,8 @@ vks_vq_fill_image (VksVqFill *fill, const float *rgb_in, const float *mask, floa
     vks_style_progress_report (&report, 1.0, "Done", NULL);
     return TRUE;
   }
-  if (!vks_style_progress_report (&report, 0.0, "Encoding", error))
+  if (check_options (fill, options, error) < 0 ||
+      !vks_style_progress_report (&report, 0.0, "Encoding", error))
     return FALSE;
   g_autofree float *planar = g_try_new (float, (gsize) 3 * pw * ph);
   g_autofree float *codes = g_try_new (float, (gsize) zh * zw);

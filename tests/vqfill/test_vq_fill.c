@@ -2,9 +2,10 @@
  * tests/fixtures/make_vqgan_fixture.py (made in the run by test_vq_fill.sh into
  * $VKSTYLE_VQGAN_FIXTURE) and the minGPT prior tests/fixtures/mingpt_small.safetensors.
  *   codes: the sliding-window drawing against PyTorch (make_vqfill_fixture.py), greedy and with
- *          the seeded stream, on a grid larger than the window and one lower than it
+ *          the seeded stream, on a grid larger than the window and one lower than it; a class
+ *          token instead of SOS
  *   image: outside mask + feather bit-identical, an empty mask a plain copy, seeds, progress,
- *          cancel; the touched set; a prior of another vocabulary refused */
+ *          cancel; the touched set; a prior of another vocabulary and bad options refused */
 #include <string.h>
 
 #include "engine/error.h"
@@ -107,6 +108,31 @@ static void
 check_codes_sampled (gconstpointer c)
 {
   check_codes (c, FALSE);
+}
+
+/* a class label instead of the SOS token conditions every window: other codes */
+static void
+check_class_token (void)
+{
+  Models m = load_models ();
+  g_autoptr (VksVqFill) fill = new_fill (&m);
+  const VksCheckpointTensor *codes = tensor (m.io, "big", "codes");
+  const VksCheckpointTensor *touched = tensor (m.io, "big", "touched");
+  const VksCheckpointTensor *sos = tensor (m.io, "big", "greedy");
+  int n = (int) codes->n_elements, differ = 0;
+  g_autofree float *got = g_memdup2 (codes->data, n * sizeof *got);
+  g_autofree guint8 *mask = g_new (guint8, n);
+  for (int k = 0; k < n; k++)
+    mask[k] = touched->data[k] != 0;
+  VksVqFillOptions o = { .top_k = 1, .temperature = 1.0f, .cond_token = 5 };
+  GError *error = NULL;
+  g_assert_true (vks_vq_fill_codes (fill, got, mask, (int) codes->shape[0],
+                                    (int) codes->shape[1], &o, NULL, NULL, &error));
+  for (int k = 0; k < n; k++)
+    differ += got[k] != sos->data[k];
+  g_test_message ("class token 5: %d of %d codes differ from the SOS token's", differ, n);
+  g_assert_cmpint (differ, >, 0);
+  free_models (&m);
 }
 
 /* the touched set: the mask's cells and a ring of one code (factor 2, feather 2) */
@@ -272,6 +298,36 @@ check_cancel (void)
   free_models (&m);
 }
 
+/* options the sampler cannot take: refused before any model runs, the output untouched */
+static void
+check_bad_options (void)
+{
+  Models m = load_models ();
+  g_autoptr (VksVqFill) fill = new_fill (&m);
+  float in[W * H * 3], mask[W * H], out[W * H * 3];
+  test_image (in);
+  test_mask (mask);
+  static const VksVqFillOptions cases[] = {
+    { .top_k = 1, .temperature = 0.0f, .cond_token = -1 },
+    { .top_k = -1, .temperature = 1.0f, .cond_token = -1 },
+    { .top_k = 1, .temperature = 1.0f, .cond_token = 33 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    memset (out, 0, sizeof out);
+    GError *error = NULL;
+    Progress p = { 0 };
+    g_assert_false (vks_vq_fill_image (fill, in, mask, out, W, H, &cases[i], on_progress, &p,
+                                       &error));
+    g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+    g_assert_nonnull (strstr (error->message, "temperature > 0, top-k >= 0, the token below 33"));
+    g_clear_error (&error);
+    g_assert_cmpint (p.calls, ==, 0);
+    for (guint k = 0; k < G_N_ELEMENTS (out); k++)
+      g_assert_cmpfloat (out[k], ==, 0.0f);
+  }
+  free_models (&m);
+}
+
 /* (4): a prior of another vocabulary, and a start token outside it */
 static void
 check_mismatch (void)
@@ -316,11 +372,13 @@ main (int argc, char **argv)
   g_test_add_data_func ("/vqfill/codes/greedy/low", "low", check_codes_greedy);
   g_test_add_data_func ("/vqfill/codes/sampled/big", "big", check_codes_sampled);
   g_test_add_data_func ("/vqfill/codes/sampled/low", "low", check_codes_sampled);
+  g_test_add_func ("/vqfill/codes/class-token", check_class_token);
   g_test_add_func ("/vqfill/touched", check_touched);
   g_test_add_func ("/vqfill/image", check_image);
   g_test_add_func ("/vqfill/empty-mask", check_empty_mask);
   g_test_add_func ("/vqfill/cancel", check_cancel);
   g_test_add_func ("/vqfill/mismatch", check_mismatch);
+  g_test_add_func ("/vqfill/bad-options", check_bad_options);
   int status = g_test_run ();
   test_context_release ();
   return status;
