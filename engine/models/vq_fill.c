@@ -310,6 +310,10 @@ vks_vq_fill_image (VksVqFill *fill, const float *rgb_in, const float *mask, floa
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "fill: an image of %d x %d", width, height);
     return FALSE;
   }
+  /* before the empty-mask shortcut, so that options it cannot take are refused whatever the
+   * mask holds rather than only when there is something to draw */
+  if (check_options (fill, options, error) < 0)
+    return FALSE;
   int f = vks_vqgan_factor (&fill->vcfg);
   int pw = (width + f - 1) / f * f, ph = (height + f - 1) / f * f, zh = ph / f, zw = pw / f;
   g_autofree guint8 *touched = g_new (guint8, (gsize) zh * zw);
@@ -319,8 +323,7 @@ vks_vq_fill_image (VksVqFill *fill, const float *rgb_in, const float *mask, floa
     vks_style_progress_report (&report, 1.0, "Done", NULL);
     return TRUE;
   }
-  if (check_options (fill, options, error) < 0 ||
-      !vks_style_progress_report (&report, 0.0, "Encoding", error))
+  if (!vks_style_progress_report (&report, 0.0, "Encoding", error))
     return FALSE;
   g_autofree float *planar = g_try_new (float, (gsize) 3 * pw * ph);
   g_autofree float *codes = g_try_new (float, (gsize) zh * zw);

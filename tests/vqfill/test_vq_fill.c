@@ -298,7 +298,8 @@ check_cancel (void)
   free_models (&m);
 }
 
-/* options the sampler cannot take: refused before any model runs, the output untouched */
+/* options the sampler cannot take: refused before any model runs (even for an empty mask), the
+ * output untouched */
 static void
 check_bad_options (void)
 {
@@ -325,6 +326,12 @@ check_bad_options (void)
     for (guint k = 0; k < G_N_ELEMENTS (out); k++)
       g_assert_cmpfloat (out[k], ==, 0.0f);
   }
+  /* refused with nothing to draw as well, not only when the prior would run */
+  float empty[W * H] = { 0 };
+  GError *error = NULL;
+  g_assert_false (vks_vq_fill_image (fill, in, empty, out, W, H, &cases[0], NULL, NULL, &error));
+  g_assert_error (error, VKS_ERROR, VKS_ERROR_SHAPE);
+  g_clear_error (&error);
   free_models (&m);
 }
 
