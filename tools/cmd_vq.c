@@ -1,10 +1,12 @@
 /* `vkstyle vq`: a VQGAN (taming VQModel, engine/models/vqgan.h) on image files: encode an image
- * to its code indices, decode indices to an image, or both (reconstruct). */
+ * to its code indices, decode indices to an image, or both (reconstruct); sample new images or
+ * fill a masked region with its minGPT prior (engine/models/vq_fill.h). */
 #include <string.h>
 
 #include "engine/error.h"
 #include "engine/model_spec.h"
 #include "engine/models/mingpt.h"
+#include "engine/models/vq_fill.h"
 #include "engine/models/vqgan.h"
 #include "tools/cli.h"
 #include "tools/image_io.h"
@@ -21,8 +23,17 @@ static const char description[] =
   "                    convert_taming.py --transformer) after its SOS token, row by row, each\n"
   "                    from the top --top-k tokens at --temperature (--top-k 1: greedy),\n"
   "                    --seed S; a (resolution / f)^2 grid of codes, then decoded\n"
+  "fill IN OUT         IN with the region of --mask (an image of IN's size; pixels whose mean\n"
+  "                    R'G'B' is above 0.5 are filled) drawn anew: IN is encoded, the codes\n"
+  "                    whose cells hold mask pixels and the ring of codes around them are\n"
+  "                    drawn again by the --prior in raster order, each from a window of\n"
+  "                    codes around it (taming's sample_conditional.py; --top-k, --temperature,\n"
+  "                    --seed as for sample), decoded and put in the mask, with a 2-pixel\n"
+  "                    feathered edge; every pixel farther out stays as it was. --count N\n"
+  "                    writes OUT-0 ... OUT-(N-1) with seeds S ... S+N-1\n"
   "An image whose sides are not multiples of f is extended by repeating its last row and\n"
-  "column, and the result cropped back (encode records the size for decode).\n"
+  "column (fill: by mirroring), and the result cropped back (encode records the size for\n"
+  "decode).\n"
   "Files are replaced atomically: on any error they are left as they were.";
 
 /* packed R'G'B' [0, 1] of w x h -> planes [3][ph][pw] in [-1, 1], edges repeated */
@@ -154,9 +165,9 @@ reconstruct (VksContext *ctx, const VksCheckpoint *ckpt, const VksVqganConfig *c
 }
 
 typedef struct {
-  char *prior;
+  char *prior, *mask;
   guint64 seed;
-  int top_k;
+  int top_k, count;
   double temperature;
 } SampleOptions;
 
@@ -186,6 +197,61 @@ sample (VksContext *ctx, const VksCheckpoint *ckpt, const VksVqganConfig *cfg,
   return save_planes (planes, side * f, side * f, side * f, side * f, out, error);
 }
 
+/* The mask file as floats (mean R'G'B'), of the image's size. */
+static float *
+load_mask (const char *path, int width, int height, GError **error)
+{
+  g_autoptr (VksImage) m = vks_image_load (path, error);
+  if (m == NULL) {
+    g_prefix_error (error, "--mask: ");
+    return NULL;
+  }
+  if (m->width != width || m->height != height) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE, "--mask %s is %dx%d, the image %dx%d", path,
+                 m->width, m->height, width, height);
+    return NULL;
+  }
+  float *mask = g_new (float, (gsize) width * height);
+  for (gsize p = 0; p < (gsize) width * height; p++)
+    mask[p] = (m->rgb[p * 3] + m->rgb[p * 3 + 1] + m->rgb[p * 3 + 2]) / 3.0f;
+  return mask;
+}
+
+static gboolean
+fill (VksContext *ctx, const VksCheckpoint *ckpt, const SampleOptions *so, const char *in,
+      const char *out, GError **error)
+{
+  g_autoptr (VksCheckpoint) prior = vks_checkpoint_load (so->prior, error);
+  if (prior == NULL) {
+    g_prefix_error (error, "%s: ", so->prior);
+    return FALSE;
+  }
+  g_autoptr (VksVqFill) filler = vks_vq_fill_new (ctx, ckpt, prior, error);
+  if (filler == NULL) {
+    g_prefix_error (error, "%s: ", so->prior);
+    return FALSE;
+  }
+  g_autoptr (VksImage) img = vks_image_load (in, error);
+  if (img == NULL)
+    return FALSE;
+  g_autofree float *mask = load_mask (so->mask, img->width, img->height, error);
+  if (mask == NULL)
+    return FALSE;
+  gsize n = (gsize) img->width * img->height * 3;
+  g_autofree float *original = g_memdup2 (img->rgb, n * sizeof *original);
+  for (int i = 0; i < so->count; i++) {
+    VksVqFillOptions o = { .seed = so->seed + (guint64) i, .top_k = so->top_k,
+                           .temperature = (float) so->temperature, .cond_token = -1 };
+    g_autofree char *path = so->count > 1 ? vks_cli_numbered_path (out, i) : g_strdup (out);
+    gboolean ok = vks_vq_fill_image (filler, original, mask, img->rgb, img->width, img->height,
+                                     &o, vks_cli_progress, NULL, error);
+    vks_cli_progress_end ();
+    if (!ok || !vks_image_save (img, path, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 run (const char *job, const char *model, const char *device, const char *in, const char *out,
      const SampleOptions *so, GError **error)
@@ -206,6 +272,8 @@ run (const char *job, const char *model, const char *device, const char *in, con
     return decode (ctx, ckpt, &cfg, in, out, error);
   if (strcmp (job, "sample") == 0)
     return sample (ctx, ckpt, &cfg, so, out, error);
+  if (strcmp (job, "fill") == 0)
+    return fill (ctx, ckpt, so, in, out, error);
   return reconstruct (ctx, ckpt, &cfg, in, out, error);
 }
 
@@ -213,17 +281,22 @@ int
 vks_cmd_vq (GStrv *args)
 {
   char *model = NULL, *device = NULL, *seed = NULL;
-  SampleOptions so = { .top_k = 100, .temperature = 1.0 };
+  SampleOptions so = { .top_k = 100, .temperature = 1.0, .count = 1 };
   g_auto (GStrv) files = NULL;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "VQGAN (.safetensors)", "FILE" },
-    { "prior", 'p', 0, G_OPTION_ARG_FILENAME, &so.prior, "sample: minGPT prior (.safetensors)",
-      "FILE" },
-    { "seed", 's', 0, G_OPTION_ARG_STRING, &seed, "sample: seed (0 to 2^64-1, default 0)", "S" },
-    { "top-k", 'k', 0, G_OPTION_ARG_INT, &so.top_k, "sample: keep the K likeliest tokens "
+    { "prior", 'p', 0, G_OPTION_ARG_FILENAME, &so.prior,
+      "sample, fill: minGPT prior (.safetensors)", "FILE" },
+    { "mask", 0, 0, G_OPTION_ARG_FILENAME, &so.mask, "fill: the region to fill (image; white: "
+      "fill)", "FILE" },
+    { "seed", 's', 0, G_OPTION_ARG_STRING, &seed, "sample, fill: seed (0 to 2^64-1, default 0)",
+      "S" },
+    { "top-k", 'k', 0, G_OPTION_ARG_INT, &so.top_k, "sample, fill: keep the K likeliest tokens "
       "(default 100; 0: all)", "K" },
     { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &so.temperature,
-      "sample: divide the logits by T (default 1)", "T" },
+      "sample, fill: divide the logits by T (default 1)", "T" },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &so.count, "fill: N fills of seeds S, S+1, ... as "
+      "OUT-0 ... (default 1)", "N" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
       "Vulkan device: index or part of its name (default: $VKSTYLE_DEVICE, else the first GPU, "
       "else the CPU)", "DEVICE" },
@@ -231,15 +304,16 @@ vks_cmd_vq (GStrv *args)
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   int status = VKS_EXIT_USAGE;
-  if (!vks_cli_parse ("vq", "encode|decode|reconstruct IN OUT | sample OUT",
-                      "Encode images to VQGAN codes, decode or sample codes.", description,
+  if (!vks_cli_parse ("vq", "encode|decode|reconstruct|fill IN OUT | sample OUT",
+                      "Encode images to VQGAN codes, decode, sample or fill codes.", description,
                       entries, args))
     goto out;
   guint n = files ? g_strv_length (files) : 0;
   gboolean sampling = n > 0 && strcmp (files[0], "sample") == 0;
+  gboolean filling = n > 0 && strcmp (files[0], "fill") == 0;
   if (n == 0 || (strcmp (files[0], "encode") != 0 && strcmp (files[0], "decode") != 0 &&
-                 strcmp (files[0], "reconstruct") != 0 && !sampling))
-    status = vks_cli_usage_error ("vq", "expected encode, decode, reconstruct or sample");
+                 strcmp (files[0], "reconstruct") != 0 && !sampling && !filling))
+    status = vks_cli_usage_error ("vq", "expected encode, decode, reconstruct, sample or fill");
   else if (!model)
     status = vks_cli_usage_error ("vq", "--model is required");
   else if (!sampling && n != 3)
@@ -247,7 +321,12 @@ vks_cmd_vq (GStrv *args)
                                   n - 1);
   else if (sampling && (n != 2 || !so.prior))
     status = vks_cli_usage_error ("vq", "sample takes --prior and one OUT file name");
-  else if (sampling && (so.top_k < 0 || !(so.temperature > 0 && so.temperature <= 100)))
+  else if (filling && (!so.prior || !so.mask))
+    status = vks_cli_usage_error ("vq", "fill takes --prior and --mask");
+  else if (filling && (so.count < 1 || so.count > 1000))
+    status = vks_cli_usage_error ("vq", "--count must be from 1 to 1000");
+  else if ((sampling || filling) &&
+           (so.top_k < 0 || !(so.temperature > 0 && so.temperature <= 100)))
     status = vks_cli_usage_error ("vq", "--top-k must be >= 0 and --temperature in (0, 100]");
   else if (seed && !g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &so.seed, NULL))
     status = vks_cli_usage_error ("vq", "--seed %s: expected a number from 0 to 2^64-1", seed);
@@ -264,5 +343,6 @@ out:
   g_free (device);
   g_free (seed);
   g_free (so.prior);
+  g_free (so.mask);
   return status;
 }

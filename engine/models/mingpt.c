@@ -129,9 +129,10 @@ descending (const void *a, const void *b)
 }
 
 int
-vks_mingpt_pick (const float *logits, int vocab, float temperature, int top_k, double u)
+vks_mingpt_pick_scratch (const float *logits, int vocab, float temperature, int top_k, double u,
+                         double *scratch)
 {
-  g_autofree double *v = g_new (double, vocab);
+  double *v = scratch, *sorted = scratch + vocab;
   double top = -INFINITY;
   for (int i = 0; i < vocab; i++) {
     v[i] = (double) logits[i] / temperature;
@@ -139,7 +140,7 @@ vks_mingpt_pick (const float *logits, int vocab, float temperature, int top_k, d
   }
   double floor_value = -INFINITY;
   if (top_k > 0 && top_k < vocab) {
-    g_autofree double *sorted = g_memdup2 (v, vocab * sizeof *v);
+    memcpy (sorted, v, vocab * sizeof *v);
     qsort (sorted, vocab, sizeof *sorted, descending);
     floor_value = sorted[top_k - 1];
   }
@@ -158,14 +159,22 @@ vks_mingpt_pick (const float *logits, int vocab, float temperature, int top_k, d
   return 0;
 }
 
-/* SplitMix64 (Steele et al.), the generator engine/texture.c draws its latents from */
-static guint64
-splitmix64 (guint64 *state)
+int
+vks_mingpt_pick (const float *logits, int vocab, float temperature, int top_k, double u)
+{
+  g_autofree double *scratch = g_new (double, 2 * (gsize) vocab);
+  return vks_mingpt_pick_scratch (logits, vocab, temperature, top_k, u, scratch);
+}
+
+/* SplitMix64 (Steele et al.), the generator engine/texture.c draws its latents from; the top 53
+ * bits as a double in [0, 1) */
+double
+vks_mingpt_uniform (guint64 *state)
 {
   guint64 z = (*state += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
 }
 
 gboolean
@@ -192,6 +201,7 @@ vks_mingpt_sample (VksContext *ctx, const VksCheckpoint *ckpt, const VksMinGptCo
   g_autofree float *seq = g_new0 (float, n + 1);
   g_autofree float *window = g_new0 (float, block);
   g_autofree float *out = g_new (float, (size_t) block * cfg->vocab_size);
+  g_autofree double *scratch = g_new (double, 2 * (gsize) cfg->vocab_size);
   seq[0] = (float) sos;
   guint64 state = seed;
   for (int len = 1; len <= n; len++) {
@@ -201,9 +211,9 @@ vks_mingpt_sample (VksContext *ctx, const VksCheckpoint *ckpt, const VksMinGptCo
     if (!vks_plan_set (plan, in, window, error) || !vks_plan_run (plan, error) ||
         !vks_plan_get (plan, logits, out, error))
       return FALSE;
-    double u = (splitmix64 (&state) >> 11) * 0x1.0p-53;
-    seq[len] = (float) vks_mingpt_pick (out + (size_t) (t - 1) * cfg->vocab_size,
-                                        cfg->vocab_size, temperature, top_k, u);
+    double u = vks_mingpt_uniform (&state);
+    seq[len] = (float) vks_mingpt_pick_scratch (out + (size_t) (t - 1) * cfg->vocab_size,
+                                                cfg->vocab_size, temperature, top_k, u, scratch);
   }
   memcpy (tokens, seq + 1, n * sizeof *tokens);
   return TRUE;

@@ -28,6 +28,11 @@ VksNode vks_mingpt_logits (VksGraph *g, const VksMinGptConfig *cfg, const char *
  * softmax(top_k_logits(logits / temperature, top_k)): values below the top_k-th largest are
  * dropped (ties with it kept, as taming's top_k_logits; top_k 0: none dropped); in double. */
 int vks_mingpt_pick (const float *logits, int vocab, float temperature, int top_k, double u);
+/* The same with the caller's scratch of 2 * vocab doubles: no allocation per token. */
+int vks_mingpt_pick_scratch (const float *logits, int vocab, float temperature, int top_k, double u,
+                             double *scratch);
+/* The sampler's stream: the next uniform in [0, 1) (the top 53 bits of SplitMix64 at *state). */
+double vks_mingpt_uniform (guint64 *state);
 
 /* Net2NetTransformer.sample for one sequence: n tokens after the context [sos], each from the
  * last position's logits (vks_mingpt_pick with the next uniform of SplitMix64(seed); top_k 1 is

@@ -48,7 +48,7 @@ PY
 
 # errors: a usage error exits 2, others 1 with one line naming the problem
 "$vkstyle" vq squash --model "$model" a b 2>"$dir/err"; s=$?
-[ $s -eq 2 ] && grep -q "expected encode, decode, reconstruct or sample" "$dir/err" &&
+[ $s -eq 2 ] && grep -q "expected encode, decode, reconstruct, sample or fill" "$dir/err" &&
   ok "unknown subcommand: usage error" || fail "unknown subcommand ($s: $(cat "$dir/err"))"
 "$vkstyle" vq encode --model "$dir/codes.safetensors" "$dir/vqgan_cli.png" "$dir/x.safetensors" \
   2>"$dir/err"; s=$?
