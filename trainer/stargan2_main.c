@@ -13,9 +13,12 @@
 #include "engine/model_spec.h"
 #include "engine/models/stargan2_net.h"
 #include "engine/models/stargan2_train.h"
+#include "trainer/class_folders.h"
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
+#include "trainer/state_stamp.h"
+#include "trainer/weight_init.h"
 
 #include <gegl.h>
 #include <math.h>
@@ -67,29 +70,13 @@ run_clear (Run *r)
   g_free (r->o.out);
 }
 
-static int
-compare_names (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 /* The subfolders of --data (sorted), one domain each. */
 static gboolean
 open_domains (Run *r, GError **error)
 {
-  g_autoptr (GDir) dir = g_dir_open (r->o.data, 0, error);
-  if (dir == NULL)
+  r->domains = vks_class_folders (r->o.data, error);
+  if (r->domains == NULL)
     return FALSE;
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
-  const char *name;
-  while ((name = g_dir_read_name (dir)) != NULL) {
-    g_autofree char *path = g_build_filename (r->o.data, name, NULL);
-    if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-      g_ptr_array_add (names, g_strdup (name));
-  }
-  qsort (names->pdata, names->len, sizeof (gpointer), compare_names);
-  g_ptr_array_add (names, NULL);
-  r->domains = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
   guint n = g_strv_length (r->domains);
   if (n < 1 || n > VKS_STARGAN2_MAX_DOMAINS) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s must hold one subfolder of images per "
@@ -114,60 +101,22 @@ open_domains (Run *r, GError **error)
   return TRUE;
 }
 
-/* The fan_in of a Conv2d / Linear weight: size(1) x kernel area. */
-static double
-fan_in (const VksTensorSpec *w)
-{
-  gint64 f = 1;
-  for (int d = 1; d < w->ndim; d++)
-    f *= w->shape[d];
-  return (double) f;
-}
-
-/* The Solver's he_init of the networks (Conv2d and Linear weights kaiming_normal, fan_in,
- * relu gain: N(0, 2 / fan_in); biases 0; instance norms' weights 1, biases 0), and the averages'
- * start, PyTorch's default initialisation (build_model copies the networks before he_init):
- * weights and biases uniform in +-1/sqrt(fan_in). */
+/* The Solver's he_init of the networks, and the averages' start: PyTorch's default
+ * initialisation, since build_model copies the networks before he_init (weight_init.h). */
 static gboolean
 init_weights (Run *r, GError **error)
 {
   g_autoptr (GPtrArray) specs = vks_stargan2_tensors (&r->cfg);
-  g_autoptr (GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) averaged = g_ptr_array_new ();
   for (guint i = 0; i < specs->len; i++)
-    g_hash_table_insert (by_name, (gpointer) ((const VksTensorSpec *) specs->pdata[i])->name,
-                         specs->pdata[i]);
+    if (vks_stargan2_network_of (((const VksTensorSpec *) specs->pdata[i])->name) != 3)
+      g_ptr_array_add (averaged, specs->pdata[i]);   /* the discriminator is not averaged */
   g_autoptr (VksCheckpoint) nets = vks_checkpoint_new ();
   g_autoptr (VksCheckpoint) ema = vks_checkpoint_new ();
   VksRng rng;
   vks_rng_init_stream (&rng, (guint64) r->o.seed, INIT_STREAM);
-  for (guint i = 0; i < specs->len; i++) {
-    const VksTensorSpec *s = specs->pdata[i];
-    gint64 n = 1;
-    for (int d = 0; d < s->ndim; d++)
-      n *= s->shape[d];
-    /* a bias takes its weight's fan_in; only norms have rank-1 weights */
-    const VksTensorSpec *w = s;
-    if (g_str_has_suffix (s->name, ".bias")) {
-      g_autofree char *stem = g_strndup (s->name, strlen (s->name) - 4);
-      g_autofree char *wn = g_strconcat (stem, "weight", NULL);
-      w = g_hash_table_lookup (by_name, wn);
-      g_assert (w != NULL);
-    }
-    gboolean norm = w->ndim == 1, weight = s == w;
-    double std = sqrt (2.0 / fan_in (w)), bound = 1.0 / sqrt (fan_in (w));
-    g_autofree float *v = g_new (float, n), *a = g_new (float, n);
-    for (gint64 j = 0; j < n; j++)
-      v[j] = norm ? (weight ? 1.0f : 0.0f)
-                  : weight ? (float) vks_rng_normal (&rng, 0.0, std) : 0.0f;
-    vks_checkpoint_add_tensor (nets, s->name, s->ndim, s->shape, v);
-    if (vks_stargan2_network_of (s->name) == 3)   /* the discriminator is not averaged */
-      continue;
-    for (gint64 j = 0; j < n; j++)
-      a[j] = norm ? (weight ? 1.0f : 0.0f)
-                  : (float) ((vks_rng_uniform (&rng) * 2.0 - 1.0) * bound);
-    g_autofree char *ema_name = g_strconcat ("ema.", s->name, NULL);
-    vks_checkpoint_add_tensor (ema, ema_name, s->ndim, s->shape, a);
-  }
+  vks_weight_init (specs, VKS_INIT_HE_NORMAL, &rng, NULL, nets);
+  vks_weight_init (averaged, VKS_INIT_TORCH_DEFAULT, &rng, "ema.", ema);
   return vks_stargan2_trainer_load_params (r->tr, nets, error) &&
          vks_stargan2_trainer_load_ema (r->tr, ema, NULL, error);
 }
@@ -216,10 +165,7 @@ save (Run *r, int step, GError **error)
   if (model == NULL || !vks_stargan2_trainer_save_state (r->tr, st, error))
     return FALSE;
   g_autofree char *sig = run_signature (r);
-  g_autofree char *steps = g_strdup_printf ("%d", step);
-  vks_checkpoint_set_metadata (st, "vkstyle.arch", STATE_ARCH);
-  vks_checkpoint_set_metadata (st, "vkstyle.run", sig);
-  vks_checkpoint_set_metadata (st, "vkstyle.step", steps);
+  vks_state_stamp (st, STATE_ARCH, sig, (guint64) step);
   g_autofree char *model_path = out_file (r, "latest.safetensors");
   g_autofree char *state_path = out_file (r, "latest_state.safetensors");
   /* the state last: a kill between the two leaves a model at least as new as the state */
@@ -240,20 +186,10 @@ check_resume (Run *r, int *step, GError **error)
   if (st == NULL)
     return FALSE;
   g_autofree char *sig = run_signature (r);
-  const char *saved = vks_checkpoint_get_metadata (st, "vkstyle.run");
   guint64 s = 0;
-  if (g_strcmp0 (vks_checkpoint_get_metadata (st, "vkstyle.arch"), STATE_ARCH) != 0 ||
-      !g_ascii_string_to_unsigned (vks_checkpoint_get_metadata (st, "vkstyle.step"), 10, 0,
-                                   G_MAXINT, &s, NULL)) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s is not a vkstyle-train --arch stargan2 state", path);
+  if (!vks_state_check_stamp (st, path, STATE_ARCH, "--arch stargan2", sig, G_MAXINT, &s,
+                              error))
     return FALSE;
-  }
-  if (g_strcmp0 (saved, sig) != 0) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s was saved by another run (%s); this one is %s", path, saved, sig);
-    return FALSE;
-  }
   *step = (int) s;
   return TRUE;
 }

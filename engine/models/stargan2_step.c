@@ -37,6 +37,19 @@ latents (VksGraph *g, const VksStarGan2StepConfig *cfg, const char *name)
   return vks_input (g, name, vks_shape (1, 1, cfg->batch, cfg->net.latent_dim));
 }
 
+/* The inputs both graphs have. */
+static void
+common_inputs (VksStarGan2StepGraph *s, const VksStarGan2StepConfig *cfg)
+{
+  VksGraph *g = s->graph;
+  s->x_real = images (g, cfg, "x_real");
+  s->rows_org = vks_input (g, "rows_org", vks_shape (1, 1, 1, cfg->batch));
+  s->rows_trg = vks_input (g, "rows_trg", vks_shape (1, 1, 1, cfg->batch));
+  s->z = latents (g, cfg, "z");
+  s->x_ref = images (g, cfg, "x_ref");
+  s->latent = vks_input (g, "latent", vks_shape (1, 1, 1, 1));
+}
+
 /* latent M(z, rows) + (1 - latent) E(x_ref, rows): either style exactly, latent being 1 or 0 */
 static VksNode
 target_style (VksGraph *g, const VksStarGan2StepConfig *cfg, VksNode latent, VksNode z,
@@ -71,12 +84,7 @@ build_discriminator (VksStarGan2StepGraph *s, const VksStarGan2StepConfig *cfg)
 {
   VksGraph *g = s->graph = vks_graph_new ();
   const VksStarGan2Config *net = &cfg->net;
-  s->x_real = images (g, cfg, "x_real");
-  s->rows_org = vks_input (g, "rows_org", vks_shape (1, 1, 1, cfg->batch));
-  s->rows_trg = vks_input (g, "rows_trg", vks_shape (1, 1, 1, cfg->batch));
-  s->z = latents (g, cfg, "z");
-  s->x_ref = images (g, cfg, "x_ref");
-  s->latent = vks_input (g, "latent", vks_shape (1, 1, 1, 1));
+  common_inputs (s, cfg);
 
   VksNode out = vks_stargan2_discriminator (g, s->x_real, s->rows_org, net, D_PREFIX);
   s->loss[VKS_SG2_D_REAL] = vks_bce_with_logits_loss (g, out, 1.0f);
@@ -101,14 +109,9 @@ build_generator (VksStarGan2StepGraph *s, const VksStarGan2StepConfig *cfg)
 {
   VksGraph *g = s->graph = vks_graph_new ();
   const VksStarGan2Config *net = &cfg->net;
-  s->x_real = images (g, cfg, "x_real");
-  s->rows_org = vks_input (g, "rows_org", vks_shape (1, 1, 1, cfg->batch));
-  s->rows_trg = vks_input (g, "rows_trg", vks_shape (1, 1, 1, cfg->batch));
-  s->z = latents (g, cfg, "z");
+  common_inputs (s, cfg);
   s->z2 = latents (g, cfg, "z2");
-  s->x_ref = images (g, cfg, "x_ref");
   s->x_ref2 = images (g, cfg, "x_ref2");
-  s->latent = vks_input (g, "latent", vks_shape (1, 1, 1, 1));
   s->lambda_ds = vks_input (g, "lambda_ds", vks_shape (1, 1, 1, 1));
 
   VksNode s_trg = target_style (g, cfg, s->latent, s->z, s->x_ref, s->rows_trg);
