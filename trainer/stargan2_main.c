@@ -367,8 +367,9 @@ train (Run *r, int first, GError **error)
         !save (r, step + 1, error))
       return FALSE;
   }
-  gboolean sampled = o->sample_every > 0 && step % o->sample_every == 0 && step > first;
-  if (!save (r, step, error) || (!sampled && !write_samples (r, step, error)))
+  gboolean sampled = step % MAX (o->sample_every, 1) == 0 && step > first;
+  if (!save (r, step, error) || (o->sample_every > 0 && !sampled &&
+                                 !write_samples (r, step, error)))
     return FALSE;
   g_print ("%s %d steps; the model is in %s/latest.safetensors\n",
            interrupted ? "interrupted after" : "trained", step, o->out);
@@ -411,7 +412,7 @@ parse (Options *o, int *argc, char ***argv, GError **error)
     { "ds-iter", 0, 0, G_OPTION_ARG_INT, &o->ds_iter, "Iterations of lambda-ds's decay (100000)",
       "N" },
     { "sample-every", 0, 0, G_OPTION_ARG_INT, &o->sample_every,
-      "Sample grid every N steps (5000; 0: at the end only)", "N" },
+      "Sample grid every N steps and at the end (5000; 0: none)", "N" },
     { "save-every", 0, 0, G_OPTION_ARG_INT, &o->save_every,
       "Save model and state every N steps (10000; 0: at the end only)", "N" },
     { "print-every", 0, 0, G_OPTION_ARG_INT, &o->print_every, "Progress every N steps (10)", "N" },
