@@ -368,8 +368,9 @@ train (Run *r, int first, GError **error)
       return FALSE;
   }
   gboolean sampled = step % MAX (o->sample_every, 1) == 0 && step > first;
-  if (!save (r, step, error) || (o->sample_every > 0 && !sampled &&
-                                 !write_samples (r, step, error)))
+  if (!save (r, step, error) ||
+      (o->sample_every > 0 && !sampled && !write_samples (r, step, error)) ||
+      !vks_report_write_plot (r->report, error) || !vks_report_write_index (r->report, error))
     return FALSE;
   g_print ("%s %d steps; the model is in %s/latest.safetensors\n",
            interrupted ? "interrupted after" : "trained", step, o->out);
