@@ -4,35 +4,24 @@
 #include "engine/checkpoint.h"
 #include "engine/generator_spec.h"
 #include "engine/ops.h"
+#include "engine/tileable.h"   /* VksNormStats; a generator plan is a tileable network's plan */
 
 typedef struct VksGenerator VksGenerator;
-typedef struct VksGeneratorPlan VksGeneratorPlan;
+typedef struct VksTileablePlan VksGeneratorPlan;
 
 /* Validates the checkpoint against its metadata (generator_spec.h) and uploads the weights. */
 VksGenerator *vks_generator_new (VksContext *ctx, const VksCheckpoint *ckpt, GError **error);
 void vks_generator_free (VksGenerator *gen);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VksGenerator, vks_generator_free)
 const VksGeneratorConfig *vks_generator_config (const VksGenerator *gen);
+/* The generator as the tiler takes it (grid 4, no condition), owned by gen. The functions below
+ * are the vks_tileable_* ones on it. */
+VksTileable *vks_generator_tileable (VksGenerator *gen);
 
 /* Smallest side the network takes: the 3-pixel reflect padding of the first layer and the
  * 1-pixel padding at quarter resolution need 8. Sides must also be multiples of 4. */
 #define VKS_GENERATOR_MIN_SIDE 8
-
-/* Where a plan's instance-norm layers take their per-channel mean and variance from. Tiles of a
- * large image must share the statistics of the whole image, or each tile gets its own colours
- * (engine/tiling.h). Batch-norm models ignore this: their statistics are in the weights. */
-typedef enum {
-  VKS_NORM_STATS_OWN,      /* from the image itself, as the network was trained */
-  VKS_NORM_STATS_RECORD,   /* the same, and kept for vks_generator_plan_get_stats() */
-  /* From vks_generator_plan_set_stats(), and each layer's mean and variance over the region set by
-   * vks_generator_plan_set_region() measured as well, for vks_generator_plan_get_stats(): the
-   * tiler sums them over the parts of all tiles to refine full-resolution statistics. */
-  VKS_NORM_STATS_GIVEN_MEASURE,
-  /* From the image itself, each layer's corrected by vks_generator_plan_set_corrections()
-   * before use, and kept for vks_generator_plan_get_stats(): a small copy of a large image
-   * standing in for it (the tiler, engine/stylize.c). */
-  VKS_NORM_STATS_CORRECTED,
-} VksNormStats;
+#define VKS_GENERATOR_GRID 4
 
 /* Plans a forward pass for one image of height x width (multiples of 4, >= 8). Checks every
  * tensor against maxTexelBufferElements, every buffer against maxMemoryAllocationSize and the

@@ -1,5 +1,6 @@
-/* The style API (stylize.h): loading a style, the memory budget, and applying it to an image in
- * one piece; images too large for that go to stylize_tiled.c. */
+/* The style API (stylize.h): loading a style, the memory budget, and applying a tileable network
+ * (a style's, StarGAN v2's) to an image in one piece; images too large for that go to
+ * stylize_tiled.c. */
 #include "engine/stylize-private.h"
 
 #include "engine/checkpoint.h"
@@ -43,7 +44,6 @@ vks_style_free (VksStyle *style)
 {
   if (style == NULL)
     return;
-  vks_generator_plan_free (style->plan);
   vks_generator_free (style->gen);
   g_free (style->name);
   g_free (style->description);
@@ -63,9 +63,9 @@ vks_style_description (const VksStyle *style)
 }
 
 static int
-network_side (int side)
+network_side (const VksTileableSpec *spec, int side)
 {
-  return MAX (VKS_GENERATOR_MIN_SIDE, (side + 3) / 4 * 4);
+  return MAX (spec->min_side, (side + spec->grid - 1) / spec->grid * spec->grid);
 }
 
 /* Device memory a plan may take unless $VKSTYLE_MEMORY_BUDGET (MiB) says otherwise: half of
@@ -87,14 +87,28 @@ vks_memory_budget (VksContext *ctx)
   return MIN (DEFAULT_BUDGET, vks_context_free_memory (ctx) / 2);
 }
 
-/* $VKSTYLE_TILE: force tiles of this side (tests, measurements); 0 when unset. */
+/* $VKSTYLE_TILE: force tiles of this side (tests, measurements), on the network's grid; 0 when
+ * unset. */
 static int
-forced_tile_side (void)
+forced_tile_side (const VksTileableSpec *spec)
 {
   const char *env = g_getenv ("VKSTYLE_TILE");
   if (env == NULL || *env == '\0')
     return 0;
-  return (int) CLAMP (g_ascii_strtoll (env, NULL, 10), VKS_GENERATOR_MIN_SIDE, 1 << 15) / 4 * 4;
+  int side = (int) CLAMP (g_ascii_strtoll (env, NULL, 10), spec->min_side, 1 << 15);
+  return MAX (spec->min_side, side / spec->grid * spec->grid);
+}
+
+VkDeviceSize
+vks_tileable_budget (VksTileable *net)
+{
+  VkDeviceSize budget = vks_memory_budget (vks_tileable_context (net)), fixed = 0;
+  const VksTileableSpec *spec = vks_tileable_spec (net);
+  if (spec->weights_outside_budget &&
+      vks_tileable_plan_bytes (net, spec->min_side, spec->min_side, VKS_NORM_STATS_OWN, &fixed,
+                               NULL))
+    budget += fixed;
+  return budget;
 }
 
 gboolean
@@ -118,16 +132,26 @@ progress_keep_going (gpointer data)
 }
 
 gboolean
-vks_style_run_plan (VksGeneratorPlan *plan, const float *input, float *output,
+vks_style_run_plan (VksTileablePlan *plan, const float *input, float *output,
                     VksStyleProgress *progress, GError **error)
 {
-  return vks_generator_plan_run_until (plan, input, output, progress_keep_going, progress, error);
+  return vks_tileable_plan_run_until (plan, input, output, progress_keep_going, progress, error);
 }
 
 gboolean
 vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width, int height,
                  VksProgressFunc progress, gpointer user_data, GError **error)
 {
+  return vks_tileable_apply (vks_generator_tileable (style->gen), NULL, rgb_in, rgb_out, width,
+                             height, progress, user_data, error);
+}
+
+gboolean
+vks_tileable_apply (VksTileable *net, const float *condition, const float *rgb_in,
+                    float *rgb_out, int width, int height, VksProgressFunc progress,
+                    gpointer user_data, GError **error)
+{
+  const VksTileableSpec *spec = vks_tileable_spec (net);
   if (width < 1 || height < 1) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "cannot stylize an empty %dx%d image", width,
                  height);
@@ -140,50 +164,44 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
                  height);
     return FALSE;
   }
-  const VksGeneratorConfig *cfg = vks_generator_config (style->gen);
-  if (cfg->input_nc != 3 || cfg->output_nc != 3) {
+  if (spec->input_nc != 3 || spec->output_nc != 3) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
                  "this model takes %d and gives %d channels; styles work on RGB (3)",
-                 cfg->input_nc, cfg->output_nc);
+                 spec->input_nc, spec->output_nc);
     return FALSE;
   }
-  int h = network_side (height), w = network_side (width);
+  int h = network_side (spec, height), w = network_side (spec, width);
   gsize plane = (gsize) h * w;
   g_autofree float *planar = NULL;
   VksStyleProgress report = { .func = progress, .user_data = user_data };
   if (!vks_style_progress_report (&report, 0.0, "Preparing the network", error))
     return FALSE;
-  VkDeviceSize budget = vks_memory_budget (style->ctx);
-  int forced = forced_tile_side ();
+  VkDeviceSize budget = vks_tileable_budget (net);
+  int forced = forced_tile_side (spec);
   VkDeviceSize bytes = 0;
-  gboolean whole = (style->plan != NULL && style->plan_h == h && style->plan_w == w) ||
-                   (vks_generator_plan_bytes (style->gen, h, w, VKS_NORM_STATS_OWN, &bytes, NULL)
-                    && bytes <= budget);
+  gboolean whole = vks_tileable_has_whole_plan (net, h, w) ||
+                   (vks_tileable_plan_bytes (net, h, w, VKS_NORM_STATS_OWN, &bytes, NULL) &&
+                    bytes <= budget);
   if (forced > 0 ? (forced < h || forced < w) : !whole) {
     /* The cached whole-image plan would only take memory from the tiles. */
-    g_clear_pointer (&style->plan, vks_generator_plan_free);
-    int side = forced > 0 ? forced
-                          : vks_tile_side_for_budget (style->gen, budget, DEFAULT_MAX_TILE);
+    vks_tileable_drop_whole (net);
+    int side = forced > 0 ? forced : vks_tile_side_for_budget (net, budget, DEFAULT_MAX_TILE);
     if (side == 0) {
       g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
                    "not even a %dx%d tile of this model fits in %.0f MiB of device memory",
-                   VKS_GENERATOR_MIN_SIDE, VKS_GENERATOR_MIN_SIDE, budget / 1048576.0);
+                   spec->min_side, spec->min_side, budget / 1048576.0);
       return FALSE;
     }
-    if (!vks_style_apply_tiled (style, rgb_in, rgb_out, width, height, h, w, side, budget,
-                                &report, error))
+    if (!vks_style_apply_tiled (net, condition, rgb_in, rgb_out, width, height, h, w, side,
+                                budget, &report, error))
       return FALSE;
     vks_style_progress_report (&report, 1.0, "Done", NULL);
     return TRUE;
   }
-  if (style->plan == NULL || style->plan_h != h || style->plan_w != w) {
-    g_clear_pointer (&style->plan, vks_generator_plan_free);
-    style->plan = vks_generator_plan_new (style->gen, h, w, error);
-    if (style->plan == NULL)
-      return FALSE;
-    style->plan_h = h;
-    style->plan_w = w;
-  }
+  VksTileablePlan *plan = vks_tileable_whole_plan (net, h, w, error);
+  if (plan == NULL)
+    return FALSE;
+  vks_tileable_plan_set_condition (plan, condition);
   planar = g_try_new (float, 3 * plane);
   if (planar == NULL) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
@@ -191,8 +209,8 @@ vks_style_apply (VksStyle *style, const float *rgb_in, float *rgb_out, int width
     return FALSE;
   }
   vks_style_read_region (rgb_in, width, height, 0, 0, h, w, planar);
-  if (!vks_style_progress_report (&report, 0.05, "Stylizing", error) ||
-      !vks_style_run_plan (style->plan, planar, planar, &report, error))
+  if (!vks_style_progress_report (&report, 0.05, spec->verb, error) ||
+      !vks_style_run_plan (plan, planar, planar, &report, error))
     return FALSE;
   for (int y = 0; y < height; y++)
     for (int x = 0; x < width; x++)

@@ -60,20 +60,22 @@ read_downscaled (const float *rgb, int width, int height, int h, int w, int sh, 
   }
 }
 
+/* v to the nearest multiple of the grid, at least the smallest side. */
 static int
-round4 (double v)
+round_to_grid (const VksTileableSpec *spec, double v)
 {
-  return MAX (VKS_GENERATOR_MIN_SIDE, (int) (v / 4.0 + 0.5) * 4);
+  return MAX (spec->min_side, (int) (v / spec->grid + 0.5) * spec->grid);
 }
 
 /* The copy of the image the statistics are measured on: the image itself when a plan of its
  * size fits the budget (then the statistics are exact and tiles reproduce the untiled result),
  * else the largest box-filtered copy that fits. */
 gboolean
-vks_style_make_stats_copy (VksStyle *style, const float *rgb, int width, int height, int h, int w,
-                           VkDeviceSize budget, float **planar, int *sh_out, int *sw_out,
+vks_style_make_stats_copy (VksTileable *net, const float *rgb, int width, int height, int h,
+                           int w, VkDeviceSize budget, float **planar, int *sh_out, int *sw_out,
                            GError **error)
 {
+  const VksTileableSpec *spec = vks_tileable_spec (net);
   int sh = h, sw = w;
   VkDeviceSize bytes;
   /* $VKSTYLE_STATS_SCALE: a copy at 1/scale of the size even when the image would fit
@@ -81,16 +83,16 @@ vks_style_make_stats_copy (VksStyle *style, const float *rgb, int width, int hei
   const char *env = g_getenv ("VKSTYLE_STATS_SCALE");
   double forced = env != NULL ? g_ascii_strtod (env, NULL) : 0.0;
   if (forced > 1.0 ||
-      !vks_generator_plan_bytes (style->gen, h, w, VKS_NORM_STATS_CORRECTED, &bytes, NULL) ||
+      !vks_tileable_plan_bytes (net, h, w, VKS_NORM_STATS_CORRECTED, &bytes, NULL) ||
       bytes > budget) {
     double f = forced > 1.0 ? forced : 1.05;
     for (;; f *= 1.05) {
-      sh = round4 (h / f);
-      sw = round4 (w / f);
-      if (vks_generator_plan_bytes (style->gen, sh, sw, VKS_NORM_STATS_CORRECTED, &bytes, NULL)
-          && bytes <= budget)
+      sh = round_to_grid (spec, h / f);
+      sw = round_to_grid (spec, w / f);
+      if (vks_tileable_plan_bytes (net, sh, sw, VKS_NORM_STATS_CORRECTED, &bytes, NULL) &&
+          bytes <= budget)
         break;
-      if (sh == VKS_GENERATOR_MIN_SIDE && sw == VKS_GENERATOR_MIN_SIDE)
+      if (sh == spec->min_side && sw == spec->min_side)
         break;   /* plan_new reports why */
     }
   }

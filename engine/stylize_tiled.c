@@ -1,5 +1,6 @@
-/* Applying a style in tiles with the whole image's normalisation statistics, refined over passes
- * when they start from a smaller copy. */
+/* Applying a tileable network (a style, a StarGAN v2 generator with its style code) in tiles
+ * with the whole image's normalisation statistics, refined over passes when they start from a
+ * smaller copy. */
 #include "engine/stylize-private.h"
 
 #include "engine/error.h"
@@ -39,12 +40,13 @@ refine_passes (void)
 
 /* State of one tiled application, shared by its passes. */
 typedef struct {
-  VksStyle *style;
+  VksTileable *net;
+  const float *condition;  /* every plan's, or NULL */
   const float *rgb_in;
   float *rgb_out;
   int width, height, h, w;
   VksTileAxis ay, ax;
-  VksGeneratorPlan *plan;
+  VksTileablePlan *plan;
   float *tile, *acc;
   gsize n_stats;
   float *stats;            /* the statistics the tiles run with */
@@ -70,12 +72,12 @@ report (Tiled *t, const char *message, GError **error)
 static gboolean
 run_copy (Tiled *t, GError **error)
 {
-  g_autoptr (VksGeneratorPlan) plan =
-    vks_generator_plan_new_with_stats (t->style->gen, t->copy_h, t->copy_w,
-                                       VKS_NORM_STATS_CORRECTED, error);
+  g_autoptr (VksTileablePlan) plan =
+    vks_tileable_plan_new (t->net, t->copy_h, t->copy_w, VKS_NORM_STATS_CORRECTED, error);
   if (plan == NULL)
     return FALSE;
-  vks_generator_plan_set_corrections (plan, t->corrections);
+  vks_tileable_plan_set_condition (plan, t->condition);
+  vks_tileable_plan_set_corrections (plan, t->corrections);
   g_autofree float *out = g_try_new (float, 3 * (gsize) t->copy_h * t->copy_w);
   if (out == NULL) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY, "out of memory for a %dx%d image",
@@ -84,7 +86,7 @@ run_copy (Tiled *t, GError **error)
   }
   if (!vks_style_run_plan (plan, t->copy, out, t->progress, error))
     return FALSE;
-  vks_generator_plan_get_stats (plan, t->stats);
+  vks_tileable_plan_get_stats (plan, t->stats);
   t->done += t->copy_units;
   return TRUE;
 }
@@ -168,12 +170,12 @@ run_pass (Tiled *t, gboolean output, GError **error)
   int th = t->ay.size, tw = t->ax.size;
   gboolean measure = t->n_stats > 0;
   /* A new plan per pass: the copy's plan, in between, has the budget to itself. */
-  t->plan = vks_generator_plan_new_with_stats (t->style->gen, th, tw,
-                                               VKS_NORM_STATS_GIVEN_MEASURE, error);
+  t->plan = vks_tileable_plan_new (t->net, th, tw, VKS_NORM_STATS_GIVEN_MEASURE, error);
   if (t->plan == NULL)
     return FALSE;
+  vks_tileable_plan_set_condition (t->plan, t->condition);
   if (measure)
-    vks_generator_plan_set_stats (t->plan, t->stats);
+    vks_tileable_plan_set_stats (t->plan, t->stats);
   vks_stats_sum_reset (&t->sum);
   int acc0 = 0, k = 0;
   for (int r = 0; r < t->ay.n; r++) {
@@ -181,15 +183,15 @@ run_pass (Tiled *t, gboolean output, GError **error)
     vks_tile_axis_own (&t->ay, r, &oy0, &oy1);
     for (int c = 0; c < t->ax.n; c++, k++) {
       char message[64];
-      g_snprintf (message, sizeof message, "%s tile %d/%d", output ? "Stylizing" : "Measuring",
-                  k + 1, t->n_tiles);
+      g_snprintf (message, sizeof message, "%s tile %d/%d",
+                  output ? vks_tileable_spec (t->net)->verb : "Measuring", k + 1, t->n_tiles);
       if (!report (t, message, error))
         return FALSE;
       int x0 = t->ax.start[c], ox0, ox1;
       vks_tile_axis_own (&t->ax, c, &ox0, &ox1);
       vks_style_read_region (t->rgb_in, t->width, t->height, y0, x0, th, tw, t->tile);
       if (measure)
-        vks_generator_plan_set_region (t->plan, oy0 - y0, oy1 - y0, ox0 - x0, ox1 - x0);
+        vks_tileable_plan_set_region (t->plan, oy0 - y0, oy1 - y0, ox0 - x0, ox1 - x0);
       gint64 t0 = g_get_monotonic_time ();
       if (!vks_style_run_plan (t->plan, t->tile, t->tile, t->progress, error))
         return FALSE;
@@ -197,7 +199,7 @@ run_pass (Tiled *t, gboolean output, GError **error)
       g_debug ("tiling: %s tile %d/%d ran in %.2f s", output ? "output" : "measuring", k + 1,
                t->n_tiles, (g_get_monotonic_time () - t0) / 1e6);
       if (measure) {
-        vks_generator_plan_get_stats (t->plan, t->measured);
+        vks_tileable_plan_get_stats (t->plan, t->measured);
         vks_stats_sum_add (&t->sum, t->measured, (double) (oy1 - oy0) * (ox1 - ox0));
       }
       if (output)
@@ -214,7 +216,7 @@ run_pass (Tiled *t, gboolean output, GError **error)
     }
     acc0 = next;
   }
-  g_clear_pointer (&t->plan, vks_generator_plan_free);
+  g_clear_pointer (&t->plan, vks_tileable_plan_free);
   if (measure)
     vks_stats_sum_get (&t->sum, t->measured);
   return TRUE;
@@ -226,23 +228,22 @@ run_pass (Tiled *t, gboolean output, GError **error)
  * (update_corrections; docs/performance.md has the error per pass) until they agree with what
  * the tiles measured or DEFAULT_REFINE_PASSES passes are done. Then the output pass. */
 gboolean
-vks_style_apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int width,
-                       int height, int h, int w, int side, VkDeviceSize budget,
-                       VksStyleProgress *progress, GError **error)
+vks_style_apply_tiled (VksTileable *net, const float *condition, const float *rgb_in,
+                       float *rgb_out, int width, int height, int h, int w, int side,
+                       VkDeviceSize budget, VksStyleProgress *progress, GError **error)
 {
-  const VksGeneratorConfig *cfg = vks_generator_config (style->gen);
-  int margin = vks_tile_margin (cfg);
-  Tiled t = { .style = style, .rgb_in = rgb_in, .rgb_out = rgb_out, .width = width,
-              .height = height, .h = h, .w = w, .progress = progress,
+  int margin = vks_tileable_margin (net), grid = vks_tileable_spec (net)->grid;
+  Tiled t = { .net = net, .condition = condition, .rgb_in = rgb_in, .rgb_out = rgb_out,
+              .width = width, .height = height, .h = h, .w = w, .progress = progress,
               .units = 1.0 };
   gboolean ok = FALSE;
-  vks_stats_sum_init (&t.sum, style->gen);
-  if (!vks_tile_axis_init (&t.ay, h, MIN (side, h), margin, VKS_TILE_BLEND, error) ||
-      !vks_tile_axis_init (&t.ax, w, MIN (side, w), margin, VKS_TILE_BLEND, error))
+  vks_stats_sum_init (&t.sum, net);
+  if (!vks_tile_axis_init (&t.ay, h, MIN (side, h), margin, VKS_TILE_BLEND, grid, error) ||
+      !vks_tile_axis_init (&t.ax, w, MIN (side, w), margin, VKS_TILE_BLEND, grid, error))
     goto out;
   int th = t.ay.size, tw = t.ax.size;
   t.n_tiles = t.ay.n * t.ax.n;
-  t.n_stats = vks_generator_stats_floats (style->gen);
+  t.n_stats = vks_tileable_stats_floats (net);
   g_debug ("tiling: %dx%d image in %d tiles of %dx%d (margin %d, blend %d)", w, h, t.n_tiles, tw,
            th, margin, VKS_TILE_BLEND);
   t.tile = g_try_new (float, 3 * (gsize) th * tw);
@@ -259,8 +260,8 @@ vks_style_apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int
   int refine = 0;
   if (t.n_stats > 0) {
     /* Before the copy reads the image: cancel costs nothing yet. */
-    if (!report (&t, "Stylizing", error) ||
-        !vks_style_make_stats_copy (style, rgb_in, width, height, h, w, budget, &t.copy,
+    if (!report (&t, vks_tileable_spec (net)->verb, error) ||
+        !vks_style_make_stats_copy (net, rgb_in, width, height, h, w, budget, &t.copy,
                                     &t.copy_h, &t.copy_w, error))
       goto out;
     if (t.copy_h != h || t.copy_w != w)
@@ -290,13 +291,13 @@ vks_style_apply_tiled (VksStyle *style, const float *rgb_in, float *rgb_out, int
       t.done += (refine - pass - 1) * (t.n_tiles + t.copy_units);
       refine = pass + 1;
     }
-    if (!report (&t, "Stylizing", error) || !run_copy (&t, error))
+    if (!report (&t, vks_tileable_spec (t.net)->verb, error) || !run_copy (&t, error))
       goto out;
   }
   ok = TRUE;
 
 out:
-  vks_generator_plan_free (t.plan);
+  vks_tileable_plan_free (t.plan);
   g_free (t.tile);
   g_free (t.acc);
   g_free (t.stats);

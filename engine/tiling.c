@@ -1,29 +1,33 @@
 #include "engine/tiling.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Tiles of side `size` that cover `extent`, or 0 if such a tile cannot hold the margins and the
  * blend. Starts are spread evenly, at most `stride` apart, so that neighbouring kept parts
- * overlap by at least the blend; seams then lie at least about stride / 2 apart, which must
- * exceed the blend so that cross-fades never overlap. */
+ * overlap by at least the blend, and by the grid where that is larger: a seam is a multiple of
+ * grid / 2, and the statistics' boundary near it (vks_tile_axis_own) is rounded down to the
+ * grid. Seams then lie at least about stride / 2 apart, which must exceed the blend so that
+ * cross-fades never overlap. */
 static int
-axis_tiles (int extent, int size, int margin, int blend)
+axis_tiles (int extent, int size, int margin, int blend, int grid)
 {
-  int stride = (size - 2 * margin - blend) / 4 * 4;
-  if (size < 2 * margin + 3 * blend + 8 || stride < 4)
+  int overlap = 2 * margin + MAX (blend, grid);
+  int stride = (size - overlap) / grid * grid;
+  if (size < overlap + 2 * blend + 2 * grid || stride < grid)
     return 0;
   return 1 + (extent - size + stride - 1) / stride;
 }
 
 gboolean
-vks_tile_axis_init (VksTileAxis *a, int extent, int size, int margin, int blend, GError **error)
+vks_tile_axis_init (VksTileAxis *a, int extent, int size, int margin, int blend, int grid,
+                    GError **error)
 {
-  g_return_val_if_fail (extent % 4 == 0 && size % 4 == 0 && size > 0, FALSE);
+  g_return_val_if_fail (grid > 0 && extent % grid == 0 && size % grid == 0 && size > 0, FALSE);
   a->extent = extent;
   a->size = MIN (size, extent);
   a->margin = margin;
   a->blend = blend;
+  a->grid = grid;
   a->start = NULL;
   a->cut = NULL;
   if (a->size == extent) {
@@ -31,7 +35,7 @@ vks_tile_axis_init (VksTileAxis *a, int extent, int size, int margin, int blend,
     a->start = g_new0 (int, 1);
     return TRUE;
   }
-  a->n = axis_tiles (extent, size, margin, blend);
+  a->n = axis_tiles (extent, size, margin, blend, grid);
   if (a->n == 0) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE,
                  "a %d-pixel tile cannot hold %d pixels of context on both sides and a %d-pixel "
@@ -41,13 +45,13 @@ vks_tile_axis_init (VksTileAxis *a, int extent, int size, int margin, int blend,
   /* The fewest tiles decide n; the smallest side that still covers the extent with n of them
    * recomputes the least context (2000 pixels in tiles of up to 1024: 3 of 764, not 3 of
    * 1024, 44 % less work in two dimensions). */
-  while (axis_tiles (extent, a->size - 4, margin, blend) == a->n)
-    a->size -= 4;
+  while (axis_tiles (extent, a->size - grid, margin, blend, grid) == a->n)
+    a->size -= grid;
   int span = extent - a->size;
   a->start = g_new (int, a->n);
   a->cut = g_new (int, a->n - 1);
   for (int k = 0; k < a->n; k++)
-    a->start[k] = (int) ((gint64) k * span / (a->n - 1)) / 4 * 4;
+    a->start[k] = (int) ((gint64) k * span / (a->n - 1)) / grid * grid;
   for (int k = 0; k + 1 < a->n; k++)
     a->cut[k] = (a->start[k] + a->start[k + 1] + a->size) / 2;
   return TRUE;
@@ -91,18 +95,18 @@ vks_tile_axis_span (const VksTileAxis *a, int k, int *first, int *end)
 void
 vks_tile_axis_own (const VksTileAxis *a, int k, int *first, int *end)
 {
-  /* Seams are even, not always multiples of 4: rounding down keeps the boundary within 2 px of
-   * the seam, far inside both tiles' kept parts. */
-  *first = k > 0 ? a->cut[k - 1] / 4 * 4 : 0;
-  *end = k + 1 < a->n ? a->cut[k] / 4 * 4 : a->extent;
+  /* Seams are multiples of grid / 2, not always of grid: rounding down keeps the boundary
+   * within grid / 2 px of the seam, inside both tiles' kept parts (axis_tiles). */
+  *first = k > 0 ? a->cut[k - 1] / a->grid * a->grid : 0;
+  *end = k + 1 < a->n ? a->cut[k] / a->grid * a->grid : a->extent;
 }
 
 void
-vks_stats_sum_init (VksStatsSum *sum, const VksGenerator *gen)
+vks_stats_sum_init (VksStatsSum *sum, const VksTileable *net)
 {
-  sum->n_layers = vks_generator_stats_channels (gen, NULL);
+  sum->n_layers = vks_tileable_stats_channels (net, NULL);
   sum->channels = g_new0 (int, MAX (sum->n_layers, 1));
-  vks_generator_stats_channels (gen, sum->channels);
+  vks_tileable_stats_channels (net, sum->channels);
   sum->n = 0;
   for (int l = 0; l < sum->n_layers; l++)
     sum->n += sum->channels[l];
@@ -162,28 +166,18 @@ vks_stats_sum_get (const VksStatsSum *sum, float *stats)
 }
 
 int
-vks_tile_margin (const VksGeneratorConfig *cfg)
+vks_tile_side_for_budget (VksTileable *net, VkDeviceSize budget, int max_side)
 {
-  const char *env = g_getenv ("VKSTYLE_TILE_MARGIN");
-  if (env != NULL && *env != '\0')
-    return (int) CLAMP (strtol (env, NULL, 10), 0, 4096) / 4 * 4;
-  /* The receptive-field radius in input pixels: 3 (7x7) + 1 + 2 (two stride-2 3x3) + 4 per
-   * quarter-resolution 3x3 + 4 + 2 (the up-sampling) + 3 (7x7). */
-  int radius = 15 + 8 * cfg->n_blocks;
-  return (radius + 3) / 4 * 4;
-}
-
-int
-vks_tile_side_for_budget (VksGenerator *gen, VkDeviceSize budget, int max_side)
-{
-  /* Plan bytes grow with the area: bisect on the side (in units of 4 pixels). */
-  int lo = VKS_GENERATOR_MIN_SIDE / 4, hi = MAX (lo, max_side / 4), best = 0;
+  /* Plan bytes grow with the area: bisect on the side (in units of the grid). */
+  const VksTileableSpec *spec = vks_tileable_spec (net);
+  int grid = spec->grid;
+  int lo = spec->min_side / grid, hi = MAX (lo, max_side / grid), best = 0;
   while (lo <= hi) {
     int mid = (lo + hi) / 2;
     VkDeviceSize bytes;
-    if (vks_generator_plan_bytes (gen, 4 * mid, 4 * mid, VKS_NORM_STATS_GIVEN_MEASURE, &bytes,
-                                  NULL) && bytes <= budget) {
-      best = 4 * mid;
+    if (vks_tileable_plan_bytes (net, grid * mid, grid * mid, VKS_NORM_STATS_GIVEN_MEASURE,
+                                 &bytes, NULL) && bytes <= budget) {
+      best = grid * mid;
       lo = mid + 1;
     } else {
       hi = mid - 1;

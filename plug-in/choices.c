@@ -37,11 +37,7 @@ choices_no_models_text (ModelKind kind, const char *profile_dir)
 {
   g_autofree char *user_dir = models_user_dir (profile_dir);
 
-  if (kind == MODEL_KIND_TEXTURE)
-    return g_strdup_printf (_("No texture models were found. Choose a .safetensors file, or "
-                              "put texture models into %s."), user_dir);
-  return g_strdup_printf (_("No style models were found. Choose a .safetensors file, or put "
-                            "style models into %s."), user_dir);
+  return g_strdup_printf (_(model_kind_texts (kind)->none_found), user_dir);
 }
 
 /* The engine names devices "0: llvmpipe (LLVM 15.0.6, 256 bits)": the part after the colon is

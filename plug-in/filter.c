@@ -41,6 +41,10 @@ const FilterInfo vkstyle_stylize_filter = {
   "RGB*, GRAY*",
   "vkstyle contributors", "vkstyle contributors (GPL-3.0-or-later)", "2025",
   stylize_args, STYLIZE_N_ARGS,
+  N_("Style Transfer has not been used yet: open it from the Filters menu first."),
+  N_("Indexed images cannot be stylized. Convert the image to RGB first (Image ▸ Mode ▸ RGB)."),
+  N_("Style Transfer works on one layer at a time: select a single layer."),
+  N_("Style transfer"),
 };
 
 static const FilterArg texture_args[TEXTURE_N_ARGS] = {
@@ -52,7 +56,7 @@ static const FilterArg texture_args[TEXTURE_N_ARGS] = {
   [TEXTURE_ARG_SEED] = {
     FILTER_ARG_INT, "seed", N_("_Seed"),
     "Random seed of the latent noise: the same seed gives the same texture on every machine",
-    0, VKSTYLE_TEXTURE_SEED_MAX, 0, NULL },
+    0, VKSTYLE_SEED_MAX, 0, NULL },
   [TEXTURE_ARG_TILEABLE] = {
     FILTER_ARG_BOOLEAN, "tileable", N_("_Tileable"),
     "Make the texture repeat seamlessly with the period of the area it fills",
@@ -81,15 +85,87 @@ const FilterInfo vkstyle_texture_filter = {
   "RGB*, GRAY*",
   "vkstyle contributors", "vkstyle contributors (GPL-3.0-or-later)", "2025",
   texture_args, TEXTURE_N_ARGS,
+  N_("Neural Texture has not been used yet: open it from the Filters menu first."),
+  N_("A texture cannot be rendered into an indexed image. Convert the image to RGB first "
+     "(Image ▸ Mode ▸ RGB)."),
+  N_("Neural Texture works on one layer at a time: select a single layer."),
+  N_("Neural texture"),
 };
+
+static const FilterArg reference_args[REFERENCE_N_ARGS] = {
+  [REFERENCE_ARG_MODEL] = {
+    FILTER_ARG_STRING, "model", N_("Model"),
+    "StarGAN v2 model: path of a .safetensors file, or the name of an installed one (its "
+    "vkstyle.name metadata or its file name without extension)",
+    0, 0, 0, "" },
+  [REFERENCE_ARG_DOMAIN] = {
+    FILTER_ARG_STRING, "domain", N_("_Domain"),
+    "Target domain: one of the model's domain names (vkstyle.domains), or its index from 0",
+    0, 0, 0, "0" },
+  [REFERENCE_ARG_REFERENCE] = {
+    FILTER_ARG_DRAWABLE, "reference", N_("_Reference"),
+    "The layer whose style is taken (any layer of any open image; the style encoder reads it "
+    "whole), or none (-1): random styles of the domain from the seed",
+    0, 0, 0, NULL },
+  [REFERENCE_ARG_SEED] = {
+    FILTER_ARG_INT, "seed", N_("_Seed"),
+    "Random seed of the latent styles when there is no reference: the same seed gives the same "
+    "result on every machine",
+    0, VKSTYLE_SEED_MAX, 0, NULL },
+  [REFERENCE_ARG_STRENGTH] = {
+    FILTER_ARG_DOUBLE, "strength", N_("S_trength (%)"),
+    "How much of the result to blend over the original, 0 to 100 (%)",
+    0.0, 100.0, 100.0, NULL },
+  [REFERENCE_ARG_NEW_LAYER] = {
+    FILTER_ARG_BOOLEAN, "new-layer", N_("New _layer"),
+    "Put the result on a new layer above the drawable instead of replacing its pixels (always "
+    "with more than one variation)",
+    0, 1, 0, NULL },
+  [REFERENCE_ARG_VARIATIONS] = {
+    FILTER_ARG_INT, "variations", N_("_Variations"),
+    "Number of random styles, each on a new layer (variation i of the seed): 1 to 16; more than "
+    "one needs no reference",
+    1, VKSTYLE_VARIATIONS_MAX, 1, NULL },
+  [REFERENCE_ARG_SCALE] = {
+    FILTER_ARG_DOUBLE, "scale", N_("Processing si_ze (%)"),
+    "Processing scale, 0.05 to 1.0: the network runs on the region shrunk by this factor and "
+    "the result is enlarged back",
+    VKSTYLE_SCALE_MIN, VKSTYLE_SCALE_MAX, 1.0, NULL },
+  [REFERENCE_ARG_DEVICE] = {
+    FILTER_ARG_STRING, "device", N_("_Device"),
+    "Vulkan device: an index or part of its name (\"llvmpipe\"); \"\" chooses automatically",
+    0, 0, 0, "" },
+};
+
+const FilterInfo vkstyle_reference_filter = {
+  VKSTYLE_REFERENCE_PROC,
+  N_("Style from _Reference…"),
+  "<Image>/Filters/Artistic",
+  N_("Repaint the image into a domain of a StarGAN v2 model, with the style of another picture"),
+  "Multi-domain image translation computed with Vulkan: a StarGAN v2 model (.safetensors) "
+  "repaints the selection or the whole layer into one of its domains, in the style its style "
+  "encoder reads from a reference layer of any open image, or in random styles of the domain "
+  "(variations, one new layer each). Works on RGB and grayscale drawables of any precision; "
+  "alpha is kept.",
+  "RGB*, GRAY*",
+  "vkstyle contributors", "vkstyle contributors (GPL-3.0-or-later)", "2026",
+  reference_args, REFERENCE_N_ARGS,
+  N_("Style from Reference has not been used yet: open it from the Filters menu first."),
+  N_("Indexed images cannot be repainted. Convert the image to RGB first (Image ▸ Mode ▸ RGB)."),
+  N_("Style from Reference works on one layer at a time: select a single layer."),
+  N_("Style from reference"),
+};
+
+const FilterInfo *const vkstyle_filters[] = {
+  &vkstyle_stylize_filter, &vkstyle_texture_filter, &vkstyle_reference_filter,
+};
+const int vkstyle_n_filters = G_N_ELEMENTS (vkstyle_filters);
 
 const FilterInfo *
 filter_find (const char *procedure)
 {
-  static const FilterInfo *const filters[] = { &vkstyle_stylize_filter, &vkstyle_texture_filter };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (filters); i++)
-    if (g_strcmp0 (filters[i]->procedure, procedure) == 0)
-      return filters[i];
+  for (int i = 0; i < vkstyle_n_filters; i++)
+    if (g_strcmp0 (vkstyle_filters[i]->procedure, procedure) == 0)
+      return vkstyle_filters[i];
   return NULL;
 }

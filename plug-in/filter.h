@@ -10,6 +10,7 @@ typedef enum {
   FILTER_ARG_DOUBLE,
   FILTER_ARG_BOOLEAN,  /* GIMP 2.10 has no boolean: an INT32 0/1 there */
   FILTER_ARG_INT,      /* an INT32 in [min, max] in both GIMPs */
+  FILTER_ARG_DRAWABLE, /* a drawable of any open image, or none (-1 in scripts) */
 } FilterArgType;
 
 typedef struct {
@@ -32,12 +33,20 @@ typedef struct {
   const char *author, *copyright, *date;
   const FilterArg *args;
   int n_args;
+  /* N_(): the messages both front ends give when the filter cannot run */
+  const char *not_used_message;   /* Repeat before the first use */
+  const char *indexed_message;    /* an indexed drawable */
+  const char *one_layer_message;  /* GIMP 3: several drawables selected */
+  const char *progress_title;     /* GIMP's progress bar when there is no dialog */
 } FilterInfo;
+
+/* The most arguments a filter has, the image ones included (GIMP 2.10 counts those). */
+#define FILTER_MAX_ARGS 16
 
 /* A value of one argument, whichever GIMP it came from. */
 typedef struct {
   const char *string;
-  double number;           /* DOUBLE, INT, and BOOLEAN as 0/1 */
+  double number;           /* DOUBLE, INT, BOOLEAN as 0/1, DRAWABLE as its ID (-1: none) */
 } FilterValue;
 
 /* Style transfer: model, strength, scale, new-layer, device. */
@@ -50,6 +59,17 @@ enum { STYLIZE_ARG_MODEL, STYLIZE_ARG_STRENGTH, STYLIZE_ARG_SCALE, STYLIZE_ARG_N
 extern const FilterInfo vkstyle_texture_filter;
 enum { TEXTURE_ARG_MODEL, TEXTURE_ARG_SEED, TEXTURE_ARG_TILEABLE, TEXTURE_ARG_CODES,
        TEXTURE_ARG_DEVICE, TEXTURE_N_ARGS };
+
+/* Style from Reference: a StarGAN v2 model repaints the region into a domain, with the style of
+ * a reference layer or of a seed's latent codes (docs/plugin.md). */
+extern const FilterInfo vkstyle_reference_filter;
+enum { REFERENCE_ARG_MODEL, REFERENCE_ARG_DOMAIN, REFERENCE_ARG_REFERENCE, REFERENCE_ARG_SEED,
+       REFERENCE_ARG_STRENGTH, REFERENCE_ARG_NEW_LAYER, REFERENCE_ARG_VARIATIONS,
+       REFERENCE_ARG_SCALE, REFERENCE_ARG_DEVICE, REFERENCE_N_ARGS };
+
+/* Every filter, for registration. */
+extern const FilterInfo *const vkstyle_filters[];
+extern const int vkstyle_n_filters;
 
 /* The filter procedure `name` names, or NULL. */
 const FilterInfo *filter_find (const char *procedure);

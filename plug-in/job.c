@@ -30,6 +30,69 @@ render_texture (Stylizer *stylizer, const PixelRegion *region, const JobRequest 
   return g_steal_pointer (&rgb);
 }
 
+/* Style from Reference's results: one per variation, each computed at the network size and
+ * enlarged to the region's. Progress runs over all of them. */
+typedef struct {
+  VksProgressFunc func;
+  gpointer user_data;
+  int index, count;
+} VariationProgress;
+
+static gboolean
+variation_progress (double fraction, const char *message, gpointer user_data)
+{
+  VariationProgress *p = user_data;
+
+  return p->func == NULL
+         || p->func ((p->index + CLAMP (fraction, 0.0, 1.0)) / p->count, message, p->user_data);
+}
+
+static float *
+translate_reference (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
+                     VksProgressFunc progress, gpointer user_data, char **model_name,
+                     GError **error)
+{
+  int n = job_request_n_results (request), width, height;
+  gsize region_floats = (gsize) region->width * region->height * 3;
+  g_autofree float *input = NULL, *output = NULL, *results = NULL;
+  const float *reference = request->reference ? g_bytes_get_data (request->reference, NULL)
+                                              : NULL;
+  VariationProgress p = { progress, user_data, 0, n };
+
+  pixel_region_network_size (region, request->scale, &width, &height);
+  input = pixel_region_network_input (region, width, height);
+  output = g_try_new (float, (gsize) width * height * 3);
+  results = g_try_new (float, region_floats * n);
+  if (output == NULL || results == NULL)
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
+                   _("Not enough memory for %d results of %d × %d pixels."), n, region->width,
+                   region->height);
+      return NULL;
+    }
+  for (p.index = 0; p.index < n; p.index++)
+    {
+      g_autofree float *enlarged = NULL;
+
+      if (!stylizer_translate_reference (stylizer, request->device, request->model_path,
+                                         request->domain, reference, request->reference_width,
+                                         request->reference_height, (guint64) request->seed,
+                                         p.index, input, output, width, height,
+                                         variation_progress, &p, error))
+        return NULL;
+      enlarged = resample_rgb (output, width, height, region->width, region->height);
+      memcpy (results + region_floats * p.index, enlarged, region_floats * sizeof (float));
+    }
+  *model_name = g_strdup (stylizer_reference_name (stylizer));
+  return g_steal_pointer (&results);
+}
+
+int
+job_request_n_results (const JobRequest *request)
+{
+  return request->kind == MODEL_KIND_REFERENCE ? MAX (1, request->variations) : 1;
+}
+
 float *
 job_compute (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
              VksProgressFunc progress, gpointer user_data, char **style_name, GError **error)
@@ -39,6 +102,9 @@ job_compute (Stylizer *stylizer, const PixelRegion *region, const JobRequest *re
 
   if (request->kind == MODEL_KIND_TEXTURE)
     return render_texture (stylizer, region, request, progress, user_data, style_name, error);
+  if (request->kind == MODEL_KIND_REFERENCE)
+    return translate_reference (stylizer, region, request, progress, user_data, style_name,
+                                error);
   pixel_region_network_size (region, request->scale, &width, &height);
   input = pixel_region_network_input (region, width, height);
   /* in place: the engine allows rgb_out == rgb_in, which saves one network-sized buffer */
@@ -85,6 +151,33 @@ job_request_from_texture_settings (JobRequest *request, const TextureSettings *s
   return TRUE;
 }
 
+gboolean
+job_request_from_reference_settings (JobRequest *request, const ReferenceSettings *settings,
+                                     const ReferenceImage *reference, const char *profile_dir,
+                                     const char *plugin_dir, GError **error)
+{
+  char *path = models_resolve (MODEL_KIND_REFERENCE, settings->model, profile_dir, plugin_dir,
+                               error);
+
+  if (path == NULL)
+    return FALSE;
+  job_request_clear (request);
+  request->kind = MODEL_KIND_REFERENCE;
+  request->model_path = path;
+  request->device = g_strdup (settings->device);
+  request->scale = settings->scale;
+  request->seed = settings->seed;
+  request->domain = g_strdup (settings->domain);
+  request->variations = settings->variations;
+  if (reference != NULL)
+    {
+      request->reference = g_bytes_ref (reference->rgb);
+      request->reference_width = reference->width;
+      request->reference_height = reference->height;
+    }
+  return TRUE;
+}
+
 typedef struct {
   JobTextProgressFunc func;
   gpointer user_data;
@@ -101,11 +194,10 @@ translate_progress (double fraction, const char *message, gpointer user_data)
   return TRUE;
 }
 
-/* Runs a resolved request in the caller's thread with text progress; clears it. */
-static float *
-run_request (Stylizer *stylizer, const PixelRegion *region, JobRequest *request,
-             JobTextProgressFunc progress, gpointer user_data, char **model_name,
-             GError **error)
+float *
+job_run_request (Stylizer *stylizer, const PixelRegion *region, JobRequest *request,
+                 JobTextProgressFunc progress, gpointer user_data, char **model_name,
+                 GError **error)
 {
   TextProgress text_progress = { progress, user_data };
   float *result = job_compute (stylizer, region, request, progress ? translate_progress : NULL,
@@ -115,37 +207,15 @@ run_request (Stylizer *stylizer, const PixelRegion *region, JobRequest *request,
   return result;
 }
 
-float *
-job_run_settings (Stylizer *stylizer, const PixelRegion *region, const VkstyleSettings *settings,
-                  const char *profile_dir, const char *plugin_dir, JobTextProgressFunc progress,
-                  gpointer user_data, char **style_name, GError **error)
-{
-  JobRequest request = { 0 };
-
-  if (!job_request_from_settings (&request, settings, profile_dir, plugin_dir, error))
-    return NULL;
-  return run_request (stylizer, region, &request, progress, user_data, style_name, error);
-}
-
-float *
-job_run_texture_settings (Stylizer *stylizer, const PixelRegion *region,
-                          const TextureSettings *settings, const char *profile_dir,
-                          const char *plugin_dir, JobTextProgressFunc progress,
-                          gpointer user_data, char **model_name, GError **error)
-{
-  JobRequest request = { 0 };
-
-  if (!job_request_from_texture_settings (&request, settings, profile_dir, plugin_dir, error))
-    return NULL;
-  return run_request (stylizer, region, &request, progress, user_data, model_name, error);
-}
-
 gboolean
 job_request_equal (const JobRequest *a, const JobRequest *b)
 {
   return a->kind == b->kind && g_strcmp0 (a->model_path, b->model_path) == 0
          && g_strcmp0 (a->device, b->device) == 0 && a->scale == b->scale && a->seed == b->seed
-         && a->tileable == b->tileable && g_strcmp0 (a->codes, b->codes) == 0;
+         && a->tileable == b->tileable && g_strcmp0 (a->codes, b->codes) == 0
+         && g_strcmp0 (a->domain, b->domain) == 0
+         /* the same reading of a layer: comparing its pixels would cost more than a run */
+         && a->reference == b->reference && a->variations == b->variations;
 }
 
 void
@@ -156,6 +226,8 @@ job_request_copy (JobRequest *dest, const JobRequest *src)
   dest->model_path = g_strdup (src->model_path);
   dest->device = g_strdup (src->device);
   dest->codes = g_strdup (src->codes);
+  dest->domain = g_strdup (src->domain);
+  dest->reference = src->reference ? g_bytes_ref (src->reference) : NULL;
 }
 
 void
@@ -164,6 +236,8 @@ job_request_clear (JobRequest *request)
   g_free (request->model_path);
   g_free (request->device);
   g_free (request->codes);
+  g_free (request->domain);
+  g_clear_pointer (&request->reference, g_bytes_unref);
   /* kind MODEL_KIND_STYLE (0), everything else empty */
   memset (request, 0, sizeof *request);
 }
@@ -254,6 +328,7 @@ worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *c
 
   (void) source_object;
   (void) cancellable;
+  result->n_results = job_request_n_results (&data->request);
   result->styled = job_compute (data->stylizer, data->region, &data->request, worker_progress,
                                 task, &result->style_name, &error);
   if (result->styled == NULL)

@@ -8,42 +8,45 @@
 #include "plug-in/stylizer.h"
 
 typedef struct {
-  ModelKind kind;    /* which filter: Style Transfer or Neural Texture */
+  ModelKind kind;    /* which filter: Style Transfer, Neural Texture or Style from Reference */
   char *model_path;
   char *device;
-  double scale;      /* style */
-  gint32 seed;       /* texture */
+  double scale;      /* style, reference */
+  gint32 seed;       /* texture, reference */
   gboolean tileable; /* texture */
   char *codes;       /* texture: as the PDB argument (plug-in/codes.h), may be NULL */
+  char *domain;      /* reference: a domain name or index */
+  GBytes *reference; /* reference: the style source's R'G'B' floats, NULL: random styles */
+  int reference_width, reference_height;
+  int variations;    /* reference: results, one per latent of the seed (0 counts as 1) */
 } JobRequest;
 
-/* Returns region-sized R'G'B' (width*height*3 floats, g_free), *style_name set to the loaded
- * model's name (g_free). The caller's thread does the work; progress as in vks_style_apply.
- * A texture ignores the region's pixels, only its size counts. */
+/* How many results a request makes: `variations` for Style from Reference, else one. */
+int job_request_n_results (const JobRequest *request);
+
+/* Returns job_request_n_results region-sized R'G'B' images one after the other
+ * (width*height*3 floats each, g_free), *model_name set to the loaded model's name (g_free).
+ * The caller's thread does the work; progress as in vks_style_apply. A texture ignores the
+ * region's pixels, only its size counts. */
 float *job_compute (Stylizer *stylizer, const PixelRegion *region, const JobRequest *request,
-                    VksProgressFunc progress, gpointer user_data, char **style_name,
+                    VksProgressFunc progress, gpointer user_data, char **model_name,
                     GError **error);
 
 /* Progress text for people: already translated (stylizer_translate_progress). */
 typedef void (*JobTextProgressFunc) (double fraction, const char *text, gpointer user_data);
 
-/* A run without a dialog (scripts, Filters › Repeat), in the caller's thread: resolves the model
- * of `settings` (job_request_from_settings) and stylizes. Returns as job_compute. */
-float *job_run_settings (Stylizer *stylizer, const PixelRegion *region,
-                         const VkstyleSettings *settings, const char *profile_dir,
-                         const char *plugin_dir, JobTextProgressFunc progress,
-                         gpointer user_data, char **style_name, GError **error);
-/* The same for Neural Texture. */
-float *job_run_texture_settings (Stylizer *stylizer, const PixelRegion *region,
-                                 const TextureSettings *settings, const char *profile_dir,
-                                 const char *plugin_dir, JobTextProgressFunc progress,
-                                 gpointer user_data, char **model_name, GError **error);
+/* A run without a dialog (scripts, Filters › Repeat), in the caller's thread, of a request made
+ * by one of the job_request_from_* functions below; clears it. Returns as job_compute. */
+float *job_run_request (Stylizer *stylizer, const PixelRegion *region, JobRequest *request,
+                        JobTextProgressFunc progress, gpointer user_data, char **model_name,
+                        GError **error);
 
 /* Called in the main thread with the engine's latest (untranslated) progress message. */
 typedef void (*JobProgressFunc) (double fraction, const char *message, gpointer user_data);
 
 typedef struct {
-  float *styled;
+  float *styled;     /* n_results region-sized images */
+  int n_results;
   char *style_name;
 } JobResult;
 
@@ -66,6 +69,12 @@ gboolean job_request_from_texture_settings (JobRequest *request,
                                             const TextureSettings *settings,
                                             const char *profile_dir, const char *plugin_dir,
                                             GError **error);
+/* `reference`: the pixels of settings->reference as the front end read them, NULL for none. */
+gboolean job_request_from_reference_settings (JobRequest *request,
+                                              const ReferenceSettings *settings,
+                                              const ReferenceImage *reference,
+                                              const char *profile_dir, const char *plugin_dir,
+                                              GError **error);
 
 gboolean job_request_equal (const JobRequest *a, const JobRequest *b);
 void job_request_copy (JobRequest *dest, const JobRequest *src);

@@ -6,9 +6,73 @@
 
 #include "engine/checkpoint.h"
 #include "engine/error.h"
+#include "engine/models/stargan2.h"
 #include "plug-in/models.h"
 
 #define MODEL_SUFFIX ".safetensors"
+
+static const ModelKindTexts kind_texts[] = {
+  [MODEL_KIND_STYLE] = {
+    N_("No style model was given."),
+    N_("The style model file %s does not exist."),
+    N_("No style model named “%s” was found (looked in %s)."),
+    N_("No style models were found. Choose a .safetensors file, or put style models into %s."),
+    N_("%s is not a style model (a CycleGAN generator)."),
+    N_("Could not use this style model:\n%s"),
+    N_("Style transfer failed for an unknown reason."),
+    N_("%s\n\nThe image is too large for this device. Lower the processing size (scale), "
+       "select a smaller area, or choose another device."),
+    N_("Choose a Style Model"),
+    N_("Style models (*.safetensors)"),
+    N_("Use any style model file (.safetensors)"),
+    N_("The Vulkan device that computes the style. A CPU device (llvmpipe) works everywhere "
+       "but is slow."),
+    N_("_Style:"),
+  },
+  [MODEL_KIND_TEXTURE] = {
+    N_("No texture model was given."),
+    N_("The texture model file %s does not exist."),
+    N_("No texture model named “%s” was found (looked in %s)."),
+    N_("No texture models were found. Choose a .safetensors file, or put texture models into "
+       "%s."),
+    N_("%s is not a texture model (a DCGAN or InfoGAN generator)."),
+    N_("Could not use this texture model:\n%s"),
+    N_("Rendering the texture failed for an unknown reason."),
+    N_("%s\n\nThe area is too large for this device. Select a smaller area, or choose another "
+       "device."),
+    N_("Choose a Texture Model"),
+    N_("Texture models (*.safetensors)"),
+    N_("Use any texture model file (.safetensors)"),
+    N_("The Vulkan device that computes the texture. A CPU device (llvmpipe) works everywhere "
+       "but is slow."),
+    N_("_Texture:"),
+  },
+  [MODEL_KIND_REFERENCE] = {
+    N_("No StarGAN v2 model was given."),
+    N_("The StarGAN v2 model file %s does not exist."),
+    N_("No StarGAN v2 model named “%s” was found (looked in %s)."),
+    N_("No StarGAN v2 models were found. Choose a .safetensors file, or put StarGAN v2 models "
+       "into %s."),
+    N_("%s is not a StarGAN v2 model."),
+    N_("Could not use this StarGAN v2 model:\n%s"),
+    N_("Style from reference failed for an unknown reason."),
+    N_("%s\n\nThe image is too large for this device. Lower the processing size (scale), "
+       "select a smaller area, or choose another device."),
+    N_("Choose a StarGAN v2 Model"),
+    N_("StarGAN v2 models (*.safetensors)"),
+    N_("Use any StarGAN v2 model file (.safetensors)"),
+    N_("The Vulkan device that computes the result. A CPU device (llvmpipe) works everywhere "
+       "but is slow."),
+    N_("_Model:"),
+  },
+};
+
+const ModelKindTexts *
+model_kind_texts (ModelKind kind)
+{
+  g_return_val_if_fail ((gsize) kind < G_N_ELEMENTS (kind_texts), &kind_texts[0]);
+  return &kind_texts[kind];
+}
 
 void
 model_info_free (ModelInfo *info)
@@ -18,6 +82,7 @@ model_info_free (ModelInfo *info)
   g_free (info->path);
   g_free (info->name);
   g_free (info->description);
+  g_strfreev (info->domains);
   g_free (info);
 }
 
@@ -37,6 +102,7 @@ model_info_from_file (const char *path, GError **error)
   g_autoptr (VksCheckpoint) header = vks_checkpoint_load_header (path, error);
   const char *name, *description, *arch;
   VksGanConfig gan = { 0 };
+  g_auto (GStrv) domains = NULL;
   ModelKind kind = MODEL_KIND_STYLE;
   ModelInfo *info;
 
@@ -49,11 +115,24 @@ model_info_from_file (const char *path, GError **error)
         return NULL;
       kind = MODEL_KIND_TEXTURE;
     }
+  else if (g_strcmp0 (arch, VKS_ARCH_STARGAN2) == 0)
+    {
+      VksStarGan2Config cfg;
+
+      /* the dialog's domain list comes from the header alone */
+      if (!vks_stargan2_config_from_checkpoint (header, &cfg, error))
+        return NULL;
+      domains = vks_stargan2_domains (header, &cfg, error);
+      if (domains == NULL)
+        return NULL;
+      kind = MODEL_KIND_REFERENCE;
+    }
   name = vks_checkpoint_get_metadata (header, "vkstyle.name");
   description = vks_checkpoint_get_metadata (header, "vkstyle.description");
   info = g_new0 (ModelInfo, 1);
   info->kind = kind;
   info->gan = gan;
+  info->domains = g_steal_pointer (&domains);
   info->path = g_strdup (path);
   info->name = (name && name[0]) ? g_strdup (name) : file_stem (path);
   info->description = g_strdup (description ? description : "");
@@ -166,25 +245,20 @@ char *
 models_resolve (ModelKind kind, const char *model, const char *profile_dir,
                 const char *plugin_dir, GError **error)
 {
-  gboolean texture = kind == MODEL_KIND_TEXTURE;
+  const ModelKindTexts *texts = model_kind_texts (kind);
   g_auto (GStrv) dirs = NULL;
   g_autofree char *searched = NULL;
 
   if (model == NULL || model[0] == '\0')
     {
-      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO,
-                           texture ? _("No texture model was given.")
-                                   : _("No style model was given."));
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO, _(texts->none_given));
       return NULL;
     }
   if (g_file_test (model, G_FILE_TEST_IS_REGULAR))
     return g_strdup (model);
   if (strchr (model, G_DIR_SEPARATOR) != NULL || g_str_has_suffix (model, MODEL_SUFFIX))
     {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
-                   texture ? _("The texture model file %s does not exist.")
-                           : _("The style model file %s does not exist."),
-                   model);
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _(texts->file_missing), model);
       return NULL;
     }
 
@@ -211,9 +285,6 @@ models_resolve (ModelKind kind, const char *model, const char *profile_dir,
         }
     }
   searched = g_strjoinv (", ", dirs);
-  g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
-               texture ? _("No texture model named “%s” was found (looked in %s).")
-                       : _("No style model named “%s” was found (looked in %s)."),
-               model, searched);
+  g_set_error (error, VKS_ERROR, VKS_ERROR_IO, _(texts->name_missing), model, searched);
   return NULL;
 }

@@ -1,14 +1,36 @@
-/* Finding models (generator checkpoints, *.safetensors) on disk and naming them: style models
- * for Style Transfer, texture models (DCGAN / InfoGAN generators) for Neural Texture. Both live
- * in the same folders; their metadata's vkstyle.arch tells them apart. */
+/* Finding models (checkpoints, *.safetensors) on disk and naming them: style models for Style
+ * Transfer, texture models (DCGAN / InfoGAN generators) for Neural Texture, StarGAN v2 models
+ * for Style from Reference. All live in the same folders; their metadata's vkstyle.arch tells
+ * them apart. */
 #pragma once
 #include <glib.h>
 #include "engine/models/dcgan.h"
 
 typedef enum {
-  MODEL_KIND_STYLE,    /* any other vkstyle.arch (CycleGAN generators), or none */
-  MODEL_KIND_TEXTURE,  /* vkstyle.arch "dcgan" or "infogan" */
+  MODEL_KIND_STYLE,      /* any other vkstyle.arch (CycleGAN generators), or none */
+  MODEL_KIND_TEXTURE,    /* vkstyle.arch "dcgan" or "infogan" */
+  MODEL_KIND_REFERENCE,  /* vkstyle.arch "stargan_v2" */
 } ModelKind;
+
+/* What the plug-in tells people about models of one kind: whole sentences (N_), so that each
+ * translates as a sentence; the %s are in the order the comments give. */
+typedef struct {
+  const char *none_given;       /* no model argument */
+  const char *file_missing;     /* %s: the path */
+  const char *name_missing;     /* %s: the name, %s: the folders searched */
+  const char *none_found;       /* %s: the user's model folder */
+  const char *wrong_kind;       /* %s: a file of another kind */
+  const char *unusable;         /* %s: the engine's message about the checkpoint */
+  const char *failed;           /* a run failed without a message */
+  const char *too_large;        /* %s: the engine's message; advice follows */
+  const char *chooser_title;
+  const char *chooser_filter;
+  const char *file_tip;         /* Choose File…'s tooltip */
+  const char *device_tip;
+  const char *model_label;      /* the list's label, with its mnemonic */
+} ModelKindTexts;
+
+const ModelKindTexts *model_kind_texts (ModelKind kind);
 
 typedef struct {
   char *path;
@@ -16,6 +38,7 @@ typedef struct {
   char *description;  /* vkstyle.description, may be "" */
   ModelKind kind;
   VksGanConfig gan;   /* MODEL_KIND_TEXTURE: the generator's configuration, codes' names */
+  char **domains;     /* MODEL_KIND_REFERENCE: the domain names, in index order; else NULL */
 } ModelInfo;
 
 void model_info_free (ModelInfo *info);

@@ -63,6 +63,45 @@ pixel_region_read (GeglBuffer *pixels, const GeglRectangle *rect, GeglBuffer *se
   return g_steal_pointer (&region);
 }
 
+ReferenceImage *
+reference_image_read (GeglBuffer *pixels, GError **error)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (pixels);
+  int level = 0, width, height;
+  double scale;
+  float *rgb;
+  ReferenceImage *image;
+
+  while (MAX (extent->width, extent->height) > (REFERENCE_MAX_SIDE << level))
+    level++;
+  scale = 1.0 / (double) (1 << level);
+  width = MAX (1, extent->width >> level);
+  height = MAX (1, extent->height >> level);
+  rgb = try_alloc_floats ((gsize) width * height, 3, width, height, error);
+  if (rgb == NULL)
+    return NULL;
+  /* a scaled get takes its rectangle in the scaled coordinates */
+  gegl_buffer_get (pixels,
+                   GEGL_RECTANGLE ((int) (extent->x * scale), (int) (extent->y * scale), width,
+                                   height),
+                   scale, babl_format ("R'G'B' float"), rgb, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_CLAMP);
+  image = g_new0 (ReferenceImage, 1);
+  image->width = width;
+  image->height = height;
+  image->rgb = g_bytes_new_take (rgb, (gsize) width * height * 3 * sizeof (float));
+  return image;
+}
+
+void
+reference_image_free (ReferenceImage *image)
+{
+  if (image == NULL)
+    return;
+  g_bytes_unref (image->rgb);
+  g_free (image);
+}
+
 void
 pixel_region_make_opaque (PixelRegion *region)
 {

@@ -19,6 +19,23 @@ PixelRegion *pixel_region_read (GeglBuffer *pixels, const GeglRectangle *rect,
 void pixel_region_free (PixelRegion *region);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PixelRegion, pixel_region_free)
 
+/* A style source (Style from Reference): a whole drawable as R'G'B' floats, alpha dropped as
+ * the reference's loader (PIL's convert("RGB")) drops it. The style encoder sees it shrunk to
+ * its img_size, so a drawable longer than REFERENCE_MAX_SIDE is first read at a power-of-two
+ * scale (GEGL's mipmap, a box filter) that brings it under: a 20000-px layer costs 24 MB, not
+ * 4.8 GB. Below that size the pixels are exactly what `vkstyle apply --reference` reads. */
+#define REFERENCE_MAX_SIDE 2048
+
+typedef struct {
+  int width, height;
+  GBytes *rgb;       /* width*height*3 floats; shared by the requests that use it */
+} ReferenceImage;
+
+/* NULL with an error when memory runs out. */
+ReferenceImage *reference_image_read (GeglBuffer *pixels, GError **error);
+void reference_image_free (ReferenceImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReferenceImage, reference_image_free)
+
 /* Sets the original's alpha to 1: a texture fills its area whatever was there, as GIMP's render
  * filters do (pixel_region_write then writes the texture opaque; the selection still blends). */
 void pixel_region_make_opaque (PixelRegion *region);

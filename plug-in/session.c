@@ -17,7 +17,8 @@ struct Session {
   GTask *job;                /* the running worker, or NULL */
   JobRequest job_request;    /* what it computes */
   JobRequest cached_request;
-  float *cached_styled;      /* region-sized result for cached_request */
+  float *cached_styled;      /* region-sized results for cached_request */
+  int cached_n_results;
   char *cached_name;
   JobRequest failed_request; /* not retried by the preview until a setting changes */
   gboolean want_apply;       /* commit as soon as the result for the current settings exists */
@@ -27,6 +28,18 @@ struct Session {
 };
 
 static void next_step (Session *s);
+
+/* What the widgets ask for now; while previewing, only the first variation (the one the
+ * preview shows), so that the preview of many variations costs one. */
+static gboolean
+current_request (Session *s, JobRequest *request)
+{
+  if (!s->ui_funcs->get_request (s->ui, request))
+    return FALSE;
+  if (!s->want_apply)
+    request->variations = MIN (request->variations, 1);
+  return TRUE;
+}
 
 Session *
 session_new (const PixelRegion *region, Stylizer *stylizer, const SessionUi *ui_funcs,
@@ -99,6 +112,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_free (s->cached_styled);
       g_free (s->cached_name);
       s->cached_styled = g_steal_pointer (&job_result->styled);
+      s->cached_n_results = job_result->n_results;
       s->cached_name = g_steal_pointer (&job_result->style_name);
     }
   else if (!g_error_matches (error, VKS_ERROR, VKS_ERROR_CANCELLED))
@@ -162,7 +176,8 @@ commit (Session *s)
   g_autoptr (GError) error = NULL;
 
   remove_preview (s);
-  if (!s->ui_funcs->commit (s->ui, s->cached_styled, s->cached_name, &error))
+  if (!s->ui_funcs->commit (s->ui, s->cached_styled, s->cached_n_results, s->cached_name,
+                           &error))
     {
       s->want_apply = FALSE;
       s->ui_funcs->show_message (s->ui, error ? error->message : _("The result could not be "
@@ -183,7 +198,7 @@ next_step (Session *s)
 
   if (s->closing)
     return;
-  have_request = s->ui_funcs->get_request (s->ui, &request);
+  have_request = current_request (s, &request);
   cached = have_request && s->cached_styled != NULL
            && job_request_equal (&request, &s->cached_request);
   if (!have_request)
@@ -233,7 +248,7 @@ session_changed (Session *s)
   job_request_clear (&s->failed_request);
   s->ui_funcs->show_message (s->ui, NULL);
   if (s->job != NULL && !s->want_apply
-      && (!s->ui_funcs->get_request (s->ui, &request)
+      && (!current_request (s, &request)
           || !job_request_equal (&request, &s->job_request)))
     cancel_job (s);
   job_request_clear (&request);

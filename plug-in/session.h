@@ -2,7 +2,8 @@
  * change), the on-canvas preview, Apply with the result already computed or still to come,
  * Cancel during Apply (back to the dialog) or otherwise (close), errors not retried until a
  * setting changes. The GTK 2 and the GTK 3 dialogs of every filter (Style Transfer, Neural
- * Texture: the JobRequest says which) drive one Session, so they behave alike. The work runs in a worker thread (job.h); all the
+ * Texture, Style from Reference: the JobRequest says which) drive one Session, so they behave
+ * alike. The preview computes only the first of several variations; Apply computes them all. The work runs in a worker thread (job.h); all the
  * callbacks below run in the main thread. */
 #pragma once
 #include "plug-in/job.h"
@@ -21,8 +22,10 @@ typedef struct {
   void (*show_state) (gpointer ui, gboolean applying, gboolean running);
   void (*show_preview) (gpointer ui, const float *styled, double strength, const char *name);
   void (*remove_preview) (gpointer ui);
-  /* Writes the result into the image. FALSE with an error keeps the dialog open. */
-  gboolean (*commit) (gpointer ui, const float *styled, const char *name, GError **error);
+  /* Writes the n_results region-sized results (job.h) into the image. FALSE with an error keeps
+   * the dialog open. */
+  gboolean (*commit) (gpointer ui, const float *styled, int n_results, const char *name,
+                      GError **error);
   /* The dialog is closed and no worker runs any more: leave the main loop. */
   void (*finished) (gpointer ui);
 } SessionUi;

@@ -7,6 +7,7 @@
 
 #define VKSTYLE_PROC   "plug-in-vkstyle"
 #define VKSTYLE_TEXTURE_PROC "plug-in-vkstyle-texture"
+#define VKSTYLE_REFERENCE_PROC "plug-in-vkstyle-reference"
 #define VKSTYLE_BINARY "vkstyle"
 #define VKSTYLE_ROLE   "vkstyle"
 
@@ -44,12 +45,13 @@ double vkstyle_settings_first_run_scale (int width, int height);
 /* Neural Texture's arguments (vkstyle_texture_filter), stored by GIMP 2.10 like VkstyleSettings
  * under VKSTYLE_TEXTURE_PROC. */
 #define VKSTYLE_TEXTURE_SETTINGS_MAGIC 0x766b7401u
-#define VKSTYLE_TEXTURE_SEED_MAX G_MAXINT32
+/* Seeds of both filters that take one (Neural Texture, Style from Reference). */
+#define VKSTYLE_SEED_MAX G_MAXINT32
 
 typedef struct {
   guint32 magic;
   char model[4096];     /* a file path, or a texture model's name / file stem */
-  gint32 seed;          /* 0..VKSTYLE_TEXTURE_SEED_MAX */
+  gint32 seed;          /* 0..VKSTYLE_SEED_MAX */
   gint32 tileable;      /* 0 or 1 */
   char codes[1024];     /* InfoGAN codes, "pattern=2,scale=0.5" (plug-in/codes.h) */
   char device[256];
@@ -61,3 +63,31 @@ void texture_settings_init_defaults (TextureSettings *settings);
  * checked against the model when it is loaded. */
 gboolean texture_settings_from_values (TextureSettings *settings,
                                        const FilterValue values[TEXTURE_N_ARGS], GError **error);
+
+/* Style from Reference's arguments (vkstyle_reference_filter), stored by GIMP 2.10 under
+ * VKSTYLE_REFERENCE_PROC. A reference layer is only remembered for the session's images: an ID
+ * from a previous GIMP session would name another layer, so the front end checks it exists. */
+#define VKSTYLE_REFERENCE_SETTINGS_MAGIC 0x766b7201u
+/* Each variation is a new layer: a few are a choice, hundreds an accident. */
+#define VKSTYLE_VARIATIONS_MAX 16
+
+typedef struct {
+  guint32 magic;
+  char model[4096];     /* a file path, or a StarGAN v2 model's name / file stem */
+  char domain[256];     /* a domain name of the model, or its index */
+  gint32 reference;     /* drawable ID of the style source, -1: random styles from the seed */
+  gint32 seed;          /* 0..VKSTYLE_SEED_MAX */
+  double strength;      /* 0..100 % */
+  gint32 new_layer;     /* 0 or 1; always new layers with variations > 1 */
+  gint32 variations;    /* 1..VKSTYLE_VARIATIONS_MAX: random styles only */
+  double scale;         /* VKSTYLE_SCALE_MIN..MAX */
+  char device[256];
+  gint32 preview;       /* dialog only */
+} ReferenceSettings;
+
+void reference_settings_init_defaults (ReferenceSettings *settings);
+/* From the arguments of vkstyle_reference_filter, in its order (REFERENCE_ARG_*). The domain is
+ * only checked against the model when it is loaded, the reference drawable by the front end. */
+gboolean reference_settings_from_values (ReferenceSettings *settings,
+                                         const FilterValue values[REFERENCE_N_ARGS],
+                                         GError **error);

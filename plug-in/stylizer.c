@@ -15,6 +15,9 @@ struct Stylizer {
   char *model_path;   /* the file `style` was loaded from */
   VksTextureModel *texture;
   char *texture_path; /* the file `texture` was loaded from */
+  VksStarGan2 *reference;
+  char *reference_path;
+  char *reference_name;
 };
 
 Stylizer *
@@ -37,6 +40,14 @@ drop_texture (Stylizer *stylizer)
   g_clear_pointer (&stylizer->texture_path, g_free);
 }
 
+static void
+drop_reference (Stylizer *stylizer)
+{
+  g_clear_pointer (&stylizer->reference, vks_stargan2_free);
+  g_clear_pointer (&stylizer->reference_path, g_free);
+  g_clear_pointer (&stylizer->reference_name, g_free);
+}
+
 void
 stylizer_free (Stylizer *stylizer)
 {
@@ -44,6 +55,7 @@ stylizer_free (Stylizer *stylizer)
     return;
   drop_style (stylizer);
   drop_texture (stylizer);
+  drop_reference (stylizer);
   g_clear_pointer (&stylizer->context, vks_context_free);
   g_free (stylizer->device);
   g_free (stylizer);
@@ -74,6 +86,7 @@ ensure_context (Stylizer *stylizer, const char *device, VksProgressFunc progress
   /* the models' weights live on the old device: they go with it */
   drop_style (stylizer);
   drop_texture (stylizer);
+  drop_reference (stylizer);
   g_clear_pointer (&stylizer->context, vks_context_free);
   g_clear_pointer (&stylizer->device, g_free);
   if (!report (progress, user_data, "Starting Vulkan"))
@@ -145,6 +158,63 @@ stylizer_texture_name (const Stylizer *stylizer)
   return stylizer->texture ? vks_texture_model_name (stylizer->texture) : NULL;
 }
 
+/* The model's vkstyle.name, else its file name without extension, as models.c names it. */
+static char *
+reference_model_name (const char *path)
+{
+  g_autoptr (ModelInfo) info = model_info_from_file (path, NULL);
+
+  return info ? g_strdup (info->name) : g_path_get_basename (path);
+}
+
+gboolean
+stylizer_translate_reference (Stylizer *stylizer, const char *device, const char *model_path,
+                              const char *domain, const float *reference, int reference_width,
+                              int reference_height, guint64 seed, int variation,
+                              const float *rgb_in, float *rgb_out, int width, int height,
+                              VksProgressFunc progress, gpointer user_data, GError **error)
+{
+  g_autofree float *style = NULL;
+  int domain_index;
+  gboolean ok;
+
+  if (!ensure_context (stylizer, device, progress, user_data, error))
+    return FALSE;
+  if (stylizer->reference == NULL || g_strcmp0 (stylizer->reference_path, model_path) != 0)
+    {
+      drop_reference (stylizer);
+      if (!report (progress, user_data, "Loading model"))
+        return cancelled (error);
+      stylizer->reference = vks_stargan2_load (stylizer->context, model_path, error);
+      if (stylizer->reference == NULL)
+        return FALSE;
+      stylizer->reference_path = g_strdup (model_path);
+      stylizer->reference_name = reference_model_name (model_path);
+    }
+  domain_index = vks_stargan2_find_domain (stylizer->reference, domain, error);
+  if (domain_index < 0)
+    return FALSE;
+  style = g_new (float, vks_stargan2_config (stylizer->reference)->style_dim);
+  if (reference != NULL)
+    ok = vks_stargan2_style_from_image (stylizer->reference, reference, reference_width,
+                                        reference_height, domain_index, style, error);
+  else
+    {
+      g_autofree float *z = g_new (float, vks_stargan2_config (stylizer->reference)->latent_dim);
+
+      vks_stargan2_latent (stylizer->reference, seed, (guint64) variation, z);
+      ok = vks_stargan2_style_from_latent (stylizer->reference, z, domain_index, style, error);
+    }
+  return ok && vks_stargan2_translate (stylizer->reference, rgb_in, rgb_out, width, height, style,
+                                       progress, user_data, error);
+}
+
+const char *
+stylizer_reference_name (const Stylizer *stylizer)
+{
+  return stylizer->reference ? stylizer->reference_name : NULL;
+}
+
 static gboolean
 any_device_exists (void)
 {
@@ -162,11 +232,10 @@ stylizer_describe_error (const GError *error)
 char *
 stylizer_describe_error_for (const GError *error, ModelKind kind)
 {
-  gboolean texture = kind == MODEL_KIND_TEXTURE;
+  const ModelKindTexts *texts = model_kind_texts (kind);
 
   if (error == NULL)
-    return g_strdup (texture ? _("Rendering the texture failed for an unknown reason.")
-                             : _("Style transfer failed for an unknown reason."));
+    return g_strdup (_(texts->failed));
   if (error->domain != VKS_ERROR)
     return g_strdup (error->message);
   switch ((VksErrorCode) error->code)
@@ -190,22 +259,13 @@ stylizer_describe_error_for (const GError *error, ModelKind kind)
                               error->message);
     case VKS_ERROR_OUT_OF_MEMORY:
     case VKS_ERROR_TOO_LARGE:
-      if (texture)
-        return g_strdup_printf (_("%s\n\nThe area is too large for this device. Select a "
-                                  "smaller area, or choose another device."),
-                                error->message);
-      return g_strdup_printf (_("%s\n\nThe image is too large for this device. Lower the "
-                                "processing size (scale), select a smaller area, or choose "
-                                "another device."),
-                              error->message);
+      return g_strdup_printf (_(texts->too_large), error->message);
     case VKS_ERROR_DEVICE_LOST:
       return g_strdup_printf (_("%s\n\nThe graphics device stopped responding. Try again with a "
                                 "lower processing size (scale) or another device."),
                               error->message);
     case VKS_ERROR_CHECKPOINT:
-      if (texture)
-        return g_strdup_printf (_("Could not use this texture model:\n%s"), error->message);
-      return g_strdup_printf (_("Could not use this style model:\n%s"), error->message);
+      return g_strdup_printf (_(texts->unusable), error->message);
     case VKS_ERROR_IO:
     case VKS_ERROR_VULKAN:
     case VKS_ERROR_SHAPE:
@@ -227,6 +287,7 @@ stylizer_translate_progress (const char *message)
     N_("Compiling shaders (first use)"),
     N_("Stylizing"),
     N_("Rendering texture"),
+    N_("Translating"),
     N_("Done"),
   };
   int tile, n_tiles;
@@ -239,6 +300,8 @@ stylizer_translate_progress (const char *message)
   /* A pass that refines the colour statistics of an image too large to normalise whole. */
   if (sscanf (message, "Measuring tile %d/%d%c", &tile, &n_tiles, &tail) == 2)
     return g_strdup_printf (_("Measuring tile %d of %d"), tile, n_tiles);
+  if (sscanf (message, "Translating tile %d/%d%c", &tile, &n_tiles, &tail) == 2)
+    return g_strdup_printf (_("Translating tile %d of %d"), tile, n_tiles);
   if (sscanf (message, "Rendering texture piece %d/%d%c", &tile, &n_tiles, &tail) == 2)
     return g_strdup_printf (_("Rendering texture piece %d of %d"), tile, n_tiles);
   for (gsize i = 0; i < G_N_ELEMENTS (known); i++)

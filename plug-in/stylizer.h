@@ -3,6 +3,7 @@
  * GIMP users. Knows nothing of GIMP's images, so it may run in a worker thread; one call at a
  * time. */
 #pragma once
+#include "engine/models/stargan2_net.h"
 #include "engine/stylize.h"
 #include "engine/texture.h"
 #include "plug-in/models.h"
@@ -31,6 +32,21 @@ gboolean stylizer_render_texture (Stylizer *stylizer, const char *device, const 
                                   gpointer user_data, GError **error);
 /* Name of the texture model loaded by the last successful render, or NULL. */
 const char *stylizer_texture_name (const Stylizer *stylizer);
+
+/* Style from Reference: like stylizer_run, with a StarGAN v2 model: translates rgb_in into
+ * `domain` (a name or an index, vks_stargan2_find_domain) with the style the style encoder
+ * reads from `reference` (reference_width x reference_height R'G'B' floats), or without one
+ * with the mapping network's style of latent `variation` of `seed` (vks_stargan2_latent, as
+ * `vkstyle apply --seed --count`). rgb_out may equal rgb_in. */
+gboolean stylizer_translate_reference (Stylizer *stylizer, const char *device,
+                                       const char *model_path, const char *domain,
+                                       const float *reference, int reference_width,
+                                       int reference_height, guint64 seed, int variation,
+                                       const float *rgb_in, float *rgb_out, int width,
+                                       int height, VksProgressFunc progress,
+                                       gpointer user_data, GError **error);
+/* Name of the StarGAN v2 model loaded by the last successful translation, or NULL. */
+const char *stylizer_reference_name (const Stylizer *stylizer);
 
 /* A message for people, not programmers: the engine's message plus what to do about it, for a
  * run with a model of `kind`. Returns NULL for a cancellation (nothing to tell). g_free. */

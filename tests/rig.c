@@ -157,3 +157,33 @@ bench_conv_args (int argc, char **argv, int *size, int *runs)
            : strcmp (algo, "implicit") == 0 ? VKS_CONV_IMPLICIT : VKS_CONV_AUTO;
   return d;
 }
+
+float *
+tiling_test_image (int width, int height, guint32 seed)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
+  float *rgb = g_new (float, (gsize) width * height * 3);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      for (int c = 0; c < 3; c++) {
+        double v = 0.5 + 0.3 * sin (x * (0.011 + 0.004 * c) + y * 0.007 * (c - 1)) +
+                   0.15 * cos (y * 0.019 + c) * (x > width / 2 ? 1.0 : -0.5) +
+                   g_rand_double_range (rng, -0.08, 0.08);
+        rgb[((gsize) y * width + x) * 3 + c] = (float) CLAMP (v, 0.0, 1.0);
+      }
+  return rgb;
+}
+
+double
+max_diff_255 (const float *a, const float *b, gsize n, double *mean)
+{
+  double m = 0, s = 0;
+  for (gsize i = 0; i < n; i++) {
+    double d = fabs ((double) a[i] - b[i]);
+    m = MAX (m, d);
+    s += d;
+  }
+  if (mean)
+    *mean = s / n * 255.0;
+  return m * 255.0;
+}

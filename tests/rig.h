@@ -39,3 +39,9 @@ VksConvDesc bench_conv_args (int argc, char **argv, int *size, int *runs);
 long ulp_distance (float a, float b);
 /* Max |a-b| / (1 + |b|) ... the tolerance form every op test uses. */
 double max_rel_error (const float *a, const float *b, long n);
+
+/* The tiling tests' picture: smooth colour fields plus some noise, width x height RGB in [0, 1]
+ * interleaved, enough structure that norm statistics differ across tiles. g_free it. */
+float *tiling_test_image (int width, int height, guint32 seed);
+/* Largest |a - b| over n values in 8-bit steps; the mean into *mean unless NULL. */
+double max_diff_255 (const float *a, const float *b, gsize n, double *mean);

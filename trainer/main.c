@@ -6,6 +6,7 @@
 #include "trainer/gan_main.h"
 #include "trainer/ddpm_main.h"
 #include "trainer/stargan2_main.h"
+#include "trainer/vqgan_main.h"
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/train_state.h"
@@ -316,6 +317,15 @@ main (int argc, char **argv)
     if ((g_str_equal (argv[i], "--arch") && i + 1 < argc &&
          g_str_equal (argv[i + 1], "stargan2")) || g_str_equal (argv[i], "--arch=stargan2"))
       return vks_stargan2_train_main (argc, argv);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : "";
+    if ((g_str_equal (a, "--arch") && g_str_equal (next, "vqgan")) ||
+        g_str_equal (a, "--arch=vqgan"))
+      return vks_vqgan_train_main (argc, argv);
+    if ((g_str_equal (a, "--arch") && g_str_equal (next, "vqgan-transformer")) ||
+        g_str_equal (a, "--arch=vqgan-transformer"))
+      return vks_vqgan_prior_train_main (argc, argv);
+  }
   Trainer t = { 0 };
   if (!vks_train_options_parse (&t.o, &argc, &argv, &error)) {
     g_printerr ("vkstyle-train: %s\n", error->message);

@@ -138,3 +138,16 @@ vks_dcgan_discriminator (VksGraph *g, VksNode x, const VksGanConfig *cfg, gboole
   }
   return out;
 }
+
+void
+vks_running_updates_chain (VksGraph *g, GArray *dst, const GArray *first, const GArray *second,
+                           float momentum)
+{
+  for (guint i = 0; i < first->len; i++) {
+    VksRunningUpdate a = g_array_index (first, VksRunningUpdate, i);
+    VksRunningUpdate b = g_array_index (second, VksRunningUpdate, i);
+    VksNode moved = vks_scale (g, vks_sub (g, a.value, a.param), 1.0f - momentum);
+    VksRunningUpdate u = { a.param, vks_add (g, b.value, moved) };
+    g_array_append_val (dst, u);
+  }
+}

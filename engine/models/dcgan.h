@@ -47,6 +47,12 @@ int vks_gan_latent_size (const VksGanConfig *cfg);
 typedef struct {
   VksNode param, value;
 } VksRunningUpdate;
+/* A batch norm's running statistics after two passes in training mode (first, then second: a
+ * discriminator on real images, then on generated ones), both built from the same parameter
+ * nodes p: second + (1 - m)(first - p) is (1 - m) first + m batch_second, PyTorch's sequential
+ * update. Appends to dst one update per entry of first. */
+void vks_running_updates_chain (VksGraph *g, GArray *dst, const GArray *first,
+                                const GArray *second, float momentum);
 
 /* Generator: z [n][latent][gh][gw] -> images [n][nc][h][w] in [-1, 1] (tanh). gh = gw = 1 gives
  * the example's image_size x image_size; a larger latent grid gives a larger image from the

@@ -88,21 +88,6 @@ info_loss (VksGraph *g, const VksDcganStepConfig *cfg, VksNode z, VksGanCritic q
   return loss;
 }
 
-/* D's running statistics after the real pass (first) then the fake pass (second), both built
- * from the same parameter nodes p: second + (1 - m)(first - p) is (1 - m) first + m batch_fake,
- * the example's sequential update. */
-static void
-chain_updates (VksGraph *g, GArray *dst, const GArray *first, const GArray *second)
-{
-  for (guint i = 0; i < first->len; i++) {
-    VksRunningUpdate a = g_array_index (first, VksRunningUpdate, i);
-    VksRunningUpdate b = g_array_index (second, VksRunningUpdate, i);
-    VksNode moved = vks_scale (g, vks_sub (g, a.value, a.param), 1.0f - BN_MOMENTUM);
-    VksRunningUpdate u = { a.param, vks_add (g, b.value, moved) };
-    g_array_append_val (dst, u);
-  }
-}
-
 /* lambda ((|grad_x^ D(x^)|_2 - 1)^2).mean() over the batch, x^ = eps real + (1 - eps) fake. */
 static VksNode
 gradient_penalty (VksGraph *g, const VksDcganStepConfig *cfg, VksNode real, VksNode fake,
@@ -144,7 +129,7 @@ build_discriminator_step (VksGanStepGraph *s, const VksDcganStepConfig *cfg)
   g_autoptr (GArray) on_fake = g_array_new (FALSE, FALSE, sizeof (VksRunningUpdate));
   VksNode real_out = critic (g, cfg, s->real, on_real);
   VksNode fake_out = critic (g, cfg, s->fake, on_fake);
-  chain_updates (g, s->updates, on_real, on_fake);
+  vks_running_updates_chain (g, s->updates, on_real, on_fake, BN_MOMENTUM);
   VksNode *l = s->loss;
   if (cfg->wasserstein || cfg->wgan_gp) {
     l[VKS_GAN_LOSS_D_REAL] = vks_scale (g, vks_mean (g, real_out), -1.0f);

@@ -1,6 +1,7 @@
 /* StarGAN v2 inference (stargan2_net.h): one parameter store holding the checkpoint's EMA
- * networks, small plans for the style sources, a generator plan per image size (kept for the
- * last size, since re-planning costs allocations). */
+ * networks, small plans for the style sources, and the generator as a tileable network
+ * (engine/tileable.h) with the style code as its condition, so that images of any size go
+ * through the CycleGAN path's whole-or-tiled application. */
 #include "engine/models/stargan2_net.h"
 
 #include <math.h>
@@ -8,19 +9,19 @@
 
 #include "engine/error.h"
 #include "engine/nn/plan.h"
-#include "engine/stylize-private.h"   /* vks_style_read_region: the CycleGAN path's extension */
 #include "engine/texture-private.h"   /* vks_texture_normals */
+#include "engine/tileable.h"
 
 /* texture.c's stream families are 1 and 2 */
 #define LATENT_STREAM_FAMILY 3
 #define MEAN_STYLE_BATCH 500
 
-/* One graph with its plan: inputs, the output, the batch or image size it was made for. */
+/* One graph with its plan: inputs, the output, the batch size it was made for. */
 typedef struct {
   VksGraph *graph;
   VksPlan *plan;
   VksNode x, rows, out;
-  int n, h, w;
+  int n;
 } Net;
 
 struct VksStarGan2 {
@@ -30,7 +31,7 @@ struct VksStarGan2 {
   VksParamStore *store;
   Net style;       /* style encoder, one image */
   Net mapping;     /* mapping network, `n` latents */
-  Net generator;   /* the last image size */
+  VksTileable *generator;   /* condition: the style code */
 };
 
 static void
@@ -47,7 +48,7 @@ vks_stargan2_free (VksStarGan2 *net)
     return;
   net_clear (&net->style);
   net_clear (&net->mapping);
-  net_clear (&net->generator);
+  vks_tileable_free (net->generator);
   g_clear_pointer (&net->store, vks_param_store_free);
   g_strfreev (net->domains);
   g_free (net);
@@ -62,6 +63,13 @@ net_plan (VksStarGan2 *net, Net *n, GError **error)
   VksPlanOptions options = { .params = net->store, .readback = &n->out, .n_readback = 1 };
   n->plan = vks_plan_new (net->ctx, n->graph, &n->out, 1, &options, error);
   return n->plan != NULL;
+}
+
+static VksNode
+build_generator (VksGraph *g, VksNode x, VksNode style, VksInstanceNormHook hook,
+                 gpointer hook_data, gconstpointer model)
+{
+  return vks_stargan2_generator_hooked (g, x, style, model, "generator.", hook, hook_data);
 }
 
 VksStarGan2 *
@@ -91,6 +99,15 @@ vks_stargan2_new (VksContext *ctx, const VksCheckpoint *ckpt, GError **error)
   if (net->store == NULL || !vks_param_store_load (net->store, ckpt, NULL, error) ||
       !net_plan (net, st, error))
     return NULL;
+  int grid = 1 << vks_stargan2_generator_downsamplings (cfg);
+  VksTileableSpec spec = {
+    .build = build_generator, .model = &net->cfg, .input_nc = 3, .output_nc = 3, .grid = grid,
+    .min_side = grid, .condition_floats = cfg->style_dim, .instance_norm = TRUE,
+    .verb = "Translating", .weights_outside_budget = TRUE,
+  };
+  net->generator = vks_tileable_new (ctx, &spec, net->store, error);
+  if (net->generator == NULL)
+    return NULL;
   return g_steal_pointer (&net);
 }
 
@@ -105,6 +122,12 @@ vks_stargan2_load (VksContext *ctx, const char *path, GError **error)
     g_set_error (error, local->domain, local->code, "%s: %s", base, local->message);
   }
   return net;
+}
+
+VksTileable *
+vks_stargan2_generator_tileable (VksStarGan2 *net)
+{
+  return net->generator;
 }
 
 const VksStarGan2Config *
@@ -322,88 +345,12 @@ vks_stargan2_style_from_image (VksStarGan2 *net, const float *rgb, int width, in
          vks_plan_get (st->plan, st->out, style, error);
 }
 
-/* The generator plan for an h x w network input, refused when it exceeds the memory budget. */
-static gboolean
-generator_for (VksStarGan2 *net, int h, int w, GError **error)
-{
-  Net *gen = &net->generator;
-  if (gen->plan != NULL && gen->h == h && gen->w == w)
-    return TRUE;
-  net_clear (gen);
-  gen->h = h;
-  gen->w = w;
-  gen->graph = vks_graph_new ();
-  gen->x = vks_input (gen->graph, "x", vks_shape (1, 3, h, w));
-  gen->rows = vks_input (gen->graph, "s", vks_shape (1, 1, 1, net->cfg.style_dim));
-  gen->out = vks_stargan2_generator (gen->graph, gen->x, gen->rows, &net->cfg, "generator.");
-  VksPlanOptions options = { .params = net->store, .readback = &gen->out, .n_readback = 1 };
-  VksPlanStats stats;
-  VkDeviceSize budget = vks_memory_budget (net->ctx);
-  gboolean ok = vks_graph_check (gen->graph, error) &&
-                vks_plan_measure (net->ctx, gen->graph, &gen->out, 1, &options, &stats, error);
-  if (ok && stats.arena_bytes + stats.packed_bytes > budget) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_TOO_LARGE,
-                 "a %dx%d image needs %.0f MiB with this StarGAN v2 model, more than the %.0f "
-                 "MiB memory budget (tiling is not available for StarGAN v2 yet)", w, h,
-                 (stats.arena_bytes + stats.packed_bytes) / 1048576.0, budget / 1048576.0);
-    ok = FALSE;
-  }
-  ok = ok && net_plan (net, gen, error);
-  if (!ok)
-    net_clear (gen);
-  return ok;
-}
-
-typedef struct {
-  VksProgressFunc func;
-  gpointer user_data;
-} Progress;
-
-static gboolean
-keep_going (gpointer data)
-{
-  Progress *p = data;
-  return p->func == NULL || p->func (0.5, "Translating", p->user_data);
-}
-
 gboolean
 vks_stargan2_translate (VksStarGan2 *net, const float *rgb_in, float *rgb_out, int width,
                         int height, const float *style, VksProgressFunc progress,
                         gpointer user_data, GError **error)
 {
-  if (!check_image (width, height, error))
-    return FALSE;
-  int multiple = 1 << vks_stargan2_generator_downsamplings (&net->cfg);
-  int h = (height + multiple - 1) / multiple * multiple;
-  int w = (width + multiple - 1) / multiple * multiple;
-  Progress p = { progress, user_data };
-  if (progress != NULL && !progress (0.0, "Preparing the network", user_data)) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CANCELLED, "cancelled");
-    return FALSE;
-  }
-  if (!generator_for (net, h, w, error))
-    return FALSE;
-  gsize plane = (gsize) h * w;
-  g_autofree float *planar = g_try_new (float, 3 * plane);
-  if (planar == NULL) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY, "out of memory for a %dx%d image",
-                 width, height);
-    return FALSE;
-  }
-  vks_style_read_region (rgb_in, width, height, 0, 0, h, w, planar);
-  Net *gen = &net->generator;
-  if (!vks_plan_set (gen->plan, gen->x, planar, error) ||
-      !vks_plan_set (gen->plan, gen->rows, style, error) ||
-      !vks_plan_run_until (gen->plan, keep_going, &p, error) ||
-      !vks_plan_get (gen->plan, gen->out, planar, error))
-    return FALSE;
-  for (int y = 0; y < height; y++)
-    for (int x = 0; x < width; x++)
-      for (int c = 0; c < 3; c++) {
-        float v = (planar[c * plane + (gsize) y * w + x] + 1.0f) * 0.5f;
-        rgb_out[((gsize) y * width + x) * 3 + c] = CLAMP (v, 0.0f, 1.0f);
-      }
-  if (progress != NULL)
-    progress (1.0, "Done", user_data);
-  return TRUE;
+  return check_image (width, height, error) &&
+         vks_tileable_apply (net->generator, style, rgb_in, rgb_out, width, height, progress,
+                             user_data, error);
 }

@@ -5,6 +5,7 @@
 #include "engine/context.h"
 #include "engine/models/stargan2.h"
 #include "engine/stylize.h"   /* VksProgressFunc */
+#include "engine/tileable.h"
 
 typedef struct VksStarGan2 VksStarGan2;
 
@@ -41,14 +42,20 @@ gboolean vks_stargan2_mean_style (VksStarGan2 *net, int domain, int count, float
 gboolean vks_stargan2_style_from_image (VksStarGan2 *net, const float *rgb, int width, int height,
                                         int domain, float *style, GError **error);
 
-/* The generator on an image of any size with a style code: the image is mirror-extended to
- * multiples of 2^downsamplings (the CycleGAN path's extension) and the result cropped back,
- * (y + 1) / 2 clamped to [0, 1]. rgb_out may equal rgb_in; on error it is untouched. Images
- * whose plan exceeds the memory budget are refused (VKS_ERROR_TOO_LARGE): tiling is not done
- * yet for this model. */
+/* The generator on an image of any size with a style code, through the CycleGAN path's
+ * vks_tileable_apply (engine/tileable.h): the image is mirror-extended to multiples of
+ * 2^downsamplings and the result cropped back, (y + 1) / 2 clamped to [0, 1]. An image whose
+ * plan exceeds the memory budget (its weights not counted: vks_tileable_budget) runs in tiles with the whole image's instance-norm statistics
+ * (engine/stylize_tiled.c), progress "Measuring tile k/n" and "Translating tile k/n". rgb_out may
+ * equal rgb_in; on error an image run whole leaves it untouched, a tiled one has rows written up
+ * to where it stopped. */
 gboolean vks_stargan2_translate (VksStarGan2 *net, const float *rgb_in, float *rgb_out, int width,
                                  int height, const float *style, VksProgressFunc progress,
                                  gpointer user_data, GError **error);
+
+/* The generator as the tiler takes it (engine/tileable.h; its condition is the style code),
+ * owned by net: for its plan sizes and tile context. */
+VksTileable *vks_stargan2_generator_tileable (VksStarGan2 *net);
 
 /* PIL's Image.resize(BILINEAR) in float: a triangle filter, widened by the scale when shrinking,
  * taps renormalised at the borders. src and dst: packed rows of `channels` floats. */

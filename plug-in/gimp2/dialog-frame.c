@@ -115,11 +115,11 @@ remove_preview (gpointer ui)
 }
 
 static gboolean
-commit (gpointer ui, const float *result, const char *name, GError **error)
+commit (gpointer ui, const float *result, int n_results, const char *name, GError **error)
 {
   DialogFrame *d = ui;
 
-  if (target_commit (d->target, result, d->ops->strength (d->filter),
+  if (target_commit (d->target, result, n_results, d->ops->strength (d->filter),
                      d->ops->new_layer (d->filter), name, error) < 0)
     return FALSE;
   gimp_displays_flush ();
@@ -158,7 +158,10 @@ dialog_frame_model_info (DialogFrame *frame)
 void
 dialog_frame_changed (DialogFrame *frame)
 {
-  session_changed (frame->session);
+  /* widgets that report their first value while the dialog is built: the session starts from
+   * what they show anyway */
+  if (frame->session != NULL)
+    session_changed (frame->session);
 }
 
 void
@@ -249,10 +252,11 @@ build_model_row (DialogFrame *d, GtkTable *table, int row, const char *plugin_di
   combo = style_list_combo (d->styles);
   gtk_box_pack_start (GTK_BOX (hbox), combo, TRUE, TRUE, 0);
   gtk_box_pack_start (GTK_BOX (hbox), button, FALSE, FALSE, 0);
-  gimp_help_set_help_data (button, _(d->ops->file_tip), NULL);
+  gimp_help_set_help_data (button, _(model_kind_texts (d->ops->kind)->file_tip), NULL);
   g_signal_connect (button, "clicked", G_CALLBACK (on_choose_file), d);
 
-  gtk_table_attach (table, dialog_left_label (_(d->ops->model_label), combo), 0, 1, row,
+  gtk_table_attach (table, dialog_left_label (_(model_kind_texts (d->ops->kind)->model_label),
+                                              combo), 0, 1, row,
                     row + 1, GTK_FILL, GTK_FILL, 0, 0);
   gtk_table_attach (table, hbox, 1, 3, row, row + 1, GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
 
@@ -270,7 +274,8 @@ build_device_row (DialogFrame *d, GtkTable *table, int row)
     gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->device_combo),
                                     d->devices->labels[i]);
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->device_combo), d->devices->active);
-  gimp_help_set_help_data (d->device_combo, _(d->ops->device_tip), NULL);
+  gimp_help_set_help_data (d->device_combo, _(model_kind_texts (d->ops->kind)->device_tip),
+                           NULL);
   gtk_table_attach (table, dialog_left_label (_("_Device:"), d->device_combo), 0, 1, row,
                     row + 1, GTK_FILL, GTK_FILL, 0, 0);
   gtk_table_attach (table, d->device_combo, 1, 3, row, row + 1, GTK_EXPAND | GTK_FILL,
@@ -334,7 +339,7 @@ build_dialog (DialogFrame *d, const char *plugin_dir)
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (d->dialog))), vbox,
                       TRUE, TRUE, 0);
 
-  table = gtk_table_new (9, 3, FALSE);
+  table = gtk_table_new (12, 3, FALSE);
   d->status.controls = table;
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);

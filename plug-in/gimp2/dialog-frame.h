@@ -1,7 +1,7 @@
 /* GIMP 2.10: what both filters' dialogs (GTK 2) share: the window with Cancel and Apply, the
  * model list with Choose File…, the device list, "Preview on canvas", the message and progress
  * area, the preview layer and the session (plug-in/session.c) that drives them. A filter
- * (style-dialog.c, texture-dialog.c) adds its own rows through a DialogFilter and reads and
+ * (style-dialog.c, texture-dialog.c, reference-dialog.c) adds its own rows through a DialogFilter and reads and
  * stores its own values; dialog.h is what the rest of the plug-in calls. */
 #pragma once
 #include <libgimp/gimp.h>
@@ -21,11 +21,8 @@ typedef struct DialogFrame DialogFrame;
 /* One filter's part of the dialog. Texts are untranslated (N_): the frame translates them.
  * Every function gets the `filter` given to dialog_frame_run. */
 typedef struct {
-  ModelKind kind;
+  ModelKind kind;            /* also what the model row says (model_kind_texts) */
   const char *title;
-  const char *model_label;   /* with its mnemonic: "_Style:" */
-  const char *file_tip;      /* Choose File…'s tooltip */
-  const char *device_tip;
   /* Adds the filter's rows to `table` from `row` on and returns the next free row. Called
    * before the model list has its selection; a row's signals may be connected here, since
    * none is emitted before the user acts. */

@@ -66,3 +66,28 @@ texture_last_values_save (const TextureSettings *settings)
 {
   gimp_set_data (VKSTYLE_TEXTURE_PROC, settings, sizeof *settings);
 }
+
+gboolean
+reference_last_values_load (ReferenceSettings *settings)
+{
+  ReferenceSettings stored;
+
+  if (!load_blob (VKSTYLE_REFERENCE_PROC, &stored, sizeof stored,
+                  VKSTYLE_REFERENCE_SETTINGS_MAGIC))
+    return FALSE;
+  TERMINATE (stored.model);
+  TERMINATE (stored.domain);
+  TERMINATE (stored.device);
+  /* the layer may have been closed with its image since */
+  if (stored.reference >= 0
+      && !(gimp_item_is_valid (stored.reference) && gimp_item_is_drawable (stored.reference)))
+    stored.reference = -1;
+  *settings = stored;
+  return TRUE;
+}
+
+void
+reference_last_values_save (const ReferenceSettings *settings)
+{
+  gimp_set_data (VKSTYLE_REFERENCE_PROC, settings, sizeof *settings);
+}

@@ -9,3 +9,6 @@ gboolean last_values_load (VkstyleSettings *settings);
 void last_values_save (const VkstyleSettings *settings);
 gboolean texture_last_values_load (TextureSettings *settings);
 void texture_last_values_save (const TextureSettings *settings);
+/* A remembered reference layer that no longer exists becomes -1 (random styles). */
+gboolean reference_last_values_load (ReferenceSettings *settings);
+void reference_last_values_save (const ReferenceSettings *settings);

@@ -1,5 +1,6 @@
 /* Entry point of the GIMP 2.10 plug-in: registers the filters of plug-in/filter.h in the PDB and
- * runs them in the three run modes. */
+ * runs them in the three run modes, each filter through the same steps (run_filter) with its
+ * own settings blob (FrontFilter). */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
@@ -16,7 +17,6 @@
 
 /* The arguments every image filter starts with, before its own (filter.h). */
 #define N_IMAGE_ARGS 3
-#define MAX_ARGS 16
 
 static char *plugin_dir;         /* folder of this executable: weights/ and locale/ may be there */
 static char *returned_message;   /* must outlive run(): libgimp sends it after we return */
@@ -36,6 +36,8 @@ pdb_type (FilterArgType type)
       return GIMP_PDB_STRING;
     case FILTER_ARG_DOUBLE:
       return GIMP_PDB_FLOAT;
+    case FILTER_ARG_DRAWABLE:
+      return GIMP_PDB_DRAWABLE;
     case FILTER_ARG_INT:
     case FILTER_ARG_BOOLEAN:
     default:
@@ -46,7 +48,7 @@ pdb_type (FilterArgType type)
 static void
 install_filter (const FilterInfo *filter)
 {
-  GimpParamDef args[MAX_ARGS] = {
+  GimpParamDef args[FILTER_MAX_ARGS] = {
     { GIMP_PDB_INT32, (gchar *) "run-mode",
       (gchar *) "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), "
                 "RUN-WITH-LAST-VALS (2) }" },
@@ -54,7 +56,7 @@ install_filter (const FilterInfo *filter)
     { GIMP_PDB_DRAWABLE, (gchar *) "drawable",
       (gchar *) "Input drawable (RGB or grayscale, any precision)" },
   };
-  g_return_if_fail (N_IMAGE_ARGS + filter->n_args <= MAX_ARGS);
+  g_return_if_fail (N_IMAGE_ARGS + filter->n_args <= FILTER_MAX_ARGS);
   for (int i = 0; i < filter->n_args; i++)
     {
       const FilterArg *arg = &filter->args[i];
@@ -82,8 +84,8 @@ query (void)
   g_autofree char *locale_dir = vkstyle_locale_dir (plugin_dir);
 
   gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
-  install_filter (&vkstyle_stylize_filter);
-  install_filter (&vkstyle_texture_filter);
+  for (int i = 0; i < vkstyle_n_filters; i++)
+    install_filter (vkstyle_filters[i]);
 }
 
 static void
@@ -94,37 +96,238 @@ report_to_gimp_progress (double fraction, const char *text, gpointer user_data)
   gimp_progress_update (fraction);
 }
 
-/* Without a dialog: resolve the model, stylize, write. */
-static gboolean
-run_without_dialog (const Target *target, const VkstyleSettings *settings, GError **error)
-{
-  g_autoptr (Stylizer) stylizer = stylizer_new ();
-  g_autofree char *style_name = NULL;
-  g_autofree float *styled = NULL;
-  gboolean ok;
+/* ---- what differs between the filters: their settings blob and a few steps ---------------- */
 
-  gimp_progress_init (_("Style transfer"));
-  styled = job_run_settings (stylizer, target->pixels, settings, gimp_directory (), plugin_dir,
-                             report_to_gimp_progress, NULL, &style_name, error);
-  ok = styled != NULL && target_commit (target, styled, settings->strength, settings->new_layer,
-                                        style_name, error) >= 0;
-  gimp_progress_end ();
-  return ok;
+typedef union {
+  VkstyleSettings style;
+  TextureSettings texture;
+  ReferenceSettings reference;
+} AnySettings;
+
+typedef struct {
+  const FilterInfo *info;
+  ModelKind kind;
+  void (*init) (AnySettings *settings);
+  gboolean (*load_last) (AnySettings *settings);
+  void (*save_last) (const AnySettings *settings);
+  gboolean (*from_values) (AnySettings *settings, const FilterValue *values, GError **error);
+  /* Runs the dialog; have_last: the settings are the user's, not the defaults. */
+  gboolean (*dialog) (const Target *target, Stylizer *stylizer, AnySettings *settings,
+                      gboolean have_last);
+  gboolean (*request) (const AnySettings *settings, JobRequest *request, GError **error);
+  double (*strength) (const AnySettings *settings);
+  gboolean (*new_layer) (const AnySettings *settings);
+} FrontFilter;
+
+static void
+style_init (AnySettings *s)
+{
+  vkstyle_settings_init_defaults (&s->style);
 }
 
 static gboolean
-texture_without_dialog (const Target *target, const TextureSettings *settings, GError **error)
+style_load_last (AnySettings *s)
+{
+  return last_values_load (&s->style);
+}
+
+static void
+style_save_last (const AnySettings *s)
+{
+  last_values_save (&s->style);
+}
+
+static gboolean
+style_from_values (AnySettings *s, const FilterValue *values, GError **error)
+{
+  return vkstyle_settings_from_values (&s->style, values, error);
+}
+
+static gboolean
+style_dialog (const Target *target, Stylizer *stylizer, AnySettings *s, gboolean have_last)
+{
+  if (!have_last)
+    s->style.scale = vkstyle_settings_first_run_scale (target->pixels->width,
+                                                       target->pixels->height);
+  return vkstyle_dialog_run (target, stylizer, plugin_dir, &s->style);
+}
+
+static gboolean
+style_request (const AnySettings *s, JobRequest *request, GError **error)
+{
+  return job_request_from_settings (request, &s->style, gimp_directory (), plugin_dir, error);
+}
+
+static double
+style_strength (const AnySettings *s)
+{
+  return s->style.strength;
+}
+
+static gboolean
+style_new_layer (const AnySettings *s)
+{
+  return s->style.new_layer != 0;
+}
+
+static void
+texture_init (AnySettings *s)
+{
+  texture_settings_init_defaults (&s->texture);
+}
+
+static gboolean
+texture_load_last (AnySettings *s)
+{
+  return texture_last_values_load (&s->texture);
+}
+
+static void
+texture_save_last (const AnySettings *s)
+{
+  texture_last_values_save (&s->texture);
+}
+
+static gboolean
+texture_from_values (AnySettings *s, const FilterValue *values, GError **error)
+{
+  return texture_settings_from_values (&s->texture, values, error);
+}
+
+static gboolean
+texture_dialog (const Target *target, Stylizer *stylizer, AnySettings *s, gboolean have_last)
+{
+  (void) have_last;
+  return texture_dialog_run (target, stylizer, plugin_dir, &s->texture);
+}
+
+static gboolean
+texture_request (const AnySettings *s, JobRequest *request, GError **error)
+{
+  return job_request_from_texture_settings (request, &s->texture, gimp_directory (), plugin_dir,
+                                            error);
+}
+
+/* a texture replaces what it is rendered into */
+static double
+texture_strength (const AnySettings *s)
+{
+  (void) s;
+  return 100.0;
+}
+
+static gboolean
+texture_new_layer (const AnySettings *s)
+{
+  (void) s;
+  return FALSE;
+}
+
+static void
+reference_init (AnySettings *s)
+{
+  reference_settings_init_defaults (&s->reference);
+}
+
+static gboolean
+reference_load_last (AnySettings *s)
+{
+  return reference_last_values_load (&s->reference);
+}
+
+static void
+reference_save_last (const AnySettings *s)
+{
+  reference_last_values_save (&s->reference);
+}
+
+static gboolean
+reference_from_values (AnySettings *s, const FilterValue *values, GError **error)
+{
+  return reference_settings_from_values (&s->reference, values, error);
+}
+
+static gboolean
+reference_dialog (const Target *target, Stylizer *stylizer, AnySettings *s, gboolean have_last)
+{
+  if (!have_last)
+    s->reference.scale = vkstyle_settings_first_run_scale (target->pixels->width,
+                                                           target->pixels->height);
+  return reference_dialog_run (target, stylizer, plugin_dir, &s->reference);
+}
+
+static gboolean
+reference_request (const AnySettings *s, JobRequest *request, GError **error)
+{
+  g_autoptr (ReferenceImage) reference = NULL;
+
+  if (s->reference.reference >= 0)
+    {
+      reference = target_read_reference (s->reference.reference, error);
+      if (reference == NULL)
+        return FALSE;
+    }
+  return job_request_from_reference_settings (request, &s->reference, reference,
+                                              gimp_directory (), plugin_dir, error);
+}
+
+static double
+reference_strength (const AnySettings *s)
+{
+  return s->reference.strength;
+}
+
+static gboolean
+reference_new_layer (const AnySettings *s)
+{
+  return s->reference.new_layer != 0;
+}
+
+static const FrontFilter front_filters[] = {
+  { &vkstyle_stylize_filter, MODEL_KIND_STYLE, style_init, style_load_last, style_save_last,
+    style_from_values, style_dialog, style_request, style_strength, style_new_layer },
+  { &vkstyle_texture_filter, MODEL_KIND_TEXTURE, texture_init, texture_load_last,
+    texture_save_last, texture_from_values, texture_dialog, texture_request, texture_strength,
+    texture_new_layer },
+  { &vkstyle_reference_filter, MODEL_KIND_REFERENCE, reference_init, reference_load_last,
+    reference_save_last, reference_from_values, reference_dialog, reference_request,
+    reference_strength, reference_new_layer },
+};
+
+static const FrontFilter *
+front_filter_find (const char *procedure)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (front_filters); i++)
+    if (g_strcmp0 (front_filters[i].info->procedure, procedure) == 0)
+      return &front_filters[i];
+  return NULL;
+}
+
+/* ---- running a filter ------------------------------------------------------------------------ */
+
+/* Without a dialog: resolve the model, compute, write. */
+static gboolean
+run_without_dialog (const FrontFilter *filter, const Target *target,
+                    const AnySettings *settings, GError **error)
 {
   g_autoptr (Stylizer) stylizer = stylizer_new ();
+  JobRequest request = { 0 };
   g_autofree char *model_name = NULL;
-  g_autofree float *texture = NULL;
+  g_autofree float *results = NULL;
+  int n_results;
   gboolean ok;
 
-  gimp_progress_init (_("Neural texture"));
-  texture = job_run_texture_settings (stylizer, target->pixels, settings, gimp_directory (),
-                                      plugin_dir, report_to_gimp_progress, NULL, &model_name,
-                                      error);
-  ok = texture != NULL && target_commit (target, texture, 100.0, FALSE, model_name, error) >= 0;
+  gimp_progress_init (_(filter->info->progress_title));
+  ok = filter->request (settings, &request, error);
+  if (ok)
+    {
+      n_results = job_request_n_results (&request);
+      results = job_run_request (stylizer, target->pixels, &request, report_to_gimp_progress,
+                                 NULL, &model_name, error);
+      ok = results != NULL
+           && target_commit (target, results, n_results, filter->strength (settings),
+                             filter->new_layer (settings), model_name, error) >= 0;
+    }
   gimp_progress_end ();
   return ok;
 }
@@ -160,15 +363,19 @@ values_from_params (const FilterInfo *filter, gint n_params, const GimpParam *pa
         case FILTER_ARG_BOOLEAN:
           values[i].number = param->data.d_int32 != 0;
           break;
+        case FILTER_ARG_DRAWABLE:
+          /* GIMP checks a drawable argument; 0 and -1 are its "none" */
+          values[i].number = param->data.d_drawable > 0 ? param->data.d_drawable : -1;
+          break;
         }
     }
   return TRUE;
 }
 
-/* What both filters check before they read the drawable, then the read. NULL with *status set
+/* What every filter checks before it reads the drawable, then the read. NULL with *status set
  * when there is nothing to do (SUCCESS) or the drawable cannot be used (with *error). */
 static Target *
-read_drawable (GimpRunMode run_mode, gint32 drawable, const char *indexed_message,
+read_drawable (const FrontFilter *filter, GimpRunMode run_mode, gint32 drawable,
                GimpPDBStatusType *status, GError **error)
 {
   Target *target;
@@ -176,7 +383,7 @@ read_drawable (GimpRunMode run_mode, gint32 drawable, const char *indexed_messag
   *status = GIMP_PDB_EXECUTION_ERROR;
   if (gimp_drawable_is_indexed (drawable))
     {
-      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE, indexed_message);
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE, _(filter->info->indexed_message));
       return NULL;
     }
   target = target_read (drawable, error);
@@ -187,35 +394,33 @@ read_drawable (GimpRunMode run_mode, gint32 drawable, const char *indexed_messag
         gimp_message (_("The selection does not cover any part of this layer."));
       *status = GIMP_PDB_SUCCESS;
     }
+  if (target != NULL && filter->kind == MODEL_KIND_TEXTURE)
+    pixel_region_make_opaque (target->pixels);
   return target;
 }
 
 static GimpPDBStatusType
-run_mode_dispatch (GimpRunMode run_mode, gint32 drawable, gint n_params,
-                   const GimpParam *params, GError **error)
+run_filter (const FrontFilter *filter, GimpRunMode run_mode, gint32 drawable, gint n_params,
+            const GimpParam *params, GError **error)
 {
-  VkstyleSettings settings;
-  FilterValue values[STYLIZE_N_ARGS];
+  AnySettings settings;
+  FilterValue values[FILTER_MAX_ARGS];
   gboolean have_last;
   GimpPDBStatusType status;
   g_autoptr (Target) target = NULL;
 
-  vkstyle_settings_init_defaults (&settings);
-  have_last = last_values_load (&settings);
+  filter->init (&settings);
+  have_last = filter->load_last (&settings);
   if (run_mode == GIMP_RUN_NONINTERACTIVE
-      && !(values_from_params (&vkstyle_stylize_filter, n_params, params, values, error)
-           && vkstyle_settings_from_values (&settings, values, error)))
+      && !(values_from_params (filter->info, n_params, params, values, error)
+           && filter->from_values (&settings, values, error)))
     return GIMP_PDB_CALLING_ERROR;
   if (run_mode == GIMP_RUN_WITH_LAST_VALS && !have_last)
     {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
-                   _("Style Transfer has not been used yet: open it from the Filters menu "
-                     "first."));
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO, _(filter->info->not_used_message));
       return GIMP_PDB_EXECUTION_ERROR;
     }
-  target = read_drawable (run_mode, drawable,
-                          _("Indexed images cannot be stylized. Convert the image to RGB first "
-                            "(Image ▸ Mode ▸ RGB)."), &status, error);
+  target = read_drawable (filter, run_mode, drawable, &status, error);
   if (target == NULL)
     return status;
 
@@ -223,63 +428,13 @@ run_mode_dispatch (GimpRunMode run_mode, gint32 drawable, gint n_params,
     {
       g_autoptr (Stylizer) stylizer = stylizer_new ();
 
-      if (!have_last)
-        settings.scale = vkstyle_settings_first_run_scale (target->pixels->width,
-                                                           target->pixels->height);
-      if (!vkstyle_dialog_run (target, stylizer, plugin_dir, &settings))
+      if (!filter->dialog (target, stylizer, &settings, have_last))
         return GIMP_PDB_CANCEL;
-      last_values_save (&settings);
+      filter->save_last (&settings);
       return GIMP_PDB_SUCCESS;
     }
 
-  if (!run_without_dialog (target, &settings, error))
-    return GIMP_PDB_EXECUTION_ERROR;
-  if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    gimp_displays_flush ();
-  return GIMP_PDB_SUCCESS;
-}
-
-static GimpPDBStatusType
-texture_dispatch (GimpRunMode run_mode, gint32 drawable, gint n_params, const GimpParam *params,
-                  GError **error)
-{
-  TextureSettings settings;
-  FilterValue values[TEXTURE_N_ARGS];
-  gboolean have_last;
-  GimpPDBStatusType status;
-  g_autoptr (Target) target = NULL;
-
-  texture_settings_init_defaults (&settings);
-  have_last = texture_last_values_load (&settings);
-  if (run_mode == GIMP_RUN_NONINTERACTIVE
-      && !(values_from_params (&vkstyle_texture_filter, n_params, params, values, error)
-           && texture_settings_from_values (&settings, values, error)))
-    return GIMP_PDB_CALLING_ERROR;
-  if (run_mode == GIMP_RUN_WITH_LAST_VALS && !have_last)
-    {
-      g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
-                   _("Neural Texture has not been used yet: open it from the Filters menu "
-                     "first."));
-      return GIMP_PDB_EXECUTION_ERROR;
-    }
-  target = read_drawable (run_mode, drawable,
-                          _("A texture cannot be rendered into an indexed image. Convert the "
-                            "image to RGB first (Image ▸ Mode ▸ RGB)."), &status, error);
-  if (target == NULL)
-    return status;
-  pixel_region_make_opaque (target->pixels);
-
-  if (run_mode == GIMP_RUN_INTERACTIVE)
-    {
-      g_autoptr (Stylizer) stylizer = stylizer_new ();
-
-      if (!texture_dialog_run (target, stylizer, plugin_dir, &settings))
-        return GIMP_PDB_CANCEL;
-      texture_last_values_save (&settings);
-      return GIMP_PDB_SUCCESS;
-    }
-
-  if (!texture_without_dialog (target, &settings, error))
+  if (!run_without_dialog (filter, target, &settings, error))
     return GIMP_PDB_EXECUTION_ERROR;
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
@@ -292,13 +447,13 @@ run (const gchar *name, gint n_params, const GimpParam *params, gint *n_return_v
 {
   static GimpParam values[2];
   GimpRunMode run_mode = params[0].data.d_int32;
-  gboolean texture = g_strcmp0 (name, VKSTYLE_TEXTURE_PROC) == 0;
+  const FrontFilter *filter = front_filter_find (name);
   g_autoptr (GError) error = NULL;
-  GimpPDBStatusType status;
+  GimpPDBStatusType status = GIMP_PDB_CALLING_ERROR;
 
   gegl_init (NULL, NULL);
-  status = (texture ? texture_dispatch : run_mode_dispatch) (run_mode, params[2].data.d_drawable,
-                                                             n_params, params, &error);
+  if (filter != NULL)
+    status = run_filter (filter, run_mode, params[2].data.d_drawable, n_params, params, &error);
 
   *n_return_vals = 1;
   *return_vals = values;
@@ -306,8 +461,7 @@ run (const gchar *name, gint n_params, const GimpParam *params, gint *n_return_v
   if (status != GIMP_PDB_SUCCESS && error != NULL)
     {
       g_clear_pointer (&returned_message, g_free);
-      returned_message = stylizer_describe_error_for (error, texture ? MODEL_KIND_TEXTURE
-                                                                      : MODEL_KIND_STYLE);
+      returned_message = stylizer_describe_error_for (error, filter->kind);
       if (returned_message == NULL)
         status = GIMP_PDB_CANCEL;
       else

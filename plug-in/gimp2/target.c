@@ -65,6 +65,24 @@ target_restore_active (gint32 image, gint32 drawable)
     gimp_image_set_active_channel (image, drawable);
 }
 
+ReferenceImage *
+target_read_reference (gint32 drawable, GError **error)
+{
+  GeglBuffer *buffer;
+  ReferenceImage *image;
+
+  if (!gimp_item_is_valid (drawable) || !gimp_item_is_drawable (drawable))
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
+                   _("The reference (ID %d) is not a layer of an open image."), drawable);
+      return NULL;
+    }
+  buffer = gimp_drawable_get_buffer (drawable);
+  image = reference_image_read (buffer, error);
+  g_object_unref (buffer);
+  return image;
+}
+
 gboolean
 target_insert_layer_above (gint32 image, gint32 drawable, gint32 layer)
 {
@@ -80,9 +98,9 @@ target_insert_layer_above (gint32 image, gint32 drawable, gint32 layer)
   return gimp_image_insert_layer (image, layer, parent, position);
 }
 
-gint32
-target_commit (const Target *target, const float *styled, double strength, gboolean new_layer,
-               const char *layer_name, GError **error)
+static gint32
+commit_one (const Target *target, const float *styled, double strength, gboolean new_layer,
+            const char *layer_name, GError **error)
 {
   const PixelRegion *pixels = target->pixels;
   gint32 written = target->drawable;
@@ -111,7 +129,38 @@ target_commit (const Target *target, const float *styled, double strength, gbool
   gimp_drawable_merge_shadow (written, TRUE);
   gimp_drawable_update (written, target->x, target->y, pixels->width, pixels->height);
   gimp_image_undo_group_end (target->image);
-  if (new_layer)
-    target_restore_active (target->image, written);
   return written;
+}
+
+gint32
+target_commit (const Target *target, const float *styled, int n_results, double strength,
+               gboolean new_layer, const char *layer_name, GError **error)
+{
+  gsize floats = (gsize) target->pixels->width * target->pixels->height * 3;
+  gint32 first = -1;
+
+  /* variations: their layers are one undo step */
+  gimp_image_undo_group_start (target->image);
+  /* each goes right above the drawable, below the ones before: the first ends on top */
+  for (int i = 0; i < n_results; i++)
+    {
+      g_autofree char *name = n_results > 1 ? g_strdup_printf (_("%s (variation %d)"),
+                                                               layer_name, i + 1)
+                                            : g_strdup (layer_name);
+
+      gint32 written = commit_one (target, styled + floats * i, strength,
+                                   new_layer || n_results > 1, name, error);
+
+      if (written < 0)
+        {
+          first = -1;
+          break;
+        }
+      if (i == 0)
+        first = written;
+    }
+  gimp_image_undo_group_end (target->image);
+  if (first >= 0 && (new_layer || n_results > 1))
+    target_restore_active (target->image, first);
+  return first;
 }

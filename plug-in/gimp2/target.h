@@ -19,10 +19,15 @@ void target_free (Target *target);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Target, target_free)
 
 /* Writes the blended result through the drawable's shadow buffer and merges it, so a soft
- * selection blends and the change is one undo step. With new_layer the target is a copy of the
+ * selection blends and the change is one undo step. `styled` holds n_results region-sized
+ * results (job.h): more than one are variations, each on a new layer "<name> (variation i)". With new_layer the target is a copy of the
  * drawable inserted above it and named layer_name. Returns the drawable written, -1 on error. */
-gint32 target_commit (const Target *target, const float *styled, double strength,
+gint32 target_commit (const Target *target, const float *styled, int n_results, double strength,
                       gboolean new_layer, const char *layer_name, GError **error);
+
+/* The pixels of `drawable` as a style source (region.h), or NULL with an error when it is no
+ * drawable of an open image. */
+ReferenceImage *target_read_reference (gint32 drawable, GError **error);
 
 /* Inserts `layer` right above `drawable` (above the mask's layer for a layer mask; on top of the
  * image for a channel). */

@@ -116,10 +116,6 @@ store (gpointer filter, DialogFrame *frame)
 static const DialogFilter texture_filter = {
   .kind = MODEL_KIND_TEXTURE,
   .title = N_("Neural Texture"),
-  .model_label = N_("_Texture:"),
-  .file_tip = N_("Use any texture model file (.safetensors)"),
-  .device_tip = N_("The Vulkan device that computes the texture. A CPU device (llvmpipe) "
-                   "works everywhere but is slow."),
   .build_rows = build_rows,
   .model_changed = model_changed,
   .fill_request = fill_request,

@@ -11,6 +11,7 @@
 #include "plug-in/choices.h"
 #include "plug-in/gimp3/dialog.h"
 #include "plug-in/gimp3/preview.h"
+#include "plug-in/gtk/domain-list.h"
 #include "plug-in/gtk/status.h"
 #include "plug-in/gtk/style-list.h"
 #include "plug-in/gtk/texture-controls.h"
@@ -19,6 +20,7 @@
 
 typedef struct {
   ModelKind kind;
+  const char *title;        /* N_() */
   const Target *target;
   GimpProcedureConfig *config;
   Session *session;
@@ -29,8 +31,15 @@ typedef struct {
   StyleList *styles;
   GtkWidget *description_label;
   GtkWidget *size_label;
-  SeedRow seed;             /* Neural Texture */
+  SeedRow seed;             /* Neural Texture, Style from Reference */
   CodeSliders *codes;
+  GtkWidget *domain_combo;  /* Style from Reference */
+  GtkWidget *layer_radio;
+  GtkWidget *layer_combo;
+  GtkWidget *variations_widget;
+  GtkWidget *new_layer_widget;
+  gint32 reference_id;      /* the layer `reference` holds the pixels of, -1: none */
+  ReferenceImage *reference;
   GtkWidget *device_combo;
   DeviceChoices *devices;   /* parallel to device_combo's rows */
   StatusWidgets status;
@@ -69,6 +78,59 @@ config_boolean (Dialog *d, const char *name)
   return value;
 }
 
+/* ---- Style from Reference's source --------------------------------------------------------- */
+
+/* The config's reference layer, -1 for none (random styles). */
+static gint32
+config_reference_id (Dialog *d)
+{
+  GimpDrawable *drawable = NULL;
+  gint32 id;
+
+  g_object_get (d->config, "reference", &drawable, NULL);
+  id = drawable ? gimp_item_get_id (GIMP_ITEM (drawable)) : -1;
+  g_clear_object (&drawable);
+  return id;
+}
+
+/* The pixels of the config's reference, read once per layer: a preview re-run does not read
+ * them again. */
+static void
+read_reference (Dialog *d, gint32 id)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (id == d->reference_id)
+    return;
+  g_clear_pointer (&d->reference, reference_image_free);
+  d->reference_id = id;
+  if (id < 0)
+    return;
+  d->reference = target_read_reference (id, &error);
+  if (d->reference == NULL)
+    g_message ("%s", error->message);
+}
+
+static void
+fill_reference_request (Dialog *d, JobRequest *request)
+{
+  gint32 id = config_reference_id (d);
+
+  request->domain = config_string (d, "domain");
+  read_reference (d, id);
+  if (id >= 0 && d->reference != NULL)
+    {
+      request->reference = g_bytes_ref (d->reference->rgb);
+      request->reference_width = d->reference->width;
+      request->reference_height = d->reference->height;
+      /* a reference's style does not depend on the seed: no recomputing when it changes */
+      request->seed = 0;
+      request->variations = 1;
+    }
+  else
+    g_object_get (d->config, "seed", &request->seed, "variations", &request->variations, NULL);
+}
+
 /* ---- what the session asks of the widgets -------------------------------------------------- */
 
 static gboolean
@@ -86,6 +148,8 @@ get_request (gpointer ui, JobRequest *request)
     }
   else
     request->scale = config_double (d, "scale");
+  if (d->kind == MODEL_KIND_REFERENCE)
+    fill_reference_request (d, request);
   if (request->device == NULL)
     request->device = g_strdup ("");
   if (request->model_path == NULL)
@@ -148,12 +212,12 @@ remove_preview (gpointer ui)
 }
 
 static gboolean
-commit (gpointer ui, const float *styled, const char *name, GError **error)
+commit (gpointer ui, const float *styled, int n_results, const char *name, GError **error)
 {
   Dialog *d = ui;
   gboolean texture = d->kind == MODEL_KIND_TEXTURE;
 
-  if (!target_commit (d->target, styled, get_strength (d),
+  if (!target_commit (d->target, styled, n_results, get_strength (d),
                       !texture && config_boolean (d, "new-layer"), name, error))
     return FALSE;
   gimp_displays_flush ();
@@ -207,6 +271,97 @@ on_seed_changed (GtkSpinButton *spin, Dialog *d)
     g_object_set (d->config, "seed", seed_row_get (&d->seed), NULL);
 }
 
+/* ---- Style from Reference's domain and source ---------------------------------------------- */
+
+/* The model's domains, the config's one selected when the model has it; the config then holds
+ * the list's choice. */
+static void
+update_domain_list (Dialog *d)
+{
+  g_autoptr (ModelInfo) info = style_list_info (d->styles);
+  g_autofree char *domain = config_string (d, "domain");
+  g_autofree char *shown = NULL;
+
+  d->syncing = TRUE;
+  domain_list_set (d->domain_combo, info ? info->domains : NULL, domain);
+  d->syncing = FALSE;
+  shown = domain_list_get (d->domain_combo);
+  if (shown != NULL && g_strcmp0 (shown, domain) != 0)
+    g_object_set (d->config, "domain", shown, NULL);
+}
+
+static void
+on_domain_changed (GtkComboBox *combo, Dialog *d)
+{
+  g_autofree char *shown = domain_list_get (GTK_WIDGET (combo));
+
+  if (!d->syncing && shown != NULL)
+    g_object_set (d->config, "domain", shown, NULL);
+}
+
+/* The source widgets say what the config holds; variations always go on new layers. */
+static void
+update_source_widgets (Dialog *d)
+{
+  gint32 id = config_reference_id (d);
+  int variations = 1;
+
+  g_object_get (d->config, "variations", &variations, NULL);
+  d->syncing = TRUE;
+  if (id >= 0)
+    gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (d->layer_combo), id);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->layer_radio), id >= 0);
+  d->syncing = FALSE;
+  gtk_widget_set_sensitive (d->layer_combo, id >= 0);
+  gtk_widget_set_sensitive (d->seed.box, id < 0);
+  gtk_widget_set_sensitive (d->variations_widget, id < 0);
+  gtk_widget_set_sensitive (d->new_layer_widget, id >= 0 || variations <= 1);
+  if (id < 0 && variations > 1 && !config_boolean (d, "new-layer"))
+    g_object_set (d->config, "new-layer", TRUE, NULL);
+}
+
+/* The radio buttons and the layer list into the config: a layer, or none for random styles. */
+static void
+on_source_changed (GtkWidget *widget, Dialog *d)
+{
+  gint32 id = -1;
+  GimpDrawable *drawable = NULL;
+
+  (void) widget;
+  if (d->syncing)
+    return;
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->layer_radio))
+      && gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (d->layer_combo), &id))
+    drawable = gimp_drawable_get_by_id (id);
+  g_object_set (d->config, "reference", drawable, NULL);
+  if (drawable != NULL)
+    g_object_set (d->config, "variations", 1, NULL);
+}
+
+/* The layer a reference most likely is: the config's, else the selected layer of another open
+ * image, else the one being changed. */
+static gint32
+initial_layer (Dialog *d)
+{
+  gint32 id = config_reference_id (d);
+  GimpImage **images = NULL;
+
+  if (id >= 0)
+    return id;
+  images = gimp_get_images ();
+  for (int i = 0; images[i] != NULL && id < 0; i++)
+    {
+      GimpLayer **layers = images[i] == d->target->image ? NULL
+                                                          : gimp_image_get_selected_layers (images[i]);
+
+      if (layers != NULL && layers[0] != NULL)
+        id = gimp_item_get_id (GIMP_ITEM (layers[0]));
+      g_free (layers);
+    }
+  g_free (images);
+  return id >= 0 ? id : gimp_item_get_id (GIMP_ITEM (d->target->drawable));
+}
+
 /* ---- the style list ------------------------------------------------------------------------ */
 
 static void
@@ -218,6 +373,8 @@ on_model_changed (GtkComboBox *combo, Dialog *d)
   style_list_describe (d->styles, GTK_LABEL (d->description_label));
   if (d->kind == MODEL_KIND_TEXTURE)
     update_code_sliders (d);
+  if (d->kind == MODEL_KIND_REFERENCE)
+    update_domain_list (d);
   if (!d->syncing && path != NULL)
     g_object_set (d->config, "model", path, NULL);
 }
@@ -297,8 +454,20 @@ on_config_notify (GObject *config, GParamSpec *pspec, Dialog *d)
     }
   else if (strcmp (name, "device") == 0)
     select_config_device (d);
-  else if (strcmp (name, "scale") == 0 && d->kind == MODEL_KIND_STYLE)
+  else if (strcmp (name, "scale") == 0 && d->kind != MODEL_KIND_TEXTURE)
     update_size_label (d);
+  else if (strcmp (name, "domain") == 0 && d->kind == MODEL_KIND_REFERENCE)
+    {
+      g_autofree char *shown = domain_list_get (d->domain_combo);
+      g_autofree char *domain = config_string (d, "domain");
+
+      if (g_strcmp0 (shown, domain) != 0)
+        {
+          g_autoptr (ModelInfo) info = style_list_info (d->styles);
+
+          domain_list_set (d->domain_combo, info ? info->domains : NULL, domain);
+        }
+    }
   else if (strcmp (name, "seed") == 0)
     {
       int seed = 0;
@@ -308,6 +477,9 @@ on_config_notify (GObject *config, GParamSpec *pspec, Dialog *d)
         seed_row_set (&d->seed, seed);
     }
   d->syncing = FALSE;
+  if (d->kind == MODEL_KIND_REFERENCE
+      && (strcmp (name, "reference") == 0 || strcmp (name, "variations") == 0))
+    update_source_widgets (d);
 
   if (d->session == NULL)
     return;  /* still building the dialog */
@@ -346,18 +518,16 @@ static void
 build_style_rows (Dialog *d, GtkGrid *grid, int row)
 {
   GtkWidget *button = gtk_button_new_with_mnemonic (_("Choose _File…"));
-  gboolean texture = d->kind == MODEL_KIND_TEXTURE;
+  const ModelKindTexts *texts = model_kind_texts (d->kind);
   GtkWidget *combo;
 
   d->styles = style_list_new (d->kind, gimp_directory (), d->plugin_dir);
   combo = style_list_combo (d->styles);
   gtk_widget_set_hexpand (combo, TRUE);
-  gtk_widget_set_tooltip_text (button, texture ? _("Use any texture model file (.safetensors)")
-                                               : _("Use any style model file (.safetensors)"));
+  gtk_widget_set_tooltip_text (button, _(texts->file_tip));
   g_signal_connect (button, "clicked", G_CALLBACK (on_choose_file), d);
 
-  gtk_grid_attach (grid, row_label (texture ? _("_Texture:") : _("_Style:"), combo), 0, row, 1,
-                   1);
+  gtk_grid_attach (grid, row_label (_(texts->model_label), combo), 0, row, 1, 1);
   gtk_grid_attach (grid, combo, 1, row, 1, 1);
   gtk_grid_attach (grid, button, 2, row, 1, 1);
   d->description_label = hint_label ();
@@ -375,12 +545,7 @@ build_device_row (Dialog *d, GtkGrid *grid, int row)
     gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->device_combo),
                                     d->devices->labels[i]);
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->device_combo), d->devices->active);
-  gtk_widget_set_tooltip_text (d->device_combo,
-                               d->kind == MODEL_KIND_TEXTURE
-                                   ? _("The Vulkan device that computes the texture. A CPU "
-                                       "device (llvmpipe) works everywhere but is slow.")
-                                   : _("The Vulkan device that computes the style. A CPU device "
-                                       "(llvmpipe) works everywhere but is slow."));
+  gtk_widget_set_tooltip_text (d->device_combo, _(model_kind_texts (d->kind)->device_tip));
   gtk_grid_attach (grid, row_label (_("_Device:"), d->device_combo), 0, row, 1, 1);
   gtk_grid_attach (grid, d->device_combo, 1, row, 2, 1);
 }
@@ -420,23 +585,74 @@ attach_generated (Dialog *d, GtkGrid *grid, GtkWidget *widget, int row, const ch
   gtk_grid_attach (grid, widget, 0, row, 3, 1);
 }
 
-/* Strength, processing size and its note, new layer. Returns the next row. */
+/* Strength, processing size and its note, new layer (Style Transfer, Style from Reference).
+ * Returns the next row. */
 static int
-build_stylize_rows (Dialog *d, GimpProcedureDialog *pd, GtkWidget *grid, int row)
+build_output_rows (Dialog *d, GimpProcedureDialog *pd, GtkWidget *grid, int row)
 {
   attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "strength",
                                                                                1.0),
-                    row++, _("How much of the style to mix over the original"));
+                    row++, _("How much of the result to mix over the original"));
   /* a fraction in the PDB, a percentage on screen as in the GIMP 2.10 dialog */
   attach_generated (d, GTK_GRID (grid), gimp_procedure_dialog_get_scale_entry (pd, "scale",
                                                                                100.0),
-                    row++, _("Compute the style on a smaller copy and enlarge the result: much "
-                             "faster on big images, and the brush strokes get larger"));
+                    row++, _("Compute on a smaller copy and enlarge the result: much faster on "
+                             "big images, and the brush strokes get larger"));
   d->size_label = hint_label ();
   gtk_grid_attach (GTK_GRID (grid), d->size_label, 1, row++, 2, 1);
-  attach_generated (d, GTK_GRID (grid),
-                    gimp_procedure_dialog_get_widget (pd, "new-layer", GTK_TYPE_CHECK_BUTTON),
-                    row++, _("Put the result on a new layer above, named after the style"));
+  d->new_layer_widget = gimp_procedure_dialog_get_widget (pd, "new-layer", GTK_TYPE_CHECK_BUTTON);
+  attach_generated (d, GTK_GRID (grid), d->new_layer_widget, row++,
+                    _("Put the result on a new layer above, named after the model"));
+  return row;
+}
+
+/* Domain, style source (a layer, or random with the seed), variations, then the output rows.
+ * Returns the next row. */
+static int
+build_reference_rows (Dialog *d, GimpProcedureDialog *pd, GtkWidget *grid, int row)
+{
+  GtkWidget *random_radio;
+  int seed = 0;
+
+  d->domain_combo = domain_list_new ();
+  gtk_widget_set_tooltip_text (d->domain_combo,
+                               _("The kind of picture the result becomes: the model's domains"));
+  gtk_grid_attach (GTK_GRID (grid), row_label (_("Doma_in:"), d->domain_combo), 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), d->domain_combo, 1, row++, 2, 1);
+
+  d->layer_radio = gtk_radio_button_new_with_mnemonic (NULL, _("From a la_yer:"));
+  gtk_widget_set_tooltip_text (d->layer_radio,
+                               _("Take the style of a layer of any open image: the model's style "
+                                 "encoder reads it whole"));
+  d->layer_combo = gimp_layer_combo_box_new (NULL, NULL, NULL);
+  gtk_widget_set_hexpand (d->layer_combo, TRUE);
+  gtk_grid_attach (GTK_GRID (grid), d->layer_radio, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), d->layer_combo, 1, row++, 2, 1);
+
+  random_radio = gtk_radio_button_new_with_mnemonic_from_widget (GTK_RADIO_BUTTON (d->layer_radio),
+                                                                 _("Rand_om, seed:"));
+  gtk_widget_set_tooltip_text (random_radio,
+                               _("Random styles of the domain: the same seed gives the same "
+                                 "result on every machine"));
+  g_object_get (d->config, "seed", &seed, NULL);
+  seed_row_init (&d->seed, seed);
+  g_signal_connect (d->seed.spin, "value-changed", G_CALLBACK (on_seed_changed), d);
+  gtk_grid_attach (GTK_GRID (grid), random_radio, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), d->seed.box, 1, row++, 2, 1);
+
+  d->variations_widget = gimp_procedure_dialog_get_widget (pd, "variations",
+                                                           GIMP_TYPE_LABEL_SPIN);
+  attach_generated (d, GTK_GRID (grid), d->variations_widget, row++,
+                    _("How many random styles to make, each on a new layer (the preview shows "
+                      "the first)"));
+  row = build_output_rows (d, pd, grid, row);
+
+  gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (d->layer_combo), initial_layer (d));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (config_reference_id (d) >= 0
+                                                       ? d->layer_radio : random_radio), TRUE);
+  g_signal_connect (d->layer_radio, "toggled", G_CALLBACK (on_source_changed), d);
+  g_signal_connect (d->layer_combo, "changed", G_CALLBACK (on_source_changed), d);
+  g_signal_connect (d->domain_combo, "changed", G_CALLBACK (on_domain_changed), d);
   return row;
 }
 
@@ -466,9 +682,7 @@ build_dialog (Dialog *d, GimpProcedure *procedure)
   GtkWidget *vbox, *grid;
   int row = 0;
 
-  d->dialog = gimp_procedure_dialog_new (procedure, d->config,
-                                         d->kind == MODEL_KIND_TEXTURE ? _("Neural Texture")
-                                                                       : _("Style Transfer"));
+  d->dialog = gimp_procedure_dialog_new (procedure, d->config, _(d->title));
   pd = GIMP_PROCEDURE_DIALOG (d->dialog);
   gimp_procedure_dialog_set_ok_label (pd, _("_Apply"));
   d->status.apply_button = gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
@@ -486,8 +700,12 @@ build_dialog (Dialog *d, GimpProcedure *procedure)
 
   build_style_rows (d, GTK_GRID (grid), row);
   row += 2;
-  row = (d->kind == MODEL_KIND_TEXTURE ? build_texture_rows : build_stylize_rows) (d, pd, grid,
-                                                                                  row);
+  if (d->kind == MODEL_KIND_TEXTURE)
+    row = build_texture_rows (d, pd, grid, row);
+  else if (d->kind == MODEL_KIND_REFERENCE)
+    row = build_reference_rows (d, pd, grid, row);
+  else
+    row = build_output_rows (d, pd, grid, row);
   build_device_row (d, GTK_GRID (grid), row++);
   attach_generated (d, GTK_GRID (grid),
                     gimp_procedure_dialog_get_widget (pd, "preview", GTK_TYPE_CHECK_BUTTON),
@@ -505,6 +723,11 @@ build_dialog (Dialog *d, GimpProcedure *procedure)
     update_code_sliders (d);
   else
     update_size_label (d);
+  if (d->kind == MODEL_KIND_REFERENCE)
+    {
+      update_domain_list (d);
+      update_source_widgets (d);
+    }
 
   g_signal_connect (style_list_combo (d->styles), "changed", G_CALLBACK (on_model_changed), d);
   g_signal_connect (d->device_combo, "changed", G_CALLBACK (on_device_changed), d);
@@ -539,6 +762,7 @@ run_dialog (Dialog *d, GimpProcedure *procedure)
   gtk_widget_destroy (d->dialog);
   style_list_free (d->styles);
   code_sliders_free (d->codes);
+  reference_image_free (d->reference);
   device_choices_free (d->devices);
   g_main_loop_unref (d->loop);
   return applied;
@@ -548,8 +772,8 @@ gboolean
 vkstyle_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const Target *target,
                     Stylizer *stylizer, const char *plugin_dir)
 {
-  Dialog d = { .kind = MODEL_KIND_STYLE, .target = target, .config = config,
-               .stylizer = stylizer, .plugin_dir = plugin_dir };
+  Dialog d = { .kind = MODEL_KIND_STYLE, .title = N_("Style Transfer"), .target = target,
+               .config = config, .stylizer = stylizer, .plugin_dir = plugin_dir };
 
   return run_dialog (&d, procedure);
 }
@@ -558,8 +782,19 @@ gboolean
 texture_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const Target *target,
                     Stylizer *stylizer, const char *plugin_dir)
 {
-  Dialog d = { .kind = MODEL_KIND_TEXTURE, .target = target, .config = config,
-               .stylizer = stylizer, .plugin_dir = plugin_dir };
+  Dialog d = { .kind = MODEL_KIND_TEXTURE, .title = N_("Neural Texture"), .target = target,
+               .config = config, .stylizer = stylizer, .plugin_dir = plugin_dir };
+
+  return run_dialog (&d, procedure);
+}
+
+gboolean
+reference_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
+                      const Target *target, Stylizer *stylizer, const char *plugin_dir)
+{
+  Dialog d = { .kind = MODEL_KIND_REFERENCE, .title = N_("Style from Reference"),
+               .target = target, .config = config, .stylizer = stylizer,
+               .plugin_dir = plugin_dir, .reference_id = -1 };
 
   return run_dialog (&d, procedure);
 }

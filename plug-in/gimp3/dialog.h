@@ -1,8 +1,8 @@
-/* GIMP 3: the interactive dialogs, a GimpProcedureDialog (GTK 3), one for both filters as in
+/* GIMP 3: the interactive dialogs, a GimpProcedureDialog (GTK 3), one for every filter as in
  * GIMP 2.10. GIMP's generated widgets edit the config directly (strength, scale, new layer,
- * tileable, preview); the model list with descriptions, the device list, the processing-size
- * note, the seed with its dice, the InfoGAN code sliders, the message area and the progress bar
- * are ours.
+ * tileable, variations, preview); the model list with descriptions, the device list, the
+ * processing-size note, the seed with its dice, the InfoGAN code sliders, the domain list, the
+ * style source (a layer or random), the message area and the progress bar are ours.
  * Its behaviour is plug-in/session.c's, as in the GIMP 2.10 dialog. */
 #pragma once
 #include <libgimp/gimp.h>
@@ -19,3 +19,8 @@ gboolean vkstyle_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *conf
 /* The same for Neural Texture (its config: model, seed, tileable, codes, device, preview). */
 gboolean texture_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                              const Target *target, Stylizer *stylizer, const char *plugin_dir);
+
+/* The same for Style from Reference (its config: model, domain, reference, seed, strength,
+ * new-layer, variations, scale, device, preview). */
+gboolean reference_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
+                               const Target *target, Stylizer *stylizer, const char *plugin_dir);

@@ -1,5 +1,6 @@
 /* Entry point of the GIMP 3 plug-in: a GimpPlugIn subclass that registers the filters of
- * plug-in/filter.h and runs them. GIMP keeps the last values (the procedure config) itself. */
+ * plug-in/filter.h and runs them, each through the same steps (run_checked) with its own dialog
+ * and request (FrontFilter). GIMP keeps the last values (the procedure config) itself. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
@@ -13,6 +14,9 @@
 #include "plug-in/job.h"
 #include "plug-in/settings.h"
 #include "plug-in/stylizer.h"
+
+/* What a request function returns for the model's resolution. */
+#define RESOLVED(ok) ((ok) ? GIMP_PDB_SUCCESS : GIMP_PDB_EXECUTION_ERROR)
 
 #define VKSTYLE_TYPE_PLUG_IN (vkstyle_plug_in_get_type ())
 G_DECLARE_FINAL_TYPE (VkstylePlugIn, vkstyle_plug_in, VKSTYLE, PLUG_IN, GimpPlugIn)
@@ -28,9 +32,12 @@ static char *plugin_dir;  /* folder of this executable: weights/ and locale/ may
 static GList *
 query_procedures (GimpPlugIn *plug_in)
 {
+  GList *names = NULL;
+
   (void) plug_in;
-  return g_list_append (g_list_append (NULL, g_strdup (vkstyle_stylize_filter.procedure)),
-                        g_strdup (vkstyle_texture_filter.procedure));
+  for (int i = 0; i < vkstyle_n_filters; i++)
+    names = g_list_append (names, g_strdup (vkstyle_filters[i]->procedure));
+  return names;
 }
 
 /* GIMP 3 only looks for catalogs inside the plug-in's folder (the per-user install and a system
@@ -58,48 +65,134 @@ report_to_gimp_progress (double fraction, const char *text, gpointer user_data)
   gimp_progress_update (fraction);
 }
 
-/* Without a dialog: resolve the model, stylize, write. */
-static gboolean
-run_without_dialog (const Target *target, const VkstyleSettings *settings, GError **error)
-{
-  g_autoptr (Stylizer) stylizer = stylizer_new ();
-  g_autofree char *style_name = NULL;
-  g_autofree float *styled = NULL;
-  gboolean ok;
+/* ---- what differs between the filters ------------------------------------------------------ */
 
-  gimp_progress_init (_("Style transfer"));
-  styled = job_run_settings (stylizer, target->pixels, settings, gimp_directory (), plugin_dir,
-                             report_to_gimp_progress, NULL, &style_name, error);
-  ok = styled != NULL && target_commit (target, styled, settings->strength, settings->new_layer,
-                                        style_name, error);
-  gimp_progress_end ();
-  return ok;
+typedef struct {
+  const FilterInfo *info;
+  ModelKind kind;
+  gboolean (*dialog) (GimpProcedure *procedure, GimpProcedureConfig *config,
+                      const Target *target, Stylizer *stylizer, const char *plugin_dir);
+  /* The run a script asks for: the values checked (else CALLING_ERROR), the model resolved
+   * (else EXECUTION_ERROR); how to write it. */
+  GimpPDBStatusType (*request) (const FilterValue *values, JobRequest *request,
+                                double *strength, gboolean *new_layer, GError **error);
+} FrontFilter;
+
+static GimpPDBStatusType
+style_request (const FilterValue *values, JobRequest *request, double *strength,
+               gboolean *new_layer, GError **error)
+{
+  VkstyleSettings settings;
+
+  vkstyle_settings_init_defaults (&settings);
+  if (!vkstyle_settings_from_values (&settings, values, error))
+    return GIMP_PDB_CALLING_ERROR;
+  *strength = settings.strength;
+  *new_layer = settings.new_layer != 0;
+  return RESOLVED (job_request_from_settings (request, &settings, gimp_directory (), plugin_dir,
+                                              error));
 }
 
+static GimpPDBStatusType
+texture_request (const FilterValue *values, JobRequest *request, double *strength,
+                 gboolean *new_layer, GError **error)
+{
+  TextureSettings settings;
+
+  texture_settings_init_defaults (&settings);
+  if (!texture_settings_from_values (&settings, values, error))
+    return GIMP_PDB_CALLING_ERROR;
+  /* a texture replaces what it is rendered into */
+  *strength = 100.0;
+  *new_layer = FALSE;
+  return RESOLVED (job_request_from_texture_settings (request, &settings, gimp_directory (),
+                                                      plugin_dir, error));
+}
+
+static GimpPDBStatusType
+reference_request (const FilterValue *values, JobRequest *request, double *strength,
+                   gboolean *new_layer, GError **error)
+{
+  ReferenceSettings settings;
+  g_autoptr (ReferenceImage) reference = NULL;
+
+  reference_settings_init_defaults (&settings);
+  if (!reference_settings_from_values (&settings, values, error))
+    return GIMP_PDB_CALLING_ERROR;
+  if (settings.reference >= 0)
+    {
+      reference = target_read_reference (settings.reference, error);
+      if (reference == NULL)
+        return GIMP_PDB_EXECUTION_ERROR;
+    }
+  *strength = settings.strength;
+  *new_layer = settings.new_layer != 0;
+  return RESOLVED (job_request_from_reference_settings (request, &settings, reference,
+                                                        gimp_directory (), plugin_dir, error));
+}
+
+static const FrontFilter front_filters[] = {
+  { &vkstyle_stylize_filter, MODEL_KIND_STYLE, vkstyle_dialog_run, style_request },
+  { &vkstyle_texture_filter, MODEL_KIND_TEXTURE, texture_dialog_run, texture_request },
+  { &vkstyle_reference_filter, MODEL_KIND_REFERENCE, reference_dialog_run, reference_request },
+};
+
+static const FrontFilter *
+front_filter_find (const FilterInfo *info)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (front_filters); i++)
+    if (front_filters[i].info == info)
+      return &front_filters[i];
+  return NULL;
+}
+
+/* Filters with a processing size pick one for the image on first use. */
 static gboolean
-texture_without_dialog (const Target *target, const TextureSettings *settings, GError **error)
+has_scale (const FrontFilter *filter)
+{
+  return filter->kind != MODEL_KIND_TEXTURE;
+}
+
+/* ---- running a filter ------------------------------------------------------------------------ */
+
+/* Without a dialog: check the arguments, resolve the model, compute, write. */
+static GimpPDBStatusType
+run_without_dialog (const FrontFilter *filter, const Target *target, GimpProcedureConfig *config,
+                    GError **error)
 {
   g_autoptr (Stylizer) stylizer = stylizer_new ();
+  FilterValue values[FILTER_MAX_ARGS];
+  g_auto (GStrv) strings = NULL;
+  JobRequest request = { 0 };
   g_autofree char *model_name = NULL;
-  g_autofree float *texture = NULL;
-  gboolean ok;
+  g_autofree float *results = NULL;
+  double strength = 100.0;
+  gboolean new_layer = FALSE, ok;
+  GimpPDBStatusType status;
+  int n_results;
 
-  gimp_progress_init (_("Neural texture"));
-  texture = job_run_texture_settings (stylizer, target->pixels, settings, gimp_directory (),
-                                      plugin_dir, report_to_gimp_progress, NULL, &model_name,
-                                      error);
-  ok = texture != NULL && target_commit (target, texture, 100.0, FALSE, model_name, error);
+  g_return_val_if_fail (filter->info->n_args <= (int) G_N_ELEMENTS (values),
+                        GIMP_PDB_CALLING_ERROR);
+  filter_values_from_config (filter->info, config, values, &strings);
+  status = filter->request (values, &request, &strength, &new_layer, error);
+  if (status != GIMP_PDB_SUCCESS)
+    return status;
+  n_results = job_request_n_results (&request);
+  gimp_progress_init (_(filter->info->progress_title));
+  results = job_run_request (stylizer, target->pixels, &request, report_to_gimp_progress, NULL,
+                             &model_name, error);
+  ok = results != NULL
+       && target_commit (target, results, n_results, strength, new_layer, model_name, error);
   gimp_progress_end ();
-  return ok;
+  return ok ? GIMP_PDB_SUCCESS : GIMP_PDB_EXECUTION_ERROR;
 }
 
-/* What both filters check before they read the drawable, then the read. NULL with *status set
+/* What every filter checks before it reads the drawable, then the read. NULL with *status set
  * when there is nothing to do (SUCCESS) or the call cannot go on (with *error). */
 static Target *
-read_drawable (const FilterInfo *filter, GimpRunMode run_mode, GimpDrawable **drawables,
+read_drawable (const FrontFilter *filter, GimpRunMode run_mode, GimpDrawable **drawables,
                GimpProcedureConfig *config, GimpPDBStatusType *status, GError **error)
 {
-  gboolean texture = filter == &vkstyle_texture_filter;
   g_autofree char *model = NULL;
   Target *target;
 
@@ -107,30 +200,19 @@ read_drawable (const FilterInfo *filter, GimpRunMode run_mode, GimpDrawable **dr
   if (drawables == NULL || drawables[0] == NULL || drawables[1] != NULL)
     {
       g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                           texture ? _("Neural Texture works on one layer at a time: select a "
-                                       "single layer.")
-                                   : _("Style Transfer works on one layer at a time: select a "
-                                       "single layer."));
+                           _(filter->info->one_layer_message));
       *status = GIMP_PDB_CALLING_ERROR;
       return NULL;
     }
   g_object_get (config, "model", &model, NULL);
   if (run_mode == GIMP_RUN_WITH_LAST_VALS && (model == NULL || model[0] == '\0'))
     {
-      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO,
-                           texture ? _("Neural Texture has not been used yet: open it from the "
-                                       "Filters menu first.")
-                                   : _("Style Transfer has not been used yet: open it from the "
-                                       "Filters menu first."));
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IO, _(filter->info->not_used_message));
       return NULL;
     }
   if (gimp_drawable_is_indexed (drawables[0]))
     {
-      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE,
-                           texture ? _("A texture cannot be rendered into an indexed image. "
-                                       "Convert the image to RGB first (Image ▸ Mode ▸ RGB).")
-                                   : _("Indexed images cannot be stylized. Convert the image to "
-                                       "RGB first (Image ▸ Mode ▸ RGB)."));
+      g_set_error_literal (error, VKS_ERROR, VKS_ERROR_IMAGE, _(filter->info->indexed_message));
       return NULL;
     }
   target = target_read (drawables[0], error);
@@ -141,82 +223,44 @@ read_drawable (const FilterInfo *filter, GimpRunMode run_mode, GimpDrawable **dr
         gimp_message (_("The selection does not cover any part of this layer."));
       *status = GIMP_PDB_SUCCESS;
     }
+  if (target != NULL && filter->kind == MODEL_KIND_TEXTURE)
+    pixel_region_make_opaque (target->pixels);
   return target;
 }
 
 static GimpPDBStatusType
-run_texture_checked (GimpProcedure *procedure, GimpRunMode run_mode, GimpDrawable **drawables,
-                     GimpProcedureConfig *config, GError **error)
+run_checked (const FrontFilter *filter, GimpProcedure *procedure, GimpRunMode run_mode,
+             GimpDrawable **drawables, GimpProcedureConfig *config, GError **error)
 {
-  const FilterInfo *filter = &vkstyle_texture_filter;
-  TextureSettings settings;
-  FilterValue values[TEXTURE_N_ARGS];
-  g_auto (GStrv) strings = NULL;
   GimpPDBStatusType status;
   g_autoptr (Target) target = read_drawable (filter, run_mode, drawables, config, &status,
                                              error);
 
   if (target == NULL)
     return status;
-  pixel_region_make_opaque (target->pixels);
-  if (run_mode == GIMP_RUN_INTERACTIVE)
-    {
-      g_autoptr (Stylizer) stylizer = stylizer_new ();
-
-      return texture_dialog_run (procedure, config, target, stylizer, plugin_dir)
-                 ? GIMP_PDB_SUCCESS : GIMP_PDB_CANCEL;
-    }
-  texture_settings_init_defaults (&settings);
-  filter_values_from_config (filter, config, values, &strings);
-  if (!texture_settings_from_values (&settings, values, error))
-    return GIMP_PDB_CALLING_ERROR;
-  if (!texture_without_dialog (target, &settings, error))
-    return GIMP_PDB_EXECUTION_ERROR;
-  if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    gimp_displays_flush ();
-  return GIMP_PDB_SUCCESS;
-}
-
-static GimpPDBStatusType
-run_checked (GimpProcedure *procedure, GimpRunMode run_mode, GimpDrawable **drawables,
-             GimpProcedureConfig *config, GError **error)
-{
-  const FilterInfo *filter = &vkstyle_stylize_filter;
-  VkstyleSettings settings;
-  FilterValue values[STYLIZE_N_ARGS];
-  g_auto (GStrv) strings = NULL;
-  GimpPDBStatusType status;
-  g_autoptr (Target) target = read_drawable (filter, run_mode, drawables, config, &status,
-                                             error);
-
-  if (target == NULL)
-    return status;
-
   if (run_mode == GIMP_RUN_INTERACTIVE)
     {
       g_autoptr (Stylizer) stylizer = stylizer_new ();
       gboolean used = FALSE;
 
-      g_object_get (config, "used", &used, NULL);
-      if (!used)
-        g_object_set (config, "scale",
-                      vkstyle_settings_first_run_scale (target->pixels->width,
-                                                        target->pixels->height), NULL);
-      if (!vkstyle_dialog_run (procedure, config, target, stylizer, plugin_dir))
+      if (has_scale (filter))
+        {
+          g_object_get (config, "used", &used, NULL);
+          if (!used)
+            g_object_set (config, "scale",
+                          vkstyle_settings_first_run_scale (target->pixels->width,
+                                                            target->pixels->height), NULL);
+        }
+      if (!filter->dialog (procedure, config, target, stylizer, plugin_dir))
         return GIMP_PDB_CANCEL;
-      g_object_set (config, "used", TRUE, NULL);
+      if (has_scale (filter))
+        g_object_set (config, "used", TRUE, NULL);
       return GIMP_PDB_SUCCESS;
     }
-
-  vkstyle_settings_init_defaults (&settings);
-  filter_values_from_config (filter, config, values, &strings);
-  if (!vkstyle_settings_from_values (&settings, values, error))
-    return GIMP_PDB_CALLING_ERROR;
-  if (!run_without_dialog (target, &settings, error))
-    return GIMP_PDB_EXECUTION_ERROR;
-  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+  status = run_without_dialog (filter, target, config, error);
+  if (status == GIMP_PDB_SUCCESS && run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
-  return GIMP_PDB_SUCCESS;
+  return status;
 }
 
 /* run_data: the FilterInfo (filter_procedure_new). */
@@ -224,18 +268,16 @@ static GimpValueArray *
 run_filter (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
             GimpDrawable **drawables, GimpProcedureConfig *config, gpointer run_data)
 {
-  gboolean texture = run_data == &vkstyle_texture_filter;
+  const FrontFilter *filter = front_filter_find (run_data);
   GError *error = NULL;
   GimpPDBStatusType status;
 
   (void) image;
   gegl_init (NULL, NULL);
-  status = (texture ? run_texture_checked : run_checked) (procedure, run_mode, drawables, config,
-                                                          &error);
+  status = run_checked (filter, procedure, run_mode, drawables, config, &error);
   if (status != GIMP_PDB_SUCCESS && error != NULL)
     {
-      g_autofree char *message = stylizer_describe_error_for (error, texture ? MODEL_KIND_TEXTURE
-                                                                             : MODEL_KIND_STYLE);
+      g_autofree char *message = stylizer_describe_error_for (error, filter->kind);
 
       g_clear_error (&error);
       if (message == NULL)
@@ -261,7 +303,7 @@ create_procedure (GimpPlugIn *plug_in, const char *name)
                                            "Show the result in a temporary layer above the "
                                            "layer while the dialog is open",
                                            FALSE, G_PARAM_READWRITE);
-  if (filter == &vkstyle_texture_filter)
+  if (!has_scale (front_filter_find (filter)))
     return procedure;
   gimp_procedure_add_boolean_aux_argument (procedure, "used", "Used",
                                            "The dialog was applied before (the first use picks "

@@ -27,6 +27,10 @@ add_argument (GimpProcedure *procedure, const FilterArg *arg)
       gimp_procedure_add_boolean_argument (procedure, arg->name, _(arg->nick), arg->blurb,
                                            arg->default_value != 0.0, G_PARAM_READWRITE);
       break;
+    case FILTER_ARG_DRAWABLE:
+      gimp_procedure_add_drawable_argument (procedure, arg->name, _(arg->nick), arg->blurb,
+                                            TRUE, G_PARAM_READWRITE);
+      break;
     }
 }
 
@@ -62,6 +66,7 @@ filter_values_from_config (const FilterInfo *filter, GimpProcedureConfig *config
       char *string = NULL;
       gboolean flag = FALSE;
       int integer = 0;
+      GimpDrawable *drawable = NULL;
 
       values[i].string = NULL;
       values[i].number = 0.0;
@@ -85,6 +90,12 @@ filter_values_from_config (const FilterInfo *filter, GimpProcedureConfig *config
         case FILTER_ARG_BOOLEAN:
           g_object_get (config, arg->name, &flag, NULL);
           values[i].number = flag ? 1.0 : 0.0;
+          break;
+        case FILTER_ARG_DRAWABLE:
+          /* by ID, as in GIMP 2.10: the front end takes the drawable back when it reads it */
+          g_object_get (config, arg->name, &drawable, NULL);
+          values[i].number = drawable ? gimp_item_get_id (GIMP_ITEM (drawable)) : -1;
+          g_clear_object (&drawable);
           break;
         }
     }

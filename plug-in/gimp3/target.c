@@ -48,6 +48,25 @@ target_read (GimpDrawable *drawable, GError **error)
   return target->pixels ? g_steal_pointer (&target) : NULL;
 }
 
+ReferenceImage *
+target_read_reference (gint32 drawable_id, GError **error)
+{
+  GimpDrawable *drawable = gimp_drawable_get_by_id (drawable_id);
+  GeglBuffer *buffer;
+  ReferenceImage *image;
+
+  if (drawable == NULL)
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
+                   _("The reference (ID %d) is not a layer of an open image."), drawable_id);
+      return NULL;
+    }
+  buffer = gimp_drawable_get_buffer (drawable);
+  image = reference_image_read (buffer, error);
+  g_object_unref (buffer);
+  return image;
+}
+
 void
 target_restore_selected (GimpImage *image, GimpDrawable *drawable)
 {
@@ -92,9 +111,9 @@ target_insert_layer_above (GimpImage *image, GimpDrawable *drawable, GimpLayer *
   return gimp_image_insert_layer (image, layer, parent, position);
 }
 
-gboolean
-target_commit (const Target *target, const float *styled, double strength, gboolean new_layer,
-               const char *layer_name, GError **error)
+static GimpDrawable *
+commit_one (const Target *target, const float *styled, double strength, gboolean new_layer,
+            const char *layer_name, GError **error)
 {
   const PixelRegion *pixels = target->pixels;
   GimpDrawable *written = target->drawable;
@@ -112,7 +131,7 @@ target_commit (const Target *target, const float *styled, double strength, gbool
           gimp_image_undo_group_end (target->image);
           g_set_error (error, VKS_ERROR, VKS_ERROR_IMAGE,
                        _("Could not create a new layer for the result."));
-          return FALSE;
+          return NULL;
         }
       gimp_item_set_name (GIMP_ITEM (layer), layer_name);
       written = GIMP_DRAWABLE (layer);
@@ -125,7 +144,38 @@ target_commit (const Target *target, const float *styled, double strength, gbool
   gimp_drawable_merge_shadow (written, TRUE);
   gimp_drawable_update (written, target->x, target->y, pixels->width, pixels->height);
   gimp_image_undo_group_end (target->image);
-  if (new_layer)
-    target_restore_selected (target->image, written);
-  return TRUE;
+  return written;
+}
+
+gboolean
+target_commit (const Target *target, const float *styled, int n_results, double strength,
+               gboolean new_layer, const char *layer_name, GError **error)
+{
+  gsize floats = (gsize) target->pixels->width * target->pixels->height * 3;
+  GimpDrawable *first = NULL;
+
+  /* variations: their layers are one undo step */
+  gimp_image_undo_group_start (target->image);
+  /* each goes right above the drawable, below the ones before: the first ends on top */
+  for (int i = 0; i < n_results; i++)
+    {
+      g_autofree char *name = n_results > 1 ? g_strdup_printf (_("%s (variation %d)"),
+                                                               layer_name, i + 1)
+                                            : g_strdup (layer_name);
+
+      GimpDrawable *written = commit_one (target, styled + floats * i, strength,
+                                          new_layer || n_results > 1, name, error);
+
+      if (written == NULL)
+        {
+          first = NULL;
+          break;
+        }
+      if (i == 0)
+        first = written;
+    }
+  gimp_image_undo_group_end (target->image);
+  if (first != NULL && (new_layer || n_results > 1))
+    target_restore_selected (target->image, first);
+  return first != NULL;
 }

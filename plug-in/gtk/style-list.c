@@ -129,10 +129,7 @@ select_file (StyleList *list, const char *path, GError **error)
       if (info->kind != list->kind)
         {
           g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                       list->kind == MODEL_KIND_TEXTURE
-                           ? _("%s is a style model, not a texture model.")
-                           : _("%s is a texture model, not a style model."),
-                       path);
+                       _(model_kind_texts (list->kind)->wrong_kind), path);
           return FALSE;
         }
       label = choices_model_file_label (info);
@@ -176,18 +173,16 @@ style_list_choose_file (StyleList *list, GtkWindow *parent, GError **error)
   g_autofree char *user_dir = models_user_dir (list->profile_dir);
   g_autofree char *current = style_list_path (list);
   g_autofree char *path = NULL;
-  gboolean texture = list->kind == MODEL_KIND_TEXTURE;
+  const ModelKindTexts *texts = model_kind_texts (list->kind);
   GtkWidget *chooser;
   GtkFileFilter *filter;
 
-  chooser = gtk_file_chooser_dialog_new (texture ? _("Choose a Texture Model")
-                                                 : _("Choose a Style Model"), parent,
+  chooser = gtk_file_chooser_dialog_new (_(texts->chooser_title), parent,
                                          GTK_FILE_CHOOSER_ACTION_OPEN,
                                          _("_Cancel"), GTK_RESPONSE_CANCEL,
                                          _("_Open"), GTK_RESPONSE_ACCEPT, NULL);
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, texture ? _("Texture models (*.safetensors)")
-                                            : _("Style models (*.safetensors)"));
+  gtk_file_filter_set_name (filter, _(texts->chooser_filter));
   gtk_file_filter_add_pattern (filter, "*.safetensors");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   filter = gtk_file_filter_new ();

@@ -25,14 +25,14 @@ static void
 on_dice (GtkButton *button, SeedRow *row)
 {
   (void) button;
-  seed_row_set (row, g_random_int_range (0, VKSTYLE_TEXTURE_SEED_MAX));
+  seed_row_set (row, g_random_int_range (0, VKSTYLE_SEED_MAX));
 }
 
 void
 seed_row_init (SeedRow *row, gint32 seed)
 {
   row->box = new_hbox (6);
-  row->spin = gtk_spin_button_new_with_range (0, VKSTYLE_TEXTURE_SEED_MAX, 1);
+  row->spin = gtk_spin_button_new_with_range (0, VKSTYLE_SEED_MAX, 1);
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (row->spin), 0);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (row->spin), seed);
   gtk_widget_set_tooltip_text (row->spin, _("The same seed gives the same texture"));

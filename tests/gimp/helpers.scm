@@ -73,6 +73,21 @@
 (define (vks-texture image model seed tileable codes)
   (vks-texture-to image (vks-layer image) model seed tileable codes))
 
+; The image's top-level layers, top first, as a list.
+(define (vks-layers image)
+  (vector->list (cadr (gimp-image-get-layers image))))
+
+; Style from Reference on a drawable (no dialog): reference a drawable or -1 (random styles of
+; the seed), variations 1.., processing scale 1.0.
+(define (vks-reference-to image drawable model domain reference seed strength new-layer
+                          variations)
+  (plug-in-vkstyle-reference RUN-NONINTERACTIVE image drawable model domain reference seed
+                             strength new-layer variations 1.0 ""))
+
+(define (vks-reference image model domain reference seed new-layer variations)
+  (vks-reference-to image (vks-layer image) model domain reference seed 100 new-layer
+                    variations))
+
 ; The Script-Fu server the GUI tests talk to (tests/gimp/script-fu-client.py).
 (define (vks-start-server port)
   (plug-in-script-fu-server RUN-NONINTERACTIVE "127.0.0.1" port ""))
@@ -85,3 +100,10 @@
                       ((char=? (string-ref name i) #\.) i)
                       (else (loop (+ i 1)))))))
     (substring name 0 dot)))
+
+; The open image whose file name (up to its first dot) is `key`.
+(define (vks-image-named key)
+  (let loop ((images (vks-images)))
+    (cond ((null? images) (error (string-append "no image named " key)))
+          ((string=? (vks-image-key (car images)) key) (car images))
+          (else (loop (cdr images))))))

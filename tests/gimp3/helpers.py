@@ -66,3 +66,22 @@ def vks_texture(image, model, seed=1, tileable=False, codes="", device=""):
     status = result.index(0)
     message = result.index(1) if result.length() > 1 else ""
     return status, message or ""
+
+
+def vks_reference(image, model, domain, reference=None, seed=1, variations=1, device=""):
+    """Runs plug-in-vkstyle-reference without a dialog; returns (status, error message or "")."""
+    proc = PDB.lookup_procedure("plug-in-vkstyle-reference")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", image.get_selected_drawables())
+    config.set_property("model", model)
+    config.set_property("domain", domain)
+    config.set_property("reference", reference)
+    config.set_property("seed", seed)
+    config.set_property("variations", variations)
+    config.set_property("device", device)
+    result = proc.run(config)
+    status = result.index(0)
+    message = result.index(1) if result.length() > 1 else ""
+    return status, message or ""

@@ -101,6 +101,30 @@
 (define (vks-texture image model seed tileable codes)
   (vks-texture-to image (vks-layer image) model seed tileable codes))
 
+; The image's top-level layers, top first, as a list.
+(define (vks-layers image)
+  (vector->list (car (gimp-image-get-layers image))))
+
+; Style from Reference on a drawable (no dialog): reference a drawable or -1 (random styles of
+; the seed: no reference argument, GIMP's "none"), variations 1.., processing scale 1.0.
+(define (vks-reference-to image drawable model domain reference seed strength new-layer
+                          variations)
+  (if (< reference 0)
+      (plug-in-vkstyle-reference #:run-mode RUN-NONINTERACTIVE #:image image
+                                 #:drawables (vector drawable) #:model model #:domain domain
+                                 #:seed seed #:strength strength
+                                 #:new-layer (if (= new-layer 1) TRUE FALSE)
+                                 #:variations variations #:scale 1.0 #:device "")
+      (plug-in-vkstyle-reference #:run-mode RUN-NONINTERACTIVE #:image image
+                                 #:drawables (vector drawable) #:model model #:domain domain
+                                 #:reference reference #:seed seed #:strength strength
+                                 #:new-layer (if (= new-layer 1) TRUE FALSE)
+                                 #:variations variations #:scale 1.0 #:device "")))
+
+(define (vks-reference image model domain reference seed new-layer variations)
+  (vks-reference-to image (vks-layer image) model domain reference seed 100 new-layer
+                    variations))
+
 ; The Script-Fu server the GUI tests talk to (tests/gimp/script-fu-client.py).
 (define (vks-start-server port)
   (plug-in-script-fu-server #:run-mode RUN-NONINTERACTIVE #:ip "127.0.0.1" #:port port
@@ -114,3 +138,10 @@
                       ((char=? (string-ref name i) #\.) i)
                       (else (loop (+ i 1)))))))
     (substring name 0 dot)))
+
+; The open image whose file name (up to its first dot) is `key`.
+(define (vks-image-named key)
+  (let loop ((images (vks-images)))
+    (cond ((null? images) (error (string-append "no image named " key)))
+          ((string=? (vks-image-key (car images)) key) (car images))
+          (else (loop (cdr images))))))

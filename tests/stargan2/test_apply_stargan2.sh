@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end test of `vkstyle apply` with a StarGAN v2 model: PyTorch's translations with a
 # reference image's style and with a latent's (within 1/255), seeds, variations, --psi, domain
-# names and indices, and the usage errors.
+# names and indices, an image over the memory budget (tiled), and the usage errors.
 # Usage: test_apply_stargan2.sh VKSTYLE FIXTURES IMAGE_HELPER
 #   FIXTURES      tests/fixtures (stargan2_*: tests/fixtures/make_stargan2_fixture.py)
 # Output is TAP; exits 1 if anything failed.
@@ -26,6 +26,13 @@ within_1_255 () {
   echo "$line" | awk '{ for (i = 1; i <= 4; i++) { split($i, kv, "="); if (kv[2] > 257) exit 1 } }'
 }
 apply () { "$vkstyle" apply --model "$model" "$@"; }
+# tiled_apply BUDGET IN OUT: domain cat, seed 4 under BUDGET MiB; fails unless the tiler ran
+# (GLib logs debug messages to stdout)
+tiled_apply () {
+  env G_MESSAGES_DEBUG=vkstyle VKSTYLE_MEMORY_BUDGET="$1" "$vkstyle" apply --model "$model" \
+    --domain cat --seed 4 "$2" "$3" >"$work/tiled.log" 2>&1 || { cat "$work/tiled.log"; return 1; }
+  grep "image in [0-9]* tiles" "$work/tiled.log"
+}
 
 check "--reference: a 64x64 reference resized to 32x32, domain by name: PyTorch's image" \
   apply --domain wild --reference "$fixtures/stargan2_cli_ref.png" "$in" "$work/ref.png"
@@ -45,6 +52,15 @@ check "--psi 1 changes nothing" sh -c \
 check "--psi 0 is the mean style, whatever the latent" sh -c \
   "'$vkstyle' apply --model '$model' --domain wild --seed 1 --count 2 --psi 0 '$in' '$work/p.png' &&
    cmp '$work/p-0.png' '$work/p-1.png'"
+
+# An image whose plan exceeds the memory budget (224x160 takes 14 MiB with this model): tiled
+# with statistics refined from a smaller copy, the untiled image's within 1/255.
+check "a 224x160 input" "$helper" make "$work/big.png" 224 160 "R'G'B' u8"
+check "  translated whole under the default budget" \
+  apply --domain cat --seed 4 "$work/big.png" "$work/big-whole.png"
+check "  translated in tiles under 10 MiB, not refused" \
+  tiled_apply 10 "$work/big.png" "$work/big-tiled.png"
+check "  within 1/255 of the whole image's" within_1_255 "$work/big-tiled.png" "$work/big-whole.png"
 
 check "an unknown domain lists the model's" \
   expect 1 'no domain "zebra": this model has cat, dog, wild' \

@@ -1,0 +1,131 @@
+#include "trainer/vq_run.h"
+
+#include "engine/error.h"
+
+#include <gegl.h>
+#include <signal.h>
+
+gboolean
+vks_vq_run_save_state (VksCheckpoint *state, const char *out, const char *arch,
+                       const char *signature, int step, GError **error)
+{
+  g_autofree char *steps = g_strdup_printf ("%d", step);
+  vks_checkpoint_set_metadata (state, "vkstyle.arch", arch);
+  vks_checkpoint_set_metadata (state, "vkstyle.run", signature);
+  vks_checkpoint_set_metadata (state, "vkstyle.step", steps);
+  g_autofree char *path = g_build_filename (out, "latest_state.safetensors", NULL);
+  return vks_checkpoint_save (state, path, VKS_DTYPE_F32, error);
+}
+
+VksCheckpoint *
+vks_vq_run_load_state (const char *out, const char *arch, const char *signature, int max_step,
+                       int *step, GError **error)
+{
+  g_autofree char *path = g_build_filename (out, "latest_state.safetensors", NULL);
+  g_autoptr (VksCheckpoint) st = vks_checkpoint_load (path, error);
+  if (st == NULL)
+    return NULL;
+  const char *saved = vks_checkpoint_get_metadata (st, "vkstyle.run");
+  guint64 s = 0;
+  if (g_strcmp0 (vks_checkpoint_get_metadata (st, "vkstyle.arch"), arch) != 0 ||
+      !g_ascii_string_to_unsigned (vks_checkpoint_get_metadata (st, "vkstyle.step"), 10, 0,
+                                   (guint64) max_step, &s, NULL)) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "%s is not a %s state of at most %d steps", path, arch, max_step);
+    return NULL;
+  }
+  if (g_strcmp0 (saved, signature) != 0) {
+    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                 "%s was saved by another run (%s); this one is %s", path, saved, signature);
+    return NULL;
+  }
+  *step = (int) s;
+  return g_steal_pointer (&st);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+}
+
+void
+vks_vq_run_begin (void)
+{
+  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
+  gegl_init (NULL, NULL);
+  struct sigaction sa = { .sa_handler = on_signal };
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+}
+
+int
+vks_vq_run_end (gboolean ok, const GError *error)
+{
+  gegl_exit ();
+  if (!ok) {
+    g_printerr ("vkstyle-train: %s\n", error != NULL ? error->message : "failed");
+    return 1;
+  }
+  return interrupted ? 130 : 0;
+}
+
+static void
+progress (const VksVqLoop *l, int step, double its, const double *row)
+{
+  int eta = its > 0 ? (int) MIN ((l->steps - step) / its, 1e8) : 0;
+  g_print ("step %d/%d %.2f it/s ETA %d:%02d:%02d", step, l->steps, its, eta / 3600,
+           eta / 60 % 60, eta % 60);
+  for (int i = 0; i < l->n_shown; i++)
+    g_print (" %s %.4f", l->shown[i], row[l->shown_columns[i]]);
+  g_print ("\n");
+}
+
+static gboolean
+write_views (const VksVqLoop *l, guint64 step, GError **error)
+{
+  return l->samples (l->run, step, error) && vks_report_write_plot (l->report, error) &&
+         vks_report_write_index (l->report, error);
+}
+
+gboolean
+vks_vq_run_loop (const VksVqLoop *l, int first, GError **error)
+{
+  int last = l->stop_after > 0 ? MIN (l->steps, l->stop_after) : l->steps, step = first;
+  g_autofree double *row = g_new (double, l->n_columns);
+  gint64 t0 = g_get_monotonic_time ();
+  for (; step < last && !interrupted; step++) {
+    VksRng rng;
+    vks_rng_init_stream (&rng, (guint64) l->seed, (guint64) step);
+    if (!l->step (l->run, step, &rng, row, error))
+      return FALSE;
+    double its = (step + 1 - first) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
+    if (!vks_report_log (l->report, step + 1, 0, row, l->lr, its, error))
+      return FALSE;
+    if ((step + 1) % l->print_every == 0 || step + 1 == last)
+      progress (l, step + 1, its, row);
+    if (l->sample_every > 0 && (step + 1) % l->sample_every == 0 &&
+        !write_views (l, step + 1, error))
+      return FALSE;
+  }
+  if (!l->save (l->run, step, error) || !write_views (l, step, error))
+    return FALSE;
+  g_print ("%s %d steps; the %s is in %s/latest.safetensors\n",
+           interrupted ? "interrupted after" : "trained", step, l->what, l->out);
+  return TRUE;
+}
+
+double
+vks_vq_run_uniform (gpointer rng)
+{
+  return vks_rng_uniform (rng);
+}
+
+double
+vks_vq_run_normal (gpointer rng)
+{
+  return vks_rng_normal (rng, 0.0, 1.0);
+}
