@@ -189,8 +189,8 @@ load_state (Run *r, int *step, GError **error)
     return FALSE;
   g_autofree char *sig = run_signature (r);
   guint64 s = 0;
-  if (!vks_state_check_stamp (st, path, STATE_ARCH, "--arch ddpm", sig, (guint64) r->o.steps,
-                              &s, error))
+  if (!vks_state_check_stamp (st, path, STATE_ARCH, "vkstyle-train --arch ddpm", sig,
+                              (guint64) r->o.steps, &s, error))
     return FALSE;
   *step = (int) s;
   return vks_diffusion_trainer_load_state (r->tr, st, error) &&

@@ -187,8 +187,8 @@ check_resume (Run *r, int *step, GError **error)
     return FALSE;
   g_autofree char *sig = run_signature (r);
   guint64 s = 0;
-  if (!vks_state_check_stamp (st, path, STATE_ARCH, "--arch stargan2", sig, G_MAXINT, &s,
-                              error))
+  if (!vks_state_check_stamp (st, path, STATE_ARCH, "vkstyle-train --arch stargan2", sig,
+                              G_MAXINT, &s, error))
     return FALSE;
   *step = (int) s;
   return TRUE;

@@ -20,7 +20,7 @@ vks_state_check_stamp (const VksCheckpoint *state, const char *path, const char 
       !g_ascii_string_to_unsigned (vks_checkpoint_get_metadata (state, "vkstyle.step"), 10, 0,
                                    max_step, step, NULL)) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s is not a vkstyle-train %s state of at most %" G_GUINT64_FORMAT " steps",
+                 "%s is not a %s state of at most %" G_GUINT64_FORMAT " steps",
                  path, what, max_step);
     return FALSE;
   }

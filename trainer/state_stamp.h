@@ -6,8 +6,8 @@
 
 void vks_state_stamp (VksCheckpoint *state, const char *arch, const char *run, guint64 step);
 /* The step of a state read from `path` (its header is enough), FALSE with VKS_ERROR_CHECKPOINT
- * unless it is a state of `arch` (what: its trainer, "--arch ddpm") with a step of at most
- * max_step, saved by a run of signature `run` (both signatures in the message). */
+ * unless it is a state of `arch` (what: its trainer, "vkstyle-train --arch ddpm") with a step
+ * of at most max_step, saved by a run of signature `run` (both signatures in the message). */
 gboolean vks_state_check_stamp (const VksCheckpoint *state, const char *path, const char *arch,
                                 const char *what, const char *run, guint64 max_step,
                                 guint64 *step, GError **error);
