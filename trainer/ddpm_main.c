@@ -18,9 +18,12 @@
 #include "engine/models/diffusion.h"
 #include "engine/models/diffusion_step.h"
 #include "engine/nn/params.h"
+#include "trainer/class_folders.h"
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
+#include "trainer/state_stamp.h"
+#include "trainer/weight_init.h"
 
 #include <gegl.h>
 #include <math.h>
@@ -70,43 +73,30 @@ run_clear (Run *r)
   g_free (r->o.dump);
 }
 
-static int
-compare_names (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 /* The subfolders of data (sorted) as classes, or data itself. */
 static gboolean
 open_data (Run *r, GError **error)
 {
-  g_autoptr (GDir) dir = g_dir_open (r->o.data, 0, error);
-  if (dir == NULL)
+  g_auto (GStrv) names = vks_class_folders (r->o.data, error);
+  if (names == NULL)
     return FALSE;
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (dir)) != NULL) {
-    g_autofree char *path = g_build_filename (r->o.data, name, NULL);
-    if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-      g_ptr_array_add (names, g_strdup (name));
-  }
-  qsort (names->pdata, names->len, sizeof (gpointer), compare_names);
+  guint n_names = g_strv_length (names);
   r->classes = g_ptr_array_new_with_free_func ((GDestroyNotify) vks_dataset_free);
-  r->conditional = names->len > 0;
-  if (names->len > VKS_UNET_MAX_CLASSES) {
+  r->conditional = n_names > 0;
+  if (n_names > VKS_UNET_MAX_CLASSES) {
     g_set_error (error, VKS_ERROR, VKS_ERROR_IO, "%s has %u class folders; at most %d",
-                 r->o.data, names->len, VKS_UNET_MAX_CLASSES);
+                 r->o.data, n_names, VKS_UNET_MAX_CLASSES);
     return FALSE;
   }
-  for (guint i = 0; i < MAX (names->len, 1); i++) {
-    g_autofree char *path = r->conditional ? g_build_filename (r->o.data, names->pdata[i], NULL)
+  for (guint i = 0; i < MAX (n_names, 1); i++) {
+    g_autofree char *path = r->conditional ? g_build_filename (r->o.data, names[i], NULL)
                                            : g_strdup (r->o.data);
     VksDataset *d = vks_dataset_open (path, r->o.height, VKS_DATASET_DEFAULT_CACHE_BYTES, error);
     if (d == NULL)
       return FALSE;
     g_ptr_array_add (r->classes, d);
     if (r->conditional) {
-      const char *n = names->pdata[i];
+      const char *n = names[i];
       if (strlen (n) >= VKS_UNET_CLASS_NAME || strchr (n, ',') || strchr (n, '=') ||
           !g_utf8_validate (n, -1, NULL)) {
         g_set_error (error, VKS_ERROR, VKS_ERROR_IO,
@@ -131,35 +121,7 @@ init_weights (Run *r, GError **error)
   g_autoptr (VksCheckpoint) ckpt = vks_checkpoint_new ();
   VksRng rng;
   vks_rng_init_stream (&rng, (guint64) r->o.seed, 0x1417);
-  g_autoptr (GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < specs->len; i++)
-    g_hash_table_insert (by_name, (gpointer) ((const VksTensorSpec *) specs->pdata[i])->name,
-                         specs->pdata[i]);
-  for (guint i = 0; i < specs->len; i++) {
-    const VksTensorSpec *s = specs->pdata[i];
-    gint64 n = 1;
-    for (int d = 0; d < s->ndim; d++)
-      n *= s->shape[d];
-    g_autofree float *v = g_new (float, n);
-    /* a bias takes its weight's fan_in; only norms have rank-1 weights */
-    const VksTensorSpec *w = s;
-    if (g_str_has_suffix (s->name, ".bias")) {
-      g_autofree char *stem = g_strndup (s->name, strlen (s->name) - 4);
-      g_autofree char *wn = g_strconcat (stem, "weight", NULL);
-      w = g_hash_table_lookup (by_name, wn);
-      g_assert (w != NULL);
-    }
-    float fill = g_str_has_suffix (s->name, "running_var") ||
-                 (s->ndim == 1 && g_str_has_suffix (s->name, ".weight")) ? 1.0f : 0.0f;
-    gboolean random = w->ndim >= 2;
-    gint64 fan_in = 1;
-    for (int d = 1; d < w->ndim; d++)
-      fan_in *= w->shape[d];
-    double bound = 1.0 / sqrt ((double) fan_in);
-    for (gint64 j = 0; j < n; j++)
-      v[j] = random ? (float) ((vks_rng_uniform (&rng) * 2.0 - 1.0) * bound) : fill;
-    vks_checkpoint_add_tensor (ckpt, s->name, s->ndim, s->shape, v);
-  }
+  vks_weight_init (specs, VKS_INIT_TORCH_DEFAULT, &rng, NULL, ckpt);
   if (r->o.dump != NULL) {
     g_autofree char *path = g_build_filename (r->o.dump, "init.safetensors", NULL);
     if (g_mkdir_with_parents (r->o.dump, 0777) != 0 ||
@@ -209,10 +171,7 @@ save_state (Run *r, int step, GError **error)
   if (!vks_diffusion_trainer_save_state (r->tr, st, error))
     return FALSE;
   g_autofree char *sig = run_signature (r);
-  g_autofree char *steps = g_strdup_printf ("%d", step);
-  vks_checkpoint_set_metadata (st, "vkstyle.arch", STATE_ARCH);
-  vks_checkpoint_set_metadata (st, "vkstyle.run", sig);
-  vks_checkpoint_set_metadata (st, "vkstyle.step", steps);
+  vks_state_stamp (st, STATE_ARCH, sig, (guint64) step);
   g_autofree char *path = out_file (r, "latest_state.safetensors");
   return vks_checkpoint_save (st, path, VKS_DTYPE_F32, error);
 }
@@ -229,21 +188,10 @@ load_state (Run *r, int *step, GError **error)
   if (st == NULL)
     return FALSE;
   g_autofree char *sig = run_signature (r);
-  const char *saved = vks_checkpoint_get_metadata (st, "vkstyle.run");
   guint64 s = 0;
-  if (g_strcmp0 (vks_checkpoint_get_metadata (st, "vkstyle.arch"), STATE_ARCH) != 0 ||
-      !g_ascii_string_to_unsigned (vks_checkpoint_get_metadata (st, "vkstyle.step"), 10, 0,
-                                   (guint64) r->o.steps, &s, NULL)) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s is not a vkstyle-train --arch ddpm state of at most %d steps", path,
-                 r->o.steps);
+  if (!vks_state_check_stamp (st, path, STATE_ARCH, "vkstyle-train --arch ddpm", sig,
+                              (guint64) r->o.steps, &s, error))
     return FALSE;
-  }
-  if (g_strcmp0 (saved, sig) != 0) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s was saved by another run (%s); this one is %s", path, saved, sig);
-    return FALSE;
-  }
   *step = (int) s;
   return vks_diffusion_trainer_load_state (r->tr, st, error) &&
          vks_report_resume (r->report, s, error);

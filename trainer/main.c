@@ -5,6 +5,7 @@
 #include "engine/error.h"
 #include "trainer/gan_main.h"
 #include "trainer/ddpm_main.h"
+#include "trainer/stargan2_main.h"
 #include "trainer/vqgan_main.h"
 #include "trainer/dataset.h"
 #include "trainer/report.h"
@@ -312,6 +313,10 @@ main (int argc, char **argv)
     if ((g_str_equal (argv[i], "--arch") && i + 1 < argc && g_str_equal (argv[i + 1], "ddpm")) ||
         g_str_equal (argv[i], "--arch=ddpm"))
       return vks_ddpm_train_main (argc, argv);
+  for (int i = 1; i < argc; i++)
+    if ((g_str_equal (argv[i], "--arch") && i + 1 < argc &&
+         g_str_equal (argv[i + 1], "stargan2")) || g_str_equal (argv[i], "--arch=stargan2"))
+      return vks_stargan2_train_main (argc, argv);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : "";
     if ((g_str_equal (a, "--arch") && g_str_equal (next, "vqgan")) ||

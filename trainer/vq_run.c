@@ -1,6 +1,7 @@
 #include "trainer/vq_run.h"
 
 #include "engine/error.h"
+#include "trainer/state_stamp.h"
 
 #include <gegl.h>
 #include <signal.h>
@@ -9,10 +10,7 @@ gboolean
 vks_vq_run_save_state (VksCheckpoint *state, const char *out, const char *arch,
                        const char *signature, int step, GError **error)
 {
-  g_autofree char *steps = g_strdup_printf ("%d", step);
-  vks_checkpoint_set_metadata (state, "vkstyle.arch", arch);
-  vks_checkpoint_set_metadata (state, "vkstyle.run", signature);
-  vks_checkpoint_set_metadata (state, "vkstyle.step", steps);
+  vks_state_stamp (state, arch, signature, (guint64) step);
   g_autofree char *path = g_build_filename (out, "latest_state.safetensors", NULL);
   return vks_checkpoint_save (state, path, VKS_DTYPE_F32, error);
 }
@@ -23,22 +21,10 @@ vks_vq_run_load_state (const char *out, const char *arch, const char *signature,
 {
   g_autofree char *path = g_build_filename (out, "latest_state.safetensors", NULL);
   g_autoptr (VksCheckpoint) st = vks_checkpoint_load (path, error);
-  if (st == NULL)
-    return NULL;
-  const char *saved = vks_checkpoint_get_metadata (st, "vkstyle.run");
   guint64 s = 0;
-  if (g_strcmp0 (vks_checkpoint_get_metadata (st, "vkstyle.arch"), arch) != 0 ||
-      !g_ascii_string_to_unsigned (vks_checkpoint_get_metadata (st, "vkstyle.step"), 10, 0,
-                                   (guint64) max_step, &s, NULL)) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s is not a %s state of at most %d steps", path, arch, max_step);
+  if (st == NULL ||
+      !vks_state_check_stamp (st, path, arch, arch, signature, (guint64) max_step, &s, error))
     return NULL;
-  }
-  if (g_strcmp0 (saved, signature) != 0) {
-    g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
-                 "%s was saved by another run (%s); this one is %s", path, saved, signature);
-    return NULL;
-  }
   *step = (int) s;
   return g_steal_pointer (&st);
 }

@@ -240,24 +240,52 @@ vks_optimizer_step_count (const VksOptimizer *opt)
   return opt->step;
 }
 
-gboolean
-vks_optimizer_run (VksOptimizer *opt, GError **error)
+/* This run's factors of every group into the upload buffer the tail copies from; held: factors
+ * under which the shader leaves parameters and moments as they are (m = 1 m + 0 g, v = 1 v +
+ * 0 g^2, p = p + 0, a decoupled decay's factor 1). */
+static void
+write_factors (VksOptimizer *opt, gboolean held)
 {
-  g_return_val_if_fail (opt->plan != NULL, FALSE);
   for (int k = 0; k < opt->n_groups; k++) {
     double lr = opt->lr * opt->groups[k].lr_scale;
     VksAdamHyper h;
-    if (opt->kind == VKS_OPTIMIZER_RMSPROP)
-      vks_rmsprop_hyper_fill (&h, lr, opt->beta2, opt->eps);
-    else
-      vks_adam_hyper_fill (&h, lr, opt->beta1, opt->beta2, opt->eps, opt->step + 1);
+    if (held) {
+      h = (VksAdamHyper) { .beta1 = 1.0f, .beta2 = 1.0f, .bias2_sqrt = 1.0f, .eps = 1.0f,
+                           .decay = group_decay (opt, k) == VKS_ADAM_DECAY_DECOUPLED ? 1.0f
+                                                                                      : 0.0f };
+    } else {
+      if (opt->kind == VKS_OPTIMIZER_RMSPROP)
+        vks_rmsprop_hyper_fill (&h, lr, opt->beta2, opt->eps);
+      else
+        vks_adam_hyper_fill (&h, lr, opt->beta1, opt->beta2, opt->eps, opt->step + 1);
+      vks_adam_hyper_set_decay (&h, group_decay (opt, k), lr, opt->groups[k].weight_decay);
+    }
     h.clip = (float) opt->clip;
-    vks_adam_hyper_set_decay (&h, group_decay (opt, k), lr, opt->groups[k].weight_decay);
     memcpy ((guint8 *) opt->hyper->mapped + k * opt->hyper_stride, &h, sizeof h);
   }
-  if (!vks_plan_run (opt->plan, error))
+}
+
+gboolean
+vks_optimizer_run (VksOptimizer *opt, GError **error)
+{
+  gboolean stepping = TRUE;
+  return vks_optimizer_run_several (&opt, &stepping, 1, error);
+}
+
+gboolean
+vks_optimizer_run_several (VksOptimizer *const *opts, const gboolean *stepping, int n,
+                           GError **error)
+{
+  g_return_val_if_fail (n >= 1 && opts[0]->plan != NULL, FALSE);
+  for (int i = 0; i < n; i++) {
+    g_return_val_if_fail (opts[i]->plan == opts[0]->plan, FALSE);
+    write_factors (opts[i], !stepping[i]);
+  }
+  if (!vks_plan_run (opts[0]->plan, error))
     return FALSE;
-  opt->step++;
+  for (int i = 0; i < n; i++)
+    if (stepping[i])
+      opts[i]->step++;
   return TRUE;
 }
 

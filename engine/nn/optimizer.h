@@ -77,6 +77,15 @@ gint64 vks_optimizer_step_count (const VksOptimizer *opt);
  * backward, update, EMA) and counts the step. */
 gboolean vks_optimizer_run (VksOptimizer *opt, GError **error);
 
+/* One run of a plan whose tail records several optimisers (a tail calling vks_optimizer_tail
+ * for each; opts[0]'s plan, which must be all of theirs): opts[i] steps where stepping[i], and
+ * is held otherwise: its parameters and moments stay exactly as they are and its step is not
+ * counted. torch steps only some optimisers after a backward (StarGAN v2's reference-guided
+ * generator step updates the generator, not the mapping network and style encoder it also
+ * differentiated). */
+gboolean vks_optimizer_run_several (VksOptimizer *const *opts, const gboolean *stepping, int n,
+                                    GError **error);
+
 /* params[i]'s moments (vks_shape_elements floats each, PyTorch's order); zeros for a parameter
  * without gradient. Blocking copies. */
 gboolean vks_optimizer_get_moments (VksOptimizer *opt, int i, float *exp_avg, float *exp_avg_sq,

@@ -1,8 +1,8 @@
 /* The graph engine's optimiser (engine/nn/optimizer.h): Adam and AdamW steps bit-identical to a
  * C reference, three AdamW + EMA training steps of a tiny model against PyTorch
  * (tests/fixtures/make_optimizer_fixture.py), a resume from a checkpoint that gives the same
- * bytes as a run that never stopped, hostile checkpoints, and the learning-rate schedules
- * against torch.optim.lr_scheduler. */
+ * bytes as a run that never stopped, two optimisers in one plan with one held, hostile
+ * checkpoints, and the learning-rate schedules against torch.optim.lr_scheduler. */
 #include <math.h>
 #include <string.h>
 
@@ -187,6 +187,89 @@ static void
 test_adamw_reference (void)
 {
   run_reference (VKS_OPTIMIZER_ADAMW);
+}
+
+/* ---- several optimisers in one plan ------------------------------------------------------ */
+
+typedef struct {
+  VksOptimizer *first, *second;
+} TwoOptimizers;
+
+static gboolean
+two_tails (VksPlan *plan, VksRecorder *rec, gpointer data, GError **error)
+{
+  TwoOptimizers *t = data;
+  return vks_optimizer_tail (plan, rec, t->first, error) &&
+         vks_optimizer_tail (plan, rec, t->second, error);
+}
+
+/* loss = sum(a * ga) + sum(b * gb), a stepped by Adam (L2 decay), b by AdamW (decoupled) in one
+ * plan: a run holding b leaves b's values and moments as they were to the bit and does not
+ * count its step, while a steps on. */
+static void
+test_run_several (void)
+{
+  GError *error = NULL;
+  VksContext *ctx = test_context ();
+  g_autoptr (VksGraph) g = vks_graph_new ();
+  VksShape shape = { 1, 1, 3, 7 };
+  VksNode p[2] = { vks_param (g, "a", shape), vks_param (g, "b", shape) };
+  VksNode in[2] = { vks_input (g, "ga", shape), vks_input (g, "gb", shape) };
+  VksNode loss = vks_add (g, vks_sum (g, vks_mul (g, p[0], in[0])),
+                          vks_sum (g, vks_mul (g, p[1], in[1])));
+  VksNode grads[2];
+  vks_grad (g, loss, p, 2, grads);
+  VksOptimizerConfig adam = { .kind = VKS_OPTIMIZER_ADAM, .lr = 1e-2, .beta1 = 0.0, .beta2 = 0.99,
+                              .eps = 1e-8, .weight_decay = 0.1 };
+  VksOptimizerConfig adamw = adam;
+  adamw.kind = VKS_OPTIMIZER_ADAMW;
+  TwoOptimizers t = {
+    vks_optimizer_new (ctx, g, &p[0], &grads[0], 1, &adam, &error),
+    vks_optimizer_new (ctx, g, &p[1], &grads[1], 1, &adamw, &error),
+  };
+  g_assert_no_error (error);
+  int n0, n1;
+  g_autofree VksNode *o0 = vks_optimizer_plan_outputs (t.first, &loss, 1, &n0);
+  g_autofree VksNode *o1 = vks_optimizer_plan_outputs (t.second, NULL, 0, &n1);
+  g_autofree VksNode *outs = g_new (VksNode, n0 + n1);
+  memcpy (outs, o0, n0 * sizeof (VksNode));
+  memcpy (outs + n0, o1, n1 * sizeof (VksNode));
+  VksPlanOptions po = vks_optimizer_plan_options (t.first, NULL);
+  po.tail = two_tails;
+  po.tail_data = &t;
+  g_autoptr (VksPlan) plan = vks_plan_new (ctx, g, outs, n0 + n1, &po, &error);
+  g_assert_no_error (error);
+  GRand *rng = g_rand_new_with_seed (1203);
+  long n = vks_shape_elements (shape);
+  float values[2][21], before[3][21], after[3][21];
+  for (int i = 0; i < 2; i++) {
+    fill_uniform (values[i], n, -1, 1, rng);
+    g_assert_true (vks_plan_set (plan, p[i], values[i], &error));
+  }
+  VksOptimizer *opts[] = { t.first, t.second };
+  for (int run = 0; run < 3; run++) {
+    for (int i = 0; i < 2; i++) {
+      fill_uniform (values[i], n, -1, 1, rng);
+      g_assert_true (vks_plan_set (plan, in[i], values[i], &error));
+    }
+    if (run == 1) {   /* b as it is before a held run */
+      g_assert_true (vks_plan_get (plan, p[1], before[0], &error));
+      g_assert_true (vks_optimizer_get_moments (t.second, 0, before[1], before[2], &error));
+    }
+    gboolean stepping[] = { TRUE, run != 1 };
+    g_assert_true (vks_optimizer_run_several (opts, stepping, 2, &error));
+    g_assert_no_error (error);
+    if (run == 1) {
+      g_assert_true (vks_plan_get (plan, p[1], after[0], &error));
+      g_assert_true (vks_optimizer_get_moments (t.second, 0, after[1], after[2], &error));
+      g_assert_cmpmem (before, sizeof before, after, sizeof after);
+    }
+  }
+  g_assert_cmpint (vks_optimizer_step_count (t.first), ==, 3);
+  g_assert_cmpint (vks_optimizer_step_count (t.second), ==, 2);
+  g_rand_free (rng);
+  vks_optimizer_free (t.first);
+  vks_optimizer_free (t.second);
 }
 
 /* ---- the fixture's tiny model ----------------------------------------------------------- */
@@ -580,6 +663,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/optimizer/adam/reference", test_adam_reference);
   g_test_add_func ("/optimizer/adamw/reference", test_adamw_reference);
+  g_test_add_func ("/optimizer/run-several/hold", test_run_several);
   g_test_add_func ("/optimizer/adamw-ema/vs-pytorch", test_vs_pytorch);
   g_test_add_func ("/optimizer/resume", test_resume);
   g_test_add_func ("/optimizer/hostile-checkpoint", test_hostile);
