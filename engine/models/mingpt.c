@@ -9,6 +9,7 @@
 
 #include "engine/error.h"
 #include "engine/model_spec.h"
+#include "engine/models/mingpt_cache.h"
 #include "engine/nn/op.h"       /* vks_graph_fail */
 #include "engine/nn/params.h"
 #include "engine/nn/plan.h"
@@ -48,24 +49,83 @@ block_norm (VksGraph *g, VksNode x, const char *prefix, int layer, const char *l
   return layer_norm (g, x, wn, bn, c);
 }
 
+/* A step's keys (or values): the cache's rows before the step's position, the new row at it,
+ * zeros after (keep and at are 0/1 columns [T][1]; x * 1 + 0 and 0 + x are exact). */
 static VksNode
-self_attention (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix, int layer, VksNode x)
+cached_rows (VksGraph *g, const VksMinGptStep *st, int layer, const char *what, VksNode row,
+             int c)
+{
+  VksNode cache = vks_param_printf (g, st->cache_prefix, vks_shape (1, 1, st->tokens, c), 2,
+                                    "%d.%s", layer, what);
+  return vks_add (g, vks_mul (g, cache, st->keep), vks_mul (g, st->at, row));
+}
+
+static VksNode
+self_attention (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix, int layer, VksNode x,
+                const VksMinGptStep *st, VksNode *keys, VksNode *values)
 {
   int c = cfg->n_embd, hs = c / cfg->n_head;
   VksNode k = linear (g, x, prefix, layer, "attn.key", c, c, TRUE);
   VksNode q = linear (g, x, prefix, layer, "attn.query", c, c, TRUE);
   VksNode v = linear (g, x, prefix, layer, "attn.value", c, c, TRUE);
+  if (st != NULL) {
+    k = cached_rows (g, st, layer, "key", k, c);
+    v = cached_rows (g, st, layer, "value", v, c);
+  }
+  if (keys != NULL)
+    keys[layer] = k, values[layer] = v;
   VksNode heads[MAX_HEADS];
-  VksAttentionAttrs a = { .causal = TRUE };
-  for (int h = 0; h < cfg->n_head; h++)
-    heads[h] = vks_attention (g, vks_slice (g, q, 3, h * hs, hs), vks_slice (g, k, 3, h * hs, hs),
-                              vks_slice (g, v, 3, h * hs, hs), &a);
+  VksAttentionAttrs a = { .causal = st == NULL };
+  for (int h = 0; h < cfg->n_head; h++) {
+    VksNode qh = vks_slice (g, q, 3, h * hs, hs), kh = vks_slice (g, k, 3, h * hs, hs);
+    VksNode vh = vks_slice (g, v, 3, h * hs, hs);
+    heads[h] = st != NULL ? vks_attention_masked (g, qh, kh, vh, st->bias, &a)
+                          : vks_attention (g, qh, kh, vh, &a);
+  }
   VksNode y = vks_concat_dim (g, 3, heads, cfg->n_head);
   return linear (g, y, prefix, layer, "attn.proj", c, c, TRUE);
 }
 
+static gboolean
+check_heads (VksGraph *g, const VksMinGptConfig *cfg)
+{
+  if (cfg->n_head >= 1 && cfg->n_head <= MAX_HEADS && cfg->n_embd % cfg->n_head == 0)
+    return TRUE;
+  vks_graph_fail (g, "mingpt: %d heads for %d channels", cfg->n_head, cfg->n_embd);
+  return FALSE;
+}
+
+static VksNode
+prefixed_param (VksGraph *g, const char *prefix, const char *what, VksShape s, int rank)
+{
+  g_autofree char *n = g_strconcat (prefix ? prefix : "", what, NULL);
+  return vks_param_rank (g, n, s, rank);
+}
+
+/* The blocks, ln_f and the head on embedded rows x [1][1][T][n_embd]. */
+static VksNode
+blocks_and_head (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix, VksNode x,
+                 const VksMinGptStep *st, VksNode *keys, VksNode *values)
+{
+  int c = cfg->n_embd;
+  for (int l = 0; l < cfg->n_layer; l++) {
+    x = vks_add (g, x, self_attention (g, cfg, prefix, l, block_norm (g, x, prefix, l, "ln1", c),
+                                       st, keys, values));
+    VksNode h = linear (g, block_norm (g, x, prefix, l, "ln2", c), prefix, l, "mlp.0", 4 * c, c,
+                        TRUE);
+    x = vks_add (g, x, linear (g, vks_gelu (g, h), prefix, l, "mlp.2", c, 4 * c, TRUE));
+  }
+  g_autofree char *lw = g_strconcat (prefix ? prefix : "", "ln_f.weight", NULL);
+  g_autofree char *lb = g_strconcat (prefix ? prefix : "", "ln_f.bias", NULL);
+  x = layer_norm (g, x, lw, lb, c);
+  VksNode head = prefixed_param (g, prefix, "head.weight", vks_shape (1, 1, cfg->vocab_size, c),
+                                 2);
+  return vks_linear (g, x, head, VKS_NONE);
+}
+
 VksNode
-vks_mingpt_logits (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix, VksNode indices)
+vks_mingpt_logits_kv (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix,
+                      VksNode indices, VksNode *keys, VksNode *values)
 {
   if (!vks_graph_ok (g, &indices, 1))
     return VKS_NONE;
@@ -74,26 +134,47 @@ vks_mingpt_logits (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix, 
   if (s.n != 1 || s.h != 1 || t < 1 || t > cfg->block_size)
     return vks_graph_fail (g, "mingpt: indices must be [1, batch, 1, T] with T at most the block "
                            "size %d, not [%d, %d, %d, %d]", cfg->block_size, s.n, s.c, s.h, s.w);
-  if (cfg->n_head < 1 || cfg->n_head > MAX_HEADS || c % cfg->n_head != 0)
-    return vks_graph_fail (g, "mingpt: %d heads for %d channels", cfg->n_head, c);
-  g_autofree char *tok = g_strconcat (prefix ? prefix : "", "tok_emb.weight", NULL);
-  g_autofree char *pos = g_strconcat (prefix ? prefix : "", "pos_emb", NULL);
-  VksNode emb = vks_embedding (g, vks_param (g, tok, vks_shape (1, 1, cfg->vocab_size, c)),
-                               indices);
-  VksNode x = vks_reshape (g, emb, vks_shape (1, s.c, t, c));
-  VksNode p = vks_param_rank (g, pos, vks_shape (1, 1, cfg->block_size, c), 3);
+  if (keys != NULL && s.c != 1)
+    return vks_graph_fail (g, "mingpt: keys and values of a batch of %d", s.c);
+  if (!check_heads (g, cfg))
+    return VKS_NONE;
+  VksNode tok = prefixed_param (g, prefix, "tok_emb.weight", vks_shape (1, 1, cfg->vocab_size, c),
+                                2);
+  VksNode x = vks_reshape (g, vks_embedding (g, tok, indices), vks_shape (1, s.c, t, c));
+  VksNode p = prefixed_param (g, prefix, "pos_emb", vks_shape (1, 1, cfg->block_size, c), 3);
   x = vks_add (g, x, vks_slice (g, p, 2, 0, t));
-  for (int l = 0; l < cfg->n_layer; l++) {
-    x = vks_add (g, x, self_attention (g, cfg, prefix, l, block_norm (g, x, prefix, l, "ln1", c)));
-    VksNode h = linear (g, block_norm (g, x, prefix, l, "ln2", c), prefix, l, "mlp.0", 4 * c, c,
-                        TRUE);
-    x = vks_add (g, x, linear (g, vks_gelu (g, h), prefix, l, "mlp.2", c, 4 * c, TRUE));
-  }
-  g_autofree char *lw = g_strconcat (prefix ? prefix : "", "ln_f.weight", NULL);
-  g_autofree char *lb = g_strconcat (prefix ? prefix : "", "ln_f.bias", NULL);
-  g_autofree char *hw = g_strconcat (prefix ? prefix : "", "head.weight", NULL);
-  x = layer_norm (g, x, lw, lb, c);
-  return vks_linear (g, x, vks_param (g, hw, vks_shape (1, 1, cfg->vocab_size, c)), VKS_NONE);
+  return blocks_and_head (g, cfg, prefix, x, NULL, keys, values);
+}
+
+VksNode
+vks_mingpt_logits (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix, VksNode indices)
+{
+  return vks_mingpt_logits_kv (g, cfg, prefix, indices, NULL, NULL);
+}
+
+VksNode
+vks_mingpt_step_logits (VksGraph *g, const VksMinGptConfig *cfg, const char *prefix,
+                        const VksMinGptStep *st, VksNode *keys, VksNode *values)
+{
+  VksNode in[] = { st->token, st->position, st->keep, st->at, st->bias };
+  if (!vks_graph_ok (g, in, G_N_ELEMENTS (in)))
+    return VKS_NONE;
+  int c = cfg->n_embd, t = st->tokens;
+  if (t < 1 || t > cfg->block_size ||
+      !vks_shape_equal (vks_graph_shape (g, st->token), vks_shape (1, 1, 1, 1)) ||
+      !vks_shape_equal (vks_graph_shape (g, st->position), vks_shape (1, 1, 1, 1)) ||
+      !vks_shape_equal (vks_graph_shape (g, st->keep), vks_shape (1, 1, t, 1)) ||
+      !vks_shape_equal (vks_graph_shape (g, st->at), vks_shape (1, 1, t, 1)) ||
+      !vks_shape_equal (vks_graph_shape (g, st->bias), vks_shape (1, 1, 1, t)))
+    return vks_graph_fail (g, "mingpt step: inputs of %d tokens (block size %d) misshapen", t,
+                           cfg->block_size);
+  if (!check_heads (g, cfg))
+    return VKS_NONE;
+  VksNode tok = prefixed_param (g, prefix, "tok_emb.weight", vks_shape (1, 1, cfg->vocab_size, c),
+                                2);
+  VksNode p = prefixed_param (g, prefix, "pos_emb", vks_shape (1, 1, cfg->block_size, c), 3);
+  VksNode x = vks_add (g, vks_embedding (g, tok, st->token), vks_embedding (g, p, st->position));
+  return blocks_and_head (g, cfg, prefix, x, st, keys, values);
 }
 
 gboolean
@@ -189,18 +270,12 @@ vks_mingpt_sample (VksContext *ctx, const VksCheckpoint *ckpt, const VksMinGptCo
     return FALSE;
   }
   int block = cfg->block_size;
-  g_autoptr (VksGraph) g = vks_graph_new ();
-  VksNode in = vks_input (g, "idx", vks_shape (1, 1, 1, block));
-  VksNode logits = vks_mingpt_logits (g, cfg, NULL, in);
-  if (!vks_graph_check (g, error))
-    return FALSE;
-  VksPlanOptions options = { .readback = &logits, .n_readback = 1 };
-  g_autoptr (VksPlan) plan = vks_plan_new (ctx, g, &logits, 1, &options, error);
-  if (plan == NULL || !vks_plan_load_params (plan, g, ckpt, error))
+  g_autoptr (VksMinGptCache) cache = vks_mingpt_cache_new (ctx, ckpt, cfg, block, error);
+  if (cache == NULL)
     return FALSE;
   g_autofree float *seq = g_new0 (float, n + 1);
   g_autofree float *window = g_new0 (float, block);
-  g_autofree float *out = g_new (float, (size_t) block * cfg->vocab_size);
+  g_autofree float *out = g_new (float, cfg->vocab_size);
   g_autofree double *scratch = g_new (double, 2 * (gsize) cfg->vocab_size);
   seq[0] = (float) sos;
   guint64 state = seed;
@@ -208,12 +283,11 @@ vks_mingpt_sample (VksContext *ctx, const VksCheckpoint *ckpt, const VksMinGptCo
     int start = MAX (0, len - block), t = len - start;
     memset (window, 0, block * sizeof *window);
     memcpy (window, seq + start, t * sizeof *window);
-    if (!vks_plan_set (plan, in, window, error) || !vks_plan_run (plan, error) ||
-        !vks_plan_get (plan, logits, out, error))
+    if (!vks_mingpt_cache_logits (cache, window, t - 1, out, error))
       return FALSE;
     double u = vks_mingpt_uniform (&state);
-    seq[len] = (float) vks_mingpt_pick_scratch (out + (size_t) (t - 1) * cfg->vocab_size,
-                                                cfg->vocab_size, temperature, top_k, u, scratch);
+    seq[len] = (float) vks_mingpt_pick_scratch (out, cfg->vocab_size, temperature, top_k, u,
+                                                scratch);
   }
   memcpy (tokens, seq + 1, n * sizeof *tokens);
   return TRUE;

@@ -10,9 +10,10 @@
  * The receptive fields go on beyond it (the deeper 3x3s reach several codes, the mid-block
  * attention the whole grid) but with falling weight; following them would redraw whole images.
  *
- * Cost: every drawn code runs the prior on its whole window (one plan, made once: the window's
- * size is the same for every code of a grid); there is no key/value cache yet, so a code costs a
- * block-long forward pass, side^2 tokens. */
+ * Cost: the prior runs through a key/value cache (mingpt_cache.h) made once per window size:
+ * where the window stays where it was (grids no larger than the window, and the rows of a
+ * window whose columns are clamped at an edge), a drawn code costs one token's pass for each
+ * position since the previous drawn code; where the window moves, one pass over the window. */
 #include "engine/models/vq_fill.h"
 
 #include <math.h>
@@ -20,6 +21,7 @@
 
 #include "engine/error.h"
 #include "engine/model_spec.h"
+#include "engine/models/mingpt_cache.h"
 #include "engine/nn/params.h"  /* vks_plan_load_params */
 #include "engine/nn/plan.h"
 #include "engine/stylize-private.h"   /* vks_style_read_region, vks_style_progress_report */
@@ -30,11 +32,8 @@ struct VksVqFill {
   VksVqganConfig vcfg;
   VksMinGptConfig pcfg;
   int sos;
-  /* the prior for windows of plan_tokens tokens, made on first use */
-  VksGraph *graph;
-  VksPlan *plan;
-  VksNode tokens_in, logits;
-  int plan_tokens;
+  /* the prior for windows of cache's tokens, made on first use */
+  VksMinGptCache *cache;
   float *window, *logits_out;
   double *pick_scratch;
 };
@@ -84,11 +83,9 @@ vks_vq_fill_new (VksContext *ctx, const VksCheckpoint *vqgan, const VksCheckpoin
 static void
 drop_plan (VksVqFill *fill)
 {
-  g_clear_pointer (&fill->plan, vks_plan_free);
-  g_clear_pointer (&fill->graph, vks_graph_free);
+  g_clear_pointer (&fill->cache, vks_mingpt_cache_free);
   g_clear_pointer (&fill->window, g_free);
   g_clear_pointer (&fill->logits_out, g_free);
-  fill->plan_tokens = 0;
 }
 
 void
@@ -149,27 +146,17 @@ vks_vq_fill_touched (const float *mask, int width, int height, int factor, guint
 static gboolean
 ensure_plan (VksVqFill *fill, int tokens, GError **error)
 {
-  if (fill->plan != NULL && fill->plan_tokens == tokens)
+  if (fill->cache != NULL && vks_mingpt_cache_tokens (fill->cache) == tokens)
     return TRUE;
   drop_plan (fill);
-  fill->graph = vks_graph_new ();
-  fill->tokens_in = vks_input (fill->graph, "idx", vks_shape (1, 1, 1, tokens));
-  fill->logits = vks_mingpt_logits (fill->graph, &fill->pcfg, NULL, fill->tokens_in);
-  if (!vks_graph_check (fill->graph, error))
-    goto fail;
-  VksPlanOptions options = { .readback = &fill->logits, .n_readback = 1 };
-  fill->plan = vks_plan_new (fill->ctx, fill->graph, &fill->logits, 1, &options, error);
-  if (fill->plan == NULL || !vks_plan_load_params (fill->plan, fill->graph, fill->prior, error)) {
+  fill->cache = vks_mingpt_cache_new (fill->ctx, fill->prior, &fill->pcfg, tokens, error);
+  if (fill->cache == NULL) {
     g_prefix_error (error, "the prior: ");
-    goto fail;
+    return FALSE;
   }
-  fill->plan_tokens = tokens;
   fill->window = g_new (float, tokens);
-  fill->logits_out = g_new (float, (gsize) tokens * fill->pcfg.vocab_size);
+  fill->logits_out = g_new (float, fill->pcfg.vocab_size);
   return TRUE;
-fail:
-  drop_plan (fill);
-  return FALSE;
 }
 
 /* The first row (or column) of the window of `win` codes around position i of a grid of n:
@@ -215,7 +202,7 @@ draw (VksVqFill *fill, float *codes, const guint8 *touched, int zh, int zw,
     return TRUE;
   if (!ensure_plan (fill, tokens, error))
     return FALSE;
-  int vocab = fill->pcfg.vocab_size, done = 0;
+  int done = 0;
   guint64 state = o->seed;
   for (int i = 0; i < zh; i++) {
     const guint8 *row = touched + (gsize) i * zw;
@@ -237,14 +224,12 @@ draw (VksVqFill *fill, float *codes, const guint8 *touched, int zh, int zw,
       fill->window[0] = (float) cond;
       for (int k = 0; k + 1 < tokens; k++)
         fill->window[k + 1] = codes[(gsize) (i0 + k / ww) * zw + j0 + k % ww];
-      if (!vks_plan_set (fill->plan, fill->tokens_in, fill->window, error) ||
-          !vks_plan_run (fill->plan, error) ||
-          !vks_plan_get (fill->plan, fill->logits, fill->logits_out, error))
-        return FALSE;
       int at = (i - i0) * ww + (j - j0);
+      if (!vks_mingpt_cache_logits (fill->cache, fill->window, at, fill->logits_out, error))
+        return FALSE;
       /* over the codebook only: a start token of the prior's own is never a code */
       codes[(gsize) i * zw + j] =
-        (float) vks_mingpt_pick_scratch (fill->logits_out + (gsize) at * vocab,
+        (float) vks_mingpt_pick_scratch (fill->logits_out,
                                          fill->vcfg.n_embed, o->temperature, o->top_k,
                                          vks_mingpt_uniform (&state), fill->pick_scratch);
       done++;

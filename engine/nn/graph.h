@@ -289,3 +289,9 @@ typedef struct {
 } VksAttentionAttrs;
 /* softmax(q k^T * scale, causally masked) v over the last two dimensions, batched over n, c. */
 VksNode vks_attention (VksGraph *g, VksNode q, VksNode k, VksNode v, const VksAttentionAttrs *a);
+/* The same with bias added to the scaled scores instead of the causal mask (a->causal FALSE):
+ * 0 where a query sees a key, -inf where not, written per run (a key/value cache's one query
+ * over the keys so far). A visible score is s + 0 = s, so the attention equals the causally
+ * masked one bit for bit. */
+VksNode vks_attention_masked (VksGraph *g, VksNode q, VksNode k, VksNode v, VksNode bias,
+                              const VksAttentionAttrs *a);

@@ -68,11 +68,12 @@ mask_record (VksPlan *plan, VksNode node, GError **error)
 
 const VksOpClass vks_causal_mask_class = { "causal_mask", mask_backward, NULL, mask_record };
 
-VksNode
-vks_attention (VksGraph *g, VksNode q, VksNode k, VksNode v, const VksAttentionAttrs *a)
+/* The causal mask, or the caller's additive one (VKS_NONE: neither where a->causal is FALSE). */
+static VksNode
+attend (VksGraph *g, VksNode q, VksNode k, VksNode v, VksNode bias, const VksAttentionAttrs *a)
 {
-  VksNode in[3] = { q, k, v };
-  if (!vks_graph_ok (g, in, 3))
+  VksNode in[4] = { q, k, v, bias };
+  if (!vks_graph_ok (g, in, bias == VKS_NONE ? 3 : 4))
     return VKS_NONE;
   gboolean cf = a->channels_first;
   VksShape sq = vks_graph_shape (g, q);
@@ -81,8 +82,27 @@ vks_attention (VksGraph *g, VksNode q, VksNode k, VksNode v, const VksAttentionA
   /* [..][queries][keys] */
   VksNode scores = cf ? vks_matmul (g, q, k, TRUE, FALSE) : vks_matmul (g, q, k, FALSE, TRUE);
   scores = vks_scale (g, scores, scale);
-  if (a->causal)
+  if (bias != VKS_NONE)
+    scores = vks_add (g, scores, bias);
+  else if (a->causal)
     scores = vks_causal_mask (g, scores, -INFINITY);
   VksNode p = vks_softmax (g, scores);
   return cf ? vks_matmul (g, v, p, FALSE, TRUE) : vks_matmul (g, p, v, FALSE, FALSE);
+}
+
+VksNode
+vks_attention (VksGraph *g, VksNode q, VksNode k, VksNode v, const VksAttentionAttrs *a)
+{
+  return attend (g, q, k, v, VKS_NONE, a);
+}
+
+VksNode
+vks_attention_masked (VksGraph *g, VksNode q, VksNode k, VksNode v, VksNode bias,
+                      const VksAttentionAttrs *a)
+{
+  if (!vks_graph_ok (g, &bias, 1))
+    return VKS_NONE;
+  if (a->causal)
+    return vks_graph_fail (g, "attention: a causal mask and an additive one");
+  return attend (g, q, k, v, bias, a);
 }
