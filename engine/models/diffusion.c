@@ -184,9 +184,8 @@ vks_diffusion_model_description (const VksDiffusionModel *model)
   return model->description;
 }
 
-/* batched_gemm: plan as for training, which lowers 3x3 convolutions to im2col + GEMM with the
- * whole batch in one dispatch per layer (and re-packs the weights every run) where inference
- * takes Winograd, which runs image by image. Measured on lavapipe, device time of one step of
+/* batched_gemm: 3x3 convolutions as im2col + GEMM, the whole batch in one dispatch per layer,
+ * where inference takes Winograd, which runs image by image. Measured on lavapipe, device time of one step of
  * the n_feat 64 network: at 16x16, 4 images 269 vs 489 ms and 16 images 833 vs 2739 ms; one
  * image 154 vs 148 ms; at 32x32 Winograd stays ahead (16 images 1939 vs 2622 ms). */
 static VksPlan *
@@ -194,7 +193,7 @@ new_plan (VksDiffusionModel *model, VksGraph *g, VksNode out, gboolean batched_g
           GError **error)
 {
   VksPlanOptions opts = { .params = model->store, .readback = &out, .n_readback = 1,
-                          .params_change_on_device = batched_gemm };
+                          .conv_gemm = batched_gemm };
   return vks_plan_new (model->ctx, g, &out, 1, &opts, error);
 }
 

@@ -12,6 +12,8 @@ VksRecorder *vks_plan_recorder (VksPlan *plan);
 gboolean vks_plan_measuring (VksPlan *plan);
 /* VksPlanOptions.params_change_on_device (a tail that updates parameters needs it). */
 gboolean vks_plan_params_change_on_device (VksPlan *plan);
+/* VksPlanOptions.conv_gemm, or parameters change on the device. */
+gboolean vks_plan_conv_gemm (VksPlan *plan);
 
 /* A node's values as the one tensor type (buf is the arena; set only once it exists). DENSE
  * nodes have plane = h * w: only element-wise access through R32F views is meaningful. */

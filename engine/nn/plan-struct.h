@@ -26,7 +26,7 @@ struct VksPlan {
   VkDeviceSize *host_at;   /* per node: its place in upload (inputs) or readback, or NO_HOST */
   VksRecorder *rec;
   VksRecorder *prologue;   /* re-packing of parameters, run after they change (or NULL) */
-  gboolean params_change_on_device, prologue_due;
+  gboolean params_change_on_device, conv_gemm, prologue_due;
   gboolean measuring;      /* vks_plan_measure: sizes only, no gather maps */
   int n_computed;
 };

@@ -41,6 +41,12 @@ vks_plan_params_change_on_device (VksPlan *plan)
   return plan->params_change_on_device;
 }
 
+gboolean
+vks_plan_conv_gemm (VksPlan *plan)
+{
+  return plan->conv_gemm || plan->params_change_on_device;
+}
+
 
 
 
@@ -453,6 +459,7 @@ plan_layout (VksContext *ctx, const VksGraph *g, const VksNode *outputs, int n_o
     plan->root[v] = v;
   plan->store = options ? options->params : NULL;
   plan->params_change_on_device = options != NULL && options->params_change_on_device;
+  plan->conv_gemm = options != NULL && options->conv_gemm;
   if (plan->store != NULL && !bind_store (plan, error))
     return NULL;
   assign_storage (plan, outputs, n_outputs);

@@ -20,6 +20,10 @@ typedef struct {
    * in every run. Otherwise they change only through vks_plan_set, and re-packing runs once
    * after that, before the next run (inference). */
   gboolean params_change_on_device;
+  /* 3x3 convolutions take im2col + GEMM where Winograd would apply (always so when parameters
+   * change on the device): GEMM computes the whole batch in one dispatch per layer, Winograd
+   * image by image, so a large batch of small images runs faster this way. */
+  gboolean conv_gemm;
   /* Where parameter nodes live, by name (NULL: in the plan's own arena). It must outlive the
    * plan and hold every parameter the plan computes with. */
   VksParamStore *params;

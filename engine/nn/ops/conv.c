@@ -311,8 +311,9 @@ conv_prepare (VksPlan *plan, VksNode node, GError **error)
   VksConvDesc d = conv_desc (info, sw);
   /* Training: Winograd's forward and input gradient measured 3.8x and 10x PyTorch float32's
    * error against float64 (docs/performance.md, "Gradient error per convolution path"); im2col +
-   * GEMM is within PyTorch's. Inference keeps Winograd (the error is far below 8 bits). */
-  if (vks_plan_params_change_on_device (plan) && vks_winograd_applies (&d)) {
+   * GEMM is within PyTorch's. Inference keeps Winograd (the error is far below 8 bits) unless
+   * the plan asks for GEMM's one dispatch per batch. */
+  if (vks_plan_conv_gemm (plan) && vks_winograd_applies (&d)) {
     VksConv probe;
     VksArena none;
     vks_arena_init (&none, vks_plan_context (plan));
