@@ -22,30 +22,21 @@
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
-#include "trainer/state_stamp.h"
+#include "trainer/train_frame.h"
+#include "trainer/train_loop.h"
 #include "trainer/weight_init.h"
 
-#include <gegl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #define STATE_ARCH "vkstyle_ddpm_train_state"
 #define SAMPLES_PER_CLASS 4
 
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  interrupted = 1;
-}
-
 typedef struct {
   char *data, *out, *dump;
-  int steps, batch, n_feat, height, timesteps, sample_every, sample_steps, seed, stop_after;
+  int steps, batch, n_feat, height, timesteps, sample_every, save_every, print_every;
+  int sample_steps, seed, stop_after;
   gboolean resume;
   double lr, drop_context;
 } Options;
@@ -58,6 +49,9 @@ typedef struct {
   gboolean conditional;
   VksDiffusionTrainer *tr;
   VksReport *report;
+  guint total;                /* images in all classes */
+  float *x0, *noise, *c;      /* a step's batch */
+  int *t;
 } Run;
 
 static void
@@ -68,6 +62,10 @@ run_clear (Run *r)
   if (r->classes != NULL)
     g_ptr_array_free (r->classes, TRUE);
   vks_context_free (r->ctx);
+  g_free (r->x0);
+  g_free (r->noise);
+  g_free (r->c);
+  g_free (r->t);
   g_free (r->o.data);
   g_free (r->o.out);
   g_free (r->o.dump);
@@ -145,12 +143,6 @@ save (Run *r, GError **error)
   return vks_checkpoint_save (ckpt, path, VKS_DTYPE_F32, error);
 }
 
-static char *
-out_file (const Run *r, const char *name)
-{
-  return g_build_filename (r->o.out, name, NULL);
-}
-
 /* What must not change across a resume, as one string. */
 static char *
 run_signature (const Run *r)
@@ -168,12 +160,9 @@ static gboolean
 save_state (Run *r, int step, GError **error)
 {
   g_autoptr (VksCheckpoint) st = vks_checkpoint_new ();
-  if (!vks_diffusion_trainer_save_state (r->tr, st, error))
-    return FALSE;
   g_autofree char *sig = run_signature (r);
-  vks_state_stamp (st, STATE_ARCH, sig, (guint64) step);
-  g_autofree char *path = out_file (r, "latest_state.safetensors");
-  return vks_checkpoint_save (st, path, VKS_DTYPE_F32, error);
+  return vks_diffusion_trainer_save_state (r->tr, st, error) &&
+         vks_train_save_state (st, r->o.out, STATE_ARCH, sig, step, error);
 }
 
 /* --resume: the state's step (0 without --resume). */
@@ -183,18 +172,12 @@ load_state (Run *r, int *step, GError **error)
   *step = 0;
   if (!r->o.resume)
     return TRUE;
-  g_autofree char *path = out_file (r, "latest_state.safetensors");
-  g_autoptr (VksCheckpoint) st = vks_checkpoint_load (path, error);
-  if (st == NULL)
-    return FALSE;
   g_autofree char *sig = run_signature (r);
-  guint64 s = 0;
-  if (!vks_state_check_stamp (st, path, STATE_ARCH, "vkstyle-train --arch ddpm", sig,
-                              (guint64) r->o.steps, &s, error))
-    return FALSE;
-  *step = (int) s;
-  return vks_diffusion_trainer_load_state (r->tr, st, error) &&
-         vks_report_resume (r->report, s, error);
+  g_autoptr (VksCheckpoint) st = vks_train_load_state (r->o.out, STATE_ARCH,
+                                                       "vkstyle-train --arch ddpm", sig,
+                                                       r->o.steps, step, error);
+  return st != NULL && vks_diffusion_trainer_load_state (r->tr, st, error) &&
+         vks_report_resume (r->report, (guint64) *step, error);
 }
 
 /* One row of DDIM samples per class from the current weights (fixed x_T). */
@@ -256,68 +239,87 @@ dump_step (Run *r, int step, const float *x0, const float *noise, const int *t, 
   return vks_checkpoint_save (d, path, VKS_DTYPE_F32, error);
 }
 
+static double
+lr_at (gpointer data, int step)
+{
+  const Run *r = data;
+  return r->o.lr * (1.0 - (double) step / r->o.steps);
+}
+
+/* One step: a batch drawn across the classes in proportion to their sizes, the context dropped
+ * with probability drop_context, t uniform in 1..T, the noise; Adam at the linearly decayed lr. */
+static gboolean
+one_step (gpointer data, int step, VksRng *rng, double *row, GError **error)
+{
+  Run *r = data;
+  const Options *o = &r->o;
+  int n = o->batch, h = r->cfg.height, img = 3 * h * h, ncf = r->cfg.n_cfeat;
+  memset (r->c, 0, sizeof (float) * n * ncf);
+  for (int i = 0; i < n; i++) {
+    guint pick = vks_rng_below (rng, r->total), cls = 0;
+    while (pick >= vks_dataset_size (r->classes->pdata[cls]))
+      pick -= vks_dataset_size (r->classes->pdata[cls++]);
+    if (!vks_dataset_sample (r->classes->pdata[cls], pick, h, FALSE, rng,
+                             r->x0 + (size_t) i * img, error))
+      return FALSE;
+    if (r->conditional && vks_rng_uniform (rng) >= o->drop_context)
+      r->c[(size_t) i * ncf + cls] = 1.0f;
+    r->t[i] = 1 + (int) vks_rng_below (rng, (guint32) r->cfg.timesteps);
+  }
+  for (int j = 0; j < n * img; j++)
+    r->noise[j] = (float) vks_rng_normal (rng, 0.0, 1.0);
+  double lr = lr_at (r, step);
+  float loss;
+  if (!vks_diffusion_trainer_step (r->tr, r->x0, r->noise, r->t, r->c, lr, &loss, error))
+    return FALSE;
+  row[0] = loss;
+  return o->dump == NULL || dump_step (r, step + 1, r->x0, r->noise, r->t, r->c, loss, lr, error);
+}
+
+static gboolean
+samples_cb (gpointer r, guint64 step, GError **error)
+{
+  return write_samples (r, step, error);
+}
+
+static gboolean
+save_cb (gpointer r, int step, GError **error)
+{
+  return save (r, error) && save_state (r, step, error);
+}
+
 static gboolean
 train (Run *r, GError **error)
 {
   const Options *o = &r->o;
-  int n = o->batch, h = r->cfg.height, img = 3 * h * h, ncf = r->cfg.n_cfeat;
-  guint total = 0;
+  int n = o->batch, img = 3 * r->cfg.height * r->cfg.height;
   for (guint i = 0; i < r->classes->len; i++)
-    total += vks_dataset_size (r->classes->pdata[i]);
-  g_autofree float *x0 = g_new (float, (size_t) n * img), *noise = g_new (float, (size_t) n * img);
-  g_autofree float *c = g_new (float, (size_t) n * ncf);
-  g_autofree int *t = g_new (int, n);
-  int step, first;
+    r->total += vks_dataset_size (r->classes->pdata[i]);
+  r->x0 = g_new (float, (size_t) n * img);
+  r->noise = g_new (float, (size_t) n * img);
+  r->c = g_new (float, (size_t) n * r->cfg.n_cfeat);
+  r->t = g_new (int, n);
+  int first;
   if (!load_state (r, &first, error))
     return FALSE;
-  int last = o->stop_after > 0 ? MIN (o->steps, o->stop_after) : o->steps;
-  gint64 t0 = g_get_monotonic_time ();
-  for (step = first; step < last && !interrupted; step++) {
-    VksRng rng;
-    vks_rng_init_stream (&rng, (guint64) o->seed, (guint64) step);
-    memset (c, 0, sizeof (float) * n * ncf);
-    for (int i = 0; i < n; i++) {
-      guint pick = vks_rng_below (&rng, total), cls = 0;
-      while (pick >= vks_dataset_size (r->classes->pdata[cls]))
-        pick -= vks_dataset_size (r->classes->pdata[cls++]);
-      if (!vks_dataset_sample (r->classes->pdata[cls], pick, h, FALSE, &rng,
-                               x0 + (size_t) i * img, error))
-        return FALSE;
-      if (r->conditional && vks_rng_uniform (&rng) >= o->drop_context)
-        c[(size_t) i * ncf + cls] = 1.0f;
-      t[i] = 1 + (int) vks_rng_below (&rng, (guint32) r->cfg.timesteps);
-    }
-    for (int j = 0; j < n * img; j++)
-      noise[j] = (float) vks_rng_normal (&rng, 0.0, 1.0);
-    double lr = o->lr * (1.0 - (double) step / o->steps);
-    float loss;
-    if (!vks_diffusion_trainer_step (r->tr, x0, noise, t, c, lr, &loss, error))
-      return FALSE;
-    if (o->dump != NULL && !dump_step (r, step + 1, x0, noise, t, c, loss, lr, error))
-      return FALSE;
-    double l = loss, its = (step + 1 - first) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
-    if (!vks_report_log (r->report, step + 1, 0, &l, lr, its, error))
-      return FALSE;
-    if (o->sample_every > 0 && (step + 1) % o->sample_every == 0 &&
-        !write_samples (r, step + 1, error))
-      return FALSE;
-  }
-  if (!save (r, error) || !save_state (r, step, error) || !vks_report_write_plot (r->report, error) ||
-      !write_samples (r, step, error) || !vks_report_write_index (r->report, error))
-    return FALSE;
-  g_print ("%s %d steps; the model is in %s/latest.safetensors\n",
-           interrupted ? "interrupted after" : "trained", step, o->out);
-  return TRUE;
+  static const char *const shown[] = { "MSE" };
+  static const int columns[] = { 0 };
+  VksTrainLoop loop = { .run = r, .step = one_step, .samples = samples_cb, .save = save_cb,
+                        .lr_at = lr_at, .report = r->report, .out = o->out, .what = "model",
+                        .steps = o->steps, .stop_after = o->stop_after,
+                        .sample_every = o->sample_every, .save_every = o->save_every,
+                        .print_every = o->print_every, .seed = o->seed, .lr = o->lr,
+                        .shown = shown, .shown_columns = columns, .n_shown = 1, .n_columns = 1 };
+  return vks_train_loop (&loop, first, error);
 }
 
 static gboolean
 parse (Options *o, int *argc, char ***argv, GError **error)
 {
-  char *arch = NULL;
   *o = (Options) { .steps = 1000, .batch = 100, .n_feat = 64, .height = 16, .timesteps = 500,
-                   .lr = 1e-3, .drop_context = 0.1, .sample_steps = 25 };
+                   .lr = 1e-3, .drop_context = 0.1, .sample_steps = 25,
+                   .print_every = 10 };
   const GOptionEntry entries[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "ddpm", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Images, one subfolder per class", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder", "DIR" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &o->steps, "Training steps (1000)", "N" },
@@ -331,6 +333,9 @@ parse (Options *o, int *argc, char ***argv, GError **error)
       "Probability of training without the context (0.1)", "P" },
     { "sample-every", 0, 0, G_OPTION_ARG_INT, &o->sample_every, "Sample grids every N steps",
       "N" },
+    { "save-every", 0, 0, G_OPTION_ARG_INT, &o->save_every,
+      "Save the model and the state every N steps (0: at the end only)", "N" },
+    { "print-every", 0, 0, G_OPTION_ARG_INT, &o->print_every, "Progress every N steps (10)", "N" },
     { "sample-steps", 0, 0, G_OPTION_ARG_INT, &o->sample_steps,
       "DDIM steps of the sample grids (25)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &o->seed, "Random seed (0)", "S" },
@@ -341,11 +346,7 @@ parse (Options *o, int *argc, char ***argv, GError **error)
     { "stop-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &o->stop_after, NULL, "N" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  g_autoptr (GOptionContext) oc = g_option_context_new ("- train a diffusion model");
-  g_option_context_add_main_entries (oc, entries, NULL);
-  gboolean ok = g_option_context_parse (oc, argc, argv, error);
-  g_free (arch);
-  if (!ok)
+  if (!vks_train_parse_options (entries, "ddpm", "- train a diffusion model", argc, argv, error))
     return FALSE;
   const char *bad = !o->data ? "--data is required"
                     : !o->out ? "--out is required"
@@ -356,17 +357,16 @@ parse (Options *o, int *argc, char ***argv, GError **error)
                     : o->height < 4 || o->height % 4 || o->height > 256
                       ? "--height must be a multiple of 4 up to 256"
                     : o->timesteps < 1 || o->timesteps > 10000 ? "--timesteps must be 1 to 10000"
+                    : o->sample_every < 0 ? "--sample-every must not be negative"
+                    : o->save_every < 0 ? "--save-every must not be negative"
+                    : o->print_every < 1 ? "--print-every must be at least 1"
                     : o->sample_steps < 1 || o->sample_steps > 10000
                       ? "--sample-steps must be 1 to 10000"
                     : !(o->lr > 0 && o->lr < 1) ? "--lr must be in (0, 1)"
                     : !(o->drop_context >= 0 && o->drop_context <= 1)
                       ? "--drop-context must be in [0, 1]"
                     : NULL;
-  if (bad != NULL) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s", bad);
-    return FALSE;
-  }
-  return TRUE;
+  return vks_train_check_option (bad, error);
 }
 
 int
@@ -379,11 +379,7 @@ vks_ddpm_train_main (int argc, char **argv)
     run_clear (&r);
     return 2;
   }
-  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
-  gegl_init (NULL, NULL);
-  struct sigaction sa = { .sa_handler = on_signal };
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  vks_train_begin ();
   vks_unet_config_default (&r.cfg);
   r.cfg.n_feat = r.o.n_feat;
   r.cfg.height = r.o.height;
@@ -398,10 +394,5 @@ vks_ddpm_train_main (int argc, char **argv)
   if (!ok && error == NULL)
     g_set_error (&error, VKS_ERROR, VKS_ERROR_IO, "cannot create %s", r.o.out);
   run_clear (&r);
-  gegl_exit ();
-  if (!ok) {
-    g_printerr ("vkstyle-train: %s\n", error->message);
-    return 1;
-  }
-  return interrupted ? 130 : 0;
+  return vks_train_end (ok, error);
 }

@@ -11,24 +11,14 @@
 #include "trainer/gan_options.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
+#include "trainer/train_frame.h"
 
-#include <gegl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #define STATE_ARCH "vkstyle_gan_train_state"
 #define SAMPLE_SIDE 4          /* the sample grid: 4 x 4 images of fixed noise */
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  interrupted = 1;
-}
 
 typedef struct {
   VksGanOptions o;
@@ -377,7 +367,7 @@ train (Run *r, GError **error)
   float losses[VKS_GAN_N_LOSSES] = { 0 };
   gint64 window_start = g_get_monotonic_time ();
   guint64 window_steps = 0, saved = G_MAXUINT64;
-  while (r->step < total && !interrupted) {
+  while (r->step < total && !vks_train_interrupted ()) {
     guint64 epoch = vks_epoch_iterator_epoch (r->epochs);
     if (!train_iteration (r, losses, error))
       return FALSE;
@@ -390,7 +380,7 @@ train (Run *r, GError **error)
                      losses[i], r->step);
         return FALSE;
       }
-    gboolean last = r->step == total || interrupted;
+    gboolean last = r->step == total || vks_train_interrupted ();
     if (r->step % o->print_every == 0 || last) {
       double its = window_steps / ((g_get_monotonic_time () - window_start) / 1e6);
       double row[VKS_GAN_N_LOSSES];
@@ -418,7 +408,7 @@ train (Run *r, GError **error)
   }
   if (saved != r->step && !save_all (r, error))
     return FALSE;
-  if (interrupted)
+  if (vks_train_interrupted ())
     g_print ("interrupted: saved the state at step %" G_GUINT64_FORMAT " in %s\n", r->step,
              o->out);
   return TRUE;
@@ -435,17 +425,8 @@ vks_gan_train_main (int argc, char **argv)
     g_printerr ("vkstyle-train: %s\n", error->message);
     return 2;
   }
-  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
-  gegl_init (NULL, NULL);
-  struct sigaction sa = { .sa_handler = on_signal };
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  vks_train_begin ();
   gboolean ok = setup (&r, &error) && train (&r, &error);
   run_clear (&r);
-  gegl_exit ();
-  if (!ok) {
-    g_printerr ("vkstyle-train: %s\n", error->message);
-    return 1;
-  }
-  return interrupted ? 130 : 0;
+  return vks_train_end (ok, error);
 }

@@ -10,23 +10,13 @@
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/train_state.h"
+#include "trainer/train_frame.h"
 
-#include <gegl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_sigint (int sig)
-{
-  (void) sig;
-  interrupted = 1;
-}
 
 typedef struct {
   VksTrainOptions o;
@@ -246,7 +236,7 @@ train (Trainer *t, GError **error)
   gint64 window_start = g_get_monotonic_time ();
   guint64 window_steps = 0;
   guint64 saved_step = G_MAXUINT64;
-  while (t->st.step < total && !interrupted) {
+  while (t->st.step < total && !vks_train_interrupted ()) {
     gint64 t0 = g_get_monotonic_time ();
     guint64 epoch = vks_epoch_iterator_epoch (t->st.epochs);
     double lr = learning_rate (o, epoch);
@@ -263,7 +253,7 @@ train (Trainer *t, GError **error)
                      losses[i], t->st.step);
         return FALSE;
       }
-    gboolean last = t->st.step == total || interrupted;
+    gboolean last = t->st.step == total || vks_train_interrupted ();
     if (t->st.step % o->print_every == 0 || last) {
       double its = window_steps / ((g_get_monotonic_time () - window_start) / 1e6);
       double row[VKS_N_LOSSES];
@@ -294,7 +284,7 @@ train (Trainer *t, GError **error)
     qsort (ms, n - 1, sizeof *ms, compare_double);
     g_print ("steps %u, median step time %.1f ms\n", n - 1, ms[(n - 1) / 2]);
   }
-  if (interrupted)
+  if (vks_train_interrupted ())
     g_print ("interrupted: saved the state at step %" G_GUINT64_FORMAT " in %s\n", t->st.step,
              o->out);
   return TRUE;
@@ -331,20 +321,11 @@ main (int argc, char **argv)
     g_printerr ("vkstyle-train: %s\n", error->message);
     return 2;
   }
-  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
-  gegl_init (NULL, NULL);
-  struct sigaction sa = { .sa_handler = on_sigint };
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  vks_train_begin ();
   remove_stale_temporaries (t.o.out);
   g_autofree char *samples = g_build_filename (t.o.out, "samples", NULL);
   remove_stale_temporaries (samples);
   gboolean ok = setup (&t, &error) && train (&t, &error);
   trainer_clear (&t);
-  gegl_exit ();
-  if (!ok) {
-    g_printerr ("vkstyle-train: %s\n", error->message);
-    return 1;
-  }
-  return interrupted ? 130 : 0;
+  return vks_train_end (ok, error);
 }

@@ -18,26 +18,17 @@
 #include "trainer/report.h"
 #include "trainer/rng.h"
 #include "trainer/state_stamp.h"
+#include "trainer/train_frame.h"
+#include "trainer/train_loop.h"
 #include "trainer/weight_init.h"
 
-#include <gegl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #define STATE_ARCH "vkstyle_stargan2_train_state"
 #define MAX_GRID 4            /* sources and references of the sample grid */
 #define INIT_STREAM 0x5354524eull
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  interrupted = 1;
-}
 
 typedef struct {
   char *data, *out;
@@ -48,6 +39,11 @@ typedef struct {
 } Options;
 
 typedef struct {
+  float *x_real, *x_ref, *x_ref2, *z, *z2;
+  int *y_org, *y_trg;
+} Batch;
+
+typedef struct {
   Options o;
   VksStarGan2Config cfg;
   char **domains;             /* the subfolders, sorted */
@@ -55,6 +51,9 @@ typedef struct {
   VksContext *ctx;
   VksStarGan2Trainer *tr;
   VksReport *report;
+  const char *loss_names[VKS_SG2_N_LOSSES + 1];   /* losses.csv's columns */
+  Batch batch;                /* an iteration's inputs */
+  double lambda_ds;           /* at the next iteration */
 } Run;
 
 static void
@@ -65,6 +64,14 @@ run_clear (Run *r)
   if (r->data != NULL)
     g_ptr_array_free (r->data, TRUE);
   vks_context_free (r->ctx);
+  Batch *b = &r->batch;
+  g_free (b->x_real);
+  g_free (b->x_ref);
+  g_free (b->x_ref2);
+  g_free (b->z);
+  g_free (b->z2);
+  g_free (b->y_org);
+  g_free (b->y_trg);
   g_strfreev (r->domains);
   g_free (r->o.data);
   g_free (r->o.out);
@@ -165,12 +172,10 @@ save (Run *r, int step, GError **error)
   if (model == NULL || !vks_stargan2_trainer_save_state (r->tr, st, error))
     return FALSE;
   g_autofree char *sig = run_signature (r);
-  vks_state_stamp (st, STATE_ARCH, sig, (guint64) step);
   g_autofree char *model_path = out_file (r, "latest.safetensors");
-  g_autofree char *state_path = out_file (r, "latest_state.safetensors");
   /* the state last: a kill between the two leaves a model at least as new as the state */
   return vks_checkpoint_save (model, model_path, VKS_DTYPE_F32, error) &&
-         vks_checkpoint_save (st, state_path, VKS_DTYPE_F32, error);
+         vks_train_save_state (st, r->o.out, STATE_ARCH, sig, step, error);
 }
 
 /* --resume: the saved state's step, checked against this run before anything is built (0
@@ -264,55 +269,75 @@ write_samples (Run *r, guint64 step, GError **error)
       cells[(k + 1) * cols + j + 1] = (VksSampleCell) { "", cell, s, s };
     }
   }
-  return vks_report_write_samples (r->report, step, cells, cols, cols, error) &&
-         vks_report_write_plot (r->report, error) && vks_report_write_index (r->report, error);
+  return vks_report_write_samples (r->report, step, cells, cols, cols, error);
 }
 
-typedef struct {
-  float *x_real, *x_ref, *x_ref2, *z, *z2;
-  int *y_org, *y_trg;
-} Batch;
-
-/* Iteration `step`'s inputs, from the seed's stream of that step. */
+/* An iteration's inputs, from the seed's stream of that step. */
 static gboolean
-draw_batch (Run *r, int step, Batch *b, GError **error)
+draw_batch (Run *r, VksRng *rng, Batch *b, GError **error)
 {
-  VksRng rng;
-  vks_rng_init_stream (&rng, (guint64) r->o.seed, (guint64) step);
   int n = r->o.batch, s = r->cfg.img_size, nd = (int) r->data->len;
   gsize img = (gsize) 3 * s * s;
   for (int i = 0; i < n; i++) {
-    b->y_org[i] = (int) vks_rng_below (&rng, (guint32) nd);
+    b->y_org[i] = (int) vks_rng_below (rng, (guint32) nd);
     VksDataset *set = r->data->pdata[b->y_org[i]];
-    if (!vks_dataset_sample (set, vks_rng_below (&rng, vks_dataset_size (set)), s, TRUE, &rng,
+    if (!vks_dataset_sample (set, vks_rng_below (rng, vks_dataset_size (set)), s, TRUE, rng,
                              b->x_real + img * i, error))
       return FALSE;
   }
   for (int i = 0; i < n; i++) {
-    b->y_trg[i] = (int) vks_rng_below (&rng, (guint32) nd);
+    b->y_trg[i] = (int) vks_rng_below (rng, (guint32) nd);
     VksDataset *set = r->data->pdata[b->y_trg[i]];
-    if (!vks_dataset_sample (set, vks_rng_below (&rng, vks_dataset_size (set)), s, TRUE, &rng,
+    if (!vks_dataset_sample (set, vks_rng_below (rng, vks_dataset_size (set)), s, TRUE, rng,
                              b->x_ref + img * i, error) ||
-        !vks_dataset_sample (set, vks_rng_below (&rng, vks_dataset_size (set)), s, TRUE, &rng,
+        !vks_dataset_sample (set, vks_rng_below (rng, vks_dataset_size (set)), s, TRUE, rng,
                              b->x_ref2 + img * i, error))
       return FALSE;
   }
   for (int i = 0; i < n * r->cfg.latent_dim; i++)
-    b->z[i] = (float) vks_rng_normal (&rng, 0.0, 1.0);
+    b->z[i] = (float) vks_rng_normal (rng, 0.0, 1.0);
   for (int i = 0; i < n * r->cfg.latent_dim; i++)
-    b->z2[i] = (float) vks_rng_normal (&rng, 0.0, 1.0);
+    b->z2[i] = (float) vks_rng_normal (rng, 0.0, 1.0);
   return TRUE;
 }
 
-static void
-print_progress (int step, int total, double its, const float *losses, double lambda_ds)
+static gboolean
+one_step (gpointer data, int step, VksRng *rng, double *row, GError **error)
 {
-  int eta = its > 0 ? (int) MIN ((total - step) / its, 1e8) : 0;
-  g_print ("step %d/%d %.2f it/s ETA %d:%02d:%02d", step, total, its, eta / 3600,
-           eta / 60 % 60, eta % 60);
-  for (int i = 0; i < VKS_SG2_N_LOSSES; i++)
-    g_print (" %s %.4f", vks_stargan2_loss_names[i], losses[i]);
-  g_print (" G/lambda_ds %.4f\n", lambda_ds);
+  Run *r = data;
+  const Options *o = &r->o;
+  (void) step;
+  VksStarGan2Batch in = { r->batch.x_real, r->batch.x_ref, r->batch.x_ref2, r->batch.y_org,
+                          r->batch.y_trg, r->batch.z, r->batch.z2 };
+  float losses[VKS_SG2_N_LOSSES] = { 0 };
+  if (!draw_batch (r, rng, &r->batch, error) ||
+      !vks_stargan2_trainer_iteration (r->tr, &in, r->lambda_ds, losses, error))
+    return FALSE;
+  for (int i = 0; i < VKS_SG2_N_LOSSES; i++) {
+    row[i] = losses[i];
+    if (!isfinite (row[i])) {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "loss %s is %g at step %d: training "
+                   "diverged; the last saved state is kept", vks_stargan2_loss_names[i],
+                   row[i], step + 1);
+      return FALSE;
+    }
+  }
+  row[VKS_SG2_N_LOSSES] = r->lambda_ds;
+  if (r->lambda_ds > 0)
+    r->lambda_ds -= o->lambda_ds / o->ds_iter;
+  return TRUE;
+}
+
+static gboolean
+samples_cb (gpointer r, guint64 step, GError **error)
+{
+  return write_samples (r, step, error);
+}
+
+static gboolean
+save_cb (gpointer r, int step, GError **error)
+{
+  return save (r, step, error);
 }
 
 static gboolean
@@ -321,66 +346,32 @@ train (Run *r, int first, GError **error)
   const Options *o = &r->o;
   int n = o->batch, s = r->cfg.img_size;
   gsize img = (gsize) 3 * s * s * n, lat = (gsize) n * r->cfg.latent_dim;
-  g_autofree float *x_real = g_new (float, img), *x_ref = g_new (float, img);
-  g_autofree float *x_ref2 = g_new (float, img), *z = g_new (float, lat), *z2 = g_new (float, lat);
-  g_autofree int *y_org = g_new (int, n), *y_trg = g_new (int, n);
-  Batch b = { x_real, x_ref, x_ref2, z, z2, y_org, y_trg };
-  int step;
+  r->batch = (Batch) { g_new (float, img), g_new (float, img), g_new (float, img),
+                       g_new (float, lat), g_new (float, lat), g_new (int, n), g_new (int, n) };
   if (!load_state (r, first, error))
     return FALSE;
   /* the reference's lambda_ds -= initial / ds_iter after each iteration while positive, in
    * Python's doubles: replayed up to the first step */
-  double lambda_ds = o->lambda_ds;
+  r->lambda_ds = o->lambda_ds;
   for (int i = 0; i < first; i++)
-    if (lambda_ds > 0)
-      lambda_ds -= o->lambda_ds / o->ds_iter;
-  int last = o->stop_after > 0 ? MIN (o->steps, o->stop_after) : o->steps;
-  gint64 t0 = g_get_monotonic_time ();
-  float losses[VKS_SG2_N_LOSSES] = { 0 };
-  for (step = first; step < last && !interrupted; step++) {
-    VksStarGan2Batch in = { x_real, x_ref, x_ref2, y_org, y_trg, z, z2 };
-    if (!draw_batch (r, step, &b, error) ||
-        !vks_stargan2_trainer_iteration (r->tr, &in, lambda_ds, losses, error))
-      return FALSE;
-    double row[VKS_SG2_N_LOSSES + 1];
-    for (int i = 0; i < VKS_SG2_N_LOSSES; i++) {
-      row[i] = losses[i];
-      if (!isfinite (row[i])) {
-        g_set_error (error, VKS_ERROR, VKS_ERROR_SHAPE, "loss %s is %g at step %d: training "
-                     "diverged; the last saved state is kept", vks_stargan2_loss_names[i],
-                     row[i], step + 1);
-        return FALSE;
-      }
-    }
-    row[VKS_SG2_N_LOSSES] = lambda_ds;
-    double its = (step + 1 - first) / ((g_get_monotonic_time () - t0) / 1e6 + 1e-9);
-    if (!vks_report_log (r->report, step + 1, 0, row, o->lr, its, error))
-      return FALSE;
-    if ((step + 1) % o->print_every == 0)
-      print_progress (step + 1, o->steps, its, losses, lambda_ds);
-    if (lambda_ds > 0)
-      lambda_ds -= o->lambda_ds / o->ds_iter;
-    if (o->sample_every > 0 && (step + 1) % o->sample_every == 0 &&
-        !write_samples (r, step + 1, error))
-      return FALSE;
-    if (o->save_every > 0 && (step + 1) % o->save_every == 0 && step + 1 < last &&
-        !save (r, step + 1, error))
-      return FALSE;
-  }
-  gboolean sampled = step % MAX (o->sample_every, 1) == 0 && step > first;
-  if (!save (r, step, error) ||
-      (o->sample_every > 0 && !sampled && !write_samples (r, step, error)) ||
-      !vks_report_write_plot (r->report, error) || !vks_report_write_index (r->report, error))
-    return FALSE;
-  g_print ("%s %d steps; the model is in %s/latest.safetensors\n",
-           interrupted ? "interrupted after" : "trained", step, o->out);
-  return TRUE;
+    if (r->lambda_ds > 0)
+      r->lambda_ds -= o->lambda_ds / o->ds_iter;
+  int columns[VKS_SG2_N_LOSSES + 1];
+  for (int i = 0; i <= VKS_SG2_N_LOSSES; i++)
+    columns[i] = i;
+  VksTrainLoop loop = { .run = r, .step = one_step, .samples = samples_cb, .save = save_cb,
+                        .report = r->report, .out = o->out, .what = "model", .steps = o->steps,
+                        .stop_after = o->stop_after, .sample_every = o->sample_every,
+                        .save_every = o->save_every, .print_every = o->print_every,
+                        .seed = o->seed, .lr = o->lr, .shown = r->loss_names,
+                        .shown_columns = columns, .n_shown = VKS_SG2_N_LOSSES + 1,
+                        .n_columns = VKS_SG2_N_LOSSES + 1 };
+  return vks_train_loop (&loop, first, error);
 }
 
 static gboolean
 parse (Options *o, int *argc, char ***argv, GError **error)
 {
-  char *arch = NULL;
   /* the reference's defaults, but a CPU-sized image */
   *o = (Options) { .steps = 100000, .batch = 8, .image_size = 64, .max_conv_dim = 512,
                    .style_dim = 64, .latent_dim = 16, .mapping_dim = 512, .ds_iter = 100000,
@@ -388,7 +379,6 @@ parse (Options *o, int *argc, char ***argv, GError **error)
                    .f_lr = 1e-6, .lambda_reg = 1, .lambda_sty = 1, .lambda_ds = 1,
                    .lambda_cyc = 1 };
   const GOptionEntry entries[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "stargan2", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Images, one subfolder per domain", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder", "DIR" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &o->steps, "Iterations (100000)", "N" },
@@ -424,11 +414,7 @@ parse (Options *o, int *argc, char ***argv, GError **error)
     { "stop-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &o->stop_after, NULL, "N" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  g_autoptr (GOptionContext) oc = g_option_context_new ("- train StarGAN v2");
-  g_option_context_add_main_entries (oc, entries, NULL);
-  gboolean ok = g_option_context_parse (oc, argc, argv, error);
-  g_free (arch);
-  if (!ok)
+  if (!vks_train_parse_options (entries, "stargan2", "- train StarGAN v2", argc, argv, error))
     return FALSE;
   const char *bad = !o->data ? "--data is required"
                     : !o->out ? "--out is required"
@@ -445,11 +431,7 @@ parse (Options *o, int *argc, char ***argv, GError **error)
                         o->lambda_ds < 1e6 && o->lambda_cyc < 1e6)
                       ? "the --lambda-* weights must be from 0 to 1e6"
                     : NULL;
-  if (bad != NULL) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s", bad);
-    return FALSE;
-  }
-  return TRUE;
+  return vks_train_check_option (bad, error);
 }
 
 /* The model's configuration from the options (the domains are known by then). */
@@ -484,15 +466,13 @@ setup (Run *r, GError **error)
   vks_stargan2_train_options_default (&to, &step);
   to.lr = o->lr;
   to.f_lr = o->f_lr;
-  int n_losses = VKS_SG2_N_LOSSES + 1;
-  const char *names[VKS_SG2_N_LOSSES + 1];
   for (int i = 0; i < VKS_SG2_N_LOSSES; i++)
-    names[i] = vks_stargan2_loss_names[i];
-  names[VKS_SG2_N_LOSSES] = "G/lambda_ds";
+    r->loss_names[i] = vks_stargan2_loss_names[i];
+  r->loss_names[VKS_SG2_N_LOSSES] = "G/lambda_ds";
   return (r->ctx = vks_context_new (NULL, error)) != NULL &&
          (r->tr = vks_stargan2_trainer_new (r->ctx, &to, error)) != NULL &&
          init_weights (r, error) &&
-         (r->report = vks_report_new (o->out, names, n_losses, error)) != NULL;
+         (r->report = vks_report_new (o->out, r->loss_names, VKS_SG2_N_LOSSES + 1, error)) != NULL;
 }
 
 int
@@ -505,22 +485,18 @@ vks_stargan2_train_main (int argc, char **argv)
     run_clear (&r);
     return 2;
   }
-  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
-  gegl_init (NULL, NULL);
-  struct sigaction sa = { .sa_handler = on_signal };
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  int status = 1, first = 0;
-  if (open_domains (&r, &error) && !configure (&r, &error))
-    status = 2;
-  else if (error == NULL && g_mkdir_with_parents (r.o.out, 0777) != 0)
+  vks_train_begin ();
+  int first = 0;
+  gboolean usage = FALSE, ok = open_domains (&r, &error);
+  if (ok && !configure (&r, &error))
+    ok = FALSE, usage = TRUE;
+  if (ok && g_mkdir_with_parents (r.o.out, 0777) != 0) {
     g_set_error (&error, VKS_ERROR, VKS_ERROR_IO, "cannot create %s", r.o.out);
-  else if (error == NULL && check_resume (&r, &first, &error) &&
-           setup (&r, &error) && train (&r, first, &error))
-    status = interrupted ? 130 : 0;
-  if (status != 0 && status != 130)
-    g_printerr ("vkstyle-train: %s\n", error->message);
+    ok = FALSE;
+  }
+  ok = ok && check_resume (&r, &first, &error) && setup (&r, &error) &&
+       train (&r, first, &error);
   run_clear (&r);
-  gegl_exit ();
-  return status;
+  int status = vks_train_end (ok, error);
+  return usage ? 2 : status;
 }

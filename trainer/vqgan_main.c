@@ -22,7 +22,8 @@
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
-#include "trainer/vq_run.h"
+#include "trainer/train_frame.h"
+#include "trainer/train_loop.h"
 
 #include <math.h>
 #include <string.h>
@@ -107,7 +108,7 @@ save (gpointer data, int step, GError **error)
       !vks_vqgan_trainer_save_state (r->tr, st, error))
     return FALSE;
   vks_checkpoint_add_tensor (st, "vq.last_used", 1, &codes, r->last_used);
-  return vks_vq_run_save_state (st, r->o.out, STATE_ARCH, sig, step, error);
+  return vks_train_save_state (st, r->o.out, STATE_ARCH, sig, step, error);
 }
 
 static gboolean
@@ -117,8 +118,8 @@ resume (Run *r, int *step, GError **error)
   if (!r->o.resume)
     return TRUE;
   g_autofree char *sig = run_signature (r);
-  g_autoptr (VksCheckpoint) st = vks_vq_run_load_state (r->o.out, STATE_ARCH, sig, r->o.steps,
-                                                        step, error);
+  g_autoptr (VksCheckpoint) st = vks_train_load_state (r->o.out, STATE_ARCH, STATE_ARCH, sig,
+                                                       r->o.steps, step, error);
   if (st == NULL)
     return FALSE;
   const VksCheckpointTensor *used = vks_checkpoint_get_tensor (st, "vq.last_used");
@@ -214,10 +215,13 @@ train (Run *r, GError **error)
   static const char *const shown[] = { "aeloss", "rec", "q", "disc", "perplexity", "dead" };
   static const int columns[] = { VKS_VQ_LOSS_AE, VKS_VQ_LOSS_NLL, VKS_VQ_LOSS_QUANT,
                                  VKS_VQ_LOSS_DISC, COL_PERPLEXITY, COL_DEAD };
-  VksVqLoop loop = { r, one_step, write_samples, save, r->report, o->out, "model", o->steps,
-                     o->stop_after, o->sample_every, o->print_every, o->seed, o->lr, shown,
-                     columns, G_N_ELEMENTS (shown), N_COLUMNS };
-  return vks_vq_run_loop (&loop, first, error);
+  VksTrainLoop loop = { .run = r, .step = one_step, .samples = write_samples, .save = save,
+                         .report = r->report, .out = o->out, .what = "model", .steps = o->steps,
+                         .stop_after = o->stop_after, .sample_every = o->sample_every,
+                         .print_every = o->print_every, .seed = o->seed, .lr = o->lr,
+                         .shown = shown, .shown_columns = columns, .n_shown = G_N_ELEMENTS (shown),
+                         .n_columns = N_COLUMNS };
+  return vks_train_loop (&loop, first, error);
 }
 
 /* "1,2,4" into values (1 to VKS_VQGAN_MAX_LEVELS numbers from lo to hi); "" when allow_empty. */
@@ -241,13 +245,11 @@ parse_list (const char *s, gboolean allow_empty, int lo, int hi, int *values, in
 static gboolean
 parse (Options *o, VksVqganTrainConfig *cfg, int *argc, char ***argv, GError **error)
 {
-  char *arch = NULL;
   *o = (Options) { .steps = 1000, .batch = 5, .size = 256, .ch = 128, .res_blocks = 2,
                    .z_channels = 256, .n_embed = 1024, .embed_dim = 256, .disc_ndf = 64,
                    .disc_layers = 3, .disc_start = 10000, .disc_weight = 0.8, .disc_factor = 1.0,
                    .codebook_weight = 1.0, .usage_window = 100, .print_every = 10 };
   const GOptionEntry entries[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "vqgan", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Folder of images", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder", "DIR" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &o->steps, "Training steps (1000)", "N" },
@@ -286,11 +288,7 @@ parse (Options *o, VksVqganTrainConfig *cfg, int *argc, char ***argv, GError **e
     { "stop-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &o->stop_after, NULL, "N" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  g_autoptr (GOptionContext) oc = g_option_context_new ("- train a VQGAN");
-  g_option_context_add_main_entries (oc, entries, NULL);
-  gboolean ok = g_option_context_parse (oc, argc, argv, error);
-  g_free (arch);
-  if (!ok)
+  if (!vks_train_parse_options (entries, "vqgan", "- train a VQGAN", argc, argv, error))
     return FALSE;
   if (o->ch_mult == NULL)
     o->ch_mult = g_strdup ("1,1,2,2,4");
@@ -332,11 +330,7 @@ parse (Options *o, VksVqganTrainConfig *cfg, int *argc, char ***argv, GError **e
                     : o->usage_window < 1 ? "--usage-window must be at least 1"
                     : o->print_every < 1 ? "--print-every must be at least 1"
                     : NULL;
-  if (bad != NULL) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s", bad);
-    return FALSE;
-  }
-  return TRUE;
+  return vks_train_check_option (bad, error);
 }
 
 /* The sample grid's fixed images: the first ones of the folder, cropped by a fixed stream. */
@@ -359,7 +353,7 @@ init_weights (Run *r, GError **error)
 {
   VksRng rng;
   vks_rng_init_stream (&rng, (guint64) r->o.seed, 0x7a11);
-  return vks_vqgan_trainer_init (r->tr, vks_vq_run_uniform, vks_vq_run_normal, &rng, error);
+  return vks_vqgan_trainer_init (r->tr, vks_train_uniform, vks_train_normal, &rng, error);
 }
 
 int
@@ -372,7 +366,7 @@ vks_vqgan_train_main (int argc, char **argv)
     run_clear (&r);
     return 2;
   }
-  vks_vq_run_begin ();
+  vks_train_begin ();
   const char *names[N_COLUMNS];
   for (int i = 0; i < VKS_VQ_N_LOSSES; i++)
     names[i] = vks_vqgan_loss_names[i];
@@ -390,5 +384,5 @@ vks_vqgan_train_main (int argc, char **argv)
   if (!ok && error == NULL)
     g_set_error (&error, VKS_ERROR, VKS_ERROR_IO, "cannot create %s", r.o.out);
   run_clear (&r);
-  return vks_vq_run_end (ok, error);
+  return vks_train_end (ok, error);
 }

@@ -21,7 +21,8 @@
 #include "trainer/dataset.h"
 #include "trainer/report.h"
 #include "trainer/rng.h"
-#include "trainer/vq_run.h"
+#include "trainer/train_frame.h"
+#include "trainer/train_loop.h"
 
 #include <string.h>
 
@@ -118,7 +119,7 @@ save (gpointer data, int step, GError **error)
   g_autofree char *sig = run_signature (r);
   return vks_checkpoint_save (model, path, VKS_DTYPE_F32, error) &&
          vks_mingpt_trainer_save_state (r->tr, st, error) &&
-         vks_vq_run_save_state (st, r->o.out, STATE_ARCH, sig, step, error);
+         vks_train_save_state (st, r->o.out, STATE_ARCH, sig, step, error);
 }
 
 static gboolean
@@ -128,8 +129,8 @@ resume (Run *r, int *step, GError **error)
   if (!r->o.resume)
     return TRUE;
   g_autofree char *sig = run_signature (r);
-  g_autoptr (VksCheckpoint) st = vks_vq_run_load_state (r->o.out, STATE_ARCH, sig, r->o.steps,
-                                                        step, error);
+  g_autoptr (VksCheckpoint) st = vks_train_load_state (r->o.out, STATE_ARCH, STATE_ARCH, sig,
+                                                       r->o.steps, step, error);
   return st != NULL && vks_mingpt_trainer_load_state (r->tr, st, error) &&
          vks_report_resume (r->report, (guint64) *step, error);
 }
@@ -184,20 +185,21 @@ train (Run *r, GError **error)
     return FALSE;
   static const char *const shown[] = { "loss" };
   static const int columns[] = { 0 };
-  VksVqLoop loop = { r, one_step, write_samples, save, r->report, o->out, "prior", o->steps,
-                     o->stop_after, o->sample_every, o->print_every, o->seed, o->lr, shown,
-                     columns, 1, 1 };
-  return vks_vq_run_loop (&loop, first, error);
+  VksTrainLoop loop = { .run = r, .step = one_step, .samples = write_samples, .save = save,
+                         .report = r->report, .out = o->out, .what = "prior", .steps = o->steps,
+                         .stop_after = o->stop_after, .sample_every = o->sample_every,
+                         .print_every = o->print_every, .seed = o->seed, .lr = o->lr,
+                         .shown = shown, .shown_columns = columns, .n_shown = 1,
+                         .n_columns = 1 };
+  return vks_train_loop (&loop, first, error);
 }
 
 static gboolean
 parse (Options *o, int *argc, char ***argv, GError **error)
 {
-  char *arch = NULL;
   *o = (Options) { .steps = 1000, .batch = 8, .n_layer = 8, .n_head = 8, .n_embd = 256,
                    .top_k = 100, .temperature = 1.0, .print_every = 10 };
   const GOptionEntry entries[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "vqgan-transformer", "ARCH" },
     { "vq", 0, 0, G_OPTION_ARG_FILENAME, &o->vq, "The VQGAN (.safetensors)", "MODEL" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data, "Folder of images", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Output folder", "DIR" },
@@ -221,11 +223,7 @@ parse (Options *o, int *argc, char ***argv, GError **error)
     { "stop-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &o->stop_after, NULL, "N" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  g_autoptr (GOptionContext) oc = g_option_context_new ("- train a VQGAN's transformer prior");
-  g_option_context_add_main_entries (oc, entries, NULL);
-  gboolean ok = g_option_context_parse (oc, argc, argv, error);
-  g_free (arch);
-  if (!ok)
+  if (!vks_train_parse_options (entries, "vqgan-transformer", "- train a VQGAN's transformer prior", argc, argv, error))
     return FALSE;
   if (o->lr == 0)
     o->lr = LR_PER_IMAGE * o->batch;
@@ -243,11 +241,7 @@ parse (Options *o, int *argc, char ***argv, GError **error)
                     : !(o->temperature > 0) ? "--temperature must be positive"
                     : o->print_every < 1 ? "--print-every must be at least 1"
                     : NULL;
-  if (bad != NULL) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s", bad);
-    return FALSE;
-  }
-  return TRUE;
+  return vks_train_check_option (bad, error);
 }
 
 /* The VQGAN, and from it the image size and the prior's vocabulary and block. */
@@ -286,7 +280,7 @@ init_weights (Run *r, GError **error)
 {
   VksRng rng;
   vks_rng_init_stream (&rng, (guint64) r->o.seed, 0x6e7);
-  return vks_mingpt_trainer_init (r->tr, vks_vq_run_normal, &rng, error);
+  return vks_mingpt_trainer_init (r->tr, vks_train_normal, &rng, error);
 }
 
 int
@@ -299,7 +293,7 @@ vks_vqgan_prior_train_main (int argc, char **argv)
     run_clear (&r);
     return 2;
   }
-  vks_vq_run_begin ();
+  vks_train_begin ();
   static const char *const loss_names[] = { "cross_entropy" };
   gboolean ok = load_vq (&r, &error) && g_mkdir_with_parents (r.o.out, 0777) == 0 &&
                 (r.ctx = vks_context_new (NULL, &error)) != NULL && encode_data (&r, &error) &&
@@ -310,5 +304,5 @@ vks_vqgan_prior_train_main (int argc, char **argv)
   if (!ok && error == NULL)
     g_set_error (&error, VKS_ERROR, VKS_ERROR_IO, "cannot create %s", r.o.out);
   run_clear (&r);
-  return vks_vq_run_end (ok, error);
+  return vks_train_end (ok, error);
 }

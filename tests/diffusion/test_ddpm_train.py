@@ -152,8 +152,17 @@ def main():
         assert rows[0] == rows[1] and len(rows[0]) == 4, rows
         r = train(exe, data, b, 4, extra=("--resume",))
         assert r.returncode == 1 and "another run" in r.stderr, r.stderr
+        # progress with ETA per --print-every, saves per --save-every: the same result
+        c = os.path.join(tmp, "rc")
+        r = train(exe, data, c, 3, extra=("--print-every", "1", "--save-every", "1"))
+        assert r.returncode == 0, r.stderr
+        shown = [line.split(" it/s")[0] for line in r.stdout.splitlines() if line.startswith("step ")]
+        assert [line.split()[1] for line in shown] == ["1/3", "2/3", "3/3"], r.stdout
+        assert "ETA" in r.stdout and "MSE" in r.stdout, r.stdout
+        for f in ("latest.safetensors", "latest_state.safetensors"):
+            assert open(os.path.join(a, f), "rb").read() == open(os.path.join(c, f), "rb").read(), f
 
-    check("3 steps equal 2 + --resume to 3, byte for byte", resume)
+    check("3 steps equal 2 + --resume to 3, and --save-every 1, byte for byte", resume)
     check("a folder without subfolders trains unconditionally", unconditional)
     check("an empty folder is refused", empty_folder)
     check("--height 10 is refused", bad_option)
