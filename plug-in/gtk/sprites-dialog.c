@@ -289,20 +289,11 @@ build_rows (SpritesDialog *d)
 static GtkWidget *
 build_message_box (SpritesDialog *d)
 {
-  GtkWidget *box = new_hbox (12);
   GtkWidget *label = gtk_label_new ("");
 
   align_left (label);
-  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   gtk_widget_set_size_request (label, 380, -1);
-  gtk_box_pack_start (GTK_BOX (box), label, TRUE, TRUE, 0);
-  gtk_widget_show_all (box);
-  gtk_widget_set_no_show_all (box, TRUE);
-  gtk_widget_hide (box);
-  d->status.message_box = box;
-  d->status.message_label = label;
-  return box;
+  return status_message_box_init (&d->status, new_hbox (12), NULL, label);
 }
 
 /* ---- Generate, Cancel ------------------------------------------------------------------------ */
