@@ -67,6 +67,18 @@ enum { REFERENCE_ARG_MODEL, REFERENCE_ARG_DOMAIN, REFERENCE_ARG_REFERENCE, REFER
        REFERENCE_ARG_STRENGTH, REFERENCE_ARG_NEW_LAYER, REFERENCE_ARG_VARIATIONS,
        REFERENCE_ARG_SCALE, REFERENCE_ARG_DEVICE, REFERENCE_N_ARGS };
 
+/* Diffusion Sprites (Filters › Render): a context U-Net draws sprites of a class mix into a new
+ * image; no image arguments (plug-in/gimp2/sprites.c, plug-in/gimp3/sprites.c register it), so
+ * it is not in vkstyle_filters. Diffusion Variation (Filters › Artistic): the region noised and
+ * denoised again, as `vkstyle vary` (docs/plugin.md). */
+extern const FilterInfo vkstyle_sprites_filter;
+enum { SPRITES_ARG_MODEL, SPRITES_ARG_CONTEXT, SPRITES_ARG_SEED, SPRITES_ARG_SAMPLER,
+       SPRITES_ARG_STEPS, SPRITES_ARG_COUNT, SPRITES_ARG_UPSCALE, SPRITES_ARG_GUIDANCE,
+       SPRITES_ARG_DEVICE, SPRITES_N_ARGS };
+extern const FilterInfo vkstyle_variation_filter;
+enum { VARIATION_ARG_MODEL, VARIATION_ARG_STRENGTH, VARIATION_ARG_STEPS, VARIATION_ARG_SEED,
+       VARIATION_ARG_CONTEXT, VARIATION_ARG_NEW_LAYER, VARIATION_ARG_DEVICE, VARIATION_N_ARGS };
+
 /* Every filter, for registration. */
 extern const FilterInfo *const vkstyle_filters[];
 extern const int vkstyle_n_filters;

@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "plug-in/job.h"
+#include "plug-in/diffusion-job.h"
 #include "plug-in/models.h"
 #include "plug-in/resample.h"
 
@@ -90,6 +91,8 @@ translate_reference (Stylizer *stylizer, const PixelRegion *region, const JobReq
 int
 job_request_n_results (const JobRequest *request)
 {
+  if (request->kind == MODEL_KIND_DIFFUSION && request->diffusion.sprites)
+    return MAX (1, request->diffusion.count);
   return request->kind == MODEL_KIND_REFERENCE ? MAX (1, request->variations) : 1;
 }
 
@@ -105,6 +108,9 @@ job_compute (Stylizer *stylizer, const PixelRegion *region, const JobRequest *re
   if (request->kind == MODEL_KIND_REFERENCE)
     return translate_reference (stylizer, region, request, progress, user_data, style_name,
                                 error);
+  if (request->kind == MODEL_KIND_DIFFUSION)
+    return diffusion_job_compute (stylizer, region, request, progress, user_data, style_name,
+                                  error);
   pixel_region_network_size (region, request->scale, &width, &height);
   input = pixel_region_network_input (region, width, height);
   /* in place: the engine allows rgb_out == rgb_in, which saves one network-sized buffer */
@@ -215,7 +221,8 @@ job_request_equal (const JobRequest *a, const JobRequest *b)
          && a->tileable == b->tileable && g_strcmp0 (a->codes, b->codes) == 0
          && g_strcmp0 (a->domain, b->domain) == 0
          /* the same reading of a layer: comparing its pixels would cost more than a run */
-         && a->reference == b->reference && a->variations == b->variations;
+         && a->reference == b->reference && a->variations == b->variations
+         && diffusion_request_equal (&a->diffusion, &b->diffusion);
 }
 
 void

@@ -3,6 +3,7 @@
  * (the engine reports progress only between tiles, which can be seconds apart on a CPU). */
 #pragma once
 #include <gio/gio.h>
+#include "plug-in/diffusion-request.h"
 #include "plug-in/region.h"
 #include "plug-in/settings.h"
 #include "plug-in/stylizer.h"
@@ -19,9 +20,11 @@ typedef struct {
   GBytes *reference; /* reference: the style source's R'G'B' floats, NULL: random styles */
   int reference_width, reference_height;
   int variations;    /* reference: results, one per latent of the seed (0 counts as 1) */
+  DiffusionRequest diffusion; /* kind MODEL_KIND_DIFFUSION (seed above), diffusion-job.h */
 } JobRequest;
 
-/* How many results a request makes: `variations` for Style from Reference, else one. */
+/* How many results a request makes: `variations` for Style from Reference, the count of
+ * Diffusion Sprites (images of the model's size, not the region's), else one. */
 int job_request_n_results (const JobRequest *request);
 
 /* Returns job_request_n_results region-sized R'G'B' images one after the other

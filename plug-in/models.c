@@ -65,6 +65,24 @@ static const ModelKindTexts kind_texts[] = {
        "but is slow."),
     N_("_Model:"),
   },
+  [MODEL_KIND_DIFFUSION] = {
+    N_("No diffusion model was given."),
+    N_("The diffusion model file %s does not exist."),
+    N_("No diffusion model named “%s” was found (looked in %s)."),
+    N_("No diffusion models were found. Choose a .safetensors file, or put diffusion models "
+       "into %s."),
+    N_("%s is not a diffusion model (a context U-Net)."),
+    N_("Could not use this diffusion model:\n%s"),
+    N_("The diffusion model failed for an unknown reason."),
+    N_("%s\n\nThis is too much for this device at once. Select a smaller area, draw fewer "
+       "sprites, or choose another device."),
+    N_("Choose a Diffusion Model"),
+    N_("Diffusion models (*.safetensors)"),
+    N_("Use any diffusion model file (.safetensors)"),
+    N_("The Vulkan device that runs the diffusion model. A CPU device (llvmpipe) works "
+       "everywhere but is slow."),
+    N_("_Model:"),
+  },
 };
 
 const ModelKindTexts *
@@ -102,6 +120,7 @@ model_info_from_file (const char *path, GError **error)
   g_autoptr (VksCheckpoint) header = vks_checkpoint_load_header (path, error);
   const char *name, *description, *arch;
   VksGanConfig gan = { 0 };
+  VksUnetConfig unet = { 0 };
   g_auto (GStrv) domains = NULL;
   ModelKind kind = MODEL_KIND_STYLE;
   ModelInfo *info;
@@ -127,11 +146,19 @@ model_info_from_file (const char *path, GError **error)
         return NULL;
       kind = MODEL_KIND_REFERENCE;
     }
+  else if (g_strcmp0 (arch, VKS_ARCH_CONTEXT_UNET) == 0)
+    {
+      /* the class sliders and the sprites' size come from the header alone */
+      if (!vks_unet_config_from_checkpoint (header, &unet, error))
+        return NULL;
+      kind = MODEL_KIND_DIFFUSION;
+    }
   name = vks_checkpoint_get_metadata (header, "vkstyle.name");
   description = vks_checkpoint_get_metadata (header, "vkstyle.description");
   info = g_new0 (ModelInfo, 1);
   info->kind = kind;
   info->gan = gan;
+  info->unet = unet;
   info->domains = g_steal_pointer (&domains);
   info->path = g_strdup (path);
   info->name = (name && name[0]) ? g_strdup (name) : file_stem (path);

@@ -5,11 +5,13 @@
 #pragma once
 #include <glib.h>
 #include "engine/models/dcgan.h"
+#include "engine/models/context_unet.h"
 
 typedef enum {
   MODEL_KIND_STYLE,      /* any other vkstyle.arch (CycleGAN generators), or none */
   MODEL_KIND_TEXTURE,    /* vkstyle.arch "dcgan" or "infogan" */
   MODEL_KIND_REFERENCE,  /* vkstyle.arch "stargan_v2" */
+  MODEL_KIND_DIFFUSION,  /* vkstyle.arch "context_unet": Diffusion Sprites and Variation */
 } ModelKind;
 
 /* What the plug-in tells people about models of one kind: whole sentences (N_), so that each
@@ -39,6 +41,7 @@ typedef struct {
   ModelKind kind;
   VksGanConfig gan;   /* MODEL_KIND_TEXTURE: the generator's configuration, codes' names */
   char **domains;     /* MODEL_KIND_REFERENCE: the domain names, in index order; else NULL */
+  VksUnetConfig unet; /* MODEL_KIND_DIFFUSION: size, classes (the dialogs' sliders) */
 } ModelInfo;
 
 void model_info_free (ModelInfo *info);

@@ -18,6 +18,8 @@ struct Stylizer {
   VksStarGan2 *reference;
   char *reference_path;
   char *reference_name;
+  VksDiffusionModel *diffusion;   /* Diffusion Sprites and Variation */
+  char *diffusion_path;
 };
 
 Stylizer *
@@ -48,6 +50,13 @@ drop_reference (Stylizer *stylizer)
   g_clear_pointer (&stylizer->reference_name, g_free);
 }
 
+static void
+drop_diffusion (Stylizer *stylizer)
+{
+  g_clear_pointer (&stylizer->diffusion, vks_diffusion_model_free);
+  g_clear_pointer (&stylizer->diffusion_path, g_free);
+}
+
 void
 stylizer_free (Stylizer *stylizer)
 {
@@ -56,6 +65,7 @@ stylizer_free (Stylizer *stylizer)
   drop_style (stylizer);
   drop_texture (stylizer);
   drop_reference (stylizer);
+  drop_diffusion (stylizer);
   g_clear_pointer (&stylizer->context, vks_context_free);
   g_free (stylizer->device);
   g_free (stylizer);
@@ -87,6 +97,7 @@ ensure_context (Stylizer *stylizer, const char *device, VksProgressFunc progress
   drop_style (stylizer);
   drop_texture (stylizer);
   drop_reference (stylizer);
+  drop_diffusion (stylizer);
   g_clear_pointer (&stylizer->context, vks_context_free);
   g_clear_pointer (&stylizer->device, g_free);
   if (!report (progress, user_data, "Starting Vulkan"))
@@ -215,6 +226,127 @@ stylizer_reference_name (const Stylizer *stylizer)
   return stylizer->reference ? stylizer->reference_name : NULL;
 }
 
+/* ---- the diffusion filters ---- */
+
+static gboolean
+ensure_diffusion (Stylizer *stylizer, const char *device, const char *model_path,
+                  VksProgressFunc progress, gpointer user_data, GError **error)
+{
+  const VksUnetConfig *cfg;
+
+  if (!ensure_context (stylizer, device, progress, user_data, error))
+    return FALSE;
+  if (stylizer->diffusion != NULL && g_strcmp0 (stylizer->diffusion_path, model_path) == 0)
+    return TRUE;
+  drop_diffusion (stylizer);
+  if (!report (progress, user_data, "Loading model"))
+    return cancelled (error);
+  stylizer->diffusion = vks_diffusion_model_load (stylizer->context, model_path, error);
+  if (stylizer->diffusion == NULL)
+    return FALSE;
+  cfg = vks_diffusion_model_config (stylizer->diffusion);
+  if (cfg->in_channels != 1 && cfg->in_channels != 3)
+    {
+      g_set_error (error, VKS_ERROR, VKS_ERROR_CHECKPOINT,
+                   "%s draws %d channels; images need 1 (grey) or 3 (RGB)", model_path,
+                   cfg->in_channels);
+      drop_diffusion (stylizer);
+      return FALSE;
+    }
+  stylizer->diffusion_path = g_strdup (model_path);
+  return TRUE;
+}
+
+typedef struct {
+  VksProgressFunc func;
+  gpointer user_data;
+} StepProgress;
+
+/* The engine counts network runs; the dialog shows them as the CLI does. */
+static gboolean
+step_progress (int step, int n_steps, gpointer data)
+{
+  StepProgress *p = data;
+  g_autofree char *message = NULL;
+
+  if (p->func == NULL)
+    return TRUE;
+  message = g_strdup_printf ("Denoising step %d/%d", step, n_steps);
+  return p->func ((double) step / MAX (n_steps, 1), message, p->user_data);
+}
+
+float *
+stylizer_diffusion_sprites (Stylizer *stylizer, const char *device, const char *model_path,
+                            const char *context, guint64 seed, VksSampler sampler, int steps,
+                            double guidance, int count, int *size, VksProgressFunc progress,
+                            gpointer user_data, GError **error)
+{
+  StepProgress p = { progress, user_data };
+  const VksUnetConfig *cfg;
+  g_autofree float *c = NULL, *x = NULL;
+  float *rgb;
+  int m;
+
+  if (!ensure_diffusion (stylizer, device, model_path, progress, user_data, error))
+    return NULL;
+  cfg = vks_diffusion_model_config (stylizer->diffusion);
+  c = g_new (float, cfg->n_cfeat);
+  if (!vks_unet_parse_context (cfg, context, c, error))
+    return NULL;
+  m = cfg->in_channels * cfg->height * cfg->height;
+  x = g_try_new (float, (gsize) count * m);
+  rgb = g_try_new (float, (gsize) count * cfg->height * cfg->height * 3);
+  if (x == NULL || rgb == NULL)
+    {
+      g_free (rgb);
+      g_set_error (error, VKS_ERROR, VKS_ERROR_OUT_OF_MEMORY,
+                   "not enough memory for %d images of %dx%d", count, cfg->height, cfg->height);
+      return NULL;
+    }
+  /* exactly `vkstyle generate --seed`: x_T of image i from the seed, then the same batches */
+  vks_diffusion_initial_noise (cfg, seed, 0, count, x);
+  {
+    VksGenerateOptions options = {
+      .sampler = sampler, .steps = steps, .context = c, .guidance = guidance, .seed = seed,
+      .progress = step_progress, .user_data = &p,
+    };
+
+    if (!vks_diffusion_generate (stylizer->diffusion, count, x, &options, error))
+      {
+        g_free (rgb);
+        return NULL;
+      }
+  }
+  vks_diffusion_to_rgb (cfg, count, x, rgb);
+  *size = cfg->height;
+  return rgb;
+}
+
+gboolean
+stylizer_diffusion_vary (Stylizer *stylizer, const char *device, const char *model_path,
+                         const char *context, double strength, int steps, guint64 seed,
+                         const float *rgb_in, float *rgb_out, int width, int height,
+                         VksProgressFunc progress, gpointer user_data, GError **error)
+{
+  StepProgress p = { progress, user_data };
+  g_autofree float *c = NULL;
+  const VksUnetConfig *cfg;
+
+  if (!ensure_diffusion (stylizer, device, model_path, progress, user_data, error))
+    return FALSE;
+  cfg = vks_diffusion_model_config (stylizer->diffusion);
+  c = g_new (float, cfg->n_cfeat);
+  return vks_unet_parse_context (cfg, context, c, error)
+         && vks_diffusion_vary (stylizer->diffusion, rgb_in, width, height, strength, steps, c,
+                                seed, step_progress, &p, rgb_out, error);
+}
+
+const char *
+stylizer_diffusion_name (const Stylizer *stylizer)
+{
+  return stylizer->diffusion ? vks_diffusion_model_name (stylizer->diffusion) : NULL;
+}
+
 static gboolean
 any_device_exists (void)
 {
@@ -304,6 +436,9 @@ stylizer_translate_progress (const char *message)
     return g_strdup_printf (_("Translating tile %d of %d"), tile, n_tiles);
   if (sscanf (message, "Rendering texture piece %d/%d%c", &tile, &n_tiles, &tail) == 2)
     return g_strdup_printf (_("Rendering texture piece %d of %d"), tile, n_tiles);
+  /* the diffusion filters: one network run of all of the job's (stylizer_diffusion_*) */
+  if (sscanf (message, "Denoising step %d/%d%c", &tile, &n_tiles, &tail) == 2)
+    return g_strdup_printf (_("Denoising step %d of %d"), tile, n_tiles);
   for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
     if (strcmp (message, known[i]) == 0)
       return g_strdup (_(known[i]));

@@ -3,6 +3,7 @@
  * GIMP users. Knows nothing of GIMP's images, so it may run in a worker thread; one call at a
  * time. */
 #pragma once
+#include "engine/models/diffusion_generate.h"
 #include "engine/models/stargan2_net.h"
 #include "engine/stylize.h"
 #include "engine/texture.h"
@@ -47,6 +48,25 @@ gboolean stylizer_translate_reference (Stylizer *stylizer, const char *device,
                                        gpointer user_data, GError **error);
 /* Name of the StarGAN v2 model loaded by the last successful translation, or NULL. */
 const char *stylizer_reference_name (const Stylizer *stylizer);
+
+/* Diffusion Sprites: like stylizer_run, with a diffusion model (a context U-Net): `count`
+ * images of the class mix `context` (vks_unet_parse_context), exactly what `vkstyle generate
+ * --seed --sampler --steps --guidance --context --count` draws. Returns count packed R'G'B'
+ * images of *size x *size (g_free), or NULL. Progress messages "Denoising step i/n". */
+float *stylizer_diffusion_sprites (Stylizer *stylizer, const char *device,
+                                   const char *model_path, const char *context, guint64 seed,
+                                   VksSampler sampler, int steps, double guidance, int count,
+                                   int *size, VksProgressFunc progress, gpointer user_data,
+                                   GError **error);
+/* Diffusion Variation: vks_diffusion_vary of width x height R'G'B' (at least the model's size),
+ * as `vkstyle vary`. rgb_out may equal rgb_in. */
+gboolean stylizer_diffusion_vary (Stylizer *stylizer, const char *device,
+                                  const char *model_path, const char *context, double strength,
+                                  int steps, guint64 seed, const float *rgb_in, float *rgb_out,
+                                  int width, int height, VksProgressFunc progress,
+                                  gpointer user_data, GError **error);
+/* Name of the diffusion model loaded by the last successful run, or NULL. */
+const char *stylizer_diffusion_name (const Stylizer *stylizer);
 
 /* A message for people, not programmers: the engine's message plus what to do about it, for a
  * run with a model of `kind`. Returns NULL for a cancellation (nothing to tell). g_free. */

@@ -1,15 +1,15 @@
 /* `vkstyle generate` with a diffusion model (engine/models/diffusion.h): x_T from the seed or a
- * file, DDIM or DDPM, a class mix, classifier-free guidance; batches of up to BATCH images. */
+ * file, DDIM or DDPM, a class mix, classifier-free guidance; batches of VKS_DIFFUSION_BATCH
+ * images (vks_diffusion_generate, which GIMP's Diffusion Sprites calls too). */
 #include <math.h>
 #include <string.h>
 
 #include "engine/error.h"
-#include "engine/models/diffusion.h"
+#include "engine/models/diffusion_generate.h"
 #include "tools/cli.h"
 #include "tools/generate-private.h"
 #include "tools/image_io.h"
 
-#define BATCH 16
 #define DEFAULT_DDIM_STEPS 25
 
 gboolean
@@ -41,16 +41,12 @@ read_noise (const char *path, const VksUnetConfig *cfg, int *count, GError **err
   return g_memdup2 (x->data, x->n_elements * sizeof (float));
 }
 
-typedef struct {
-  int done, total;
-} Progress;
-
 static gboolean
 report (int step, int n_steps, gpointer data)
 {
-  Progress *p = data;
+  (void) data;
   g_autofree char *msg = g_strdup_printf ("Denoising step %d/%d", step, n_steps);
-  vks_cli_progress ((double) (p->done + step) / p->total, msg, NULL);
+  vks_cli_progress ((double) step / n_steps, msg, NULL);
   return TRUE;
 }
 
@@ -87,25 +83,13 @@ vks_generate_diffusion (const VksDiffusionArgs *a, const char *out, GError **err
     x = g_new (float, (size_t) count * m);
     vks_diffusion_initial_noise (cfg, seed, 0, count, x);
   }
-  g_autofree float *c = g_new (float, (size_t) BATCH * cfg->n_cfeat);
-  for (int i = 0; i < BATCH; i++)
-    memcpy (c + (size_t) i * cfg->n_cfeat, c1, sizeof (float) * cfg->n_cfeat);
-  VksSampleOptions so = {
+  VksGenerateOptions go = {
     .sampler = a->sampler && strcmp (a->sampler, "ddpm") == 0 ? VKS_SAMPLER_DDPM
                                                                : VKS_SAMPLER_DDIM,
-    .steps = a->steps > 0 ? a->steps : DEFAULT_DDIM_STEPS, .context = c,
+    .steps = a->steps > 0 ? a->steps : DEFAULT_DDIM_STEPS, .context = c1,
     .guidance = a->guidance, .seed = seed, .progress = report,
   };
-  int n_steps = vks_diffusion_n_steps (model, &so);
-  Progress p = { 0, n_steps * ((count + BATCH - 1) / BATCH) };
-  so.user_data = &p;
-  gboolean ok = TRUE;
-  for (int first = 0; ok && first < count; first += BATCH) {
-    so.first = first;
-    ok = vks_diffusion_sample (model, MIN (BATCH, count - first), x + (size_t) first * m, &so,
-                               error);
-    p.done += n_steps;
-  }
+  gboolean ok = vks_diffusion_generate (model, count, x, &go, error);
   vks_cli_progress_end ();
   if (!ok)
     return FALSE;

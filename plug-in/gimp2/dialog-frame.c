@@ -298,23 +298,12 @@ build_message_box (DialogFrame *d)
 {
   GtkWidget *icon = gtk_image_new_from_icon_name (GIMP_ICON_DIALOG_WARNING,
                                                   GTK_ICON_SIZE_DIALOG);
-
-  GtkWidget *box = gtk_hbox_new (FALSE, 12);
   GtkWidget *label = gtk_label_new ("");
 
   gtk_misc_set_alignment (GTK_MISC (icon), 0.5, 0.0);
   gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.0);
-  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   gtk_widget_set_size_request (label, 380, -1);
-  gtk_box_pack_start (GTK_BOX (box), icon, FALSE, FALSE, 0);
-  gtk_box_pack_start (GTK_BOX (box), label, TRUE, TRUE, 0);
-  gtk_widget_show_all (box);
-  gtk_widget_set_no_show_all (box, TRUE);
-  gtk_widget_hide (box);
-  d->status.message_box = box;
-  d->status.message_label = label;
-  return box;
+  return status_message_box_init (&d->status, gtk_hbox_new (FALSE, 12), icon, label);
 }
 
 static void

@@ -8,6 +8,7 @@
 #pragma once
 #include "plug-in/gimp2/target.h"
 #include "plug-in/settings.h"
+#include "plug-in/diffusion-settings.h"
 #include "plug-in/stylizer.h"
 
 /* Shows the dialog for `target` starting from `settings`. On Apply the dialog itself renders and
@@ -24,3 +25,7 @@ gboolean texture_dialog_run (const Target *target, Stylizer *stylizer, const cha
 /* The same for Style from Reference. */
 gboolean reference_dialog_run (const Target *target, Stylizer *stylizer, const char *plugin_dir,
                                ReferenceSettings *settings);
+
+/* The same for Diffusion Variation. */
+gboolean variation_dialog_run (const Target *target, Stylizer *stylizer, const char *plugin_dir,
+                               VariationSettings *settings);

@@ -91,3 +91,44 @@ reference_last_values_save (const ReferenceSettings *settings)
 {
   gimp_set_data (VKSTYLE_REFERENCE_PROC, settings, sizeof *settings);
 }
+
+gboolean
+sprites_last_values_load (SpritesSettings *settings)
+{
+  SpritesSettings stored;
+
+  if (!load_blob (VKSTYLE_SPRITES_PROC, &stored, sizeof stored, VKSTYLE_SPRITES_SETTINGS_MAGIC))
+    return FALSE;
+  TERMINATE (stored.model);
+  TERMINATE (stored.context);
+  TERMINATE (stored.device);
+  *settings = stored;
+  return TRUE;
+}
+
+void
+sprites_last_values_save (const SpritesSettings *settings)
+{
+  gimp_set_data (VKSTYLE_SPRITES_PROC, settings, sizeof *settings);
+}
+
+gboolean
+variation_last_values_load (VariationSettings *settings)
+{
+  VariationSettings stored;
+
+  if (!load_blob (VKSTYLE_VARIATION_PROC, &stored, sizeof stored,
+                  VKSTYLE_VARIATION_SETTINGS_MAGIC))
+    return FALSE;
+  TERMINATE (stored.model);
+  TERMINATE (stored.context);
+  TERMINATE (stored.device);
+  *settings = stored;
+  return TRUE;
+}
+
+void
+variation_last_values_save (const VariationSettings *settings)
+{
+  gimp_set_data (VKSTYLE_VARIATION_PROC, settings, sizeof *settings);
+}

@@ -3,6 +3,7 @@
  * procedure config itself. */
 #pragma once
 #include "plug-in/settings.h"
+#include "plug-in/diffusion-settings.h"
 
 /* Returns FALSE when nothing (or an incompatible blob) was stored. */
 gboolean last_values_load (VkstyleSettings *settings);
@@ -12,3 +13,9 @@ void texture_last_values_save (const TextureSettings *settings);
 /* A remembered reference layer that no longer exists becomes -1 (random styles). */
 gboolean reference_last_values_load (ReferenceSettings *settings);
 void reference_last_values_save (const ReferenceSettings *settings);
+
+/* The diffusion filters' (plug-in/diffusion-settings.h). */
+gboolean sprites_last_values_load (SpritesSettings *settings);
+void sprites_last_values_save (const SpritesSettings *settings);
+gboolean variation_last_values_load (VariationSettings *settings);
+void variation_last_values_save (const VariationSettings *settings);

@@ -9,8 +9,10 @@
 #include "engine/error.h"
 #include "plug-in/gimp2/dialog.h"
 #include "plug-in/gimp2/last-values.h"
+#include "plug-in/gimp2/sprites.h"
 #include "plug-in/gimp2/target.h"
 #include "plug-in/i18n.h"
+#include "plug-in/diffusion-job.h"
 #include "plug-in/job.h"
 #include "plug-in/settings.h"
 #include "plug-in/stylizer.h"
@@ -86,6 +88,7 @@ query (void)
   gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
   for (int i = 0; i < vkstyle_n_filters; i++)
     install_filter (vkstyle_filters[i]);
+  sprites_install ();
 }
 
 static void
@@ -102,6 +105,7 @@ typedef union {
   VkstyleSettings style;
   TextureSettings texture;
   ReferenceSettings reference;
+  VariationSettings variation;
 } AnySettings;
 
 typedef struct {
@@ -283,6 +287,58 @@ reference_new_layer (const AnySettings *s)
   return s->reference.new_layer != 0;
 }
 
+static void
+variation_init (AnySettings *s)
+{
+  variation_settings_init_defaults (&s->variation);
+}
+
+static gboolean
+variation_load_last (AnySettings *s)
+{
+  return variation_last_values_load (&s->variation);
+}
+
+static void
+variation_save_last (const AnySettings *s)
+{
+  variation_last_values_save (&s->variation);
+}
+
+static gboolean
+variation_from_values (AnySettings *s, const FilterValue *values, GError **error)
+{
+  return variation_settings_from_values (&s->variation, values, error);
+}
+
+static gboolean
+variation_dialog (const Target *target, Stylizer *stylizer, AnySettings *s, gboolean have_last)
+{
+  (void) have_last;
+  return variation_dialog_run (target, stylizer, plugin_dir, &s->variation);
+}
+
+static gboolean
+variation_request (const AnySettings *s, JobRequest *request, GError **error)
+{
+  return job_request_from_variation_settings (request, &s->variation, gimp_directory (),
+                                              plugin_dir, error);
+}
+
+/* the variation replaces the region, through the selection */
+static double
+variation_strength (const AnySettings *s)
+{
+  (void) s;
+  return 100.0;
+}
+
+static gboolean
+variation_new_layer (const AnySettings *s)
+{
+  return s->variation.new_layer != 0;
+}
+
 static const FrontFilter front_filters[] = {
   { &vkstyle_stylize_filter, MODEL_KIND_STYLE, style_init, style_load_last, style_save_last,
     style_from_values, style_dialog, style_request, style_strength, style_new_layer },
@@ -292,6 +348,9 @@ static const FrontFilter front_filters[] = {
   { &vkstyle_reference_filter, MODEL_KIND_REFERENCE, reference_init, reference_load_last,
     reference_save_last, reference_from_values, reference_dialog, reference_request,
     reference_strength, reference_new_layer },
+  { &vkstyle_variation_filter, MODEL_KIND_DIFFUSION, variation_init, variation_load_last,
+    variation_save_last, variation_from_values, variation_dialog, variation_request,
+    variation_strength, variation_new_layer },
 };
 
 static const FrontFilter *
@@ -452,6 +511,9 @@ run (const gchar *name, gint n_params, const GimpParam *params, gint *n_return_v
   GimpPDBStatusType status = GIMP_PDB_CALLING_ERROR;
 
   gegl_init (NULL, NULL);
+  /* Diffusion Sprites makes a new image: no image arguments, an image returned (sprites.c) */
+  if (sprites_run (name, n_params, params, n_return_vals, return_vals, plugin_dir))
+    return;
   if (filter != NULL)
     status = run_filter (filter, run_mode, params[2].data.d_drawable, n_params, params, &error);
 

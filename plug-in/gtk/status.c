@@ -2,6 +2,23 @@
 
 #include "plug-in/gtk/status.h"
 
+GtkWidget *
+status_message_box_init (StatusWidgets *status, GtkWidget *box, GtkWidget *icon,
+                         GtkWidget *label)
+{
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  if (icon != NULL)
+    gtk_box_pack_start (GTK_BOX (box), icon, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box), label, TRUE, TRUE, 0);
+  gtk_widget_show_all (box);
+  gtk_widget_set_no_show_all (box, TRUE);
+  gtk_widget_hide (box);
+  status->message_box = box;
+  status->message_label = label;
+  return box;
+}
+
 void
 status_show_message (const StatusWidgets *status, const char *message)
 {

@@ -17,6 +17,12 @@ typedef struct {
   GtkWidget *progress_bar;
 } StatusWidgets;
 
+/* Makes `box` the message area that status_show_message fills: `icon` (NULL for none), then
+ * `label` wrapping and selectable (messages are advice people copy), hidden until there is
+ * something to say; gtk_widget_show_all on the dialog leaves it hidden. Returns box. Each
+ * toolkit aligns and sizes the two its own way before. */
+GtkWidget *status_message_box_init (StatusWidgets *status, GtkWidget *box, GtkWidget *icon,
+                                    GtkWidget *label);
 /* NULL hides the message. */
 void status_show_message (const StatusWidgets *status, const char *message);
 /* fraction < 0 keeps the bar's; text already translated. */

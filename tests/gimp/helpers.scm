@@ -107,3 +107,17 @@
     (cond ((null? images) (error (string-append "no image named " key)))
           ((string=? (vks-image-key (car images)) key) (car images))
           (else (loop (cdr images))))))
+
+; Diffusion Sprites (no dialog): returns the new image. sampler "ddim" or "ddpm".
+(define (vks-sprites model context seed sampler steps count upscale guidance)
+  (car (plug-in-vkstyle-sprites RUN-NONINTERACTIVE model context seed sampler steps count
+                                upscale guidance "")))
+
+; Diffusion Variation of the image's drawable (no dialog); new-layer 0 or 1.
+(define (vks-variation image model strength steps seed context new-layer)
+  (plug-in-vkstyle-variation RUN-NONINTERACTIVE image (vks-layer image) model strength steps
+                             seed context new-layer ""))
+
+; A layer's offsets in the image, as a list (x y).
+(define (vks-offsets layer)
+  (gimp-drawable-offsets layer))

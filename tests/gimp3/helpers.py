@@ -64,3 +64,29 @@ def vks_reference(image, model, domain, reference=None, seed=1, variations=1, de
     """Runs plug-in-vkstyle-reference without a dialog; returns (status, error message or "")."""
     return vks_run_filter("plug-in-vkstyle-reference", image, model=model, domain=domain,
                           reference=reference, seed=seed, variations=variations, device=device)
+
+
+def vks_sprites(model, context="", seed=1, sampler="ddim", steps=4, count=1, upscale=1,
+                guidance=0.0, device=""):
+    """Runs plug-in-vkstyle-sprites (no image arguments) without a dialog; returns (status,
+    error message or "")."""
+    proc = PDB.lookup_procedure("plug-in-vkstyle-sprites")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    for name, value in (("model", model), ("context", context), ("seed", seed),
+                        ("sampler", sampler), ("steps", steps), ("count", count),
+                        ("upscale", upscale), ("guidance", guidance), ("device", device)):
+        config.set_property(name, value)
+    result = proc.run(config)
+    status = result.index(0)
+    message = result.index(1) if result.length() > 1 and status != Gimp.PDBStatusType.SUCCESS \
+        else ""
+    return status, message or ""
+
+
+def vks_variation(image, model, strength=0.5, steps=4, seed=1, context="", new_layer=False,
+                  device=""):
+    """Runs plug-in-vkstyle-variation without a dialog; returns (status, error message or "")."""
+    return vks_run_filter("plug-in-vkstyle-variation", image, model=model, strength=strength,
+                          steps=steps, seed=seed, context=context, new_layer=new_layer,
+                          device=device)

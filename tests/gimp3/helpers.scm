@@ -145,3 +145,20 @@
     (cond ((null? images) (error (string-append "no image named " key)))
           ((string=? (vks-image-key (car images)) key) (car images))
           (else (loop (cdr images))))))
+
+; Diffusion Sprites (no dialog): returns the new image. sampler "ddim" or "ddpm".
+(define (vks-sprites model context seed sampler steps count upscale guidance)
+  (car (plug-in-vkstyle-sprites #:run-mode RUN-NONINTERACTIVE #:model model #:context context
+                                #:seed seed #:sampler sampler #:steps steps #:count count
+                                #:upscale upscale #:guidance guidance #:device "")))
+
+; Diffusion Variation of the image's drawable (no dialog); new-layer 0 or 1.
+(define (vks-variation image model strength steps seed context new-layer)
+  (plug-in-vkstyle-variation #:run-mode RUN-NONINTERACTIVE #:image image
+                             #:drawables (vector (vks-layer image)) #:model model
+                             #:strength strength #:steps steps #:seed seed #:context context
+                             #:new-layer (if (= new-layer 1) TRUE FALSE) #:device ""))
+
+; A layer's offsets in the image, as a list (x y).
+(define (vks-offsets layer)
+  (gimp-drawable-get-offsets layer))
