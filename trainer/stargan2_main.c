@@ -306,7 +306,6 @@ one_step (gpointer data, int step, VksRng *rng, double *row, GError **error)
 {
   Run *r = data;
   const Options *o = &r->o;
-  (void) step;
   VksStarGan2Batch in = { r->batch.x_real, r->batch.x_ref, r->batch.x_ref2, r->batch.y_org,
                           r->batch.y_trg, r->batch.z, r->batch.z2 };
   float losses[VKS_SG2_N_LOSSES] = { 0 };
