@@ -18,6 +18,9 @@ vks_class_folders (const char *dir, GError **error)
   GPtrArray *names = g_ptr_array_new ();
   const char *name;
   while ((name = g_dir_read_name (d)) != NULL) {
+    /* a hidden folder is not a class: a recipe's downloads (.debs) or a tool's cache */
+    if (name[0] == '.')
+      continue;
     g_autofree char *path = g_build_filename (dir, name, NULL);
     if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
       g_ptr_array_add (names, g_strdup (name));

@@ -2,6 +2,6 @@
 #pragma once
 #include <glib.h>
 
-/* The subfolders of dir (links to folders not followed), sorted by name; g_strfreev. NULL with
- * the GFileError when dir cannot be read. */
+/* The subfolders of dir (links to folders not followed, hidden ".name" ones left out),
+ * sorted by name; g_strfreev. NULL with the GFileError when dir cannot be read. */
 char **vks_class_folders (const char *dir, GError **error);

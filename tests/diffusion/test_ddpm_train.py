@@ -115,7 +115,15 @@ def main():
     tmp = tempfile.mkdtemp()
     write_images(os.path.join(tmp, "data", "hero"), 3, 1)
     write_images(os.path.join(tmp, "data", "food"), 2, 2)
+    # a hidden folder (a recipe's downloads, a cache) is not a class
+    write_images(os.path.join(tmp, "data", ".debs"), 1, 4)
     check("one step equals PyTorch's", lambda: replay(tmp, exe, 1))
+
+    def hidden_folder():
+        _, meta = load(os.path.join(tmp, "out1", "latest.safetensors"))
+        assert (meta["vkstyle.n_cfeat"], meta["vkstyle.classes"]) == ("2", "food,hero"), meta
+
+    check("a hidden subfolder is not a class", hidden_folder)
     check("two steps (lr decayed) equal PyTorch's", lambda: replay(tmp, exe, 2))
 
     def unconditional():
